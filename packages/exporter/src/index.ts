@@ -1,0 +1,2 @@
+// Public API of @ktrace/exporter.
+export {};

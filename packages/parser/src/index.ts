@@ -1,0 +1,21 @@
+// Public API of @ktrace/parser.
+export type {
+  AttachedEvent,
+  HistogramBucket,
+  KeyPart,
+  LostEvent,
+  MapEntry,
+  MapInfo,
+  MapKind,
+  MapSample,
+  OutputFormat,
+  ParseEvent,
+  PlainValue,
+  ProblemEvent,
+  ProgramInfo,
+  RuntimeErrorEvent,
+  StatsValue,
+  TextEvent,
+} from './types.js';
+export { KtraceError, isKtraceError } from './errors.js';
+export type { KtraceErrorCode, KtraceErrorOptions } from './errors.js';

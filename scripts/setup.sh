@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian machine (as root) to where ktrace runs and tests: bpftrace, Prometheus,
+# tracefs/debugfs, npm packages. Idempotent and quick when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v bpftrace >/dev/null 2>&1 || need_apt+=(bpftrace)
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "ktrace setup: ${need_apt[*]} missing; run as root or: sudo apt-get install -y ${need_apt[*]}" >&2
+    exit 1
+  fi
+  echo "ktrace setup: installing ${need_apt[*]} from Debian" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ "$(id -u)" = 0 ]; then
+  # bpftrace needs tracefs (tracepoints) and, on older kernels, debugfs.
+  if [ -d /sys/kernel/tracing ] && ! mountpoint -q /sys/kernel/tracing; then
+    mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || echo "ktrace setup: could not mount tracefs" >&2
+  fi
+  if [ -d /sys/kernel/debug ] && ! mountpoint -q /sys/kernel/debug; then
+    mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || echo "ktrace setup: could not mount debugfs" >&2
+  fi
+fi
+
+# npm ci when node_modules is missing or older than the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "ktrace setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
