@@ -1,3 +1,25 @@
 #!/usr/bin/env node
-// The ktrace command line: argument parsing, rendering and exit codes over the SDK.
-export {};
+// The ktrace command line: argument parsing, rendering and exit codes over the SDK. No logic the SDK lacks.
+import { Command } from 'commander';
+import { registerExport } from './commands/export.js';
+import { registerParse } from './commands/parse.js';
+import { registerRun } from './commands/run.js';
+import { exitWith } from './exit.js';
+
+const program = new Command('ktrace')
+  .description('Run bpftrace programs continuously and serve their maps as Prometheus and OpenTelemetry metrics.')
+  .version('0.1.0')
+  .showHelpAfterError();
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
+
+registerRun(program);
+registerParse(program);
+registerExport(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  exitWith(error);
+}

@@ -1,0 +1,24 @@
+// Maps errors to what a user sees: one line naming the problem and what to do, and a stable exit code.
+import { isKtraceError } from '@ktrace/parser';
+import type { KtraceErrorCode } from '@ktrace/parser';
+
+/** 2: the input or the options are wrong; 1: the environment or bpftrace failed. */
+const usageCodes: ReadonlySet<KtraceErrorCode> = new Set<KtraceErrorCode>([
+  'KTRACE_BAD_PROGRAM',
+  'KTRACE_BAD_SPEC',
+  'KTRACE_BAD_INPUT',
+  'KTRACE_BAD_OPTION',
+]);
+
+export function exitCodeFor(error: unknown): number {
+  return isKtraceError(error) && usageCodes.has(error.code) ? 2 : 1;
+}
+
+export function exitWith(error: unknown): never {
+  if (isKtraceError(error)) {
+    process.stderr.write(`ktrace: ${error.message}\n`);
+  } else {
+    process.stderr.write(`ktrace: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(exitCodeFor(error));
+}
