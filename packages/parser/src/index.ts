@@ -3,6 +3,7 @@ export type {
   AttachedEvent,
   HistogramBucket,
   KeyPart,
+  KeyType,
   LostEvent,
   MapEntry,
   MapInfo,

@@ -83,6 +83,9 @@ export type ParseEvent = MapSample | TextEvent | AttachedEvent | LostEvent | Run
 
 export type OutputFormat = 'text' | 'json';
 
+/** `string` covers comm, str(), func, probe, ksym/usym; `stack` covers kstack/ustack (multi-line in text). */
+export type KeyType = 'int' | 'string' | 'stack' | 'unknown';
+
 /** What reading the .bt source tells about one map. */
 export interface MapInfo {
   name: string;
@@ -93,6 +96,8 @@ export interface MapInfo {
   keyArity: number;
   /** A label name per key position: `comm`, `pid`, `fd` (from `args->fd`), else `key0`, `key1`… */
   keyNames: string[];
+  /** What each key position holds, as far as the source tells: lets the text reader split `a, b` keys whose strings contain `, `. */
+  keyTypes: KeyType[];
   /** True when the program calls `clear(@m)` or `zero(@m)`: printed values are then deltas. */
   cleared: boolean;
   /** Where the map is first assigned (1-based). */

@@ -1,0 +1,18 @@
+// The line-level contract between the streaming parser and the two output formats.
+// The stream splits and decodes chunks; a FormatReader turns whole lines into events.
+import type { ParseEvent, ProgramInfo } from './types.js';
+
+export type Emit = (event: ParseEvent) => void;
+
+export interface FormatReaderOptions {
+  emit: Emit;
+  /** What the .bt source says about each map: real kinds, key arity and types. */
+  program?: ProgramInfo | undefined;
+}
+
+export interface FormatReader {
+  /** One line of output, without its `\n` (a trailing `\r` is already removed). `lineNumber` is 1-based. */
+  line(text: string, lineNumber: number): void;
+  /** End of input: flush what is pending; a block cut short becomes a `problem` event, never a throw. */
+  end(): void;
+}
