@@ -20,3 +20,6 @@ export type {
 } from './types.js';
 export { KtraceError, isKtraceError } from './errors.js';
 export type { KtraceErrorCode, KtraceErrorOptions } from './errors.js';
+export { JsonFormatReader } from './json-format.js';
+export { readProgram } from './program.js';
+export type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';

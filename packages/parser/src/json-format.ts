@@ -1,0 +1,683 @@
+// Reads bpftrace's `-f json` output (0.17 to 0.26), one NDJSON line at a time, into typed events.
+// It scans each line itself instead of calling JSON.parse: map entries keep bpftrace's order and duplicates
+// (keys that collide in bpftrace's lossy key encoding), and entries are built without an intermediate object.
+import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
+import type {
+  HistogramBucket,
+  KeyPart,
+  KeyType,
+  MapEntry,
+  MapInfo,
+  MapKind,
+  MapSample,
+  PlainValue,
+  ProgramInfo,
+  StatsValue,
+} from './types.js';
+
+/** A JSON object with its members in source order, duplicates kept. */
+class JsonObject {
+  readonly keys: string[] = [];
+  readonly values: JsonValue[] = [];
+  get(key: string): JsonValue | undefined {
+    const i = this.keys.indexOf(key);
+    return i < 0 ? undefined : this.values[i];
+  }
+}
+
+type JsonValue = number | string | boolean | null | JsonValue[] | JsonObject;
+
+class JsonSyntaxError extends Error {}
+
+const TWO_31 = 2147483648;
+const TWO_32_MINUS_1 = 4294967295;
+const MAX_PROBLEM_TEXT = 200;
+
+/** Scans one line of JSON. Numbers beyond 2^53 come out rounded, as every double does. */
+class JsonScanner {
+  private text = '';
+  private pos = 0;
+
+  parse(text: string): JsonValue {
+    this.text = text;
+    this.pos = 0;
+    const value = this.value();
+    this.skipSpace();
+    if (this.pos !== text.length) this.fail('unexpected text after the JSON value');
+    return value;
+  }
+
+  private fail(what: string): never {
+    throw new JsonSyntaxError(`${what} at column ${this.pos + 1}`);
+  }
+
+  private skipSpace(): void {
+    const t = this.text;
+    let p = this.pos;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (c === 32 || c === 9 || c === 10 || c === 13) p++;
+      else break;
+    }
+    this.pos = p;
+  }
+
+  private value(): JsonValue {
+    this.skipSpace();
+    const c = this.text.charCodeAt(this.pos);
+    if (c === 34) return this.string();
+    if (c === 123) return this.object();
+    if (c === 91) return this.array();
+    if (c === 45 || (c >= 48 && c <= 57)) return this.number();
+    if (this.text.startsWith('true', this.pos)) {
+      this.pos += 4;
+      return true;
+    }
+    if (this.text.startsWith('false', this.pos)) {
+      this.pos += 5;
+      return false;
+    }
+    if (this.text.startsWith('null', this.pos)) {
+      this.pos += 4;
+      return null;
+    }
+    return this.fail(Number.isNaN(c) ? 'unexpected end of line' : `unexpected character ${JSON.stringify(this.text[this.pos])}`);
+  }
+
+  private object(): JsonObject {
+    const obj = new JsonObject();
+    this.pos++;
+    this.skipSpace();
+    if (this.text.charCodeAt(this.pos) === 125) {
+      this.pos++;
+      return obj;
+    }
+    for (;;) {
+      this.skipSpace();
+      if (this.text.charCodeAt(this.pos) !== 34) this.fail('expected a quoted key');
+      obj.keys.push(this.string());
+      this.skipSpace();
+      if (this.text.charCodeAt(this.pos) !== 58) this.fail('expected ":"');
+      this.pos++;
+      obj.values.push(this.value());
+      this.skipSpace();
+      const c = this.text.charCodeAt(this.pos++);
+      if (c === 44) continue;
+      if (c === 125) return obj;
+      this.pos--;
+      this.fail('expected "," or "}"');
+    }
+  }
+
+  private array(): JsonValue[] {
+    const arr: JsonValue[] = [];
+    this.pos++;
+    this.skipSpace();
+    if (this.text.charCodeAt(this.pos) === 93) {
+      this.pos++;
+      return arr;
+    }
+    for (;;) {
+      arr.push(this.value());
+      this.skipSpace();
+      const c = this.text.charCodeAt(this.pos++);
+      if (c === 44) continue;
+      if (c === 93) return arr;
+      this.pos--;
+      this.fail('expected "," or "]"');
+    }
+  }
+
+  private number(): number {
+    const t = this.text;
+    const start = this.pos;
+    let p = start;
+    let c = t.charCodeAt(p);
+    let negative = false;
+    if (c === 45) {
+      negative = true;
+      c = t.charCodeAt(++p);
+    }
+    let n = 0;
+    const digitsStart = p;
+    while (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      c = t.charCodeAt(++p);
+    }
+    if (p === digitsStart) this.fail('expected a digit');
+    // Fractions, exponents and integers past 2^53: let the engine round them exactly as JSON.parse would.
+    if (c === 46 || c === 101 || c === 69 || p - digitsStart > 15) {
+      while (c === 46 || c === 101 || c === 69 || c === 43 || c === 45 || (c >= 48 && c <= 57)) c = t.charCodeAt(++p);
+      const parsed = Number(t.slice(start, p));
+      if (Number.isNaN(parsed)) this.fail('bad number');
+      this.pos = p;
+      return parsed;
+    }
+    this.pos = p;
+    return negative ? -n : n;
+  }
+
+  private string(): string {
+    const t = this.text;
+    const start = this.pos + 1;
+    const close = t.indexOf('"', start);
+    if (close < 0) this.fail('unterminated string');
+    const backslash = t.indexOf('\\', start);
+    if (backslash < 0 || backslash > close) {
+      this.pos = close + 1;
+      return t.slice(start, close);
+    }
+    return this.escapedString(start);
+  }
+
+  private escapedString(start: number): string {
+    const t = this.text;
+    let out = '';
+    let p = start;
+    let bytes: number[] | undefined;
+    for (;;) {
+      const c = t.charCodeAt(p);
+      if (Number.isNaN(c)) this.fail('unterminated string');
+      if (c === 34) break;
+      if (c !== 92) {
+        if (bytes !== undefined) {
+          out += decodeBytes(bytes);
+          bytes = undefined;
+        }
+        const next = nextSpecial(t, p);
+        out += t.slice(p, next);
+        p = next;
+        continue;
+      }
+      const e = t.charCodeAt(p + 1);
+      // 0.17 escapes each non-ASCII byte as a sign-extended `\uffffffXX`: collect the bytes, decode them as UTF-8.
+      if (e === 117 && t.startsWith('ffffff', p + 2) && isHex(t, p + 8, 2)) {
+        (bytes ??= []).push(Number.parseInt(t.slice(p + 8, p + 10), 16));
+        p += 10;
+        continue;
+      }
+      if (bytes !== undefined) {
+        out += decodeBytes(bytes);
+        bytes = undefined;
+      }
+      switch (e) {
+        case 34: out += '"'; break;
+        case 92: out += '\\'; break;
+        case 47: out += '/'; break;
+        case 98: out += '\b'; break;
+        case 102: out += '\f'; break;
+        case 110: out += '\n'; break;
+        case 114: out += '\r'; break;
+        case 116: out += '\t'; break;
+        case 117:
+          if (!isHex(t, p + 2, 4)) {
+            this.pos = p;
+            this.fail('bad \\u escape');
+          }
+          out += String.fromCharCode(Number.parseInt(t.slice(p + 2, p + 6), 16));
+          p += 4;
+          break;
+        default:
+          this.pos = p;
+          this.fail('bad escape');
+      }
+      p += 2;
+    }
+    if (bytes !== undefined) out += decodeBytes(bytes);
+    this.pos = p + 1;
+    return out;
+  }
+}
+
+function nextSpecial(t: string, from: number): number {
+  let p = from;
+  for (;;) {
+    const c = t.charCodeAt(p);
+    if (c === 34 || c === 92 || Number.isNaN(c)) return p;
+    p++;
+  }
+}
+
+function isHex(t: string, at: number, count: number): boolean {
+  if (at + count > t.length) return false;
+  for (let i = at; i < at + count; i++) {
+    const c = t.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
+  }
+  return true;
+}
+
+const byteDecoder = new TextDecoder('utf-8');
+function decodeBytes(bytes: number[]): string {
+  return byteDecoder.decode(Uint8Array.from(bytes));
+}
+
+const INT_RE = /^-?\d+$/;
+
+/** A numeric field: numbers as they are, and the integer strings 0.24+ prints for values past 2^53. */
+function toNumber(value: JsonValue | undefined): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && INT_RE.test(value)) return Number(value);
+  return undefined;
+}
+
+/** A value the way bpftrace's text output would show it, for print() of non-map values and struct values. */
+function textOf(value: JsonValue): string {
+  if (value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `(${value.map(textOf).join(', ')})`;
+  return `{ ${value.keys.map((k, i) => `.${k} = ${textOf(value.values[i] ?? null)}`).join(', ')} }`;
+}
+
+function plainOf(value: JsonValue): PlainValue {
+  if (value === null || typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    // 0.24+ prints integers a double cannot hold as strings; only those (beyond 2^53) are turned back to numbers.
+    if (value.length >= 16 && INT_RE.test(value)) {
+      const n = Number(value);
+      if (!Number.isSafeInteger(n)) return n;
+    }
+    return value;
+  }
+  if (typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return value.map(plainOf);
+  return textOf(value);
+}
+
+/** Kinds that `map`-type JSON can carry; anything else the program claims is ignored for this type. */
+const MAP_TYPE_KINDS: ReadonlySet<MapKind> = new Set<MapKind>(['count', 'sum', 'min', 'max', 'value']);
+
+interface KeyPlan {
+  arity: number;
+  types: KeyType[];
+  /** Index of the one position that is not an int, or -1 when all are ints, or -2 when several are not. */
+  loose: number;
+}
+
+function keyPlanOf(info: MapInfo | undefined): KeyPlan | undefined {
+  if (info === undefined) return undefined;
+  let loose = -1;
+  for (let i = 0; i < info.keyArity; i++) {
+    if (info.keyTypes[i] !== 'int') loose = loose === -1 ? i : -2;
+  }
+  return { arity: info.keyArity, types: info.keyTypes, loose };
+}
+
+function intPart(piece: string): number | undefined {
+  return INT_RE.test(piece) ? Number(piece) : undefined;
+}
+
+function loosePart(piece: string, type: KeyType | undefined): KeyPart {
+  if (type === 'stack') return foldStack(piece);
+  if (type === 'unknown') {
+    const n = intPart(piece);
+    if (n !== undefined) return n;
+  }
+  return piece;
+}
+
+/** A stack key folded to one string: its frames, trimmed, one per line (what the text reader folds to too). */
+function foldStack(raw: string): string {
+  if (raw.indexOf('\n') < 0) return raw.trim();
+  const frames: string[] = [];
+  for (const line of raw.split('\n')) {
+    const frame = line.trim();
+    if (frame !== '') frames.push(frame);
+  }
+  return frames.join('\n');
+}
+
+/**
+ * Splits bpftrace's joined JSON key (`"x,1"`) into its parts. Without the program the key stays one part
+ * (a number when it is an integer): JSON cannot tell the key `"a,b"` from the keys `"a","b"`.
+ * Returns undefined when the split is ambiguous or does not fit the program's key types.
+ */
+function splitKey(raw: string, plan: KeyPlan | undefined): KeyPart[] | undefined {
+  if (plan === undefined) {
+    const n = intPart(raw);
+    return [n ?? raw];
+  }
+  const { arity, types } = plan;
+  if (arity === 0) return raw === '' ? [] : undefined;
+  if (arity === 1) {
+    if (types[0] === 'int') {
+      const n = intPart(raw);
+      return n === undefined ? undefined : [n];
+    }
+    return [loosePart(raw, types[0])];
+  }
+  const pieces = raw.split(',');
+  if (pieces.length < arity) return undefined;
+  if (pieces.length > arity && plan.loose < 0) return undefined;
+  const parts: KeyPart[] = new Array<KeyPart>(arity);
+  const extra = pieces.length - arity;
+  let pi = 0;
+  for (let i = 0; i < arity; i++) {
+    const type = types[i];
+    if (type === 'int') {
+      const n = intPart(pieces[pi++] ?? '');
+      if (n === undefined) return undefined;
+      parts[i] = n;
+    } else if (i === plan.loose && extra > 0) {
+      parts[i] = loosePart(pieces.slice(pi, pi + extra + 1).join(','), type);
+      pi += extra + 1;
+    } else {
+      parts[i] = loosePart(pieces[pi++] ?? '', type);
+    }
+  }
+  return parts;
+}
+
+/** One JSON bucket; the 0.17–0.19 `[2G, 4G)` bucket, printed `{min: -2^31, max: 0}`, is put back where it belongs. */
+function bucketsOf(value: JsonValue): HistogramBucket[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const buckets: HistogramBucket[] = new Array<HistogramBucket>(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const b = value[i];
+    if (!(b instanceof JsonObject)) return undefined;
+    let min: number | null = null;
+    let max: number | null = null;
+    let count: number | undefined;
+    for (let k = 0; k < b.keys.length; k++) {
+      const key = b.keys[k];
+      const v = b.values[k];
+      if (key === 'min') min = toNumber(v) ?? null;
+      else if (key === 'max') max = toNumber(v) ?? null;
+      else if (key === 'count') count = toNumber(v);
+    }
+    if (count === undefined) return undefined;
+    if (min !== null && (min < 0 || (max !== null && max < min))) {
+      // No bucket can start below zero (the negative bucket has no min), so this is the 32-bit shift overflow.
+      if (min === -TWO_31 && max === 0) {
+        min = TWO_31;
+        max = TWO_32_MINUS_1;
+      } else {
+        const prev = buckets[i - 1];
+        min = prev?.max != null ? prev.max + 1 : null;
+        max = null;
+      }
+    }
+    buckets[i] = { min, max, count };
+  }
+  for (let i = 0; i < buckets.length - 1; i++) {
+    const b = buckets[i];
+    const next = buckets[i + 1];
+    if (b !== undefined && next !== undefined && b.max === null && b.min !== null && next.min !== null) b.max = next.min - 1;
+  }
+  return buckets;
+}
+
+/** Without the program: an open top bucket or three equal-width buckets say lhist; otherwise hist. */
+function guessHistKind(entries: MapEntry[]): MapKind {
+  for (const entry of entries) {
+    const buckets = entry.buckets ?? [];
+    let width = -1;
+    let same = 0;
+    for (const b of buckets) {
+      if (b.min !== null && b.max === null) return 'lhist';
+      if (b.min === null || b.max === null || b.min < 2) continue;
+      const w = b.max - b.min;
+      if (w === width) {
+        if (++same >= 2) return 'lhist';
+      } else {
+        width = w;
+        same = 0;
+      }
+    }
+  }
+  return 'hist';
+}
+
+function statsOf(value: JsonValue): StatsValue | undefined {
+  if (!(value instanceof JsonObject)) return undefined;
+  const count = toNumber(value.get('count'));
+  const average = toNumber(value.get('average'));
+  const total = toNumber(value.get('total'));
+  if (count === undefined || average === undefined || total === undefined) return undefined;
+  return { count, average, total };
+}
+
+function isStatsObject(value: JsonValue): boolean {
+  return value instanceof JsonObject && value.keys.length === 3 && value.get('count') !== undefined && value.get('average') !== undefined && value.get('total') !== undefined;
+}
+
+function clip(text: string): string {
+  return text.length > MAX_PROBLEM_TEXT ? `${text.slice(0, MAX_PROBLEM_TEXT)}…` : text;
+}
+
+export class JsonFormatReader implements FormatReader {
+  private readonly emit: Emit;
+  private readonly maps = new Map<string, MapInfo>();
+  private readonly plans = new Map<string, KeyPlan | undefined>();
+  private readonly scanner = new JsonScanner();
+  /** 0.17–0.23 print blank lines right before the exit-time dump, even in JSON mode; nothing else is blank. */
+  private final = false;
+  private lineNumber = 0;
+  private text = '';
+
+  constructor(options: FormatReaderOptions) {
+    this.emit = options.emit;
+    const program: ProgramInfo | undefined = options.program;
+    for (const info of program?.maps ?? []) this.maps.set(info.name, info);
+  }
+
+  line(text: string, lineNumber: number): void {
+    if (isBlank(text)) {
+      this.final = true;
+      return;
+    }
+    this.lineNumber = lineNumber;
+    this.text = text;
+    let parsed: JsonValue;
+    try {
+      parsed = this.scanner.parse(text);
+    } catch (error) {
+      if (!(error instanceof JsonSyntaxError)) throw error;
+      this.problem(`not valid JSON (${error.message}); bpftrace ≤0.21 prints some values unquoted (strftime, strerror, cgroup_path, pointers): the line is skipped`);
+      return;
+    }
+    if (!(parsed instanceof JsonObject)) {
+      this.problem('a JSON line that is not an object with a "type": not bpftrace -f json output');
+      return;
+    }
+    this.envelope(parsed);
+  }
+
+  end(): void {
+    // Every JSON line is complete in itself: nothing can be pending.
+  }
+
+  private problem(reason: string): void {
+    this.emit({ type: 'problem', line: this.lineNumber, text: clip(this.text), reason });
+  }
+
+  private envelope(obj: JsonObject): void {
+    const type = obj.get('type');
+    const data = obj.get('data');
+    switch (type) {
+      case 'map':
+      case 'hist':
+      case 'stats': {
+        if (!(data instanceof JsonObject)) {
+          this.problem(`a "${type}" line without a map object in "data"`);
+          return;
+        }
+        for (let i = 0; i < data.keys.length; i++) this.mapSample(type, data.keys[i] ?? '', data.values[i] ?? null);
+        return;
+      }
+      case 'printf':
+      case 'time':
+      case 'cat':
+      case 'join':
+        this.emit({ type: 'text', source: type, text: typeof data === 'string' ? data : textOf(data ?? null) });
+        return;
+      case 'syscall':
+        this.emit({ type: 'text', source: 'system', text: typeof data === 'string' ? data : textOf(data ?? null) });
+        return;
+      case 'value':
+        this.emit({ type: 'text', source: 'value', text: textOf(data ?? null) });
+        return;
+      case 'attached_probes': {
+        const probes = toNumber(data instanceof JsonObject ? data.get('probes') : undefined) ?? toNumber(obj.get('count'));
+        if (probes === undefined) this.problem('an attached_probes line without a probe count');
+        else this.emit({ type: 'attached', probes });
+        return;
+      }
+      case 'lost_events': {
+        const events = toNumber(data instanceof JsonObject ? data.get('events') : undefined) ?? toNumber(obj.get('count'));
+        // 0.17 also reports a watchpoint running out of registers with this type and a string `data`.
+        if (events !== undefined) this.emit({ type: 'lost', events });
+        else if (typeof data === 'string') this.emit({ type: 'runtime-error', message: data });
+        else this.problem('a lost_events line without an event count');
+        return;
+      }
+      case 'helper_error': {
+        const msg = obj.get('msg');
+        const helper = obj.get('helper');
+        const retcode = obj.get('retcode');
+        const base = `helper ${typeof helper === 'string' ? helper : '?'} failed (retcode ${typeof retcode === 'number' ? retcode : '?'})`;
+        this.runtimeError(obj, typeof msg === 'string' && msg !== '' ? `${base}: ${msg}` : base);
+        return;
+      }
+      case 'runtime_error':
+      case 'errorf':
+      case 'warnf': {
+        const msg = obj.get('msg') ?? data ?? '';
+        const text = typeof msg === 'string' ? msg : textOf(msg);
+        this.runtimeError(obj, type === 'warnf' ? `warning: ${text}` : text);
+        return;
+      }
+      case 'tseries':
+        this.problem('tseries() maps are not read by ktrace: use hist(), lhist() or count() for metrics');
+        return;
+      case 'benchmark_results':
+      case 'benchmark_result':
+      case 'test_result':
+        // bpftrace's own bench/test modes, not trace output: passed on as text so nothing is lost.
+        this.emit({ type: 'text', source: 'other', text: this.text });
+        return;
+      default:
+        this.problem(typeof type === 'string' ? `unknown JSON output type "${type}" (newer bpftrace?): the line is skipped` : 'a JSON line without a "type": not bpftrace -f json output');
+    }
+  }
+
+  private runtimeError(obj: JsonObject, message: string): void {
+    const line = toNumber(obj.get('line'));
+    const column = toNumber(obj.get('col'));
+    this.emit({
+      type: 'runtime-error',
+      message,
+      ...(line === undefined ? {} : { line }),
+      ...(column === undefined ? {} : { column }),
+    });
+  }
+
+  private planFor(name: string): KeyPlan | undefined {
+    if (this.plans.has(name)) return this.plans.get(name);
+    const plan = keyPlanOf(this.maps.get(name));
+    this.plans.set(name, plan);
+    return plan;
+  }
+
+  private mapSample(type: 'map' | 'hist' | 'stats', name: string, payload: JsonValue): void {
+    const info = this.maps.get(name);
+    const plan = this.planFor(name);
+    const entries: MapEntry[] = [];
+    let kind: MapKind;
+    let bad = 0;
+    let ambiguous = 0;
+    let firstBad = '';
+
+    const keyed = (payload instanceof JsonObject) && !(type === 'stats' && isStatsObject(payload) && (info === undefined || info.keyArity === 0)) &&
+      !(type === 'map' && info !== undefined && info.keyArity === 0);
+
+    if (type === 'hist') {
+      if (keyed) {
+        const obj = payload as JsonObject;
+        for (let i = 0; i < obj.keys.length; i++) {
+          const rawKey = obj.keys[i] ?? '';
+          const buckets = bucketsOf(obj.values[i] ?? null);
+          if (buckets === undefined) {
+            bad++;
+            firstBad ||= rawKey;
+            continue;
+          }
+          const key = this.key(rawKey, plan);
+          if (key === undefined) ambiguous++, (firstBad ||= rawKey);
+          entries.push({ key: key ?? [rawKey], buckets });
+        }
+      } else {
+        const buckets = bucketsOf(payload);
+        if (buckets === undefined) bad++;
+        else entries.push({ key: [], buckets });
+      }
+      kind = info !== undefined && (info.kind === 'hist' || info.kind === 'lhist') ? info.kind : guessHistKind(entries);
+    } else if (type === 'stats') {
+      let sawStats = false;
+      let sawAvg = false;
+      const one = (key: KeyPart[], value: JsonValue): boolean => {
+        if (value instanceof JsonObject) {
+          const stats = statsOf(value);
+          if (stats === undefined) return false;
+          sawStats = true;
+          entries.push({ key, stats });
+          return true;
+        }
+        const n = toNumber(value);
+        if (n === undefined) return false;
+        sawAvg = true;
+        entries.push({ key, value: n });
+        return true;
+      };
+      if (keyed) {
+        const obj = payload as JsonObject;
+        for (let i = 0; i < obj.keys.length; i++) {
+          const rawKey = obj.keys[i] ?? '';
+          const key = this.key(rawKey, plan);
+          if (key === undefined) ambiguous++, (firstBad ||= rawKey);
+          if (!one(key ?? [rawKey], obj.values[i] ?? null)) bad++, (firstBad ||= rawKey);
+        }
+      } else if (!one([], payload)) bad++;
+      kind = sawStats && !sawAvg ? 'stats' : sawAvg && !sawStats ? 'avg' : info?.kind === 'stats' ? 'stats' : 'avg';
+      if (sawStats && sawAvg) this.problem(`map ${name} mixes stats() objects and avg() numbers`);
+    } else {
+      if (keyed) {
+        const obj = payload as JsonObject;
+        for (let i = 0; i < obj.keys.length; i++) {
+          const rawKey = obj.keys[i] ?? '';
+          const key = this.key(rawKey, plan);
+          if (key === undefined) ambiguous++, (firstBad ||= rawKey);
+          entries.push({ key: key ?? [rawKey], value: plainOf(obj.values[i] ?? null) });
+        }
+      } else {
+        entries.push({ key: [], value: plainOf(payload) });
+      }
+      // `map` JSON does not say count from sum from a plain value: the program does; without it, `value`.
+      kind = info !== undefined && MAP_TYPE_KINDS.has(info.kind) ? info.kind : 'value';
+    }
+
+    if (ambiguous > 0) {
+      this.problem(
+        `map ${name}: ${ambiguous} key(s) such as ${JSON.stringify(clip(firstBad))} cannot be split into the program's ${plan?.arity ?? 0} key parts (${(plan?.types ?? []).join(', ')}); each such key is kept whole as one part`,
+      );
+    }
+    if (bad > 0) this.problem(`map ${name}: ${bad} value(s) are not what a "${type}" map holds; those entries are skipped`);
+
+    const sample: MapSample = { type: 'map', name, kind, entries };
+    if (this.final) sample.final = true;
+    this.emit(sample);
+  }
+
+  private key(raw: string, plan: KeyPlan | undefined): KeyPart[] | undefined {
+    return splitKey(raw, plan);
+  }
+}
+
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
