@@ -1,0 +1,615 @@
+// bpftrace's text output (0.17–0.26) read line by line into ordered events: map samples, printf text,
+// attached-probe counts, lost events, and a problem for every line that cannot be read. Keys and values are
+// printed raw, so the program (when given) decides how keys split and which kind a map really is.
+//
+// Decisions, where the text alone cannot tell (documented for users in the README schema section):
+// - Kind without a program: a hist/lhist block is `hist` or `lhist` by its labels (see histogramKindOf);
+//   `count N, average …` / `{ .count = …}` is `stats`; every other map is `value` (count, sum, min, max and
+//   avg print the same plain integer; only the program knows which one it is).
+// - Keys without a program are split on `, `, and a part that is a decimal integer becomes a number. With a
+//   program, the key is split into exactly `keyArity` parts: `int` positions take one integer piece, and the
+//   pieces left over (strings that contained `, `) go to the LAST string position when several could take them.
+// - Stack keys (`@ks[\n    f1\n    f2\n]`) fold to one string: frames in order, leading whitespace removed,
+//   joined by `\n` (`"f1\nf2"`); an empty stack (`@ks[]`) is `""`. Stack values fold the same way.
+// - Tuple values `(1, -2, three)` become arrays (integers as numbers); a string element containing `, ` or
+//   parentheses splits wrongly. Struct values `{ .m = 2 }` stay strings, verbatim.
+// - Integers beyond 2^53 (u64 counts) become the nearest JS number.
+// - Blank lines are structure, never text events: they end hist blocks, avg/stats maps (≤0.23), stack
+//   values, stand for empty maps (≤0.23), and two in a row announce the exit-time dump (samples after it
+//   carry `final: true`). A program that itself prints two blank lines (`printf("\n\n")`) is indistinguishable.
+// - Any other line is a `text` event with source `printf` (printf, time, cat, join, system and print() of a
+//   non-map value look alike in text). In the exit-time dump, a line that is not a map line continues the
+//   previous string value (`@nl: line1` / `line2`).
+import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
+import { histogramKindOf, isHistogramKind, parseBucketLine } from './histogram.js';
+import type { HistogramBucket, KeyPart, MapEntry, MapInfo, MapKind, MapSample, PlainValue, ProblemEvent, StatsValue } from './types.js';
+
+type Mode = 'top' | 'key' | 'hist' | 'maybe-hist';
+
+const PROBLEM_TEXT_LIMIT = 200;
+
+export class TextFormatReader implements FormatReader {
+  private readonly emit: Emit;
+  private readonly maps = new Map<string, MapInfo>();
+
+  private mode: Mode = 'top';
+  private final = false;
+  private blankRun = 0;
+  /** Seen ≥0.24 output (`{ .count = …}` stats or `Attached N probes`): no blank line after avg/stats maps. */
+  private modern = false;
+
+  private pending: MapSample | undefined;
+  private pendingKind: MapKind | undefined;
+  private pendingKeys = new Set<string>();
+  private pendingProblems: ProblemEvent[] = [];
+  /** The last entry's value is a stack being folded from indented lines; the next blank line ends it. */
+  private stackValue = false;
+
+  // A multi-line key being collected (mode 'key').
+  private keyName = '';
+  private keyRaw = '';
+  private keyLine = 0;
+
+  // A histogram block being collected (modes 'hist' and 'maybe-hist').
+  private histName = '';
+  private histKeyRaw: string | undefined;
+  private histLine = 0;
+  private histHeader = '';
+  private histBuckets: HistogramBucket[] = [];
+
+  constructor(options: FormatReaderOptions) {
+    this.emit = options.emit;
+    for (const info of options.program?.maps ?? []) {
+      this.maps.set(info.name.startsWith('@') ? info.name : `@${info.name}`, info);
+    }
+  }
+
+  line(text: string, lineNumber: number): void {
+    switch (this.mode) {
+      case 'top':
+        this.topLine(text, lineNumber);
+        return;
+      case 'hist':
+        this.histLineIn(text, lineNumber);
+        return;
+      case 'maybe-hist':
+        this.maybeHistLine(text, lineNumber);
+        return;
+      case 'key':
+        this.keyLineIn(text, lineNumber);
+        return;
+    }
+  }
+
+  end(): void {
+    if (this.mode === 'key') {
+      this.problem(this.keyLine, `${this.keyName}[${this.keyRaw}`, `the output ended inside the multi-line key of ${this.keyName} that starts on line ${this.keyLine}; that entry is lost (was bpftrace killed while printing?)`);
+    } else if (this.mode === 'hist') {
+      this.problem(this.histLine, this.histHeader, `the output ended inside the histogram block of ${this.histName} that starts on line ${this.histLine}, before its closing blank line; ${this.histBuckets.length} bucket(s) were read and kept, later buckets may be missing`);
+      if (this.histBuckets.length > 0) this.finishHist();
+    } else if (this.mode === 'maybe-hist') {
+      // A `@x: ` header with nothing after it at all: an empty string value is the only complete reading.
+      this.addEntry(this.histName, this.histKeyRaw, { key: this.splitKey(this.histKeyRaw, this.maps.get(this.histName)), value: '' });
+    }
+    this.mode = 'top';
+    this.flush();
+  }
+
+  /**
+   * Emits the map sample being collected, if any, when the stream has been idle: bpftrace ≤0.23 prints no
+   * terminator after a non-hist map, so without this a `print()` is only seen when the next line arrives.
+   * Does nothing in the middle of a hist block or a multi-line key.
+   */
+  flush(): void {
+    if (this.mode !== 'top' || this.pending === undefined) return;
+    const sample = this.pending;
+    if (this.pendingKind === undefined) {
+      sample.kind = histogramKindOf(sample.entries.flatMap((e) => e.buckets ?? []));
+    }
+    this.pending = undefined;
+    this.pendingKind = undefined;
+    this.pendingKeys = new Set();
+    this.stackValue = false;
+    this.emit(sample);
+    if (this.pendingProblems.length > 0) {
+      const problems = this.pendingProblems;
+      this.pendingProblems = [];
+      for (const p of problems) this.emit(p);
+    }
+  }
+
+  // ── top level ────────────────────────────────────────────────────────────────────────────────────
+
+  private topLine(text: string, lineNumber: number): void {
+    if (text.length === 0) {
+      this.blank();
+      return;
+    }
+    const c0 = text.charCodeAt(0);
+    if (c0 === 64 /* @ */ && this.mapLine(text, lineNumber)) {
+      this.blankRun = 0;
+      return;
+    }
+    this.blankRun = 0;
+    if (this.pending !== undefined && this.continueValue(text, c0)) return;
+    if (c0 === 65 /* A */ && (text.startsWith('Attaching ') || text.startsWith('Attached '))) {
+      const probes = attachedCount(text);
+      if (probes >= 0) {
+        if (text.charCodeAt(7) === 100 /* d: Attached */) this.modern = true;
+        this.flush();
+        this.emit({ type: 'attached', probes });
+        return;
+      }
+    } else if (c0 === 76 /* L */ && text.startsWith('Lost ') && text.endsWith(' events')) {
+      const events = parseInteger(text, 5, text.length - 7);
+      if (!Number.isNaN(events)) {
+        this.flush();
+        this.emit({ type: 'lost', events });
+        return;
+      }
+    }
+    this.flush();
+    this.emit({ type: 'text', source: 'printf', text });
+  }
+
+  private blank(): void {
+    if (this.stackValue) {
+      this.stackValue = false;
+      return;
+    }
+    if (this.pending !== undefined) {
+      const kind = this.pendingKind;
+      this.flush();
+      // ≤0.23 ends an avg or stats map with one blank line: it belongs to the map, not to the stream.
+      if (!this.modern && (kind === 'avg' || kind === 'stats')) return;
+    }
+    this.blankRun++;
+    if (this.blankRun >= 2) this.final = true;
+  }
+
+  /** A line that continues the last entry's string value: stack frames, or (in the exit dump) a value with newlines. */
+  private continueValue(text: string, c0: number): boolean {
+    const sample = this.pending;
+    if (sample === undefined || (this.pendingKind !== undefined && this.pendingKind !== 'value')) return false;
+    const entry = sample.entries[sample.entries.length - 1];
+    if (entry === undefined || typeof entry.value !== 'string') return false;
+    const indented = c0 === 32 || c0 === 9;
+    if (indented && (this.stackValue || entry.value === '')) {
+      const frame = text.trim();
+      entry.value = entry.value === '' ? frame : `${entry.value}\n${frame}`;
+      this.stackValue = true;
+      return true;
+    }
+    if (this.final && !this.stackValue) {
+      entry.value = `${entry.value}\n${text}`;
+      return true;
+    }
+    return false;
+  }
+
+  /** `@name: V`, `@name[K]: V`, a hist header, or the first line of a multi-line key. False: not a map line. */
+  private mapLine(text: string, lineNumber: number): boolean {
+    const n = text.length;
+    let name: string;
+    let i: number;
+    const pendingName = this.pending?.name;
+    if (pendingName !== undefined && text.startsWith(pendingName) && (text.charCodeAt(pendingName.length) === 58 || text.charCodeAt(pendingName.length) === 91)) {
+      name = pendingName;
+      i = pendingName.length;
+    } else {
+      i = 1;
+      while (i < n && isNameChar(text.charCodeAt(i))) i++;
+      name = text.slice(0, i);
+    }
+    const info = this.maps.get(name);
+    const c = text.charCodeAt(i);
+    if (c === 58 /* : */) {
+      if (i + 1 === n) return this.header(name, undefined, info, lineNumber, text, true);
+      if (text.charCodeAt(i + 1) !== 32) return false;
+      return this.entryLine(name, undefined, text, i + 2, info, lineNumber);
+    }
+    if (c !== 91 /* [ */) return false;
+    const keyStart = i + 1;
+    let sep = info?.kind === 'value' ? text.indexOf(']: ', keyStart) : text.lastIndexOf(']: ');
+    if (sep >= keyStart && info === undefined) {
+      // Without a program, the last `]: ` is right (keys may contain `]: `, numbers never do) unless the
+      // line holds several entries of a map with separator-less values (`@m[0]: a@m[1]: b`, ≤0.23).
+      const first = text.indexOf(']: ', keyStart);
+      if (first !== sep && text.indexOf(`${name}[`, first) >= 0) sep = first;
+    }
+    if (sep >= keyStart) return this.entryLine(name, text.slice(keyStart, sep), text, sep + 3, info, lineNumber);
+    if (n >= keyStart + 2 && text.charCodeAt(n - 1) === 58 && text.charCodeAt(n - 2) === 93) {
+      return this.header(name, text.slice(keyStart, n - 2), info, lineNumber, text, true);
+    }
+    if (keyStart === n || text.endsWith(', ')) {
+      this.mode = 'key';
+      this.keyName = name;
+      this.keyRaw = text.slice(keyStart);
+      this.keyLine = lineNumber;
+      return true;
+    }
+    return false;
+  }
+
+  private entryLine(name: string, keyRaw: string | undefined, text: string, valueStart: number, info: MapInfo | undefined, lineNumber: number): boolean {
+    if (valueStart >= text.length) return this.header(name, keyRaw, info, lineNumber, text, false);
+    const kind = info?.kind;
+    if (isHistogramKind(kind)) {
+      this.problem(lineNumber, text, `${name} is a ${kind}() map in the program, but this line holds a plain value, not a histogram header; the entry is skipped`);
+      return true;
+    }
+    let valueText = text.slice(valueStart);
+    // ≤0.23 prints no separator after ksym/usym/kstack/ustack/inet values: `@m[0]: a@m[1]: b` is two entries.
+    let rest: string | undefined;
+    if ((kind === undefined || kind === 'value') && valueText.indexOf('@') >= 0) {
+      const at = valueText.indexOf(`${name}[`);
+      if (at >= 0) {
+        rest = valueText.slice(at);
+        valueText = valueText.slice(0, at);
+      }
+    }
+    const entry = this.entry(name, keyRaw, valueText, info, lineNumber, text);
+    if (entry !== undefined) this.addEntry(name, keyRaw, entry);
+    if (rest !== undefined && !this.mapLine(rest, lineNumber)) {
+      this.problem(lineNumber, rest, `could not read the rest of a line of ${name} printed without a separator (a bpftrace ≤0.23 bug with ksym/kstack/inet values)`);
+    }
+    return true;
+  }
+
+  /** Builds one scalar/stats entry from its value text; undefined (and a problem) when the value does not fit the kind. */
+  private entry(name: string, keyRaw: string | undefined, valueText: string, info: MapInfo | undefined, lineNumber: number, text: string): MapEntry | undefined {
+    const key = this.splitKey(keyRaw, info);
+    const kind = info?.kind;
+    if (kind === 'stats' || (kind === undefined && isStatsText(valueText))) {
+      const stats = this.parseStats(valueText);
+      if (stats === undefined) {
+        this.problem(lineNumber, text, `${name} is a stats() map but its value is not \`count N, average N, total N\` nor \`{ .count = N, .average = N, .total = N }\`; the entry is skipped`);
+        return undefined;
+      }
+      return { key, stats };
+    }
+    if (kind === undefined || kind === 'value') return { key, value: parsePlainValue(valueText) };
+    const value = parseInteger(valueText, 0, valueText.length);
+    if (Number.isNaN(value)) {
+      this.problem(lineNumber, text, `${name} is a ${kind}() map in the program but its value is not an integer; the entry is skipped (is the program the one that produced this output?)`);
+      return undefined;
+    }
+    return { key, value };
+  }
+
+  /** `keyRaw` undefined: a keyless map (`@x: 1`), unlike `@ks[]: 1` (an empty key). */
+  private addEntry(name: string, keyRaw: string | undefined, entry: MapEntry): void {
+    const seen = keyRaw ?? '';
+    let sample = this.pending;
+    const histogram = entry.buckets !== undefined;
+    if (sample !== undefined) {
+      const pendingHistogram = sample.entries[0]?.buckets !== undefined;
+      // A key seen twice means a new print() of the same map started.
+      if (sample.name !== name || this.pendingKeys.has(seen) || pendingHistogram !== histogram) {
+        this.flush();
+        sample = undefined;
+      }
+    }
+    this.stackValue = false;
+    if (sample === undefined) {
+      const info = this.maps.get(name);
+      let kind: MapKind | undefined = info?.kind;
+      if (kind === undefined && !histogram) kind = entry.stats !== undefined ? 'stats' : 'value';
+      sample = { type: 'map', name, kind: kind ?? 'hist', entries: [] };
+      if (this.final) sample.final = true;
+      this.pending = sample;
+      this.pendingKind = kind;
+    }
+    this.pendingKeys.add(seen);
+    sample.entries.push(entry);
+  }
+
+  private problem(line: number, text: string, reason: string): void {
+    const event: ProblemEvent = {
+      type: 'problem',
+      line,
+      text: text.length > PROBLEM_TEXT_LIMIT ? `${text.slice(0, PROBLEM_TEXT_LIMIT)}…` : text,
+      reason,
+    };
+    if (this.pending !== undefined) this.pendingProblems.push(event);
+    else this.emit(event);
+  }
+
+  // ── multi-line keys ──────────────────────────────────────────────────────────────────────────────
+
+  private keyLineIn(text: string, lineNumber: number): void {
+    const c0 = text.charCodeAt(0);
+    if (c0 === 32 || c0 === 9) {
+      this.keyRaw += `\n${text}`;
+      return;
+    }
+    if (c0 === 93 /* ] */ || (c0 === 44 /* , */ && text.charCodeAt(1) === 32)) {
+      const name = this.keyName;
+      const info = this.maps.get(name);
+      const sep = info?.kind === 'value' ? text.indexOf(']: ') : text.lastIndexOf(']: ');
+      if (sep >= 0) {
+        this.mode = 'top';
+        const keyRaw = `${this.keyRaw}\n${text.slice(0, sep)}`;
+        this.entryLine(name, keyRaw, text, sep + 3, info, this.keyLine);
+        return;
+      }
+      if (text.endsWith(']:')) {
+        this.mode = 'top';
+        this.header(name, `${this.keyRaw}\n${text.slice(0, text.length - 2)}`, info, this.keyLine, text, true);
+        return;
+      }
+      if (text.endsWith(', ') || text === ',') {
+        this.keyRaw += `\n${text}`;
+        return;
+      }
+    }
+    this.mode = 'top';
+    this.problem(this.keyLine, `${this.keyName}[${this.keyRaw}`, `the multi-line key of ${this.keyName} that starts on line ${this.keyLine} was not closed by \`]: \` (line ${lineNumber} interrupts it); that entry is skipped`);
+    this.topLine(text, lineNumber);
+  }
+
+  // ── histogram blocks ─────────────────────────────────────────────────────────────────────────────
+
+  /** A map line with nothing after its colon: a hist/lhist header, or (≤0.22, no program) maybe an empty string. */
+  private header(name: string, keyRaw: string | undefined, info: MapInfo | undefined, lineNumber: number, text: string, certain: boolean): boolean {
+    const kind = info?.kind;
+    if (kind !== undefined && !isHistogramKind(kind)) {
+      if (kind !== 'value') {
+        this.problem(lineNumber, text, `${name} is a ${kind}() map in the program but this line has no value; the entry is skipped`);
+        return true;
+      }
+      const entry: MapEntry = { key: this.splitKey(keyRaw, info), value: '' };
+      this.addEntry(name, keyRaw, entry);
+      return true;
+    }
+    this.mode = kind !== undefined || certain ? 'hist' : 'maybe-hist';
+    this.histName = name;
+    this.histKeyRaw = keyRaw;
+    this.histLine = lineNumber;
+    this.histHeader = text;
+    this.histBuckets = [];
+    return true;
+  }
+
+  private histLineIn(text: string, lineNumber: number): void {
+    if (text.length === 0) {
+      this.finishHist();
+      return;
+    }
+    const bucket = parseBucketLine(text);
+    if (bucket !== undefined) {
+      this.histBuckets.push(bucket);
+      return;
+    }
+    this.problem(this.histLine, this.histHeader, `the histogram block of ${this.histName} that starts on line ${this.histLine} was cut by line ${lineNumber}, which is not a bucket line; the ${this.histBuckets.length} bucket(s) before it are kept, later ones may be missing`);
+    this.finishHist();
+    this.topLine(text, lineNumber);
+  }
+
+  private maybeHistLine(text: string, lineNumber: number): void {
+    if (text.length === 0) {
+      this.finishHist();
+      return;
+    }
+    const bucket = parseBucketLine(text);
+    if (bucket !== undefined) {
+      this.mode = 'hist';
+      this.histBuckets.push(bucket);
+      return;
+    }
+    // Not a histogram after all: `@x: ` was an empty string value.
+    this.mode = 'top';
+    const entry: MapEntry = { key: this.splitKey(this.histKeyRaw, this.maps.get(this.histName)), value: '' };
+    this.addEntry(this.histName, this.histKeyRaw, entry);
+    this.topLine(text, lineNumber);
+  }
+
+  private finishHist(): void {
+    this.mode = 'top';
+    const buckets = this.histBuckets;
+    this.histBuckets = [];
+    const entry: MapEntry = { key: this.splitKey(this.histKeyRaw, this.maps.get(this.histName)), buckets };
+    this.addEntry(this.histName, this.histKeyRaw, entry);
+  }
+
+  // ── keys and values ──────────────────────────────────────────────────────────────────────────────
+
+  private splitKey(raw: string | undefined, info: MapInfo | undefined): KeyPart[] {
+    if (raw === undefined) return [];
+    const arity = info?.keyArity;
+    if (raw.length === 0) return arity === 0 ? [] : [''];
+    const types = info?.keyTypes;
+    if (arity === 1) return [keyPart(raw, types?.[0])];
+    const noComma = raw.indexOf(', ') < 0;
+    if (noComma && raw.charCodeAt(0) !== 10) return [keyPart(raw, types?.[0])];
+    const pieces = splitKeyPieces(raw);
+    if (arity === undefined || arity === 0 || pieces.length <= arity) {
+      const parts: KeyPart[] = new Array(pieces.length);
+      for (let k = 0; k < pieces.length; k++) parts[k] = keyPart(pieces[k] ?? '', types?.[k]);
+      return parts;
+    }
+    const assigned = assignPieces(pieces, types ?? [], arity);
+    const parts: KeyPart[] = new Array(arity);
+    for (let k = 0; k < arity; k++) parts[k] = keyPart(assigned[k] ?? '', types?.[k]);
+    return parts;
+  }
+
+  private parseStats(text: string): StatsValue | undefined {
+    if (text.charCodeAt(0) === 123 /* { */) {
+      this.modern = true;
+      return statsFrom(text, '.count = ', ', .average = ', ', .total = ', ' }');
+    }
+    return statsFrom(text, 'count ', ', average ', ', total ', '');
+  }
+}
+
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/** `Attaching 2 probes...`, `Attaching 1 probe...`, `Attached 3 probes`: the number, or -1. */
+function attachedCount(text: string): number {
+  const start = text.indexOf(' ') + 1;
+  const end = text.indexOf(' ', start);
+  if (end < 0) return -1;
+  const rest = text.slice(end + 1);
+  if (rest !== 'probes...' && rest !== 'probe...' && rest !== 'probes' && rest !== 'probe') return -1;
+  const n = parseInteger(text, start, end);
+  return Number.isNaN(n) ? -1 : n;
+}
+
+/** A decimal integer (optionally negative) filling `text[start, end)`, or NaN. */
+export function parseInteger(text: string, start: number, end: number): number {
+  let i = start;
+  let negative = false;
+  if (i < end && text.charCodeAt(i) === 45) {
+    negative = true;
+    i++;
+  }
+  if (i === end) return Number.NaN;
+  const digits = end - i;
+  let value = 0;
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return Number.NaN;
+    value = value * 10 + (c - 48);
+  }
+  if (digits > 15) value = Number(text.slice(end - digits, end));
+  return negative ? -value : value;
+}
+
+function isStatsText(text: string): boolean {
+  return text.startsWith('count ') || text.startsWith('{ .count = ');
+}
+
+function statsFrom(text: string, countTag: string, averageTag: string, totalTag: string, tail: string): StatsValue | undefined {
+  const c = text.indexOf(countTag);
+  const a = text.indexOf(averageTag, c);
+  const t = text.indexOf(totalTag, a);
+  if (c < 0 || a < 0 || t < 0 || !text.endsWith(tail)) return undefined;
+  const count = parseInteger(text, c + countTag.length, a);
+  const average = parseInteger(text, a + averageTag.length, t);
+  const total = parseInteger(text, t + totalTag.length, text.length - tail.length);
+  if (Number.isNaN(count) || Number.isNaN(average) || Number.isNaN(total)) return undefined;
+  return { count, average, total };
+}
+
+/** A plain value: integer → number, `(a, b)` → array, anything else (strings, structs) → the string verbatim. */
+function parsePlainValue(text: string): PlainValue {
+  const n = parseInteger(text, 0, text.length);
+  if (!Number.isNaN(n)) return n;
+  if (text.charCodeAt(0) === 40 && text.charCodeAt(text.length - 1) === 41) {
+    const cursor = { at: 0 };
+    const tuple = parseTuple(text, cursor);
+    if (tuple !== undefined && cursor.at === text.length) return tuple;
+  }
+  return text;
+}
+
+/** Reads `(e1, e2, …)` from `text` at `cursor.at`; elements are split on `, ` at this depth. */
+function parseTuple(text: string, cursor: { at: number }): PlainValue[] | undefined {
+  const out: PlainValue[] = [];
+  let i = cursor.at + 1;
+  const n = text.length;
+  for (;;) {
+    if (text.charCodeAt(i) === 40 /* ( */) {
+      const inner = { at: i };
+      const nested = parseTuple(text, inner);
+      if (nested === undefined) return undefined;
+      out.push(nested);
+      i = inner.at;
+    } else {
+      // An element runs to the next `, ` or `)` at this depth (nested braces of struct elements included).
+      let depth = 0;
+      let j = i;
+      for (; j < n; j++) {
+        const c = text.charCodeAt(j);
+        if (c === 123 || c === 91) depth++;
+        else if ((c === 125 || c === 93) && depth > 0) depth--;
+        else if (depth === 0 && (c === 41 || (c === 44 && text.charCodeAt(j + 1) === 32))) break;
+      }
+      if (j >= n) return undefined;
+      const element = text.slice(i, j);
+      const num = parseInteger(element, 0, element.length);
+      out.push(Number.isNaN(num) ? element : num);
+      i = j;
+    }
+    const c = text.charCodeAt(i);
+    if (c === 41 /* ) */) {
+      cursor.at = i + 1;
+      return out;
+    }
+    if (c === 44 && text.charCodeAt(i + 1) === 32) {
+      i += 2;
+      continue;
+    }
+    return undefined;
+  }
+}
+
+/** Splits a raw key on `, `, keeping each stack (`\n    f1\n    f2\n`) whole even if a frame contains `, `. */
+function splitKeyPieces(raw: string): string[] {
+  const rough = raw.split(', ');
+  const pieces: string[] = [];
+  for (let k = 0; k < rough.length; k++) {
+    let piece = rough[k] ?? '';
+    if (piece.charCodeAt(0) === 10) {
+      while (piece.charCodeAt(piece.length - 1) !== 10 && k + 1 < rough.length) {
+        k++;
+        piece = `${piece}, ${rough[k] ?? ''}`;
+      }
+    }
+    pieces.push(piece);
+  }
+  return pieces;
+}
+
+function isIntegerText(text: string): boolean {
+  return text.length > 0 && !Number.isNaN(parseInteger(text, 0, text.length));
+}
+
+/**
+ * Assigns `pieces` (more than `arity`) to key positions: `int` positions take one integer piece, others take
+ * one or more pieces re-joined with `, `. Among valid assignments, earlier string positions take as few pieces
+ * as possible, so the extra pieces go to the last string position. Falls back to joining the tail.
+ */
+function assignPieces(pieces: string[], types: readonly string[], arity: number): string[] {
+  const out: string[] = new Array(arity);
+  const place = (part: number, from: number): boolean => {
+    if (part === arity) return from === pieces.length;
+    const remainingParts = arity - part - 1;
+    if (types[part] === 'int') {
+      if (from >= pieces.length || !isIntegerText(pieces[from] ?? '')) return false;
+      out[part] = pieces[from] ?? '';
+      return place(part + 1, from + 1);
+    }
+    for (let take = 1; from + take + remainingParts <= pieces.length; take++) {
+      out[part] = pieces.slice(from, from + take).join(', ');
+      if (place(part + 1, from + take)) return true;
+    }
+    return false;
+  };
+  if (place(0, 0)) return out;
+  const fallback = pieces.slice(0, arity - 1);
+  fallback.push(pieces.slice(arity - 1).join(', '));
+  return fallback;
+}
+
+/** One key part: stacks folded, integers as numbers (unless the program says the position is a string). */
+function keyPart(text: string, type: string | undefined): KeyPart {
+  if (text.charCodeAt(0) === 10 || type === 'stack') return foldStack(text);
+  if (type === 'string') return text;
+  const n = parseInteger(text, 0, text.length);
+  return Number.isNaN(n) ? text : n;
+}
+
+/** `\n    f1\n    f2\n` → `f1\nf2`: frames in order, indentation removed, empty lines dropped. */
+export function foldStack(text: string): string {
+  if (text.indexOf('\n') < 0) return text.trim();
+  const frames: string[] = [];
+  for (const line of text.split('\n')) {
+    const frame = line.trim();
+    if (frame.length > 0) frames.push(frame);
+  }
+  return frames.join('\n');
+}
