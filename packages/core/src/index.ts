@@ -1,2 +1,19 @@
-// Public API of @ktrace/core.
-export {};
+// Public API of @ktrace/core: trace specs, program instrumentation, preflight checks and the local runner.
+export { startTrace } from './runner.js';
+export type { LogLevel, LogRecord, StartTraceOptions, TraceHandle, TraceResult, TraceState, TraceStatus } from './runner.js';
+export {
+  allowedBpftraceEnv,
+  allowedBpftraceFlags,
+  defaultIntervalMillis,
+  defaultMaxLineBytes,
+  defaultMaxOutputBytesPerSecond,
+  loadTraceSpec,
+  parseDuration,
+  parseTraceSpec,
+} from './trace-spec.js';
+export type { MapSpec, ParseTraceSpecOptions, TraceSpec, TraceSpecInput } from './trace-spec.js';
+export { defaultExportedMaps, instrumentProgram, mapsPrintedBy } from './instrument.js';
+export type { InstrumentOptions, InstrumentedProgram } from './instrument.js';
+export { bpftraceVersion, checkKernelFeatures, checkPrivileges, findBpftrace, preflight, tracefsDir } from './preflight.js';
+export type { PreflightOptions, PreflightResult } from './preflight.js';
+export { defaultTraceSpec, syscallsProgram } from './bundled-examples.js';

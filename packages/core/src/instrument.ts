@@ -1,0 +1,175 @@
+// Program instrumentation: what ktrace adds to a user's .bt program so its maps flow out continuously
+// (a periodic print() of the exported maps, exit-time clearing of scratch maps) without the user editing it.
+import { KtraceError } from '@ktrace/parser';
+import type { MapInfo, ProgramInfo } from '@ktrace/parser';
+
+export interface InstrumentOptions {
+  /** The program as the user wrote it. */
+  source: string;
+  /** What readProgram() found in it. */
+  program: ProgramInfo;
+  intervalMillis: number;
+  /** Maps to export; by default every aggregation map (count, sum, min, max, avg, stats, hist, lhist). */
+  exportMaps?: readonly string[];
+}
+
+export interface InstrumentedProgram {
+  /** The program bpftrace runs: the user's text unchanged at its own line numbers, plus ktrace's additions. */
+  source: string;
+  /** Maps whose samples ktrace exports. */
+  exported: string[];
+  /** Exported maps the program prints itself (ktrace adds no print for them). */
+  printedByProgram: string[];
+  /** Maps ktrace prints every interval. */
+  printedByKtrace: string[];
+  /** Maps cleared at exit so the exit-time dump does not print them (scratch maps such as `@start[tid]`). */
+  clearedAtExit: string[];
+}
+
+const aggregationKinds: ReadonlySet<string> = new Set(['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist']);
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * Walks the source skipping comments and strings, calling `visit` for each code character with its brace depth.
+ * Enough structure to find top-level probes and print() calls without a full bpftrace grammar.
+ */
+function scanCode(source: string, visit: (index: number, depth: number) => void): void {
+  let depth = 0;
+  let i = 0;
+  while (i < source.length) {
+    const c = source[i];
+    const next = source[i + 1];
+    if (c === '/' && next === '/') {
+      const end = source.indexOf('\n', i);
+      i = end === -1 ? source.length : end;
+      continue;
+    }
+    if (c === '/' && next === '*') {
+      const end = source.indexOf('*/', i + 2);
+      i = end === -1 ? source.length : end + 2;
+      continue;
+    }
+    if (c === '"') {
+      i++;
+      while (i < source.length && source[i] !== '"') i += source[i] === '\\' ? 2 : 1;
+      i++;
+      continue;
+    }
+    if (c === '{') {
+      visit(i, depth);
+      depth++;
+      i++;
+      continue;
+    }
+    if (c === '}') {
+      depth = Math.max(0, depth - 1);
+      visit(i, depth);
+      i++;
+      continue;
+    }
+    visit(i, depth);
+    i++;
+  }
+}
+
+/** The body of the top-level `END { … }` probe (between its braces), if the program has one. */
+function findEndBody(source: string): Span | undefined {
+  let found: Span | undefined;
+  let endKeywordAt = -1;
+  let bodyStart = -1;
+  scanCode(source, (i, depth) => {
+    if (found !== undefined) return;
+    const c = source[i];
+    if (bodyStart === -1 && depth === 0) {
+      if (c === 'E' && source.startsWith('END', i) && !/[A-Za-z0-9_:]/.test(source[i - 1] ?? ' ') && !/[A-Za-z0-9_:]/.test(source[i + 3] ?? ' ')) {
+        endKeywordAt = i;
+      } else if (c === '{' && endKeywordAt !== -1) {
+        bodyStart = i + 1;
+      }
+    } else if (bodyStart !== -1 && depth === 0 && c === '}') {
+      found = { start: bodyStart, end: i };
+    }
+  });
+  return found;
+}
+
+/** Names of maps the program passes to print() itself. */
+export function mapsPrintedBy(source: string): Set<string> {
+  const code: string[] = [];
+  scanCode(source, (i) => {
+    code.push(source[i] ?? '');
+  });
+  const text = code.join('');
+  const printed = new Set<string>();
+  for (const match of text.matchAll(/\bprint\s*\(\s*(@[A-Za-z0-9_]*)\s*[,)]/g)) {
+    if (match[1] !== undefined) printed.add(match[1]);
+  }
+  return printed;
+}
+
+/** The default exported maps: every aggregation; plain-value maps (scratch state such as `@start[tid] = nsecs`) are not. */
+export function defaultExportedMaps(program: ProgramInfo): string[] {
+  return program.maps.filter((m) => aggregationKinds.has(m.kind)).map((m) => m.name);
+}
+
+function intervalProbe(intervalMillis: number): string {
+  return intervalMillis % 1000 === 0 ? `interval:s:${intervalMillis / 1000}` : `interval:ms:${intervalMillis}`;
+}
+
+/**
+ * Adds `interval:… { print(@a); … }` for the exported maps the program does not print itself, and clears
+ * non-exported maps at exit. The exit-time dump prints every map bpftrace holds; a scratch map keyed by tid
+ * can hold tens of thousands of entries, which would cost time and memory at the worst moment (shutdown)
+ * and is not exported anyway, so ktrace clears it in END (inserted into the program's own END when it has one:
+ * bpftrace allows only one END probe).
+ */
+export function instrumentProgram(options: InstrumentOptions): InstrumentedProgram {
+  const { source, program } = options;
+  const known = new Map<string, MapInfo>(program.maps.map((m) => [m.name, m]));
+  const exported = options.exportMaps === undefined || options.exportMaps.length === 0 ? defaultExportedMaps(program) : [...options.exportMaps];
+  for (const name of exported) {
+    if (!known.has(name)) {
+      const names = program.maps.map((m) => m.name).join(', ');
+      throw new KtraceError({
+        code: 'KTRACE_BAD_SPEC',
+        message: `map ${name} is listed for export but the program has no such map${names === '' ? ' (it has no maps at all)' : ` (its maps: ${names})`}`,
+      });
+    }
+  }
+  if (exported.length === 0) {
+    const plain = program.maps.map((m) => m.name);
+    throw new KtraceError({
+      code: 'KTRACE_BAD_PROGRAM',
+      message:
+        plain.length === 0
+          ? 'the program has no maps, so there is nothing to export: aggregate into a map, e.g. @calls[comm] = count(); or @latency_us = hist($d);'
+          : `the program has no aggregation maps to export (only plain-value maps: ${plain.join(', ')}); list the ones to export under maps: in the spec, or aggregate with count(), sum(), hist()…`,
+    });
+  }
+
+  const printedBySource = mapsPrintedBy(source);
+  const printedByProgram = exported.filter((m) => printedBySource.has(m));
+  const printedByKtrace = exported.filter((m) => !printedBySource.has(m));
+  const exportedSet = new Set(exported);
+  const clearedAtExit = program.maps.map((m) => m.name).filter((m) => !exportedSet.has(m));
+
+  let text = source.endsWith('\n') ? source : `${source}\n`;
+  if (clearedAtExit.length > 0) {
+    const clears = clearedAtExit.map((m) => `clear(${m});`).join(' ');
+    const end = findEndBody(text);
+    if (end === undefined) {
+      text += `END { ${clears} }\n`;
+    } else {
+      // Cleared after the program's own END statements, so what END prints itself still prints.
+      text = `${text.slice(0, end.end)} ${clears} ${text.slice(end.end)}`;
+    }
+  }
+  if (printedByKtrace.length > 0) {
+    text += `${intervalProbe(options.intervalMillis)} { ${printedByKtrace.map((m) => `print(${m});`).join(' ')} }\n`;
+  }
+  return { source: text, exported, printedByProgram, printedByKtrace, clearedAtExit };
+}

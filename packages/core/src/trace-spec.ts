@@ -1,0 +1,271 @@
+// TraceSpec: the typed, validated description of one continuous trace (program, interval, maps, limits,
+// bpftrace flags, target, metrics), from an object or a YAML file. Bad fields become KTRACE_BAD_SPEC naming the field.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { KtraceError } from '@ktrace/parser';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+/** bpftrace environment variables a spec may set: sizes and limits only, nothing that changes what runs. */
+export const allowedBpftraceEnv = [
+  'BPFTRACE_STRLEN',
+  'BPFTRACE_MAP_KEYS_MAX',
+  'BPFTRACE_MAX_MAP_KEYS',
+  'BPFTRACE_PERF_RB_PAGES',
+  'BPFTRACE_MAX_PROBES',
+  'BPFTRACE_MAX_BPF_PROGS',
+  'BPFTRACE_LOG_SIZE',
+  'BPFTRACE_CACHE_USER_SYMBOLS',
+  'BPFTRACE_NO_CPP_DEMANGLE',
+  'BPFTRACE_STACK_MODE',
+  'BPFTRACE_MAX_TYPE_RES_ITERATIONS',
+] as const;
+
+/** bpftrace flags a spec may pass. Never `-c`, `-p`, `-o`, `--unsafe`, `-e`/files: ktrace owns what runs and where output goes. */
+export const allowedBpftraceFlags = ['-k', '-kk'] as const;
+
+const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** '500ms', '1s', '10m', '1h' → milliseconds; a bare number is milliseconds. Throws KTRACE_BAD_SPEC. */
+export function parseDuration(value: string | number, field = 'duration'): number {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && value > 0) return value;
+  } else {
+    const match = durationPattern.exec(value.trim());
+    if (match !== null) {
+      const ms = Number(match[1]) * (durationUnits[match[2] ?? 'ms'] ?? 1);
+      if (ms > 0) return Math.round(ms);
+    }
+  }
+  throw new KtraceError({
+    code: 'KTRACE_BAD_SPEC',
+    message: `${field}: expected a duration such as 500ms, 1s, 10m or 1h, got ${JSON.stringify(value)}`,
+  });
+}
+
+const mapKinds = ['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist', 'value'] as const;
+const durationSchema = z.union([z.string().regex(durationPattern, 'expected a duration such as 500ms, 1s, 10m or 1h'), z.number().positive()]);
+const listenPattern = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+const mapSpecSchema = z
+  .object({
+    metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a Prometheus metric name').optional(),
+    kind: z.enum(mapKinds).optional(),
+    labels: z.array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name')).optional(),
+    unit: z.string().optional(),
+    help: z.string().optional(),
+    reset: z.enum(['cumulative', 'delta']).optional(),
+  })
+  .strict();
+
+const traceSpecSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    program: z.string().min(1, 'expected the bpftrace program text').optional(),
+    programFile: z.string().min(1, 'expected a path to a .bt file').optional(),
+    interval: durationSchema.optional(),
+    maps: z.record(z.string().regex(/^@[A-Za-z0-9_]*$/, 'expected a map name such as @syscalls'), mapSpecSchema).optional(),
+    include: z.array(z.string().regex(/^@[A-Za-z0-9_]*$/, 'expected a map name such as @syscalls')).optional(),
+    limits: z
+      .object({
+        maxSeries: z.number().int().positive().optional(),
+        maxSeriesPerMap: z.number().int().positive().optional(),
+        maxLabelValueLength: z.number().int().positive().optional(),
+        maxOutputBytesPerSecond: z.number().int().positive().optional(),
+        maxLineBytes: z.number().int().positive().optional(),
+        expireAfterDumps: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    bpftrace: z
+      .object({
+        path: z.string().min(1).optional(),
+        env: z.partialRecord(z.enum(allowedBpftraceEnv), z.union([z.string(), z.number()])).optional(),
+        flags: z.array(z.enum(allowedBpftraceFlags)).optional(),
+        includeDirs: z.array(z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
+    target: z
+      .union([z.literal('local'), z.literal('kubernetes'), z.object({ kind: z.enum(['local', 'kubernetes']) }).loose()])
+      .optional(),
+    metrics: z
+      .object({
+        listen: z.union([z.string().regex(listenPattern, 'expected host:port such as 127.0.0.1:9464'), z.literal(false)]).optional(),
+        otlpEndpoint: z.url('expected an http(s) URL such as http://127.0.0.1:4318/v1/metrics').optional(),
+        otlpInterval: durationSchema.optional(),
+        prefix: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a metric name prefix such as bpftrace').optional(),
+        resourceAttributes: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type TraceSpecInput = z.input<typeof traceSpecSchema>;
+export type MapSpec = z.output<typeof mapSpecSchema>;
+
+/** A validated trace spec, resolved: the program text is loaded and durations are milliseconds. */
+export interface TraceSpec {
+  name?: string;
+  program: string;
+  /** Where the program came from, for error messages: a file path, or `<inline>`. */
+  programSource: string;
+  intervalMillis: number;
+  maps: Record<string, MapSpec>;
+  include?: string[];
+  limits: {
+    maxSeries?: number;
+    maxSeriesPerMap?: number;
+    maxLabelValueLength?: number;
+    maxOutputBytesPerSecond: number;
+    maxLineBytes: number;
+    expireAfterDumps?: number;
+  };
+  bpftrace: { path?: string; env: Record<string, string>; flags: string[]; includeDirs: string[] };
+  target: 'local';
+  metrics: {
+    listen?: string;
+    otlpEndpoint?: string;
+    otlpIntervalMillis?: number;
+    prefix?: string;
+    resourceAttributes?: Record<string, string>;
+  };
+}
+
+export const defaultIntervalMillis = 1000;
+/** Sustained output above this (averaged over 5 s) means the program floods: ktrace stops it. */
+export const defaultMaxOutputBytesPerSecond = 32 * 1024 * 1024;
+/** The largest single output line (one map dump in JSON) ktrace holds in memory. */
+export const defaultMaxLineBytes = 64 * 1024 * 1024;
+
+function pathOf(path: readonly PropertyKey[]): string {
+  let out = 'spec';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (typeof part === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) out += `.${part}`;
+    else out += `[${JSON.stringify(String(part))}]`;
+  }
+  return out;
+}
+
+export interface ParseTraceSpecOptions {
+  /** Directory that `programFile` is relative to (the spec file's directory); defaults to the working directory. */
+  baseDir?: string;
+}
+
+/** Validates a spec object (as written in YAML or code) and resolves it. Throws KtraceError KTRACE_BAD_SPEC. */
+export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = {}): TraceSpec {
+  const result = traceSpecSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return `${pathOf(issue.path)}: unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+      }
+      return `${pathOf(issue.path)}: ${issue.message}`;
+    });
+    throw new KtraceError({ code: 'KTRACE_BAD_SPEC', message: `invalid trace spec:\n  ${lines.join('\n  ')}` });
+  }
+  const raw = result.data;
+  const target = typeof raw.target === 'object' ? raw.target.kind : (raw.target ?? 'local');
+  if (target === 'kubernetes') {
+    throw new KtraceError({
+      code: 'KTRACE_BAD_SPEC',
+      message: 'spec.target: kubernetes is not supported yet; use target: local (runs bpftrace on this machine)',
+    });
+  }
+  if (raw.program !== undefined && raw.programFile !== undefined) {
+    throw new KtraceError({ code: 'KTRACE_BAD_SPEC', message: 'spec: give either program or programFile, not both' });
+  }
+  let program: string;
+  let programSource: string;
+  if (raw.program !== undefined) {
+    program = raw.program;
+    programSource = '<inline>';
+  } else if (raw.programFile !== undefined) {
+    programSource = resolve(options.baseDir ?? process.cwd(), raw.programFile);
+    try {
+      program = readFileSync(programSource, 'utf8');
+    } catch (error) {
+      throw new KtraceError({
+        code: 'KTRACE_BAD_SPEC',
+        message: `spec.programFile: cannot read ${programSource} (${(error as NodeJS.ErrnoException).code ?? String(error)}); the path is relative to the spec file`,
+        cause: error,
+      });
+    }
+  } else {
+    throw new KtraceError({
+      code: 'KTRACE_BAD_SPEC',
+      message: 'spec: a program is required: set program (the bpftrace text) or programFile (a .bt file next to the spec)',
+    });
+  }
+
+  const spec: TraceSpec = {
+    program,
+    programSource,
+    intervalMillis: raw.interval === undefined ? defaultIntervalMillis : parseDuration(raw.interval, 'spec.interval'),
+    maps: raw.maps ?? {},
+    limits: {
+      maxOutputBytesPerSecond: raw.limits?.maxOutputBytesPerSecond ?? defaultMaxOutputBytesPerSecond,
+      maxLineBytes: raw.limits?.maxLineBytes ?? defaultMaxLineBytes,
+    },
+    bpftrace: {
+      env: Object.fromEntries(Object.entries(raw.bpftrace?.env ?? {}).map(([k, v]) => [k, String(v)])),
+      flags: [...(raw.bpftrace?.flags ?? [])],
+      includeDirs: [...(raw.bpftrace?.includeDirs ?? [])],
+    },
+    target: 'local',
+    metrics: {},
+  };
+  if (raw.name !== undefined) spec.name = raw.name;
+  if (raw.include !== undefined) spec.include = raw.include;
+  if (raw.bpftrace?.path !== undefined) spec.bpftrace.path = raw.bpftrace.path;
+  const limits = raw.limits ?? {};
+  if (limits.maxSeries !== undefined) spec.limits.maxSeries = limits.maxSeries;
+  if (limits.maxSeriesPerMap !== undefined) spec.limits.maxSeriesPerMap = limits.maxSeriesPerMap;
+  if (limits.maxLabelValueLength !== undefined) spec.limits.maxLabelValueLength = limits.maxLabelValueLength;
+  if (limits.expireAfterDumps !== undefined) spec.limits.expireAfterDumps = limits.expireAfterDumps;
+  const metrics = raw.metrics ?? {};
+  if (typeof metrics.listen === 'string') spec.metrics.listen = metrics.listen;
+  if (metrics.otlpEndpoint !== undefined) spec.metrics.otlpEndpoint = metrics.otlpEndpoint;
+  if (metrics.otlpInterval !== undefined) spec.metrics.otlpIntervalMillis = parseDuration(metrics.otlpInterval, 'spec.metrics.otlpInterval');
+  if (metrics.prefix !== undefined) spec.metrics.prefix = metrics.prefix;
+  if (metrics.resourceAttributes !== undefined) spec.metrics.resourceAttributes = metrics.resourceAttributes;
+  return spec;
+}
+
+/** Reads and validates a YAML (or JSON) spec file; `programFile` is resolved next to it. */
+export function loadTraceSpec(file: string): TraceSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new KtraceError({
+      code: 'KTRACE_BAD_SPEC',
+      message: `cannot read trace spec ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      cause: error,
+    });
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text, { prettyErrors: true });
+  } catch (error) {
+    throw new KtraceError({
+      code: 'KTRACE_BAD_SPEC',
+      message: `${file} is not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
+      cause: error,
+    });
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new KtraceError({ code: 'KTRACE_BAD_SPEC', message: `${file}: expected a mapping with program or programFile, interval, maps…` });
+  }
+  try {
+    return parseTraceSpec(data, { baseDir: dirname(resolve(file)) });
+  } catch (error) {
+    if (error instanceof KtraceError) {
+      throw new KtraceError({ code: error.code, message: `${file}: ${error.message}`, cause: error.cause });
+    }
+    throw error;
+  }
+}
