@@ -1,0 +1,269 @@
+// createExporter: wires the series store into OTel (MeterProvider, PrometheusExporter without its own server,
+// optional OTLP/HTTP push), keeps ktrace's self-metrics, and serves GET /metrics and GET /healthz.
+
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KtraceError } from '@ktrace/parser';
+import type { ParseEvent } from '@ktrace/parser';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { detectResources, envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { BpftraceMetricProducer, SCOPE } from './metric-producer.js';
+import type { ExporterOptions } from './options.js';
+import { SeriesStore } from './series-store.js';
+
+export interface Exporter {
+  /** Map samples and self-metric events (attached, lost, problem, runtime-error). Never throws. */
+  handle(event: ParseEvent): void;
+  /** bpftrace restarted: its maps start again from zero; totals are carried forward. */
+  recordRestart(): void;
+  /** ktrace_up. */
+  setUp(up: boolean): void;
+  /** Binds `listen` (KtraceError KTRACE_LISTEN naming the address if it cannot). */
+  start(): Promise<{ url?: string }>;
+  /** The exposition as served at /metrics. */
+  prometheusText(): Promise<string>;
+  /** Flushes OTLP, closes the server. */
+  shutdown(): Promise<void>;
+  /** The series store behind this exporter (for SDK users and tests). */
+  readonly store: SeriesStore;
+}
+
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen.trim());
+  const port = match === null ? NaN : Number(match[3]);
+  if (match === null || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new KtraceError({
+      code: 'KTRACE_BAD_OPTION',
+      message: `--listen ${JSON.stringify(listen)} is not HOST:PORT; use e.g. 127.0.0.1:9464 (port 0 picks a free port)`,
+    });
+  }
+  const host = match[1] ?? match[2] ?? '';
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+/** A base URL (no path) gets OTLP's metrics path; a URL with a path is used as given. */
+function otlpUrl(endpoint: string): string {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch (cause) {
+    throw new KtraceError({
+      code: 'KTRACE_BAD_OPTION',
+      message: `--otlp-endpoint ${JSON.stringify(endpoint)} is not a URL; use e.g. http://127.0.0.1:4318`,
+      cause,
+    });
+  }
+  if (url.pathname === '' || url.pathname === '/') url.pathname = '/v1/metrics';
+  return url.toString();
+}
+
+export function createExporter(options: ExporterOptions = {}): Exporter {
+  const warn = options.onWarning ?? ((text: string) => console.error(`ktrace exporter: ${text}`));
+  const store = new SeriesStore({ ...options, onWarning: warn });
+  const listen = options.listen === undefined ? undefined : parseListen(options.listen);
+  const env = process.env;
+  const otlpWanted =
+    options.otlpEndpoint !== undefined ||
+    env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] !== undefined ||
+    env['OTEL_EXPORTER_OTLP_ENDPOINT'] !== undefined;
+  const renderer = options.prometheusRenderer ?? 'store';
+
+  const detected = detectResources({ detectors: [envDetector, hostDetector] });
+  const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'ktrace' })
+    .merge(detected)
+    .merge(resourceFromAttributes(options.resourceAttributes ?? {}));
+
+  const prometheus = new PrometheusExporter({
+    preventServerStart: true,
+    withoutScopeInfo: true,
+    ...(renderer === 'otel' ? { metricProducers: [new BpftraceMetricProducer({ store })] } : {}),
+  });
+  const serializer = new PrometheusSerializer(undefined, false, undefined, false, true);
+  const readers: IMetricReader[] = [prometheus];
+  let otlpReader: PeriodicExportingMetricReader | undefined;
+  if (otlpWanted) {
+    const intervalEnv = Number(env['OTEL_METRIC_EXPORT_INTERVAL']);
+    otlpReader = new PeriodicExportingMetricReader({
+      exporter: new OTLPMetricExporter(options.otlpEndpoint === undefined ? {} : { url: otlpUrl(options.otlpEndpoint) }),
+      exportIntervalMillis: options.otlpIntervalMillis ?? (Number.isFinite(intervalEnv) && intervalEnv > 0 ? intervalEnv : 60_000),
+      metricProducers: [new BpftraceMetricProducer({ store })],
+    });
+    readers.push(otlpReader);
+  }
+  const provider = new MeterProvider({ resource, readers });
+  const meter = provider.getMeter(SCOPE.name, SCOPE.version);
+
+  // Self-metrics: ordinary OTel instruments. Observables read the store, so they can never drift from it.
+  let up = false;
+  let attachedProbes = 0;
+  const restarts = meter.createCounter('ktrace_bpftrace_restarts', { description: 'Times bpftrace was restarted' });
+  const problems = meter.createCounter('ktrace_parse_problems', { description: 'bpftrace output lines the parser could not read' });
+  const lost = meter.createCounter('ktrace_lost_events', { description: 'Events bpftrace reported lost' });
+  const runtimeErrors = meter.createCounter('ktrace_runtime_errors', { description: 'Runtime errors bpftrace printed' });
+  // counters start at 0 so rate() and alerts see them before the first event
+  for (const counter of [restarts, problems, lost, runtimeErrors]) counter.add(0);
+  meter
+    .createObservableGauge('ktrace_up', { description: '1 while bpftrace runs and its output is read' })
+    .addCallback((result) => result.observe(up ? 1 : 0));
+  meter
+    .createObservableGauge('ktrace_attached_probes', { description: 'Probes bpftrace attached' })
+    .addCallback((result) => result.observe(attachedProbes));
+  meter
+    .createObservableGauge('ktrace_series', { description: 'Series exported per map (overflow series included)' })
+    .addCallback((result) => {
+      for (const state of store.mapStates()) result.observe(state.series.size + (state.overflow === undefined ? 0 : 1), { map: state.map });
+    });
+  meter
+    .createObservableCounter('ktrace_series_overflowed', { description: 'Keys folded into the overflow series of their map' })
+    .addCallback((result) => {
+      for (const state of store.mapStates()) result.observe(state.overflowedTotal, { map: state.map });
+    });
+  meter
+    .createObservableCounter('ktrace_series_expired', { description: 'Series expired after being absent from their map dumps' })
+    .addCallback((result) => {
+      for (const state of store.mapStates()) result.observe(state.expiredTotal, { map: state.map });
+    });
+  meter
+    .createObservableCounter('ktrace_dumps', { description: 'Dumps (prints) of each map ingested' })
+    .addCallback((result) => {
+      for (const state of store.mapStates()) result.observe(state.dumps, { map: state.map });
+    });
+  meter
+    .createObservableGauge('ktrace_dump_age_seconds', { description: "Seconds since the map's last dump", unit: 's' })
+    .addCallback((result) => {
+      const now = (options.now ?? Date.now)();
+      for (const state of store.mapStates()) {
+        if (state.lastDumpMs !== undefined) result.observe((now - state.lastDumpMs) / 1000, { map: state.map });
+      }
+    });
+
+  const prometheusText = async (): Promise<string> => {
+    const { resourceMetrics, errors } = await prometheus.collect();
+    for (const error of errors) warn(`collecting metrics: ${String(error)}`);
+    if (renderer === 'otel') return serializer.serialize(resourceMetrics);
+    // target_info and self-metrics through OTel, the bpftrace series from the store's cached text
+    const head = serializer.serialize(resourceMetrics);
+    return head + store.prometheusText();
+  };
+
+  const handleRequest = (request: IncomingMessage, response: ServerResponse): void => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/metrics') {
+      prometheusText().then(
+        (text) => {
+          response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+          response.end(request.method === 'HEAD' ? undefined : text);
+        },
+        (error: unknown) => {
+          warn(`serving /metrics: ${String(error)}`);
+          response.writeHead(500, { 'content-type': 'text/plain' }).end(`# error: ${String(error)}\n`);
+        },
+      );
+      return;
+    }
+    if (path === '/healthz') {
+      response.writeHead(up ? 200 : 503, { 'content-type': 'text/plain' }).end(up ? 'ok\n' : 'bpftrace is not up\n');
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /healthz\n');
+  };
+
+  let server: Server | undefined;
+
+  return {
+    store,
+    handle(event) {
+      try {
+        switch (event.type) {
+          case 'map':
+            store.ingest(event);
+            break;
+          case 'attached':
+            attachedProbes = event.probes;
+            up = true;
+            break;
+          case 'lost':
+            lost.add(event.events);
+            break;
+          case 'problem':
+            problems.add(1);
+            break;
+          case 'runtime-error':
+            runtimeErrors.add(1);
+            break;
+          default:
+            break;
+        }
+      } catch (error) {
+        warn(`handling a ${event.type} event: ${String(error)}`);
+      }
+    },
+    recordRestart() {
+      store.recordRestart();
+      restarts.add(1);
+    },
+    setUp(value) {
+      up = value;
+    },
+    async start() {
+      if (listen === undefined) return {};
+      if (server !== undefined) {
+        const address = server.address() as AddressInfo;
+        return { url: `http://${listen.host.includes(':') ? `[${address.address}]` : address.address}:${address.port}` };
+      }
+      const created = createServer(handleRequest);
+      await new Promise<void>((resolve, reject) => {
+        const onError = (error: NodeJS.ErrnoException): void => {
+          reject(
+            new KtraceError({
+              code: 'KTRACE_LISTEN',
+              message: `cannot listen on ${options.listen ?? ''}: ${error.code === 'EADDRINUSE' ? 'the address is already in use' : error.message}; choose another --listen HOST:PORT`,
+              cause: error,
+            }),
+          );
+        };
+        created.once('error', onError);
+        created.listen(listen.port, listen.host, () => {
+          created.off('error', onError);
+          resolve();
+        });
+      });
+      server = created;
+      const address = created.address() as AddressInfo;
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return { url: `http://${host}:${address.port}` };
+    },
+    prometheusText,
+    async shutdown() {
+      const closing = server;
+      server = undefined;
+      if (closing !== undefined) {
+        await new Promise<void>((resolve) => {
+          closing.close(() => resolve());
+          closing.closeAllConnections();
+        });
+      }
+      try {
+        if (otlpReader !== undefined) await otlpReader.forceFlush();
+      } catch (error) {
+        warn(`flushing OTLP: ${String(error)}`);
+      }
+      try {
+        await provider.shutdown();
+      } catch (error) {
+        warn(`shutting down OTel: ${String(error)}`);
+      }
+    },
+  };
+}

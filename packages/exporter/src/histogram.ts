@@ -1,0 +1,114 @@
+// Bucket layouts: bpftrace's inclusive integer buckets ({min,max,count}, trimmed to the non-empty range on every
+// print) mapped onto one fixed, growing list of `le` bounds per metric, so every dump lands in the same buckets.
+
+import type { HistogramBucket } from '@ktrace/parser';
+
+/**
+ * Inclusive upper bounds, ascending and finite; the open top (`+Inf`) is implicit at index `bounds.length`.
+ * A layout only grows: a bound, once served, stays, so `le` series never vanish between scrapes.
+ */
+export interface BucketLayout {
+  readonly kind: 'hist' | 'lhist';
+  bounds: number[];
+  index: Map<number, number>;
+}
+
+/** log2 hist() bounds: -1 (negatives), 0, 1, 3, 7, … 2^k-1. */
+export function nextLog2Bound(bound: number): number {
+  if (bound < 0) return 0;
+  if (bound === 0) return 1;
+  return bound * 2 + 1;
+}
+
+function isLog2Bound(bound: number): boolean {
+  if (bound === -1 || bound === 0) return true;
+  if (bound < 0 || !Number.isFinite(bound)) return false;
+  const plusOne = bound + 1;
+  return Number.isInteger(Math.log2(plusOne));
+}
+
+/** The layout lhist(min, max, step) implies: underflow ≤ min-1, then each step's last integer, overflow in +Inf. */
+export function lhistBounds(min: number, max: number, step: number): number[] {
+  if (!(step > 0) || !(max > min) || (max - min) / step > 10_000) return [];
+  const bounds = [min - 1];
+  for (let low = min; low < max; low += step) bounds.push(Math.min(low + step - 1, max - 1));
+  return bounds;
+}
+
+export function createLayout(kind: 'hist' | 'lhist', args: readonly number[]): BucketLayout {
+  let bounds: number[] = [];
+  if (kind === 'lhist' && args.length >= 3) {
+    const [min, max, step] = args as [number, number, number];
+    bounds = lhistBounds(min, max, step);
+  }
+  return { kind, bounds, index: indexOf(bounds) };
+}
+
+function indexOf(bounds: readonly number[]): Map<number, number> {
+  const index = new Map<number, number>();
+  bounds.forEach((bound, i) => index.set(bound, i));
+  return index;
+}
+
+/**
+ * The inclusive upper bound of each printed bucket (`Infinity` for the open top; `undefined` when the bucket's
+ * position cannot be known). hist() buckets are contiguous in log2 order, which repairs bpftrace 0.17's wrapped
+ * bounds at 2^31 (`{"min": -2147483648, "max": 0}`) from the previous bucket.
+ */
+export function bucketBounds(kind: 'hist' | 'lhist', buckets: readonly HistogramBucket[]): Array<number | undefined> {
+  const out: Array<number | undefined> = [];
+  let previous: number | undefined;
+  for (const bucket of buckets) {
+    let bound: number | undefined;
+    if (bucket.max === null) {
+      bound = Infinity;
+    } else if (kind === 'hist') {
+      const consistent =
+        isLog2Bound(bucket.max) && (bucket.min === null ? bucket.max === -1 : bucket.min <= bucket.max);
+      if (consistent) bound = bucket.max;
+      else if (previous !== undefined && Number.isFinite(previous)) bound = nextLog2Bound(previous);
+    } else if (bucket.min === null || bucket.min <= bucket.max) {
+      bound = bucket.max;
+    }
+    out.push(bound);
+    if (bound !== undefined) previous = bound;
+  }
+  return out;
+}
+
+/**
+ * Adds the given finite bounds to the layout (hist(): also every log2 bound in between, so the layout stays
+ * contiguous). Returns the old→new index remap when the layout changed, else undefined.
+ */
+export function growLayout(layout: BucketLayout, add: Iterable<number>): Int32Array | undefined {
+  const fresh = new Set<number>();
+  for (const bound of add) if (Number.isFinite(bound) && !layout.index.has(bound)) fresh.add(bound);
+  if (fresh.size === 0) return undefined;
+  const merged = new Set<number>([...layout.bounds, ...fresh]);
+  if (layout.kind === 'hist') {
+    const sorted = [...merged].sort((a, b) => a - b);
+    const low = sorted[0] as number;
+    const high = sorted[sorted.length - 1] as number;
+    if (isLog2Bound(low)) {
+      for (let bound = low; bound < high; bound = nextLog2Bound(bound)) merged.add(bound);
+    }
+  }
+  const bounds = [...merged].sort((a, b) => a - b);
+  const index = indexOf(bounds);
+  // +1 slot: the open top keeps its place at the end.
+  const remap = new Int32Array(layout.bounds.length + 1);
+  layout.bounds.forEach((bound, i) => {
+    remap[i] = index.get(bound) as number;
+  });
+  remap[layout.bounds.length] = bounds.length;
+  layout.bounds = bounds;
+  layout.index = index;
+  return remap;
+}
+
+/** Moves per-bucket counts (length old bounds + 1) into a grown layout (length new bounds + 1). */
+export function remapCounts(counts: Float64Array, remap: Int32Array, newLength: number): Float64Array {
+  const out = new Float64Array(newLength);
+  for (let i = 0; i < counts.length; i++) out[remap[i] as number] = counts[i] as number;
+  return out;
+}

@@ -1,0 +1,66 @@
+// The exporter's configuration contract: per-map export options and the options of the whole exporter.
+// Other packages (core, cli) build these; field names are part of the public API.
+
+import type { MapKind, ProgramInfo } from '@ktrace/parser';
+
+export interface MapExportOptions {
+  /** Metric name without prefix (default: map name without '@'; the anonymous map '@' → 'map'). */
+  metric?: string;
+  /** Label name per key position (default: ProgramInfo keyNames, else key0, key1…). */
+  labels?: string[];
+  /** OTel unit, e.g. 'ns', 'bytes' (Prometheus `# UNIT`). */
+  unit?: string;
+  help?: string;
+  /** Default: 'delta' when ProgramInfo says the program clear()s/zero()s the map, else 'cumulative'. */
+  reset?: 'cumulative' | 'delta';
+  /** Override the aggregation kind. */
+  kind?: MapKind;
+  /**
+   * Set when the program prints only part of a cumulative map (`print(@m, 10)`): a key missing from a dump is
+   * then not taken as deleted. Default false: in a cumulative map a missing key was deleted, so its printed
+   * total is carried forward and a re-created key counts on top of it.
+   */
+  partial?: boolean;
+}
+
+export interface SeriesStoreOptions {
+  /** Metric name prefix (default 'bpftrace'). */
+  prefix?: string;
+  program?: ProgramInfo;
+  /** Keyed by '@name'. */
+  maps?: Record<string, MapExportOptions>;
+  /**
+   * '@name's to export. Default: every aggregation map (count, sum, min, max, avg, stats, hist, lhist);
+   * plain-value maps are exported only when listed.
+   */
+  include?: string[];
+  /** Default 50 000. */
+  maxSeriesPerMap?: number;
+  /** Default 200 000 over all maps. */
+  maxSeries?: number;
+  /** Default 128 characters. */
+  maxLabelValueLength?: number;
+  /** Keys absent from this many consecutive dumps of their map expire. Default 10; 0 = never. */
+  expireAfterDumps?: number;
+  /** Where the metrics path reports what it skipped or could not do (default: console.error, once per reason). */
+  onWarning?: (message: string) => void;
+  /** Clock in epoch milliseconds (tests). */
+  now?: () => number;
+}
+
+export interface ExporterOptions extends SeriesStoreOptions {
+  /** OTel resource attributes (host.name, k8s.node.name, …); merged over OTEL_RESOURCE_ATTRIBUTES. */
+  resourceAttributes?: Record<string, string>;
+  /** 'host:port' → our HTTP server with GET /metrics and GET /healthz. Port 0 picks a free port. */
+  listen?: string;
+  /** OTLP/HTTP collector: a base URL (…:4318 → …/v1/metrics) or a full URL. OTEL_EXPORTER_OTLP_* also work. */
+  otlpEndpoint?: string;
+  /** Push interval (default OTEL_METRIC_EXPORT_INTERVAL, else 60 000). */
+  otlpIntervalMillis?: number;
+  /**
+   * How /metrics is rendered. 'store' (default): bpftrace series from the store's cached text, self-metrics
+   * through OTel's PrometheusSerializer. 'otel': everything through OTel's PrometheusExporter with the
+   * store's MetricProducer (slower at 100k series; see docs/benchmarks.md).
+   */
+  prometheusRenderer?: 'store' | 'otel';
+}
