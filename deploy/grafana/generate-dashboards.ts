@@ -694,7 +694,63 @@ const cpuProfile: DashboardSpec = {
   ],
 };
 
-export const DASHBOARDS: DashboardSpec[] = [generic, syscalls, runqueue, readWriteSizes, fileOpens, blockIo, cpuProfile];
+const tcpRetransmits: DashboardSpec = {
+  uid: 'ktrace-tcp-retransmits',
+  title: 'ktrace / TCP retransmits',
+  file: 'ktrace-tcp-retransmits.json',
+  description: 'examples/tcp-retransmits.bt: TCP segments retransmitted per second, by destination port.',
+  items: [
+    {
+      type: 'stat',
+      title: 'Retransmits per second',
+      description: 'All TCP retransmissions on the selected hosts (SYN retransmits included): loss, congestion or an unreachable peer.',
+      queries: [{ expr: `sum(rate(bpftrace_tcp_retransmits_total{${SEL}}${RATE}))`, legend: 'retransmits/s' }],
+      unit: 'ops',
+      width: 8,
+      height: 5,
+    },
+    {
+      type: 'timeseries',
+      title: 'Retransmits per second by host',
+      description: 'Which hosts retransmit: one host points at its NIC or path, all of them at the network.',
+      queries: [{ expr: `sum by (instance) (rate(bpftrace_tcp_retransmits_total{${SEL}}${RATE}))`, legend: '{{instance}}' }],
+      unit: 'ops',
+      width: 16,
+      height: 5,
+    },
+    { row: 'By destination port' },
+    ...counterPanels({ metric: 'bpftrace_tcp_retransmits_total', what: 'Retransmits', by: 'dport', unit: 'ops' }),
+  ],
+};
+
+const bashReadline: DashboardSpec = {
+  uid: 'ktrace-bash-readline',
+  title: 'ktrace / Interactive bash commands',
+  file: 'ktrace-bash-readline.json',
+  description: 'examples/bash-readline.bt: command lines typed into interactive bash shells, by user id.',
+  items: [
+    {
+      type: 'stat',
+      title: 'Command lines per minute',
+      description: 'Lines read by readline() in interactive bash shells on the selected hosts.',
+      queries: [{ expr: `sum(rate(bpftrace_bash_readline_total{${SEL}}${RATE})) * 60`, legend: 'lines/min' }],
+      width: 8,
+      height: 5,
+    },
+    {
+      type: 'stat',
+      title: 'Users typing commands',
+      description: 'Distinct user ids that entered command lines in the last rate window.',
+      queries: [{ expr: `count(sum by (uid) (rate(bpftrace_bash_readline_total{${SEL}}${RATE}) > 0))`, legend: 'users' }],
+      width: 16,
+      height: 5,
+    },
+    { row: 'By user id' },
+    ...counterPanels({ metric: 'bpftrace_bash_readline_total', what: 'Command lines', by: 'uid', unit: 'ops' }),
+  ],
+};
+
+export const DASHBOARDS: DashboardSpec[] = [generic, syscalls, runqueue, readWriteSizes, fileOpens, blockIo, cpuProfile, tcpRetransmits, bashReadline];
 
 /** The dashboards as the JSON text committed in deploy/grafana, by file name. */
 export function renderDashboards(): Map<string, string> {

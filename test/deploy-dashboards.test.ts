@@ -1,0 +1,399 @@
+// The Grafana dashboards in deploy/grafana: each has the structure Grafana imports, and every query of every
+// panel returns data from a real Prometheus scraping real `ktrace run` processes, one per example program, while
+// a workload feeds each example. The recording rules of deploy/prometheus are loaded too and must record data.
+
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { access, constants, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderDashboards } from '../deploy/grafana/generate-dashboards.ts';
+import { freePort, startPrometheus } from './support/prometheus.js';
+import type { RunningPrometheus } from './support/prometheus.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const GRAFANA_DIR = join(ROOT, 'deploy', 'grafana');
+const CLI = join(ROOT, 'packages', 'cli', 'dist', 'main.js');
+const RECORDING_RULES = join(ROOT, 'deploy', 'prometheus', 'ktrace-recording-rules.yml');
+
+interface Target {
+  refId: string;
+  expr: string;
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  gridPos?: { x: number; y: number; w: number; h: number };
+  datasource?: { type: string; uid: string };
+  targets?: Target[];
+}
+interface Variable {
+  name: string;
+  type: string;
+  query?: unknown;
+  definition?: string;
+  regex?: string;
+  datasource?: { type: string; uid: string };
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  panels: Panel[];
+  templating: { list: Variable[] };
+}
+
+/** Which example program feeds which dashboard. */
+const EXAMPLE_OF: Record<string, string> = {
+  'ktrace-syscalls.json': 'syscalls.bt',
+  'ktrace-runqueue.json': 'runqueue-latency.bt',
+  'ktrace-read-write-sizes.json': 'read-write-sizes.bt',
+  'ktrace-file-opens.json': 'file-opens.bt',
+  'ktrace-block-io.json': 'block-io-latency.bt',
+  'ktrace-cpu-profile.json': 'cpu-profile.bt',
+  'ktrace-tcp-retransmits.json': 'tcp-retransmits.bt',
+  'ktrace-bash-readline.json': 'bash-readline.bt',
+};
+const GENERIC = 'ktrace-maps.json';
+/** Choices a user makes in the generic dashboard, each one checked against the real series. */
+const GENERIC_CHOICES: Array<{ histogram: string; counter: string; key: string }> = [
+  { histogram: 'bpftrace_syscall_latency_ns', counter: 'bpftrace_syscalls_total', key: 'comm' },
+  { histogram: 'bpftrace_runq_latency_us', counter: 'bpftrace_tcp_retransmits_total', key: 'dport' },
+  { histogram: 'bpftrace_write_bytes', counter: 'bpftrace_block_io_bytes_total', key: 'comm' },
+  { histogram: 'bpftrace_block_io_latency_us', counter: 'bpftrace_bash_readline_total', key: 'uid' },
+];
+
+// One loop per kind of event the examples trace. Files live under /var/tmp: O_DIRECT I/O (which reaches the
+// block layer) fails on tmpfs, and /tmp often is one.
+const WORKLOAD = String.raw`
+set -u
+dir="$1"
+# Opens (some failing), reads, writes, direct block I/O, and short sleeps that wake tasks up (run queue).
+( while :; do
+    cat /etc/hostname /etc/os-release > /dev/null
+    cat "$dir/does-not-exist" 2> /dev/null
+    head -c 200000 /dev/urandom > "$dir/written"
+    dd if=/dev/zero of="$dir/direct" bs=64k count=8 oflag=direct,sync status=none
+    dd if="$dir/direct" of=/dev/null bs=64k iflag=direct status=none
+    sleep 0.05
+  done ) &
+# TCP retransmits: a SYN to an address routed into a private network namespace's loopback is never answered,
+# so the kernel retransmits it (after 1 s, then 3 s). No real network and no firewall rule needed.
+( while :; do
+    unshare -n sh -c 'ip link set lo up && ip route add 192.0.2.0/24 dev lo &&
+      timeout 4 bash -c "exec 3<>/dev/tcp/192.0.2.1/9"' > /dev/null 2>&1
+  done ) &
+# Interactive bash on a pseudo-terminal (script), so readline() runs for each line.
+( while :; do
+    printf 'true\ntrue\nexit\n' | timeout 5 script -qfec 'bash --norc --noprofile -i' /dev/null > /dev/null 2>&1
+    sleep 0.5
+  done ) &
+wait
+`;
+const WORKLOAD_TOOLS = ['bash', 'cat', 'head', 'dd', 'sleep', 'unshare', 'ip', 'timeout', 'script'];
+
+function isPanelWithQueries(panel: Panel): boolean {
+  return panel.type !== 'row';
+}
+
+async function loadDashboards(): Promise<Map<string, Dashboard>> {
+  const files = (await readdir(GRAFANA_DIR)).filter((name) => name.endsWith('.json')).sort();
+  const out = new Map<string, Dashboard>();
+  for (const file of files) out.set(file, JSON.parse(await readFile(join(GRAFANA_DIR, file), 'utf8')) as Dashboard);
+  return out;
+}
+
+/** What Grafana would send for this expr with these variable values. */
+function substitute(expr: string, values: Record<string, string>): string {
+  let out = expr
+    .replaceAll('$__rate_interval', '1m')
+    .replaceAll('$__range', '1m')
+    .replaceAll('$__interval', '1s');
+  for (const [name, value] of Object.entries(values)) {
+    out = out.replaceAll(`\${${name}}`, value).replaceAll(`$${name}`, value);
+  }
+  return out;
+}
+
+describe('deploy/grafana dashboards: structure', () => {
+  let dashboards = new Map<string, Dashboard>();
+
+  beforeAll(async () => {
+    dashboards = await loadDashboards();
+  });
+
+  it('are the files generate-dashboards.ts writes (regenerate with npx tsx deploy/grafana/generate-dashboards.ts)', async () => {
+    const rendered = renderDashboards();
+    expect([...dashboards.keys()]).toEqual([...rendered.keys()].sort());
+    for (const [file, text] of rendered) {
+      expect(await readFile(join(GRAFANA_DIR, file), 'utf8'), file).toBe(text);
+    }
+  });
+
+  it('include the generic dashboard and one per example program', () => {
+    expect([...dashboards.keys()].sort()).toEqual([GENERIC, ...Object.keys(EXAMPLE_OF)].sort());
+  });
+
+  it('have what Grafana needs to import them', () => {
+    const uids = new Set<string>();
+    for (const [file, dashboard] of dashboards) {
+      expect(dashboard.uid, file).toMatch(/^[a-zA-Z0-9_-]{1,40}$/);
+      expect(uids.has(dashboard.uid), `${file}: duplicate uid ${dashboard.uid}`).toBe(false);
+      uids.add(dashboard.uid);
+      expect(dashboard.title.length, file).toBeGreaterThan(0);
+      expect(dashboard.schemaVersion, file).toBeGreaterThanOrEqual(39);
+
+      const variables = dashboard.templating.list;
+      const datasource = variables.find((variable) => variable.name === 'datasource');
+      expect(datasource?.type, `${file}: datasource variable`).toBe('datasource');
+      expect(datasource?.query, `${file}: datasource variable`).toBe('prometheus');
+      const names = new Set(variables.map((variable) => variable.name));
+
+      const ids = new Set<number>();
+      for (const panel of dashboard.panels) {
+        const where = `${file} panel ${panel.id} "${panel.title}"`;
+        expect(ids.has(panel.id), `${where}: duplicate id`).toBe(false);
+        ids.add(panel.id);
+        expect(['row', 'timeseries', 'heatmap', 'bargauge', 'table', 'stat'], where).toContain(panel.type);
+        const grid = panel.gridPos;
+        expect(grid, `${where}: gridPos`).toBeDefined();
+        if (grid === undefined) continue;
+        for (const key of ['x', 'y', 'w', 'h'] as const) expect(Number.isInteger(grid[key]), `${where}: gridPos.${key}`).toBe(true);
+        expect(grid.x + grid.w, `${where}: wider than the 24-column grid`).toBeLessThanOrEqual(24);
+        if (!isPanelWithQueries(panel)) continue;
+        expect(panel.datasource, `${where}: datasource`).toEqual({ type: 'prometheus', uid: '${datasource}' });
+        expect(panel.targets?.length ?? 0, `${where}: targets`).toBeGreaterThan(0);
+        for (const target of panel.targets ?? []) {
+          expect(target.expr.trim().length, `${where}: empty expr`).toBeGreaterThan(0);
+          // Every variable a query uses is defined (built-ins start with __).
+          for (const match of target.expr.matchAll(/\$\{?(\w+)\}?/g)) {
+            const name = match[1] ?? '';
+            if (!name.startsWith('__')) expect(names.has(name), `${where}: undefined variable $${name}`).toBe(true);
+          }
+        }
+      }
+      // Panels do not overlap on the grid.
+      const cells = new Set<string>();
+      for (const panel of dashboard.panels) {
+        const grid = panel.gridPos;
+        if (grid === undefined) continue;
+        for (let y = grid.y; y < grid.y + grid.h; y += 1) {
+          for (let x = grid.x; x < grid.x + grid.w; x += 1) {
+            const cell = `${x},${y}`;
+            expect(cells.has(cell), `${file}: panel "${panel.title}" overlaps another at ${cell}`).toBe(false);
+            cells.add(cell);
+          }
+        }
+      }
+    }
+  });
+});
+
+interface Agent {
+  example: string;
+  instance: string;
+  child: ChildProcess;
+  output: () => string;
+  exited: () => string | undefined;
+}
+
+describe('deploy/grafana dashboards: every query returns data from a live ktrace run', () => {
+  const agents: Agent[] = [];
+  let prometheus: RunningPrometheus | undefined;
+  let workload: ChildProcess | undefined;
+  let workDir: string | undefined;
+  let dashboards = new Map<string, Dashboard>();
+
+  function diagnostics(): string {
+    return agents
+      .map((agent) => `--- ktrace run -f examples/${agent.example} (${agent.exited() ?? 'running'}):\n${agent.output().slice(-3000)}`)
+      .join('\n');
+  }
+
+  function agentFor(example: string): Agent {
+    const agent = agents.find((candidate) => candidate.example === example);
+    if (agent === undefined) throw new Error(`no ktrace run for ${example}`);
+    return agent;
+  }
+
+  /** Runs every query; returns one line per query that returned no series within the time allowed. */
+  async function emptyQueries(file: string, values: Record<string, string>): Promise<string[]> {
+    const running = prometheus;
+    if (running === undefined) throw new Error('Prometheus is not running');
+    const dashboard = dashboards.get(file);
+    if (dashboard === undefined) throw new Error(`${file} not found`);
+    const problems: string[] = [];
+    for (const panel of dashboard.panels.filter(isPanelWithQueries)) {
+      for (const target of panel.targets ?? []) {
+        const expr = substitute(target.expr, values);
+        try {
+          await running.waitFor(expr, (rows) => rows.length >= 1, 45_000);
+        } catch (error) {
+          problems.push(`${file} "${panel.title}" ${target.refId}: ${expr}\n    ${(error as Error).message}`);
+        }
+      }
+    }
+    return problems;
+  }
+
+  beforeAll(async () => {
+    dashboards = await loadDashboards();
+    try {
+      await access(CLI, constants.R_OK);
+    } catch {
+      throw new Error(
+        `${CLI} is missing: build the CLI first (cd ${ROOT} && NX_DAEMON=false NX_NO_CLOUD=true NX_TUI=false ` +
+          'npx nx run @ktrace/cli:build --outputStyle=static).',
+      );
+    }
+    const missing: string[] = [];
+    for (const tool of WORKLOAD_TOOLS) {
+      const found = await new Promise<boolean>((resolve) => {
+        const probe = spawn('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+        probe.on('exit', (code) => resolve(code === 0));
+      });
+      if (!found) missing.push(tool);
+    }
+    if (missing.length > 0) {
+      throw new Error(
+        `The workload that feeds the examples needs ${missing.join(', ')} (Debian: coreutils, util-linux, ` +
+          'iproute2, bsdutils); install them.',
+      );
+    }
+
+    workDir = await mkdtemp('/var/tmp/ktrace-deploy-');
+    for (const example of new Set(Object.values(EXAMPLE_OF))) {
+      const port = await freePort();
+      let output = '';
+      let exit: string | undefined;
+      const child = spawn(
+        process.execPath,
+        [CLI, 'run', '-f', join(ROOT, 'examples', example), '--interval', '1s', '--listen', `127.0.0.1:${port}`],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const collect = (chunk: Buffer): void => {
+        output = (output + chunk.toString('utf8')).slice(-20_000);
+      };
+      child.stdout?.on('data', collect);
+      child.stderr?.on('data', collect);
+      child.on('exit', (code, signal) => {
+        exit = `exited with ${signal ?? `code ${String(code)}`}`;
+      });
+      agents.push({ example, instance: `127.0.0.1:${port}`, child, output: () => output, exited: () => exit });
+    }
+    workload = spawn('bash', ['-c', WORKLOAD, 'workload', workDir], { stdio: 'ignore', detached: true });
+
+    prometheus = await startPrometheus({
+      targets: agents.map((agent) => agent.instance),
+      scrapeInterval: '1s',
+      ruleFiles: [RECORDING_RULES],
+    });
+    try {
+      await prometheus.waitFor('ktrace_up == 1', (rows) => rows.length === agents.length, 90_000);
+    } catch (error) {
+      throw new Error(`Not every ktrace run came up (ktrace_up == 1): ${(error as Error).message}\n${diagnostics()}`);
+    }
+  });
+
+  afterAll(async () => {
+    if (workload?.pid !== undefined) {
+      try {
+        process.kill(-workload.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    await Promise.all(
+      agents.map(
+        (agent) =>
+          new Promise<void>((resolve) => {
+            if (agent.exited() !== undefined) {
+              resolve();
+              return;
+            }
+            const timer = setTimeout(() => agent.child.kill('SIGKILL'), 15_000);
+            agent.child.on('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            agent.child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await prometheus?.stop();
+    if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
+  });
+
+  for (const [file, example] of Object.entries(EXAMPLE_OF)) {
+    it(`${file}: every query returns data for examples/${example}`, async () => {
+      const { instance } = agentFor(example);
+      const problems = await emptyQueries(file, { job: 'ktrace', instance, datasource: 'prometheus' });
+      expect(problems, `${problems.join('\n')}\n${diagnostics()}`).toEqual([]);
+    });
+  }
+
+  it(`${GENERIC}: every query returns data for each histogram/counter/key a user can pick`, async () => {
+    const problems: string[] = [];
+    for (const choice of GENERIC_CHOICES) {
+      problems.push(...(await emptyQueries(GENERIC, { job: 'ktrace', instance: '.*', datasource: 'prometheus', ...choice })));
+    }
+    expect(problems, `${problems.join('\n')}\n${diagnostics()}`).toEqual([]);
+  });
+
+  it('template variable queries offer the jobs, instances, histograms and counters that exist', async () => {
+    const running = prometheus;
+    if (running === undefined) throw new Error('Prometheus is not running');
+    const offered = new Map<string, Set<string>>();
+    for (const dashboard of dashboards.values()) {
+      for (const variable of dashboard.templating.list) {
+        if (variable.type !== 'query' || variable.definition === undefined) continue;
+        // label_values(SELECTOR, LABEL) as Grafana runs it: the LABEL values of the series SELECTOR matches.
+        const match = /^label_values\((.*), (\w+)\)$/.exec(substitute(variable.definition, { job: 'ktrace' }));
+        expect(match, `${dashboard.uid} $${variable.name}: ${variable.definition}`).not.toBeNull();
+        const [, selector = '', label = ''] = match ?? [];
+        const rows = await running.query(`group by (${label}) (${selector})`);
+        let values = rows.map((row) => row.metric[label] ?? '');
+        const regex = /^\/(.*)\/$/.exec(variable.regex ?? '');
+        if (regex !== null) {
+          const pattern = new RegExp(regex[1] ?? '');
+          values = values.flatMap((value) => {
+            const found = pattern.exec(value);
+            return found === null ? [] : [found[1] ?? found[0]];
+          });
+        }
+        offered.set(`${dashboard.uid}:${variable.name}`, new Set(values));
+      }
+    }
+    for (const dashboard of dashboards.values()) {
+      expect([...(offered.get(`${dashboard.uid}:job`) ?? [])], dashboard.uid).toEqual(['ktrace']);
+      expect([...(offered.get(`${dashboard.uid}:instance`) ?? [])].sort(), dashboard.uid).toEqual(
+        agents.map((agent) => agent.instance).sort(),
+      );
+    }
+    for (const choice of GENERIC_CHOICES) {
+      expect([...(offered.get('ktrace-maps:histogram') ?? [])]).toContain(choice.histogram);
+      expect([...(offered.get('ktrace-maps:counter') ?? [])]).toContain(choice.counter);
+    }
+  });
+
+  it('every recording rule of deploy/prometheus records series', async () => {
+    const running = prometheus;
+    if (running === undefined) throw new Error('Prometheus is not running');
+    const rules = parse(await readFile(RECORDING_RULES, 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> };
+    const records = rules.groups.flatMap((group) => group.rules.flatMap((rule) => (rule.record === undefined ? [] : [rule.record])));
+    expect(records.length).toBeGreaterThan(0);
+    const empty: string[] = [];
+    for (const record of records) {
+      try {
+        // The group evaluates every 30 s, so the first result can take that long.
+        await running.waitFor(record, (rows) => rows.length >= 1, 75_000);
+      } catch (error) {
+        empty.push(`${record}: ${(error as Error).message}`);
+      }
+    }
+    expect(empty, `${empty.join('\n')}\n${diagnostics()}`).toEqual([]);
+  });
+});
