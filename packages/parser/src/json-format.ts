@@ -308,13 +308,11 @@ function intPart(piece: string): number | undefined {
   return INT_RE.test(piece) ? Number(piece) : undefined;
 }
 
-function loosePart(piece: string, type: KeyType | undefined): KeyPart {
-  if (type === 'stack') return foldStack(piece);
-  if (type === 'unknown') {
-    const n = intPart(piece);
-    if (n !== undefined) return n;
-  }
-  return piece;
+/** One key part: stacks folded, integers as numbers unless the program says the position is a string. */
+function keyPart(piece: string, type: KeyType | undefined): KeyPart {
+  if (type === 'stack' || piece.charCodeAt(0) === 10) return foldStack(piece);
+  if (type === 'string') return piece;
+  return intPart(piece) ?? piece;
 }
 
 /** A stack key folded to one string: its frames, trimmed, one per line (what the text reader folds to too). */
@@ -328,45 +326,81 @@ function foldStack(raw: string): string {
   return frames.join('\n');
 }
 
+/** Splits a joined JSON key on `,`, keeping a stack (`\n    f1\n    f2\n`) whole even if a frame contains `,`. */
+function keyPieces(raw: string): string[] {
+  const rough = raw.split(',');
+  if (raw.charCodeAt(0) !== 10 && raw.indexOf('\n') < 0) return rough;
+  const pieces: string[] = [];
+  for (let k = 0; k < rough.length; k++) {
+    let piece = rough[k] ?? '';
+    if (piece.charCodeAt(0) === 10) {
+      while (piece.charCodeAt(piece.length - 1) !== 10 && k + 1 < rough.length) piece = `${piece},${rough[++k] ?? ''}`;
+    }
+    pieces.push(piece);
+  }
+  return pieces;
+}
+
 /**
- * Splits bpftrace's joined JSON key (`"x,1"`) into its parts. Without the program the key stays one part
- * (a number when it is an integer): JSON cannot tell the key `"a,b"` from the keys `"a","b"`.
- * Returns undefined when the split is ambiguous or does not fit the program's key types.
+ * Gives `pieces` to `arity` key positions: an `int` position takes one integer piece, any other takes one or
+ * more pieces re-joined with `,`; earlier string positions take as few as possible, so extra pieces go to the
+ * last string position (the rule the text reader follows too). Undefined when no assignment fits the types.
  */
-function splitKey(raw: string, plan: KeyPlan | undefined): KeyPart[] | undefined {
-  if (plan === undefined) {
-    const n = intPart(raw);
-    return [n ?? raw];
+function assignPieces(pieces: string[], types: readonly KeyType[], arity: number): string[] | undefined {
+  const out: string[] = new Array<string>(arity);
+  const place = (part: number, from: number): boolean => {
+    if (part === arity) return from === pieces.length;
+    const remaining = arity - part - 1;
+    if (types[part] === 'int') {
+      const piece = pieces[from];
+      if (piece === undefined || !INT_RE.test(piece)) return false;
+      out[part] = piece;
+      return place(part + 1, from + 1);
+    }
+    for (let take = 1; from + take + remaining <= pieces.length; take++) {
+      out[part] = take === 1 ? (pieces[from] ?? '') : pieces.slice(from, from + take).join(',');
+      if (place(part + 1, from + take)) return true;
+    }
+    return false;
+  };
+  return place(0, 0) ? out : undefined;
+}
+
+interface SplitKey {
+  parts: KeyPart[];
+  /** Set when the split is a guess (several string positions could take a `,`) or does not fit the program. */
+  doubt?: 'ambiguous' | 'mismatch';
+}
+
+/**
+ * Splits bpftrace's joined JSON key (`"x,1"`) into parts. Without the program: on every `,` (a string key
+ * containing `,` then splits too, as JSON cannot tell the key `"a,b"` from the keys `"a","b"`). With it: into
+ * exactly keyArity parts, see assignPieces.
+ */
+function splitKey(raw: string, plan: KeyPlan | undefined): SplitKey {
+  if (plan === undefined || plan.arity === 0) {
+    if (raw.indexOf(',') < 0) return { parts: [keyPart(raw, undefined)] };
+    return { parts: keyPieces(raw).map((p) => keyPart(p, undefined)) };
   }
   const { arity, types } = plan;
-  if (arity === 0) return raw === '' ? [] : undefined;
   if (arity === 1) {
-    if (types[0] === 'int') {
-      const n = intPart(raw);
-      return n === undefined ? undefined : [n];
-    }
-    return [loosePart(raw, types[0])];
+    const part = keyPart(raw, types[0]);
+    return types[0] === 'int' && typeof part !== 'number' ? { parts: [part], doubt: 'mismatch' } : { parts: [part] };
   }
-  const pieces = raw.split(',');
-  if (pieces.length < arity) return undefined;
-  if (pieces.length > arity && plan.loose < 0) return undefined;
-  const parts: KeyPart[] = new Array<KeyPart>(arity);
-  const extra = pieces.length - arity;
-  let pi = 0;
-  for (let i = 0; i < arity; i++) {
-    const type = types[i];
-    if (type === 'int') {
-      const n = intPart(pieces[pi++] ?? '');
-      if (n === undefined) return undefined;
-      parts[i] = n;
-    } else if (i === plan.loose && extra > 0) {
-      parts[i] = loosePart(pieces.slice(pi, pi + extra + 1).join(','), type);
-      pi += extra + 1;
-    } else {
-      parts[i] = loosePart(pieces[pi++] ?? '', type);
-    }
+  const pieces = keyPieces(raw);
+  if (pieces.length === arity) {
+    const parts = pieces.map((p, i) => keyPart(p, types[i]));
+    const fits = parts.every((p, i) => types[i] !== 'int' || typeof p === 'number');
+    return fits ? { parts } : { parts, doubt: 'mismatch' };
   }
-  return parts;
+  const assigned = pieces.length > arity ? assignPieces(pieces, types, arity) : undefined;
+  if (assigned === undefined) {
+    const fallback = pieces.slice(0, arity - 1);
+    fallback.push(pieces.slice(arity - 1).join(','));
+    return { parts: fallback.map((p, i) => keyPart(p, types[i])), doubt: 'mismatch' };
+  }
+  const parts = assigned.map((p, i) => keyPart(p, types[i]));
+  return plan.loose === -2 ? { parts, doubt: 'ambiguous' } : { parts };
 }
 
 /** One JSON bucket; the 0.17–0.19 `[2G, 4G)` bucket, printed `{min: -2^31, max: 0}`, is put back where it belongs. */
@@ -451,6 +485,8 @@ export class JsonFormatReader implements FormatReader {
   private readonly maps = new Map<string, MapInfo>();
   private readonly plans = new Map<string, KeyPlan | undefined>();
   private readonly scanner = new JsonScanner();
+  /** Maps whose keys did not split cleanly, already reported. */
+  private readonly doubted = new Set<string>();
   /** 0.17–0.23 print blank lines right before the exit-time dump, even in JSON mode; nothing else is blank. */
   private final = false;
   private lineNumber = 0;
@@ -586,8 +622,6 @@ export class JsonFormatReader implements FormatReader {
     const entries: MapEntry[] = [];
     let kind: MapKind;
     let bad = 0;
-    let ambiguous = 0;
-    let firstBad = '';
 
     const keyed = (payload instanceof JsonObject) && !(type === 'stats' && isStatsObject(payload) && (info === undefined || info.keyArity === 0)) &&
       !(type === 'map' && info !== undefined && info.keyArity === 0);
@@ -600,12 +634,9 @@ export class JsonFormatReader implements FormatReader {
           const buckets = bucketsOf(obj.values[i] ?? null);
           if (buckets === undefined) {
             bad++;
-            firstBad ||= rawKey;
             continue;
           }
-          const key = this.key(rawKey, plan);
-          if (key === undefined) ambiguous++, (firstBad ||= rawKey);
-          entries.push({ key: key ?? [rawKey], buckets });
+          entries.push({ key: this.key(rawKey, plan, name), buckets });
         }
       } else {
         const buckets = bucketsOf(payload);
@@ -634,9 +665,7 @@ export class JsonFormatReader implements FormatReader {
         const obj = payload as JsonObject;
         for (let i = 0; i < obj.keys.length; i++) {
           const rawKey = obj.keys[i] ?? '';
-          const key = this.key(rawKey, plan);
-          if (key === undefined) ambiguous++, (firstBad ||= rawKey);
-          if (!one(key ?? [rawKey], obj.values[i] ?? null)) bad++, (firstBad ||= rawKey);
+          if (!one(this.key(rawKey, plan, name), obj.values[i] ?? null)) bad++;
         }
       } else if (!one([], payload)) bad++;
       kind = sawStats && !sawAvg ? 'stats' : sawAvg && !sawStats ? 'avg' : info?.kind === 'stats' ? 'stats' : 'avg';
@@ -646,9 +675,7 @@ export class JsonFormatReader implements FormatReader {
         const obj = payload as JsonObject;
         for (let i = 0; i < obj.keys.length; i++) {
           const rawKey = obj.keys[i] ?? '';
-          const key = this.key(rawKey, plan);
-          if (key === undefined) ambiguous++, (firstBad ||= rawKey);
-          entries.push({ key: key ?? [rawKey], value: plainOf(obj.values[i] ?? null) });
+          entries.push({ key: this.key(rawKey, plan, name), value: plainOf(obj.values[i] ?? null) });
         }
       } else {
         entries.push({ key: [], value: plainOf(payload) });
@@ -657,11 +684,6 @@ export class JsonFormatReader implements FormatReader {
       kind = info !== undefined && MAP_TYPE_KINDS.has(info.kind) ? info.kind : 'value';
     }
 
-    if (ambiguous > 0) {
-      this.problem(
-        `map ${name}: ${ambiguous} key(s) such as ${JSON.stringify(clip(firstBad))} cannot be split into the program's ${plan?.arity ?? 0} key parts (${(plan?.types ?? []).join(', ')}); each such key is kept whole as one part`,
-      );
-    }
     if (bad > 0) this.problem(`map ${name}: ${bad} value(s) are not what a "${type}" map holds; those entries are skipped`);
 
     const sample: MapSample = { type: 'map', name, kind, entries };
@@ -669,8 +691,19 @@ export class JsonFormatReader implements FormatReader {
     this.emit(sample);
   }
 
-  private key(raw: string, plan: KeyPlan | undefined): KeyPart[] | undefined {
-    return splitKey(raw, plan);
+  private key(raw: string, plan: KeyPlan | undefined, name: string): KeyPart[] {
+    const split = splitKey(raw, plan);
+    if (split.doubt !== undefined && !this.doubted.has(name)) {
+      // Once per map: the same keys come back in every print.
+      this.doubted.add(name);
+      const types = plan?.types.join(', ') ?? '';
+      this.problem(
+        split.doubt === 'ambiguous'
+          ? `map ${name}: key ${JSON.stringify(clip(raw))} has a "," that more than one string key (${types}) could hold; it went to the last one. JSON joins key parts with "," and cannot say which; keep commas out of all but one string key`
+          : `map ${name}: key ${JSON.stringify(clip(raw))} does not fit the program's key types (${types}); it is split as well as possible. Is --program the program that produced this output?`,
+      );
+    }
+    return split.parts;
   }
 }
 
