@@ -2,6 +2,7 @@
 // bpftrace flags, target, metrics), from an object or a YAML file. Bad fields become KTRACE_BAD_SPEC naming the field.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { MapExportOptions } from '@ktrace/exporter';
 import { KtraceError } from '@ktrace/parser';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -56,6 +57,8 @@ const mapSpecSchema = z
     unit: z.string().optional(),
     help: z.string().optional(),
     reset: z.enum(['cumulative', 'delta']).optional(),
+    /** The program prints only part of the map (print(@m, 10)): a missing key is not a deleted key. */
+    partial: z.boolean().optional(),
   })
   .strict();
 
@@ -104,7 +107,12 @@ const traceSpecSchema = z
   .strict();
 
 export type TraceSpecInput = z.input<typeof traceSpecSchema>;
-export type MapSpec = z.output<typeof mapSpecSchema>;
+/** How one map is exported (the exporter's MapExportOptions). */
+export type MapSpec = MapExportOptions;
+
+function definedFields<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}
 
 /** A validated trace spec, resolved: the program text is loaded and durations are milliseconds. */
 export interface TraceSpec {
@@ -163,6 +171,9 @@ export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = 
       if (issue.code === 'unrecognized_keys') {
         return `${pathOf(issue.path)}: unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
       }
+      if (issue.code === 'invalid_key') {
+        return `${pathOf(issue.path)}: expected a map name such as @syscalls (as written in the program, with its @)`;
+      }
       return `${pathOf(issue.path)}: ${issue.message}`;
     });
     throw new KtraceError({ code: 'KTRACE_BAD_SPEC', message: `invalid trace spec:\n  ${lines.join('\n  ')}` });
@@ -205,7 +216,7 @@ export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = 
     program,
     programSource,
     intervalMillis: raw.interval === undefined ? defaultIntervalMillis : parseDuration(raw.interval, 'spec.interval'),
-    maps: raw.maps ?? {},
+    maps: Object.fromEntries(Object.entries(raw.maps ?? {}).map(([name, options]) => [name, definedFields(options) as MapSpec])),
     limits: {
       maxOutputBytesPerSecond: raw.limits?.maxOutputBytesPerSecond ?? defaultMaxOutputBytesPerSecond,
       maxLineBytes: raw.limits?.maxLineBytes ?? defaultMaxLineBytes,

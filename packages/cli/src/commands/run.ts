@@ -1,8 +1,119 @@
-// `ktrace run` (placeholder until its owner lands it).
+// `ktrace run`: argument parsing and output over @ktrace/core's startTrace. On a terminal, a live view of the
+// maps; without one, one JSON log line per event of note on stderr. Exit 0 after a clean stop (final dump exported).
+import { defaultTraceSpec, loadTraceSpec, parseDuration, parseTraceSpec, startTrace } from '@ktrace/core';
+import type { LogRecord, TraceSpec } from '@ktrace/core';
+import type { MapSample } from '@ktrace/parser';
+import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
+import { renderLiveView } from '../live-view.js';
+
+interface RunOptions {
+  program?: string;
+  file?: string;
+  spec?: string;
+  interval?: string;
+  listen?: string | false;
+  otlpEndpoint?: string;
+  duration?: string;
+  bpftrace?: string;
+  prefix?: string;
+  verbose?: boolean;
+  view?: boolean;
+}
+
+export const defaultListen = '127.0.0.1:9464';
+
+function resolveSpec(options: RunOptions): TraceSpec {
+  const sources = [options.program, options.file, options.spec].filter((s) => s !== undefined).length;
+  if (sources > 1) {
+    throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: 'give only one of -e PROGRAM, -f FILE.bt or --spec trace.yaml' });
+  }
+  let spec: TraceSpec;
+  if (options.spec !== undefined) spec = loadTraceSpec(options.spec);
+  else if (options.program !== undefined) spec = parseTraceSpec({ program: options.program });
+  else if (options.file !== undefined) spec = parseTraceSpec({ programFile: options.file });
+  else spec = parseTraceSpec(defaultTraceSpec());
+  if (options.interval !== undefined) spec.intervalMillis = parseDuration(options.interval, '--interval');
+  if (options.listen === false) delete spec.metrics.listen;
+  else if (options.listen !== undefined) spec.metrics.listen = options.listen;
+  else spec.metrics.listen ??= defaultListen;
+  if (options.otlpEndpoint !== undefined) spec.metrics.otlpEndpoint = options.otlpEndpoint;
+  if (options.prefix !== undefined) spec.metrics.prefix = options.prefix;
+  return spec;
+}
 
 export function registerRun(program: Command): void {
-  program.command('run').description('not implemented yet').action(() => {
-    throw new Error('ktrace run is not implemented yet');
-  });
+  program
+    .command('run')
+    .description(
+      'Run a bpftrace program continuously and serve its maps at /metrics (and OTLP). With no program, runs the bundled example: syscall rates and latency by process.',
+    )
+    .option('-e, --program <text>', 'the bpftrace program text')
+    .option('-f, --file <file.bt>', 'a bpftrace program file')
+    .option('--spec <trace.yaml>', 'a trace spec (program, interval, maps, limits…)')
+    .option('--interval <duration>', 'how often maps are printed and exported (500ms, 1s, 10s…; default 1s)')
+    .option('--listen <host:port>', `serve /metrics and /healthz here (default ${defaultListen})`)
+    .option('--no-listen', 'do not serve /metrics')
+    .option('--otlp-endpoint <url>', 'also push metrics over OTLP/HTTP to this collector')
+    .option('--duration <duration>', 'stop after this long (final dump exported), e.g. 10m')
+    .option('--bpftrace <path>', 'the bpftrace binary (default: bpftrace on PATH)')
+    .option('--prefix <prefix>', 'metric name prefix (default bpftrace)')
+    .option('--no-view', 'log lines instead of the live view, even on a terminal')
+    .option('-v, --verbose', 'also log debug lines')
+    .action(async (options: RunOptions) => {
+      const spec = resolveSpec(options);
+      const durationMillis = options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
+      const live = process.stdout.isTTY === true && options.view !== false;
+      const notes: string[] = [];
+      const writeLog = (record: LogRecord): void => {
+        if (record.level === 'debug' && options.verbose !== true) return;
+        if (live) {
+          if (record.level === 'warn' || record.level === 'error') {
+            notes.push(`${record.level}: ${record.msg}`);
+            if (notes.length > 20) notes.shift();
+          }
+          return;
+        }
+        process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+      };
+      const handle = await startTrace({
+        spec,
+        handleSignals: true,
+        onLog: writeLog,
+        ...(options.bpftrace === undefined ? {} : { bpftrace: options.bpftrace }),
+        ...(durationMillis === undefined ? {} : { durationMillis }),
+        exporterOptions: { onWarning: (message: string) => writeLog({ level: 'warn', msg: message }) },
+      });
+      const status = handle.status();
+      writeLog({
+        level: 'info',
+        msg: 'ktrace running',
+        metrics: status.metricsUrl ?? null,
+        maps: status.exportedMaps,
+        intervalMillis: spec.intervalMillis,
+        bpftrace: `${status.bpftracePath} ${status.bpftraceVersion}`,
+      });
+      let viewTimer: NodeJS.Timeout | undefined;
+      if (live) {
+        const maps = new Map<string, MapSample>();
+        void (async () => {
+          for await (const sample of handle.samples()) maps.set(sample.name, sample);
+        })();
+        const draw = (): void => {
+          const s = handle.status();
+          const header = `ktrace · ${s.state} · bpftrace ${s.bpftraceVersion} pid ${s.pid ?? '-'} · restarts ${s.restarts} · ${s.metricsUrl ?? 'no /metrics'} · ${new Date().toLocaleTimeString()}`;
+          const lines = renderLiveView({ header, maps, notes, columns: process.stdout.columns || 100, rows: process.stdout.rows || 40 });
+          process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n`);
+        };
+        viewTimer = setInterval(draw, Math.max(250, spec.intervalMillis));
+        draw();
+      }
+      try {
+        await handle.done;
+      } finally {
+        if (viewTimer !== undefined) clearInterval(viewTimer);
+      }
+      if (live) for (const note of notes) process.stderr.write(`${note}\n`);
+      process.exit(0);
+    });
 }

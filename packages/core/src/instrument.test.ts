@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readProgram } from '@ktrace/parser';
+import { describe, expect, it } from 'vitest';
+import { syscallsProgram } from './bundled-examples.js';
+import { instrumentProgram } from './instrument.js';
+
+function instrument(source: string, intervalMillis = 1000, exportMaps?: string[]) {
+  return instrumentProgram({ source, program: readProgram(source), intervalMillis, ...(exportMaps === undefined ? {} : { exportMaps }) });
+}
+
+describe('instrumentProgram', () => {
+  it('prints the aggregation maps every interval and clears scratch maps at exit', () => {
+    const out = instrument(syscallsProgram);
+    expect(out.exported).toEqual(['@syscalls', '@syscall_latency_ns']);
+    expect(out.clearedAtExit).toEqual(['@start']);
+    expect(out.source.startsWith(syscallsProgram)).toBe(true);
+    expect(out.source.slice(syscallsProgram.length)).toBe('END { clear(@start); }\ninterval:s:1 { print(@syscalls); print(@syscall_latency_ns); }\n');
+  });
+
+  it('uses interval:ms for sub-second intervals', () => {
+    expect(instrument('profile:hz:99 { @s = count(); }', 250).source).toContain('interval:ms:250 { print(@s); }');
+  });
+
+  it('does not print again a map the program prints itself, and keeps its own END', () => {
+    const source = [
+      'tracepoint:raw_syscalls:sys_enter { @t[tid] = nsecs; @c[comm] = count(); @all = count(); }',
+      'interval:s:5 { print(@c); clear(@c); }',
+      '// print(@all) in a comment does not count',
+      'END { printf("bye\\n"); }',
+    ].join('\n');
+    const out = instrument(source);
+    expect(out.printedByProgram).toEqual(['@c']);
+    expect(out.printedByKtrace).toEqual(['@all']);
+    expect(out.source).toContain('END { printf("bye\\n");  clear(@t); }');
+    expect(out.source.match(/END/g)).toHaveLength(1);
+    expect(out.source).toContain('interval:s:1 { print(@all); }');
+  });
+
+  it('adds no interval probe when the program prints every exported map', () => {
+    const source = 'profile:hz:99 { @s = count(); } interval:s:1 { print(@s); }';
+    expect(instrument(source).source).toBe(`${source}\n`);
+  });
+
+  it('rejects a program with no map and a spec naming a missing map', () => {
+    expect(() => instrument('tracepoint:raw_syscalls:sys_enter { printf("%d\\n", tid); }')).toThrow(
+      /the program has no maps, so there is nothing to export/,
+    );
+    expect(() => instrument('profile:hz:99 { @s = count(); }', 1000, ['@nope'])).toThrow(
+      'map @nope is listed for export but the program has no such map (its maps: @s)',
+    );
+  });
+
+  it('keeps examples/syscalls.bt identical to the program bundled in the package', () => {
+    expect(readFileSync(join(import.meta.dirname, '../../../examples/syscalls.bt'), 'utf8')).toBe(syscallsProgram);
+  });
+});

@@ -1,0 +1,102 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isKtraceError } from '@ktrace/parser';
+import { describe, expect, it } from 'vitest';
+import { loadTraceSpec, parseDuration, parseTraceSpec } from './trace-spec.js';
+
+function specError(input: unknown): { code: string; message: string } {
+  try {
+    parseTraceSpec(input);
+  } catch (error) {
+    if (isKtraceError(error)) return { code: error.code, message: error.message };
+    throw error;
+  }
+  throw new Error('expected the spec to be rejected');
+}
+
+describe('parseTraceSpec', () => {
+  it('resolves an inline program with defaults', () => {
+    const spec = parseTraceSpec({ program: 'profile:hz:99 { @s[comm] = count(); }' });
+    expect(spec.program).toBe('profile:hz:99 { @s[comm] = count(); }');
+    expect(spec.intervalMillis).toBe(1000);
+    expect(spec.target).toBe('local');
+    expect(spec.bpftrace.flags).toEqual([]);
+  });
+
+  it('reads durations, maps, limits, allowed env and flags', () => {
+    const spec = parseTraceSpec({
+      program: 'x',
+      interval: '500ms',
+      maps: { '@lat': { kind: 'hist', unit: 'ns', labels: ['comm'] } },
+      limits: { maxSeriesPerMap: 10, maxOutputBytesPerSecond: 1000 },
+      bpftrace: { env: { BPFTRACE_STRLEN: 128 }, flags: ['-k'] },
+      metrics: { listen: '127.0.0.1:0', prefix: 'bt', otlpInterval: '10s' },
+    });
+    expect(spec.intervalMillis).toBe(500);
+    expect(spec.maps).toEqual({ '@lat': { kind: 'hist', unit: 'ns', labels: ['comm'] } });
+    expect(spec.limits.maxSeriesPerMap).toBe(10);
+    expect(spec.limits.maxOutputBytesPerSecond).toBe(1000);
+    expect(spec.bpftrace.env).toEqual({ BPFTRACE_STRLEN: '128' });
+    expect(spec.metrics).toEqual({ listen: '127.0.0.1:0', prefix: 'bt', otlpIntervalMillis: 10_000 });
+  });
+
+  it('names the bad field and what is expected', () => {
+    expect(specError({ program: 'x', interval: 'soon' })).toEqual({
+      code: 'KTRACE_BAD_SPEC',
+      message: expect.stringContaining('spec.interval: expected a duration such as 500ms, 1s, 10m or 1h'),
+    });
+    expect(specError({ program: 'x', maps: { '@a': { kind: 'histogram' } } }).message).toContain('spec.maps["@a"].kind');
+    expect(specError({ program: 'x', maps: { lat: {} } }).message).toContain('expected a map name such as @syscalls');
+    expect(specError({ program: 'x', metrics: { listen: 'nine' } }).message).toContain('spec.metrics.listen: expected host:port');
+    expect(specError({ program: 'x', colour: 'red' }).message).toContain('spec: unknown field "colour"');
+  });
+
+  it('allows only safe bpftrace flags and env', () => {
+    expect(specError({ program: 'x', bpftrace: { flags: ['-c', '/bin/sh'] } }).message).toContain('spec.bpftrace.flags[0]');
+    expect(specError({ program: 'x', bpftrace: { env: { LD_PRELOAD: '/x.so' } } }).message).toContain('spec.bpftrace.env');
+  });
+
+  it('requires exactly one program source, and rejects kubernetes for now', () => {
+    expect(specError({}).message).toContain('a program is required');
+    expect(specError({ program: 'a', programFile: 'b.bt' }).message).toContain('either program or programFile');
+    expect(specError({ program: 'x', target: 'kubernetes' }).message).toContain('kubernetes is not supported yet');
+  });
+});
+
+describe('loadTraceSpec', () => {
+  it('reads YAML and resolves programFile next to the spec', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-spec-'));
+    writeFileSync(join(dir, 'p.bt'), 'profile:hz:99 { @s = count(); }\n');
+    writeFileSync(join(dir, 'trace.yaml'), 'programFile: p.bt\ninterval: 2s\n');
+    const spec = loadTraceSpec(join(dir, 'trace.yaml'));
+    expect(spec.program).toBe('profile:hz:99 { @s = count(); }\n');
+    expect(spec.programSource).toBe(join(dir, 'p.bt'));
+    expect(spec.intervalMillis).toBe(2000);
+  });
+
+  it('says which file is wrong', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-spec-'));
+    writeFileSync(join(dir, 'trace.yaml'), 'programFile: missing.bt\n');
+    expect(() => loadTraceSpec(join(dir, 'trace.yaml'))).toThrow(/trace\.yaml: spec\.programFile: cannot read .*missing\.bt \(ENOENT\)/);
+    writeFileSync(join(dir, 'bad.yaml'), 'program: [unclosed\n');
+    expect(() => loadTraceSpec(join(dir, 'bad.yaml'))).toThrow(/bad\.yaml is not valid YAML/);
+  });
+
+  it('loads every spec in examples/', () => {
+    for (const name of ['syscalls', 'read-write-sizes', 'block-io-latency', 'runqueue-latency', 'tcp-retransmits', 'file-opens', 'bash-readline', 'cpu-profile']) {
+      const spec = loadTraceSpec(join(import.meta.dirname, '../../../examples', `${name}.yaml`));
+      expect(spec.program.length, name).toBeGreaterThan(0);
+      expect(Object.keys(spec.maps).length, name).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('parseDuration', () => {
+  it('reads ms, s, m, h', () => {
+    expect([parseDuration('250ms'), parseDuration('1s'), parseDuration('10m'), parseDuration('1h'), parseDuration('1.5s')]).toEqual([
+      250, 1000, 600_000, 3_600_000, 1500,
+    ]);
+    expect(() => parseDuration('0s', '--interval')).toThrow('--interval: expected a duration');
+  });
+});
