@@ -20,6 +20,9 @@ export type {
 } from './types.js';
 export { KtraceError, isKtraceError } from './errors.js';
 export type { KtraceErrorCode, KtraceErrorOptions } from './errors.js';
+export { OutputParser, parseOutput } from './stream.js';
+export type { OutputParserOptions } from './stream.js';
 export { JsonFormatReader } from './json-format.js';
+export { TextFormatReader } from './text-format.js';
 export { readProgram } from './program.js';
 export type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';

@@ -1,0 +1,145 @@
+// The streaming contract: chunks split anywhere give the same events as the whole output, for every fixture
+// of both formats; format detection, line numbers, UTF-8 decoding and over-long lines.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readProgram } from './program.js';
+import { OutputParser, parseOutput } from './stream.js';
+import type { OutputParserOptions } from './stream.js';
+import type { ParseEvent, ProgramInfo } from './types.js';
+
+const testdata = join(import.meta.dirname, '..', 'testdata');
+
+interface Fixture {
+  name: string;
+  bytes: Uint8Array;
+  program: ProgramInfo | undefined;
+}
+
+function fixtures(): Fixture[] {
+  const out: Fixture[] = [];
+  for (const [format, ext] of [
+    ['json', '.ndjson'],
+    ['text', '.txt'],
+  ] as const) {
+    const dir = join(testdata, format);
+    if (!existsSync(dir)) continue;
+    for (const version of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+      for (const file of readdirSync(join(dir, version.name)).filter((f) => f.endsWith(ext))) {
+        const base = join(dir, version.name, file.slice(0, -ext.length));
+        out.push({
+          name: `${format}/${version.name}/${file}`,
+          bytes: readFileSync(`${base}${ext}`),
+          program: existsSync(`${base}.bt`) ? readProgram(readFileSync(`${base}.bt`, 'utf8')) : undefined,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function run(chunks: Array<string | Uint8Array>, options: Omit<OutputParserOptions, 'onEvent'> = {}): ParseEvent[] {
+  const events: ParseEvent[] = [];
+  const parser = new OutputParser({ ...options, onEvent: (e) => events.push(e) });
+  for (const chunk of chunks) parser.write(chunk);
+  parser.end();
+  return events;
+}
+
+/** A seeded PRNG (mulberry32): the same "random" splits on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const all = fixtures();
+
+describe('chunk splitting (property)', () => {
+  it('covers the fixtures of both formats', () => {
+    expect(all.filter((f) => f.name.startsWith('json/')).length).toBeGreaterThanOrEqual(10);
+    expect(all.filter((f) => f.name.startsWith('text/')).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(all.map((f) => [f.name, f] as const))('%s: every split in two, as bytes and as text, and random multi-splits', (_name, fixture) => {
+    const options = fixture.program === undefined ? {} : { program: fixture.program };
+    const whole = run([fixture.bytes], options);
+    expect(whole.some((e) => e.type === 'map' || e.type === 'text')).toBe(true);
+    const expected = JSON.stringify(whole);
+    // Compared as JSON text first (fast); a difference is then shown in full by toEqual.
+    const same = (events: ParseEvent[], what: string): void => {
+      if (JSON.stringify(events) !== expected) expect(events, what).toEqual(whole);
+    };
+    const bytes = fixture.bytes;
+    for (let i = 0; i <= bytes.length; i++) {
+      same(run([bytes.subarray(0, i), bytes.subarray(i)], options), `byte split at ${i}`);
+    }
+    const text = new TextDecoder().decode(bytes);
+    for (let i = 0; i <= text.length; i++) {
+      same(run([text.slice(0, i), text.slice(i)], options), `text split at ${i}`);
+    }
+    const random = prng(bytes.length);
+    for (let round = 0; round < 30; round++) {
+      const chunks: Uint8Array[] = [];
+      let at = 0;
+      while (at < bytes.length) {
+        const size = 1 + Math.floor(random() * (round % 2 === 0 ? 8 : 200));
+        chunks.push(bytes.subarray(at, at + size));
+        at += size;
+      }
+      same(run(chunks, options), `random split round ${round}`);
+    }
+  }, 120_000);
+});
+
+describe('OutputParser', () => {
+  it('detects JSON from the first non-blank line and text otherwise', () => {
+    expect(parseOutput('\n{"type": "map", "data": {"@a": 1}}\n')).toEqual([{ type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }], final: true }]);
+    expect(parseOutput('@a: 1\n').filter((e) => e.type === 'map')).toEqual([{ type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }] }]);
+  });
+
+  it('decodes UTF-8 split inside a character, and turns invalid bytes into U+FFFD without throwing', () => {
+    const bytes = new TextEncoder().encode('{"type": "printf", "data": "é€😀"}\n');
+    const at = bytes.indexOf(0xe2) + 1;
+    expect(run([bytes.subarray(0, at), bytes.subarray(at)])).toEqual([{ type: 'text', source: 'printf', text: 'é€😀' }]);
+    const bad = Uint8Array.from([...new TextEncoder().encode('{"type": "printf", "data": "a'), 0xff, 0xc3, ...new TextEncoder().encode('b"}\n')]);
+    expect(run([bad])).toEqual([{ type: 'text', source: 'printf', text: 'a\ufffd\ufffdb' }]);
+  });
+
+  it('counts lines from 1 across chunks and CRLF endings', () => {
+    const events = run(['{"type": "map", "data": {"@a": 1}}\r\n', 'garbage\r', '\n{"x": 1}'], { format: 'json' });
+    expect(events.filter((e) => e.type === 'problem').map((e) => (e.type === 'problem' ? [e.line, e.text] : []))).toEqual([
+      [2, 'garbage'],
+      [3, '{"x": 1}'],
+    ]);
+    expect(events[0]).toMatchObject({ type: 'map', name: '@a' });
+  });
+
+  it('reports a line longer than the limit, drops it without waiting for its end, and goes on', () => {
+    const events = run(['{"type": "map", ', 'x'.repeat(50), 'y'.repeat(50), '\n{"type": "map", "data": {"@a": 2}}\n'], { format: 'json', maxLineLength: 64 });
+    expect(events).toEqual([
+      { type: 'problem', line: 1, text: expect.stringMatching(/^\{"type": "map", x+$/), reason: expect.stringContaining('longer than 64 characters') },
+      { type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 2 }] },
+    ]);
+    const single = run([`${'z'.repeat(100)}\n@b: 3\n`], { format: 'text', maxLineLength: 64 });
+    expect(single[0]).toMatchObject({ type: 'problem', line: 1 });
+    expect(single.filter((e) => e.type === 'map')).toHaveLength(1);
+  });
+
+  it('flushes a last line without a newline at end()', () => {
+    expect(run(['{"type": "map", "data": {"@a": 1}}'])).toEqual([{ type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }] }]);
+  });
+
+  it('ignores writes after end()', () => {
+    const events: ParseEvent[] = [];
+    const parser = new OutputParser({ onEvent: (e) => events.push(e), format: 'json' });
+    parser.end();
+    parser.write('{"type": "map", "data": {"@a": 1}}\n');
+    expect(events).toEqual([]);
+  });
+});

@@ -1,0 +1,173 @@
+// The streaming parser: takes bpftrace stdout in chunks split anywhere, decodes UTF-8, cuts whole lines,
+// detects text or JSON from the first non-blank line, and hands lines to that format's reader.
+import { JsonFormatReader } from './json-format.js';
+import { TextFormatReader } from './text-format.js';
+import type { FormatReader } from './format-reader.js';
+import type { ParseEvent, ProgramInfo } from './types.js';
+
+export interface OutputParserOptions {
+  onEvent: (event: ParseEvent) => void;
+  /** `auto` (the default) reads the first non-blank line: `{` means JSON, anything else text. */
+  format?: 'auto' | 'text' | 'json';
+  /** What the .bt source says about each map (see readProgram): real kinds and key splitting. */
+  program?: ProgramInfo;
+  /** A line longer than this (in UTF-16 units) is reported and dropped. Default 16 MiB. */
+  maxLineLength?: number;
+}
+
+const DEFAULT_MAX_LINE = 16 * 1024 * 1024;
+const PROBLEM_TEXT = 200;
+
+export class OutputParser {
+  private readonly onEvent: (event: ParseEvent) => void;
+  private readonly format: 'auto' | 'text' | 'json';
+  private readonly program: ProgramInfo | undefined;
+  private readonly maxLineLength: number;
+  private readonly decoder = new TextDecoder('utf-8');
+  private reader: FormatReader | undefined;
+  /** Blank lines seen before the format is known: they matter to the text reader, so they are replayed. */
+  private leadingBlanks: number[] = [];
+  /** The unfinished last line, in pieces, so a long line arriving in many chunks is not copied again and again. */
+  private pending: string[] = [];
+  private pendingLength = 0;
+  /** Set while dropping the rest of an over-long line. */
+  private dropping = false;
+  private lineNumber = 0;
+  private ended = false;
+
+  constructor(options: OutputParserOptions) {
+    this.onEvent = options.onEvent;
+    this.format = options.format ?? 'auto';
+    this.program = options.program;
+    this.maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE;
+    if (this.format !== 'auto') this.reader = this.makeReader(this.format);
+  }
+
+  write(chunk: string | Uint8Array): void {
+    if (this.ended) return;
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    if (text.length > 0) this.take(text);
+  }
+
+  end(): void {
+    if (this.ended) return;
+    const rest = this.decoder.decode();
+    if (rest.length > 0) this.take(rest);
+    this.ended = true;
+    if (this.dropping) {
+      this.dropping = false;
+    } else if (this.pendingLength > 0) {
+      const last = this.pending.join('');
+      this.pending = [];
+      this.pendingLength = 0;
+      this.lineNumber++;
+      this.line(last);
+    }
+    if (this.reader === undefined) this.reader = this.makeReader('text');
+    this.flushBlanks();
+    try {
+      this.reader.end();
+    } catch (error) {
+      this.internalProblem(this.lineNumber, '', error);
+    }
+  }
+
+  private take(text: string): void {
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', start);
+      if (nl < 0) break;
+      this.lineNumber++;
+      if (this.dropping) {
+        this.dropping = false;
+      } else if (this.pendingLength > 0) {
+        this.pending.push(text.slice(start, nl));
+        const whole = this.pending.join('');
+        this.pending = [];
+        this.pendingLength = 0;
+        if (whole.length > this.maxLineLength) this.tooLong(whole, this.lineNumber);
+        else this.line(whole);
+      } else if (nl - start > this.maxLineLength) {
+        this.tooLong(text.slice(start, start + PROBLEM_TEXT), this.lineNumber);
+      } else {
+        this.line(text.slice(start, nl));
+      }
+      start = nl + 1;
+    }
+    if (start < text.length && !this.dropping) {
+      const piece = start === 0 ? text : text.slice(start);
+      this.pending.push(piece);
+      this.pendingLength += piece.length;
+      if (this.pendingLength > this.maxLineLength) {
+        // Report it now and drop the rest as it comes: waiting for its end could take forever.
+        this.tooLong(this.pending.join('').slice(0, PROBLEM_TEXT), this.lineNumber + 1);
+        this.pending = [];
+        this.pendingLength = 0;
+        this.dropping = true;
+      }
+    }
+  }
+
+  private tooLong(text: string, line: number): void {
+    this.onEvent({
+      type: 'problem',
+      line,
+      text: text.slice(0, PROBLEM_TEXT),
+      reason: `line longer than ${this.maxLineLength} characters without a newline: dropped (is this bpftrace output?)`,
+    });
+  }
+
+  private line(raw: string): void {
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (this.reader === undefined) {
+      if (text.trim() === '') {
+        this.leadingBlanks.push(this.lineNumber);
+        return;
+      }
+      this.reader = this.makeReader(text.trimStart().startsWith('{') ? 'json' : 'text');
+      this.flushBlanks();
+    }
+    try {
+      this.reader.line(text, this.lineNumber);
+    } catch (error) {
+      this.internalProblem(this.lineNumber, text, error);
+    }
+  }
+
+  private flushBlanks(): void {
+    if (this.leadingBlanks.length === 0 || this.reader === undefined) return;
+    const blanks = this.leadingBlanks;
+    this.leadingBlanks = [];
+    for (const n of blanks) {
+      try {
+        this.reader.line('', n);
+      } catch (error) {
+        this.internalProblem(n, '', error);
+      }
+    }
+  }
+
+  /** A reader that throws is a bug in ktrace; the input still must not stop the stream. */
+  private internalProblem(line: number, text: string, error: unknown): void {
+    this.onEvent({
+      type: 'problem',
+      line,
+      text: text.slice(0, PROBLEM_TEXT),
+      reason: `internal parser error, line skipped (please report it): ${error instanceof Error ? error.message : String(error)}`,
+    });
+  }
+
+  private makeReader(format: 'text' | 'json'): FormatReader {
+    const options = { emit: this.onEvent, program: this.program };
+    return format === 'json' ? new JsonFormatReader(options) : new TextFormatReader(options);
+  }
+}
+
+/** Parses a whole output at once; the same events as feeding it to an OutputParser in any chunks. */
+export function parseOutput(text: string, options: Omit<OutputParserOptions, 'onEvent'> = {}): ParseEvent[] {
+  const events: ParseEvent[] = [];
+  const parser = new OutputParser({ ...options, onEvent: (e) => events.push(e) });
+  parser.write(text);
+  parser.end();
+  return events;
+}
