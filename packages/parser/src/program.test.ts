@@ -1,0 +1,67 @@
+// readProgram over testdata/program/*.bt (expected results written by hand), and the errors a bad program gets.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KtraceError } from './errors.js';
+import { readProgram } from './program.js';
+
+const dir = join(import.meta.dirname, '..', 'testdata', 'program');
+const programs = readdirSync(dir)
+  .filter((f) => f.endsWith('.bt'))
+  .map((f) => f.slice(0, -3));
+
+function errorOf(source: string): KtraceError {
+  try {
+    readProgram(source);
+  } catch (error) {
+    if (error instanceof KtraceError) return error;
+    throw error;
+  }
+  throw new Error('readProgram accepted a bad program');
+}
+
+describe('readProgram fixtures', () => {
+  it.each(programs)('%s.bt', (name) => {
+    const expected: unknown = JSON.parse(readFileSync(join(dir, `${name}.expected.json`), 'utf8'));
+    expect(readProgram(readFileSync(join(dir, `${name}.bt`), 'utf8'))).toEqual(expected);
+  });
+});
+
+describe('readProgram', () => {
+  it('reads the maps of a one-liner', () => {
+    expect(readProgram('tracepoint:syscalls:sys_enter_* { @c[probe, comm] = count(); @h = lhist(args.fd, 0, 100, 10); }').maps.map((m) => [m.name, m.kind, m.args, m.keyNames])).toEqual([
+      ['@c', 'count', [], ['probe', 'comm']],
+      ['@h', 'lhist', [0, 100, 10], []],
+    ]);
+  });
+
+  it('ignores maps inside strings and comments', () => {
+    expect(readProgram('BEGIN { printf("@x = count()"); /* @y = hist(1) */ // @z = sum(1)\n @real = sum(2); }').maps.map((m) => m.name)).toEqual(['@real']);
+  });
+
+  it.each([
+    ['BEGIN { @x = count(); ', 1, 7, "'{' is never closed"],
+    ['BEGIN { @x[pid = count(); }', 1, 27, "'}' does not match the '[' opened at line 1, column 11"],
+    ['BEGIN {\n  @x = count(); }\n}', 3, 1, "unexpected '}' with nothing open"],
+    ['BEGIN {\n  printf("oops);\n}', 2, 10, 'unterminated string'],
+    ['BEGIN { @x = count(); }\n/* never closed', 2, 1, 'unterminated /* comment'],
+  ])('rejects %j naming line %i, column %i', (source, line, column, what) => {
+    const error = errorOf(source);
+    expect(error.code).toBe('KTRACE_BAD_PROGRAM');
+    expect(error.line).toBe(line);
+    expect(error.column).toBe(column);
+    expect(error.message).toContain(`program line ${line}, column ${column}: `);
+    expect(error.message).toContain(what);
+  });
+
+  it('rejects one map given two aggregations, naming both places', () => {
+    const error = errorOf('tracepoint:a:b { @m[pid] = count(); }\ntracepoint:a:c { @m[pid] = hist(1); }');
+    expect(error.code).toBe('KTRACE_BAD_PROGRAM');
+    expect([error.line, error.column]).toEqual([2, 18]);
+    expect(error.message).toBe('program line 2, column 18: map @m is assigned count() at line 1, column 18 and hist() here: a map holds one kind of value; use two maps');
+  });
+
+  it('rejects an aggregation mixed with a plain assignment', () => {
+    expect(errorOf('BEGIN { @m = sum(1); @m = 5; }').message).toContain('map @m is assigned sum() at line 1, column 9 and a plain assignment here');
+  });
+});
