@@ -1,0 +1,202 @@
+// createExporter as a host sees it: a real HTTP server on loopback (/metrics, /healthz), self-metrics,
+// series caps with the overflow series, expiry, hostile names and values, and a taken port.
+
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { MapSample, ProgramInfo } from '@ktrace/parser';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createExporter } from './index.js';
+import type { Exporter } from './index.js';
+
+const exporters: Exporter[] = [];
+afterEach(async () => {
+  await Promise.all(exporters.splice(0).map((e) => e.shutdown()));
+});
+
+function make(options: Parameters<typeof createExporter>[0] = {}): Exporter {
+  const warnings: string[] = [];
+  const exporter = createExporter({ onWarning: (w) => warnings.push(w), ...options });
+  exporters.push(exporter);
+  return exporter;
+}
+
+function count(name: string, entries: Array<[Array<string | number>, number]>): MapSample {
+  return { type: 'map', name, kind: 'count', entries: entries.map(([key, value]) => ({ key, value })) };
+}
+
+function value(text: string, series: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+  }
+  return undefined;
+}
+
+describe('createExporter HTTP server', () => {
+  it('serves /metrics and answers /healthz 503 until bpftrace is up, then 200', async () => {
+    const exporter = make({ listen: '127.0.0.1:0' });
+    const { url } = await exporter.start();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${url}/healthz`)).status).toBe(503);
+    exporter.handle({ type: 'attached', probes: 3 });
+    exporter.handle(count('@syscalls', [[['bash'], 7]]));
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const response = await fetch(`${url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    const stable = (t: string): string => t.replace(/^ktrace_dump_age_seconds.*$/gm, '');
+    expect(stable(text)).toBe(stable(await exporter.prometheusText()));
+    expect(value(text, 'bpftrace_syscalls_total{key0="bash"}')).toBe(7);
+    expect(value(text, 'ktrace_up')).toBe(1);
+    expect(value(text, 'ktrace_attached_probes')).toBe(3);
+    expect(value(text, 'ktrace_series{map="@syscalls"}')).toBe(1);
+    expect(value(text, 'ktrace_dumps_total{map="@syscalls"}')).toBe(1);
+    expect(text).toContain('target_info{');
+    expect(text).not.toContain('otel_scope_name');
+    exporter.setUp(false);
+    expect((await fetch(`${url}/healthz`)).status).toBe(503);
+    expect((await fetch(`${url}/nope`)).status).toBe(404);
+  });
+
+  it('fails with KTRACE_LISTEN naming the address when the port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const exporter = make({ listen: `127.0.0.1:${port}` });
+      await expect(exporter.start()).rejects.toMatchObject({
+        code: 'KTRACE_LISTEN',
+        message: expect.stringContaining(`127.0.0.1:${port}`),
+      });
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('rejects a --listen that is not HOST:PORT with a clear error', () => {
+    expect(() => createExporter({ listen: 'localhost' })).toThrow(/not HOST:PORT/);
+  });
+});
+
+describe('self-metrics', () => {
+  it('counts restarts, lost events, parse problems and runtime errors, from zero', async () => {
+    const exporter = make();
+    let text = await exporter.prometheusText();
+    expect(value(text, 'ktrace_bpftrace_restarts_total')).toBe(0);
+    expect(value(text, 'ktrace_up')).toBe(0);
+    exporter.recordRestart();
+    exporter.handle({ type: 'lost', events: 12 });
+    exporter.handle({ type: 'lost', events: 3 });
+    exporter.handle({ type: 'problem', line: 4, text: 'garbage', reason: 'not bpftrace output' });
+    exporter.handle({ type: 'runtime-error', message: 'helper failed' });
+    text = await exporter.prometheusText();
+    expect(value(text, 'ktrace_bpftrace_restarts_total')).toBe(1);
+    expect(value(text, 'ktrace_lost_events_total')).toBe(15);
+    expect(value(text, 'ktrace_parse_problems_total')).toBe(1);
+    expect(value(text, 'ktrace_runtime_errors_total')).toBe(1);
+  });
+
+  it('reports seconds since each map was last dumped', async () => {
+    let now = 1_000_000;
+    const exporter = make({ now: () => now });
+    exporter.handle(count('@a', [[[], 1]]));
+    now += 2_500;
+    expect(value(await exporter.prometheusText(), 'ktrace_dump_age_seconds{map="@a"}')).toBe(2.5);
+  });
+});
+
+describe('limits', () => {
+  it('folds keys past the per-map cap into one overflow series, exactly, and counts them', async () => {
+    const exporter = make({ maxSeriesPerMap: 2 });
+    exporter.handle(count('@c', [[['a'], 1], [['b'], 2], [['c'], 3], [['d'], 4]]));
+    exporter.handle(count('@c', [[['a'], 1], [['b'], 2], [['c'], 10], [['d'], 4], [['e'], 5]]));
+    const text = await exporter.prometheusText();
+    expect(value(text, 'bpftrace_c_total{key0="a"}')).toBe(1);
+    expect(value(text, 'bpftrace_c_total{key0="b"}')).toBe(2);
+    expect(value(text, 'bpftrace_c_total{otel_metric_overflow="true"}')).toBe(10 + 4 + 5);
+    expect(value(text, 'ktrace_series_overflowed_total{map="@c"}')).toBe(3);
+    expect(value(text, 'ktrace_series{map="@c"}')).toBe(3);
+  });
+
+  it('applies the total cap across maps', async () => {
+    const exporter = make({ maxSeries: 3 });
+    exporter.handle(count('@x', [[['a'], 1], [['b'], 1]]));
+    exporter.handle(count('@y', [[['a'], 1], [['b'], 1], [['c'], 1]]));
+    const text = await exporter.prometheusText();
+    expect(value(text, 'bpftrace_y_total{key0="a"}')).toBe(1);
+    expect(value(text, 'bpftrace_y_total{otel_metric_overflow="true"}')).toBe(2);
+  });
+
+  it('expires keys absent from expireAfterDumps dumps of their map, and counts them', async () => {
+    const exporter = make({ expireAfterDumps: 2 });
+    exporter.handle(count('@p', [[[1], 5], [[2], 5]]));
+    exporter.handle(count('@p', [[[1], 6]]));
+    let text = await exporter.prometheusText();
+    expect(value(text, 'bpftrace_p_total{key0="2"}')).toBe(5);
+    exporter.handle(count('@p', [[[1], 7]]));
+    text = await exporter.prometheusText();
+    expect(value(text, 'bpftrace_p_total{key0="2"}')).toBeUndefined();
+    expect(value(text, 'bpftrace_p_total{key0="1"}')).toBe(7);
+    expect(value(text, 'ktrace_series_expired_total{map="@p"}')).toBe(1);
+  });
+});
+
+describe('names and hostile values', () => {
+  const program: ProgramInfo = {
+    printsMaps: false,
+    maps: [
+      { name: '@', kind: 'count', args: [], keyArity: 0, keyNames: [], keyTypes: [], cleared: false, line: 1, column: 1 },
+      { name: '@odd', kind: 'count', args: [], keyArity: 3, keyNames: ['le', '__name__', 'fd'], keyTypes: ['int', 'int', 'int'], cleared: false, line: 1, column: 1 },
+    ],
+  };
+
+  it('names the anonymous map "map" and renames reserved label names', async () => {
+    const exporter = make({ program });
+    exporter.handle(count('@', [[[], 4]]));
+    exporter.handle(count('@odd', [[[1, 2, 3], 9]]));
+    const text = await exporter.prometheusText();
+    expect(value(text, 'bpftrace_map_total')).toBe(4);
+    expect(value(text, 'bpftrace_odd_total{key_le="1",key_name_="2",fd="3"}')).toBe(9);
+  });
+
+  it('honours prefix, metric, labels, unit and help options', async () => {
+    const exporter = make({
+      program,
+      prefix: 'bt',
+      maps: { '@odd': { metric: 'files', labels: ['a', 'b', 'c'], unit: 'ops', help: 'my help' } },
+    });
+    exporter.handle(count('@odd', [[[1, 2, 3], 9]]));
+    const text = await exporter.prometheusText();
+    expect(value(text, 'bt_files_total{a="1",b="2",c="3"}')).toBe(9);
+    expect(text).toContain('# HELP bt_files_total my help\n# UNIT bt_files_total ops\n');
+  });
+
+  it('escapes quotes, backslashes and newlines, repairs invalid UTF-8, truncates long keys visibly and distinctly', async () => {
+    const exporter = make({ maxLabelValueLength: 32 });
+    const long1 = `${'x'.repeat(40)}-one`;
+    const long2 = `${'x'.repeat(40)}-two`;
+    exporter.handle(count('@h', [[['a"b'], 1], [['back\\slash'], 2], [['two\nlines'], 3], [['bad\ud800utf'], 4], [[long1], 5], [[long2], 6]]));
+    const text = await exporter.prometheusText();
+    expect(value(text, 'bpftrace_h_total{key0="a\\"b"}')).toBe(1);
+    expect(value(text, 'bpftrace_h_total{key0="back\\\\slash"}')).toBe(2);
+    expect(value(text, 'bpftrace_h_total{key0="two\\nlines"}')).toBe(3);
+    expect(value(text, 'bpftrace_h_total{key0="bad\ufffdutf"}')).toBe(4);
+    const truncated = [...text.matchAll(/bpftrace_h_total\{key0="(x+…[0-9a-f]{8})"\} (\d)/g)];
+    expect(truncated.map((m) => m[2])).toEqual(['5', '6']);
+    expect(truncated[0]?.[1]).not.toBe(truncated[1]?.[1]);
+    expect(truncated[0]?.[1]?.length).toBe(32);
+  });
+
+  it('exports plain-value maps only when listed, and says why it skipped one', async () => {
+    const warnings: string[] = [];
+    const skipped = createExporter({ onWarning: (w) => warnings.push(w) });
+    exporters.push(skipped);
+    const sample: MapSample = { type: 'map', name: '@start', kind: 'value', entries: [{ key: [42], value: 123456 }] };
+    skipped.handle(sample);
+    expect(await skipped.prometheusText()).not.toContain('bpftrace_start');
+    expect(warnings.join('\n')).toContain('@start');
+    const listed = make({ include: ['@start'] });
+    listed.handle(sample);
+    expect(value(await listed.prometheusText(), 'bpftrace_start{key0="42"}')).toBe(123456);
+  });
+});
