@@ -1,10 +1,12 @@
 // Preflight: before spawning bpftrace, find it and its version, and check privileges and the kernel features the
 // program needs (tracefs, debugfs, BTF, kprobes), each failure naming exactly what is missing and how to fix it.
-import { execFile } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { KtraceError } from '@ktrace/parser';
+import { bpftraceFailure } from './bpftrace-errors.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -178,4 +180,38 @@ export async function preflight(options: PreflightOptions = {}): Promise<Preflig
   checkPrivileges(version);
   const warnings = options.program === undefined ? [] : checkKernelFeatures(options.program);
   return { bpftracePath, bpftraceVersion: version, warnings };
+}
+
+/**
+ * Lets bpftrace itself judge the program without running it (`--emit-elf`: parse, check and compile, no attach),
+ * so a syntax or semantic error reaches the user in bpftrace's own words with its line and column.
+ * Returns undefined when bpftrace accepts it (or this bpftrace cannot dry-run).
+ */
+export async function checkProgram(options: { bpftracePath: string; program: string; programSource: string; env?: NodeJS.ProcessEnv; args?: string[] }): Promise<KtraceError | undefined> {
+  const dir = mkdtempSync(join(tmpdir(), 'ktrace-check-'));
+  try {
+    const { code, signal, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolveRun) => {
+      const child = spawn(options.bpftracePath, [...(options.args ?? []), '--emit-elf', join(dir, 'program.elf'), '-e', options.program], {
+        env: options.env ?? process.env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let text = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
+        if (text.length < 65_536) text += chunk;
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('error', () => undefined);
+      child.on('close', (exitCode, exitSignal) => {
+        clearTimeout(timer);
+        resolveRun({ code: exitCode, signal: exitSignal, stderr: text });
+      });
+    });
+    if (code === 0 || signal !== null) return undefined;
+    const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+    if (lines.some((l) => /unrecognized option|invalid option|unknown option/i.test(l))) return undefined;
+    return bpftraceFailure(options.programSource, lines, code, signal);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -3,15 +3,14 @@
 // fails fast when bpftrace rejects the program, caps its output rate, and stops it with SIGINT so the final dump counts.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { createExporter } from '@ktrace/exporter';
 import type { Exporter, ExporterOptions } from '@ktrace/exporter';
 import { KtraceError, OutputParser, readProgram } from '@ktrace/parser';
 import type { MapSample, ParseEvent, ProgramInfo } from '@ktrace/parser';
 import { instrumentProgram } from './instrument.js';
 import type { InstrumentedProgram } from './instrument.js';
-import { preflight, tracefsDir } from './preflight.js';
+import { bpftraceFailure } from './bpftrace-errors.js';
+import { checkProgram, preflight } from './preflight.js';
 import { parseTraceSpec } from './trace-spec.js';
 import type { TraceSpec, TraceSpecInput } from './trace-spec.js';
 
@@ -111,45 +110,6 @@ function isResolvedSpec(spec: TraceSpecInput | TraceSpec): spec is TraceSpec {
   return typeof (spec as TraceSpec).programSource === 'string' && typeof (spec as TraceSpec).intervalMillis === 'number';
 }
 
-/** bpftrace reports `stdin:LINE:COL[-COL]: ERROR: message` (also `stdin:L-L:`) for program errors. */
-const programErrorPattern = /^stdin:(\d+)(?::(\d+))?(?:-\d+(?::\d+)?)?: ERROR: (.*)$/;
-
-function bpftraceFailure(spec: TraceSpec, stderr: string[], exitCode: number | null, signal: string | null): KtraceError {
-  const meaningful = stderr.filter((l) => !l.includes("couldn't set RLIMIT_MEMLOCK"));
-  const where = spec.programSource === '<inline>' ? 'program' : spec.programSource;
-  for (let i = 0; i < meaningful.length; i++) {
-    const match = programErrorPattern.exec(meaningful[i] ?? '');
-    if (match === null) continue;
-    const line = Number(match[1]);
-    const column = match[2] === undefined ? undefined : Number(match[2]);
-    const excerpt = meaningful.slice(i + 1, i + 3).map((l) => `    ${l}`).join('\n');
-    const options = {
-      code: 'KTRACE_BAD_PROGRAM' as const,
-      message: `bpftrace rejected the ${where} at line ${line}${column === undefined ? '' : `, column ${column}`}: ${match[3] ?? ''}${excerpt === '' ? '' : `\n${excerpt}`}`,
-      line,
-    };
-    return new KtraceError(column === undefined ? options : { ...options, column });
-  }
-  const attach = meaningful.find((l) => /Error attaching probe|tracepoint not found|No probes to attach|Could not resolve|not traceable/i.test(l));
-  if (attach !== undefined) {
-    const kprobe = /kprobe|kretprobe/.test(attach);
-    const tracefs = tracefsDir();
-    const noKprobes = kprobe && (tracefs === undefined || !existsSync(join(tracefs, 'kprobe_events')));
-    const hint = noKprobes
-      ? ' (kprobes are not available on this kernel: there is no kprobe_events in tracefs; use a tracepoint instead, e.g. tracepoint:syscalls:sys_enter_openat, or fentry/kfunc where BTF allows)'
-      : ' (the probe does not exist on this kernel or binary; list what does with: bpftrace -l \'PATTERN\')';
-    return new KtraceError({
-      code: 'KTRACE_BAD_PROGRAM',
-      message: `bpftrace could not attach the ${where}'s probes: ${meaningful.map((l) => l.replace(/^ERROR: /, '')).filter((l) => /ERROR|Error|error|not found|not traceable/.test(l) || l === attach).slice(-3).join('; ')}${hint}`,
-    });
-  }
-  const tail = meaningful.slice(-8).join('\n    ');
-  return new KtraceError({
-    code: 'KTRACE_BPFTRACE_FAILED',
-    message: `bpftrace exited ${signal === null ? `with status ${exitCode}` : `on ${signal}`} before printing any map${tail === '' ? '' : `:\n    ${tail}`}`,
-  });
-}
-
 /** Starts a continuous trace: checks, instruments, spawns and supervises bpftrace, exporting its maps. */
 export async function startTrace(options: StartTraceOptions): Promise<TraceHandle> {
   const spec = isResolvedSpec(options.spec) ? options.spec : parseTraceSpec(options.spec);
@@ -162,6 +122,21 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
   };
   const env = options.env ?? process.env;
 
+  const bpftraceName = options.bpftrace ?? spec.bpftrace.path;
+  const checked = await preflight({ ...(bpftraceName === undefined ? {} : { bpftrace: bpftraceName }), env, program: spec.program });
+  for (const warning of checked.warnings) log({ level: 'warn', msg: warning });
+  const childEnv: NodeJS.ProcessEnv = { ...env, ...spec.bpftrace.env };
+
+  // bpftrace judges the program first, so syntax and semantic errors come in its words at the user's line numbers.
+  const rejected = await checkProgram({
+    bpftracePath: checked.bpftracePath,
+    program: spec.program,
+    programSource: spec.programSource,
+    env: childEnv,
+    args: spec.bpftrace.includeDirs.flatMap((d) => ['-I', d]),
+  });
+  if (rejected !== undefined) throw rejected;
+
   const programInfo: ProgramInfo = readProgram(spec.program);
   const mapsInSpec = Object.keys(spec.maps);
   const exportMaps = spec.include ?? (mapsInSpec.length > 0 ? mapsInSpec : undefined);
@@ -171,10 +146,6 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     intervalMillis: spec.intervalMillis,
     ...(exportMaps === undefined ? {} : { exportMaps }),
   });
-
-  const bpftraceName = options.bpftrace ?? spec.bpftrace.path;
-  const checked = await preflight({ ...(bpftraceName === undefined ? {} : { bpftrace: bpftraceName }), env, program: spec.program });
-  for (const warning of checked.warnings) log({ level: 'warn', msg: warning });
 
   const ownsExporter = options.exporter === undefined;
   let exporter: Exporter;
@@ -242,8 +213,6 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     '-e',
     instrumented.source,
   ];
-  const childEnv: NodeJS.ProcessEnv = { ...env, ...spec.bpftrace.env };
-
   let current: Run | undefined;
   let stopping = false;
   let stopReason: TraceResult['reason'] = 'stopped';
@@ -314,6 +283,10 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
       }
       case 'attached':
         status.attachedProbes = event.probes;
+        if (status.state === 'starting' || status.state === 'restarting') {
+          status.state = 'running';
+          exporter.setUp(true);
+        }
         log({ level: 'info', msg: 'bpftrace attached probes', probes: event.probes, pid: status.pid });
         break;
       case 'lost':
@@ -426,13 +399,13 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     }
     if (!run.sawSample && signal === null) {
       // Rejected the program or could not attach: fail fast with bpftrace's own words, no restart loop.
-      fail(bpftraceFailure(spec, run.stderrTail, code, signal));
+      fail(bpftraceFailure(spec.programSource, run.stderrTail, code, signal));
       return;
     }
     if (!run.sawSample) failedStarts++;
     const maxFailed = options.maxFailedStarts ?? 5;
     if (failedStarts >= maxFailed) {
-      fail(bpftraceFailure(spec, run.stderrTail, code, signal));
+      fail(bpftraceFailure(spec.programSource, run.stderrTail, code, signal));
       return;
     }
     const base = options.restartDelayMillis ?? 500;
