@@ -41,7 +41,7 @@ describe('readProgram', () => {
 
   it.each([
     ['BEGIN { @x = count(); ', 1, 7, "'{' is never closed"],
-    ['BEGIN { @x[pid = count(); }', 1, 27, "'}' does not match the '[' opened at line 1, column 11"],
+    ['BEGIN { @x[pid = count(); }', 1, 11, "'[' is not closed before the '}' at line 1, column 27: add the matching ']'"],
     ['BEGIN {\n  @x = count(); }\n}', 3, 1, "unexpected '}' with nothing open"],
     ['BEGIN {\n  printf("oops);\n}', 2, 10, 'unterminated string'],
     ['BEGIN { @x = count(); }\n/* never closed', 2, 1, 'unterminated /* comment'],

@@ -117,7 +117,11 @@ function lex(source: string): Token[] {
       const top = open.pop();
       if (top === undefined) throw badProgram(`unexpected '${text}' with nothing open: remove it or add the matching '${opener}'`, line, column);
       if (top.text !== opener) {
-        throw badProgram(`'${text}' does not match the '${top.text}' opened at line ${top.line}, column ${top.column}`, line, column);
+        throw badProgram(
+          `'${top.text}' is not closed before the '${text}' at line ${line}, column ${column}: add the matching '${OPENERS[top.text] ?? ''}'`,
+          top.line,
+          top.column,
+        );
       }
     }
     tokens.push(token);
