@@ -16,6 +16,12 @@ export interface PrometheusRow {
   value: number;
 }
 
+export interface PrometheusSeries {
+  metric: Record<string, string>;
+  /** [epoch seconds (ms precision), value] */
+  values: Array<[number, number]>;
+}
+
 export interface StartPrometheusOptions {
   /** Scrape targets as 'host:port' (path /metrics). */
   targets: string[];
@@ -27,8 +33,10 @@ export interface StartPrometheusOptions {
 
 export interface RunningPrometheus {
   url: string;
-  /** Instant query via /api/v1/query; vector and scalar results become rows. */
-  query(expr: string): Promise<PrometheusRow[]>;
+  /** Instant query via /api/v1/query (at `time`, epoch seconds, if given); vector and scalar results become rows. */
+  query(expr: string, time?: number): Promise<PrometheusRow[]>;
+  /** Raw samples of a range selector (`x[5m]`) via an instant query returning a matrix. */
+  samples(expr: string): Promise<PrometheusSeries[]>;
   /** Polls `query(expr)` until `predicate(rows)` holds; rejects with the last rows after `timeoutMs` (default 30 s). */
   waitFor(expr: string, predicate: (rows: PrometheusRow[]) => boolean, timeoutMs?: number): Promise<PrometheusRow[]>;
   stop(): Promise<void>;
@@ -157,17 +165,32 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  const query = async (expr: string): Promise<PrometheusRow[]> => {
+  const rawQuery = async (expr: string, time?: number): Promise<{ resultType: string; result: unknown }> => {
+    const params: Record<string, string> = { query: expr };
+    if (time !== undefined) params['time'] = time.toFixed(3);
     const response = await fetch(`${url}/api/v1/query`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ query: expr }).toString(),
+      body: new URLSearchParams(params).toString(),
     });
     const body = (await response.json()) as QueryResponse;
     if (body.status !== 'success' || body.data === undefined) {
       throw new Error(`Prometheus query ${JSON.stringify(expr)} failed: ${body.error ?? response.statusText}`);
     }
-    const { resultType, result } = body.data;
+    return body.data;
+  };
+
+  const samples = async (expr: string): Promise<PrometheusSeries[]> => {
+    const { resultType, result } = await rawQuery(expr);
+    if (resultType !== 'matrix') throw new Error(`Prometheus query ${JSON.stringify(expr)} returned a ${resultType}; use a range selector`);
+    return (result as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>).map((row) => ({
+      metric: row.metric,
+      values: row.values.map(([t, v]) => [t, parseValue(v)] as [number, number]),
+    }));
+  };
+
+  const query = async (expr: string, time?: number): Promise<PrometheusRow[]> => {
+    const { resultType, result } = await rawQuery(expr, time);
     if (resultType === 'vector') {
       return (result as Array<{ metric: Record<string, string>; value: [number, string] }>).map((row) => ({
         metric: row.metric,
@@ -200,5 +223,5 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     }
   };
 
-  return { url, query, waitFor, stop };
+  return { url, query, samples, waitFor, stop };
 }
