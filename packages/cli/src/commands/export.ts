@@ -1,8 +1,138 @@
-// `ktrace export` (placeholder until its owner lands it).
+// `ktrace export`: bpftrace output (a pipe or a file, text or -f json) in, metrics out: served at /metrics
+// (--listen), pushed over OTLP (--otlp-endpoint), or, with neither, the final exposition printed to stdout.
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { createExporter } from '@ktrace/exporter';
+import type { Exporter } from '@ktrace/exporter';
+import { KtraceError, OutputParser, readProgram } from '@ktrace/parser';
+import type { ProgramInfo } from '@ktrace/parser';
 import type { Command } from 'commander';
 
-export function registerExport(program: Command): void {
-  program.command('export').description('not implemented yet').action(() => {
-    throw new Error('ktrace export is not implemented yet');
+interface ExportOptions {
+  program?: string;
+  format: string;
+  listen?: string;
+  otlpEndpoint?: string;
+  prefix?: string;
+}
+
+const FORMATS = ['auto', 'text', 'json'] as const;
+type Format = (typeof FORMATS)[number];
+
+function ioReason(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function openInput(path: string, what: string, hint: string): Promise<FileHandle> {
+  try {
+    const handle = await open(path, 'r');
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    }
+    return handle;
+  } catch (error) {
+    throw new KtraceError({ code: 'KTRACE_BAD_INPUT', message: `cannot read ${what} "${path}": ${ioReason(error)}. ${hint}`, cause: error });
+  }
+}
+
+async function loadProgram(path: string): Promise<ProgramInfo> {
+  const handle = await openInput(path, 'program file', 'Give the .bt file that produced the output, or leave out --program.');
+  let source: string;
+  try {
+    source = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+  try {
+    return readProgram(source);
+  } catch (error) {
+    if (error instanceof KtraceError) throw new KtraceError({ code: error.code, message: `${path}: ${error.message}`, cause: error });
+    throw error;
+  }
+}
+
+async function writeOut(text: string): Promise<void> {
+  if (process.stdout.write(text)) return;
+  await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
+}
+
+export function registerExport(program: Command): void {
+  program
+    .command('export')
+    .description(
+      'Read bpftrace output (text or -f json) from a pipe or file and export its maps as metrics: served at /metrics with --listen (kept serving after the input ends, until SIGINT/SIGTERM), pushed with --otlp-endpoint, or — with neither — printed to stdout in the Prometheus text format once the input ends.',
+    )
+    .argument('[file]', 'bpftrace output to read; "-" or nothing for stdin')
+    .option('--program <file.bt>', 'the program that produced the output: real map kinds, key label names, histogram layouts, clear()ed maps')
+    .option('--format <format>', 'auto | text | json', 'auto')
+    .option('--listen <host:port>', 'serve GET /metrics and GET /healthz here (e.g. 127.0.0.1:9464)')
+    .option('--otlp-endpoint <url>', 'push OTLP/HTTP metrics to this collector (e.g. http://127.0.0.1:4318); OTEL_EXPORTER_OTLP_* also apply')
+    .option('--prefix <prefix>', 'metric name prefix', 'bpftrace')
+    .action(async (file: string | undefined, options: ExportOptions) => {
+      if (!(FORMATS as readonly string[]).includes(options.format)) {
+        throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `--format must be auto, text or json, not "${options.format}"` });
+      }
+      const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
+      const handle =
+        file === undefined || file === '-'
+          ? undefined
+          : await openInput(file, 'bpftrace output file', 'Give a file bpftrace wrote (bpftrace ... > out.txt), or pipe its output to stdin.');
+      const exporter: Exporter = createExporter({
+        ...(programInfo === undefined ? {} : { program: programInfo }),
+        ...(options.listen === undefined ? {} : { listen: options.listen }),
+        ...(options.otlpEndpoint === undefined ? {} : { otlpEndpoint: options.otlpEndpoint }),
+        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+        onWarning: (message) => process.stderr.write(`ktrace: warning: ${message}\n`),
+      });
+      try {
+        const { url } = await exporter.start();
+        if (url !== undefined) process.stderr.write(`ktrace: serving ${url}/metrics\n`);
+        const parser = new OutputParser({
+          format: options.format as Format,
+          ...(programInfo === undefined ? {} : { program: programInfo }),
+          onEvent: (event) => {
+            exporter.handle(event);
+            if (event.type === 'problem') process.stderr.write(`ktrace: line ${event.line}: ${event.reason}\n`);
+          },
+        });
+        const input: Readable = handle === undefined ? process.stdin : handle.createReadStream({ autoClose: false });
+        exporter.setUp(true);
+        try {
+          for await (const chunk of input) parser.write(chunk as Uint8Array);
+        } catch (error) {
+          throw new KtraceError({ code: 'KTRACE_IO', message: `reading ${file ?? 'stdin'} failed: ${ioReason(error)}`, cause: error });
+        } finally {
+          await handle?.close();
+        }
+        parser.end();
+        exporter.setUp(false);
+        if (options.listen !== undefined) {
+          process.stderr.write('ktrace: end of input; still serving the final state until SIGINT/SIGTERM\n');
+          await untilSignal();
+        } else if (options.otlpEndpoint === undefined) {
+          await writeOut(await exporter.prometheusText());
+        }
+      } finally {
+        await exporter.shutdown();
+      }
+    });
 }

@@ -1,0 +1,88 @@
+// `ktrace export` as a user runs it: real bpftrace piped into the built CLI, and the CLI serving a capture
+// on --listen until SIGTERM. Needs `nx run @ktrace/cli:build` (npm test builds first).
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { freePort } from './support/prometheus.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'packages', 'cli', 'dist', 'main.js');
+const testdata = join(root, 'packages', 'exporter', 'testdata');
+const BPFTRACE = '/usr/bin/bpftrace';
+
+function requireTools(): void {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npx nx run @ktrace/cli:build)`);
+  if (!existsSync(BPFTRACE)) throw new Error(`${BPFTRACE} is missing: this test runs the real bpftrace (apt-get install bpftrace)`);
+}
+
+function value(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('ktrace export', () => {
+  it('reads real bpftrace -f json from a pipe and prints the final exposition', async () => {
+    requireTools();
+    const program = join(testdata, 'ticks.bt');
+    const shell = spawn('bash', ['-c', `set -o pipefail; ${BPFTRACE} -f json ${program} 2>/dev/null | node ${cli} export --program ${program}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    shell.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    shell.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => shell.on('exit', resolve));
+    expect(code, stderr).toBe(0);
+    for (const key of ['0', '1', '2']) expect(value(stdout, `bpftrace_calls_total{key0="${key}"}`)).toBe(10);
+    expect(value(stdout, 'bpftrace_win_total')).toBe(30);
+    expect(value(stdout, 'bpftrace_lat_bucket{le="15"}')).toBe(15);
+    expect(value(stdout, 'bpftrace_lat_count')).toBe(30);
+    expect(value(stdout, 'ktrace_attached_probes')).toBe(1);
+    expect(stdout).toContain('# HELP bpftrace_lat bpftrace map @lat, hist()');
+  });
+
+  it('serves --listen after the input ends, until SIGTERM', async () => {
+    requireTools();
+    const port = await freePort();
+    const child = spawn('node', [cli, 'export', '--program', join(testdata, 'ticks.bt'), '--listen', `127.0.0.1:${port}`, join(testdata, 'ticks.txt')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const deadline = Date.now() + 20_000;
+    while (!stderr.includes('end of input')) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`export did not reach end of input: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(value(text, 'bpftrace_bytes_total{key0="r\\"w",key1="0"}')).toBe(240);
+    expect(value(text, 'bpftrace_st_sum_total')).toBe(465);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('names the address when --listen is taken', async () => {
+    requireTools();
+    const port = await freePort();
+    const first = spawn('node', [cli, 'export', '--listen', `127.0.0.1:${port}`, join(testdata, 'ticks.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let firstErr = '';
+    first.stderr.on('data', (chunk: Buffer) => (firstErr += chunk.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!firstErr.includes('serving')) {
+      if (Date.now() > deadline || first.exitCode !== null) throw new Error(`first export did not start: ${firstErr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const second = spawn('node', [cli, 'export', '--listen', `127.0.0.1:${port}`, join(testdata, 'ticks.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    second.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => second.on('exit', resolve));
+    first.kill('SIGTERM');
+    await new Promise((resolve) => first.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
+  });
+});
