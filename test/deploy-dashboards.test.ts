@@ -1,6 +1,7 @@
 // The Grafana dashboards in deploy/grafana: each has the structure Grafana imports, and every query of every
 // panel returns data from a real Prometheus scraping real `ktrace run` processes, one per example program, while
-// a workload feeds each example. The recording rules of deploy/prometheus are loaded too and must record data.
+// a workload feeds each example. The rules of deploy/prometheus are loaded too: recording rules must record data,
+// and every rule must evaluate without error on the live series.
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -17,6 +18,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const GRAFANA_DIR = join(ROOT, 'deploy', 'grafana');
 const CLI = join(ROOT, 'packages', 'cli', 'dist', 'main.js');
 const RECORDING_RULES = join(ROOT, 'deploy', 'prometheus', 'ktrace-recording-rules.yml');
+const ALERT_RULES = join(ROOT, 'deploy', 'prometheus', 'ktrace-alerts.yml');
 
 interface Target {
   refId: string;
@@ -290,7 +292,7 @@ describe('deploy/grafana dashboards: every query returns data from a live ktrace
     prometheus = await startPrometheus({
       targets: agents.map((agent) => agent.instance),
       scrapeInterval: '1s',
-      ruleFiles: [RECORDING_RULES],
+      ruleFiles: [RECORDING_RULES, ALERT_RULES],
     });
     try {
       await prometheus.waitFor('ktrace_up == 1', (rows) => rows.length === agents.length, 90_000);
@@ -396,5 +398,33 @@ describe('deploy/grafana dashboards: every query returns data from a live ktrace
       }
     }
     expect(empty, `${empty.join('\n')}\n${diagnostics()}`).toEqual([]);
+  });
+
+  it('every rule of deploy/prometheus evaluates without error on the live series', async () => {
+    const running = prometheus;
+    if (running === undefined) throw new Error('Prometheus is not running');
+    interface RuleState {
+      name: string;
+      health: string;
+      lastError?: string;
+      lastEvaluation: string;
+    }
+    const fetchRules = async (): Promise<RuleState[]> => {
+      const response = await fetch(`${running.url}/api/v1/rules`);
+      const body = (await response.json()) as { data: { groups: Array<{ file: string; rules: RuleState[] }> } };
+      return body.data.groups.flatMap((group) => group.rules);
+    };
+    // Wait until every rule has been evaluated at least once (groups evaluate every 30 s or at the global 1 s).
+    const until = Date.now() + 75_000;
+    let rules = await fetchRules();
+    while (rules.some((rule) => rule.lastEvaluation.startsWith('0001-')) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      rules = await fetchRules();
+    }
+    expect(rules.length).toBeGreaterThan(10);
+    const unhealthy = rules
+      .filter((rule) => rule.health !== 'ok')
+      .map((rule) => `${rule.name}: ${rule.health} ${rule.lastError ?? ''}`);
+    expect(unhealthy).toEqual([]);
   });
 });
