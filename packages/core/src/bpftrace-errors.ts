@@ -5,21 +5,56 @@ import { join } from 'node:path';
 import { KtraceError } from '@ktrace/parser';
 import { tracefsDir } from './preflight.js';
 
-/** bpftrace reports `stdin:LINE:COL[-COL]: ERROR: message` (also `stdin:L-L:`) for program errors. */
-const programErrorPattern = /^stdin:(\d+)(?::(\d+))?(?:-\d+(?::\d+)?)?: ERROR: (.*)$/;
+/** bpftrace reports `stdin:LINE:COL[-COL]: ERROR: message`, or a line range `stdin:L-L: ERROR: message`. */
+const programErrorPattern = /^stdin:(\d+)(?::(\d+)(?:-\d+)?|-(\d+))?: ERROR: (.*)$/;
 
-export function bpftraceFailure(programSource: string, stderr: string[], exitCode: number | null, signal: string | null): KtraceError {
+/** Where `needle` (e.g. a probe bpftrace says it cannot find) first appears in the program, 1-based. */
+function locate(program: string, needle: string): { line: number; column: number } | undefined {
+  const lines = program.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const column = lines[i]?.indexOf(needle) ?? -1;
+    if (column >= 0) {
+      // Point at the start of the probe, including a provider spelled out before the name (`tracepoint:`).
+      const head = lines[i]?.slice(0, column) ?? '';
+      const start = /[A-Za-z_]+:$/.exec(head);
+      return { line: i + 1, column: (start === null ? column : start.index) + 1 };
+    }
+  }
+  return undefined;
+}
+
+export function bpftraceFailure(
+  programSource: string,
+  stderr: string[],
+  exitCode: number | null,
+  signal: string | null,
+  program?: string,
+): KtraceError {
   const meaningful = stderr.filter((l) => !l.includes("couldn't set RLIMIT_MEMLOCK"));
   const where = programSource === '<inline>' ? 'program' : programSource;
   for (let i = 0; i < meaningful.length; i++) {
     const match = programErrorPattern.exec(meaningful[i] ?? '');
     if (match === null) continue;
-    const line = Number(match[1]);
-    const column = match[2] === undefined ? undefined : Number(match[2]);
+    const text = match[4] ?? '';
+    let line = Number(match[1]);
+    let column = match[2] === undefined ? undefined : Number(match[2]);
+    let position = `line ${line}${column === undefined ? '' : `, column ${column}`}`;
+    if (match[3] !== undefined) {
+      // A line range is all bpftrace 0.17 gives for some errors; a probe it cannot find can be pinned down exactly.
+      const missing = /not found: (\S+)/.exec(text);
+      const found = missing?.[1] === undefined || program === undefined ? undefined : locate(program, missing[1]);
+      if (found !== undefined) {
+        line = found.line;
+        column = found.column;
+        position = `line ${line}, column ${column}`;
+      } else {
+        position = `lines ${line}-${match[3]}`;
+      }
+    }
     const excerpt = meaningful.slice(i + 1, i + 3).map((l) => `    ${l}`).join('\n');
     const options = {
       code: 'KTRACE_BAD_PROGRAM' as const,
-      message: `bpftrace rejected the ${where} at line ${line}${column === undefined ? '' : `, column ${column}`}: ${match[3] ?? ''}${excerpt === '' ? '' : `\n${excerpt}`}`,
+      message: `bpftrace rejected the ${where} at ${position}: ${text}${excerpt === '' ? '' : `\n${excerpt}`}`,
       line,
     };
     return new KtraceError(column === undefined ? options : { ...options, column });

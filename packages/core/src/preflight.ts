@@ -210,7 +210,7 @@ export async function checkProgram(options: { bpftracePath: string; program: str
     if (code === 0 || signal !== null) return undefined;
     const lines = stderr.split('\n').filter((l) => l.trim() !== '');
     if (lines.some((l) => /unrecognized option|invalid option|unknown option/i.test(l))) return undefined;
-    return bpftraceFailure(options.programSource, lines, code, signal);
+    return bpftraceFailure(options.programSource, lines, code, signal, options.program);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -106,6 +106,12 @@ const STDERR_TAIL = 40;
 const RATE_WINDOW_SECONDS = 5;
 const TEXT_LOG_PER_SECOND = 20;
 
+function bytesPerSecond(n: number): string {
+  if (n >= 1_048_576) return `${(n / 1_048_576).toFixed(1)} MiB/s`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB/s`;
+  return `${Math.round(n)} B/s`;
+}
+
 function isResolvedSpec(spec: TraceSpecInput | TraceSpec): spec is TraceSpec {
   return typeof (spec as TraceSpec).programSource === 'string' && typeof (spec as TraceSpec).intervalMillis === 'number';
 }
@@ -226,6 +232,7 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
   let bytesThisSecond = 0;
   let textLogged = 0;
   let textSuppressed = 0;
+  let silenceWarned = false;
   const rateTimer = setInterval(() => {
     perSecond.push(bytesThisSecond);
     bytesThisSecond = 0;
@@ -235,6 +242,17 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     }
     textLogged = 0;
     textSuppressed = 0;
+    const run = current;
+    if (run !== undefined && !silenceWarned && status.state === 'running') {
+      const since = Date.now() - (status.lastDumpAt ?? run.startedAt);
+      if (since > Math.max(3 * spec.intervalMillis, 5000) && (status.lastDumpAt === undefined || since > 3 * spec.intervalMillis)) {
+        silenceWarned = true;
+        log({
+          level: 'warn',
+          msg: `bpftrace has printed no map for ${Math.round(since / 1000)} s: the exported maps (${instrumented.exported.join(', ')}) are still empty, so their probes have not fired; check that the probes match this workload (bpftrace -l 'PATTERN'), or wait for activity`,
+        });
+      }
+    }
     const windowBytes = perSecond.reduce((a, b) => a + b, 0);
     const limit = spec.limits.maxOutputBytesPerSecond;
     if (current !== undefined && fatal === undefined && windowBytes > limit * RATE_WINDOW_SECONDS) {
@@ -242,7 +260,7 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
       fail(
         new KtraceError({
           code: 'KTRACE_OUTPUT_LIMIT',
-          message: `bpftrace floods its output: ${(rate / 1_048_576).toFixed(1)} MiB/s over the last ${perSecond.length} s, above limits.maxOutputBytesPerSecond (${(limit / 1_048_576).toFixed(1)} MiB/s); stopped it. Aggregate in a map (e.g. @calls[comm] = count()) instead of printf() on a hot probe, or raise the limit`,
+          message: `bpftrace floods its output: ${bytesPerSecond(rate)} over the last ${perSecond.length} s, above limits.maxOutputBytesPerSecond (${bytesPerSecond(limit)}); stopped it. Aggregate in a map (e.g. @calls[comm] = count()) instead of printf() on a hot probe, or raise the limit`,
         }),
       );
     }
@@ -269,6 +287,7 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
         status.samples++;
         status.lastDumpAt = Date.now();
         if (failedStarts > 0) failedStarts = 0;
+        silenceWarned = false;
         if (status.state === 'starting' || status.state === 'restarting') {
           status.state = 'running';
           exporter.setUp(true);
@@ -399,13 +418,13 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     }
     if (!run.sawSample && signal === null) {
       // Rejected the program or could not attach: fail fast with bpftrace's own words, no restart loop.
-      fail(bpftraceFailure(spec.programSource, run.stderrTail, code, signal));
+      fail(bpftraceFailure(spec.programSource, run.stderrTail, code, signal, spec.program));
       return;
     }
     if (!run.sawSample) failedStarts++;
     const maxFailed = options.maxFailedStarts ?? 5;
     if (failedStarts >= maxFailed) {
-      fail(bpftraceFailure(spec.programSource, run.stderrTail, code, signal));
+      fail(bpftraceFailure(spec.programSource, run.stderrTail, code, signal, spec.program));
       return;
     }
     const base = options.restartDelayMillis ?? 500;

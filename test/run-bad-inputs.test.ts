@@ -1,0 +1,125 @@
+// Bad inputs to `ktrace run` (the built CLI, the real bpftrace): each fails fast with a message naming what is
+// wrong and what to do, and the exit code a script can rely on (2: the input is wrong, 1: the environment).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from './support/prometheus.js';
+import { eventually, requireBuiltCli, sampleValue, scrape, startKtrace } from './support/workload.js';
+
+async function runToExit(args: string[], options: Parameters<typeof startKtrace>[1] = {}): Promise<{ code: number | null; output: string; logs: Array<Record<string, unknown>> }> {
+  requireBuiltCli();
+  const ktrace = startKtrace(['run', '--listen', '127.0.0.1:0', ...args], options);
+  const { code } = await ktrace.exited;
+  return { code, output: ktrace.output(), logs: ktrace.logs() };
+}
+
+function lastLine(output: string): string {
+  return output.split('\n').filter((l) => l.startsWith('ktrace: ')).join('\n');
+}
+
+describe('ktrace run rejects bad input clearly', () => {
+  it('a syntax error: bpftrace’s own message with the line and column, exit 2', async () => {
+    const result = await runToExit(['-e', 'tracepoint:raw_syscalls:sys_enter\n{ @calls[comm] = count() }\n}']);
+    expect(result.code).toBe(2);
+    expect(lastLine(result.output)).toMatch(/^ktrace: bpftrace rejected the program at line 3, column 1: syntax error, unexpected }, expecting {/);
+  });
+
+  it('a syntax error in a file names the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-bad-'));
+    const file = join(dir, 'broken.bt');
+    writeFileSync(file, 'profile:hz:99\n{\n  @samples[comm] = count(;\n}\n');
+    const result = await runToExit(['-f', file]);
+    expect(result.code).toBe(2);
+    expect(lastLine(result.output)).toContain(`ktrace: bpftrace rejected the ${file} at line 3, column`);
+  });
+
+  it('a probe that does not exist here (a kprobe) fails fast, not in a restart loop', async () => {
+    const result = await runToExit(['-e', 'kprobe:do_sys_openat2 { @opens[comm] = count(); }']);
+    expect(result.code).toBe(2);
+    expect(lastLine(result.output)).toContain("ktrace: bpftrace could not attach the program's probes: Error attaching probe: 'kprobe:do_sys_openat2'");
+    expect(result.output).toContain('kprobes are not available on this kernel');
+    expect(result.logs.filter((l) => l['msg'] === 'bpftrace started')).toHaveLength(1);
+    expect(result.logs.some((l) => l['msg'] === 'restarting bpftrace')).toBe(false);
+  });
+
+  it('a tracepoint that does not exist: bpftrace’s error with its position', async () => {
+    const result = await runToExit(['-e', 'BEGIN { }\ntracepoint:nosuch:event { @n = count(); }']);
+    expect(result.code).toBe(2);
+    expect(lastLine(result.output)).toBe('ktrace: bpftrace rejected the program at line 2, column 1: tracepoint not found: nosuch:event');
+  });
+
+  it('no bpftrace installed (not on PATH): exit 1 and how to install it', async () => {
+    const result = await runToExit([], { env: { ...process.env, PATH: '/nonexistent/bin' } });
+    expect(result.code).toBe(1);
+    expect(lastLine(result.output)).toBe(
+      'ktrace: bpftrace not found in PATH (/nonexistent/bin); install it (Debian/Ubuntu: apt-get install bpftrace) or point to it with --bpftrace PATH',
+    );
+  });
+
+  it('not root (uid 65534): exit 1 and what to do', async () => {
+    const result = await runToExit([], { uid: 65534, gid: 65534 });
+    expect(result.code).toBe(1);
+    expect(lastLine(result.output)).toMatch(/^ktrace: ktrace runs as uid 65534 without CAP_BPF\+CAP_PERFMON, .*run ktrace as root \(sudo ktrace …\)/);
+  });
+
+  it('a program with no map to export: exit 2 and how to aggregate', async () => {
+    const result = await runToExit(['-e', 'tracepoint:raw_syscalls:sys_enter { printf("%d\\n", tid); }']);
+    expect(result.code).toBe(2);
+    expect(lastLine(result.output)).toBe(
+      'ktrace: the program has no maps, so there is nothing to export: aggregate into a map, e.g. @calls[comm] = count(); or @latency_us = hist($d);',
+    );
+  });
+
+  it('a program that prints nothing (its probe never fires): keeps running, says so, exports no series', async () => {
+    requireBuiltCli();
+    const listen = `127.0.0.1:${await freePort()}`;
+    const ktrace = startKtrace(['run', '-e', 'tracepoint:syscalls:sys_enter_reboot { @reboots[comm] = count(); }', '--interval', '1s', '--listen', listen]);
+    try {
+      const warning = await eventually(
+        () => ktrace.logs().find((l) => l['level'] === 'warn' && String(l['msg']).startsWith('bpftrace has printed no map for')),
+        'the no-output warning',
+        60_000,
+        () => ktrace.output(),
+      );
+      expect(String(warning['msg'])).toContain('the exported maps (@reboots) are still empty, so their probes have not fired');
+      const text = await scrape(listen);
+      expect(sampleValue(text, 'ktrace_up')).toBe(1);
+      expect(text).not.toMatch(/^bpftrace_reboots/m);
+    } finally {
+      ktrace.child.kill('SIGTERM');
+      expect((await ktrace.exited).code).toBe(0);
+    }
+  });
+
+  it('a program that floods its output (printf on every syscall): stopped with a clear message, exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-flood-'));
+    const spec = join(dir, 'flood.yaml');
+    writeFileSync(
+      spec,
+      [
+        'program: |',
+        '  tracepoint:raw_syscalls:sys_enter { printf("%s %d flooding the output with one line per syscall\\n", comm, tid); @calls = count(); }',
+        'limits:',
+        '  maxOutputBytesPerSecond: 20000',
+        '',
+      ].join('\n'),
+    );
+    const result = await runToExit(['--spec', spec]);
+    expect(result.code).toBe(1);
+    expect(lastLine(result.output)).toMatch(
+      /^ktrace: bpftrace floods its output: [\d.]+ [KM]iB\/s over the last \d s, above limits.maxOutputBytesPerSecond \(19\.5 KiB\/s\); stopped it\. Aggregate in a map/,
+    );
+  });
+
+  it('a bad spec field: the path of the field and what is expected, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-spec-'));
+    const spec = join(dir, 'trace.yaml');
+    writeFileSync(spec, 'program: "profile:hz:99 { @s = count(); }"\ninterval: fast\nbpftrace:\n  flags: ["-c", "/bin/sh"]\n');
+    const result = await runToExit(['--spec', spec]);
+    expect(result.code).toBe(2);
+    expect(result.output).toContain(`ktrace: ${spec}: invalid trace spec:`);
+    expect(result.output).toContain('spec.interval: expected a duration such as 500ms, 1s, 10m or 1h');
+    expect(result.output).toContain('spec.bpftrace.flags[0]: Invalid option: expected one of "-k"|"-kk"');
+  });
+});
