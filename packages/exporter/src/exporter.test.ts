@@ -200,3 +200,35 @@ describe('names and hostile values', () => {
     expect(value(await listed.prometheusText(), 'bpftrace_start{key0="42"}')).toBe(123456);
   });
 });
+
+describe('OTLP/HTTP push', () => {
+  it('pushes the store to a collector at otlpEndpoint (base URL → /v1/metrics) and flushes on shutdown', async () => {
+    const { createServer: createHttpServer } = await import('node:http');
+    const received: Array<{ path: string; body: string }> = [];
+    const collector = createHttpServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({ path: request.url ?? '', body });
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const { port } = collector.address() as AddressInfo;
+    try {
+      const exporter = createExporter({ otlpEndpoint: `http://127.0.0.1:${port}`, otlpIntervalMillis: 60_000, onWarning: () => {} });
+      exporter.handle(count('@pushed', [[['a'], 41]]));
+      await exporter.shutdown();
+      const request = received.find((r) => r.path === '/v1/metrics');
+      expect(request, JSON.stringify(received.map((r) => r.path))).toBeDefined();
+      const metrics = (JSON.parse(request?.body ?? '{}') as {
+        resourceMetrics: Array<{ scopeMetrics: Array<{ metrics: Array<{ name: string; sum?: { dataPoints: Array<{ asInt?: number | string }> } }> }> }>;
+      }).resourceMetrics.flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics));
+      const pushed = metrics.find((m) => m.name === 'bpftrace_pushed');
+      expect(Number(pushed?.sum?.dataPoints[0]?.asInt)).toBe(41);
+      expect(metrics.some((m) => m.name === 'ktrace_up')).toBe(true);
+    } finally {
+      collector.close();
+    }
+  });
+});
