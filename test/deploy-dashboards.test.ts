@@ -60,12 +60,47 @@ const EXAMPLE_OF: Record<string, string> = {
   'ktrace-bash-readline.json': 'bash-readline.bt',
 };
 const GENERIC = 'ktrace-maps.json';
+/**
+ * No example program has min()/max()/avg()/stats() maps, so the generic dashboard's gauge panels are fed by one more
+ * `ktrace run` of this program, keyed like the examples (comm, uid, dport).
+ */
+const GAUGE_PROGRAM = `
+tracepoint:syscalls:sys_exit_read /args->ret > 0/ {
+  @read_max_bytes[comm] = max(args->ret);
+  @read_stats_bytes[comm] = stats(args->ret);
+  @read_min_bytes[uid] = min(args->ret);
+}
+tracepoint:tcp:tcp_retransmit_skb {
+  @retransmit_avg_sport[args->dport] = avg(args->sport);
+}
+`;
+const GAUGE_RUN = 'gauges (ktrace run -e GAUGE_PROGRAM)';
 /** Choices a user makes in the generic dashboard, each one checked against the real series. */
-const GENERIC_CHOICES: Array<{ histogram: string; counter: string; key: string }> = [
-  { histogram: 'bpftrace_syscall_latency_ns', counter: 'bpftrace_syscalls_total', key: 'comm' },
-  { histogram: 'bpftrace_runq_latency_us', counter: 'bpftrace_tcp_retransmits_total', key: 'dport' },
-  { histogram: 'bpftrace_write_bytes', counter: 'bpftrace_block_io_bytes_total', key: 'comm' },
-  { histogram: 'bpftrace_block_io_latency_us', counter: 'bpftrace_bash_readline_total', key: 'uid' },
+const GENERIC_CHOICES: Array<{ histogram: string; counter: string; gauge: string; key: string }> = [
+  {
+    histogram: 'bpftrace_syscall_latency_ns',
+    counter: 'bpftrace_syscalls_total',
+    gauge: 'bpftrace_read_max_bytes',
+    key: 'comm',
+  },
+  {
+    histogram: 'bpftrace_runq_latency_us',
+    counter: 'bpftrace_tcp_retransmits_total',
+    gauge: 'bpftrace_retransmit_avg_sport',
+    key: 'dport',
+  },
+  {
+    histogram: 'bpftrace_write_bytes',
+    counter: 'bpftrace_read_stats_bytes_count_total',
+    gauge: 'bpftrace_read_stats_bytes_average',
+    key: 'comm',
+  },
+  {
+    histogram: 'bpftrace_block_io_latency_us',
+    counter: 'bpftrace_bash_readline_total',
+    gauge: 'bpftrace_read_min_bytes',
+    key: 'uid',
+  },
 ];
 
 // One loop per kind of event the examples trace. Files live under /var/tmp: O_DIRECT I/O (which reaches the
@@ -211,7 +246,7 @@ describe('deploy/grafana dashboards: every query returns data from a live ktrace
 
   function diagnostics(): string {
     return agents
-      .map((agent) => `--- ktrace run -f examples/${agent.example} (${agent.exited() ?? 'running'}):\n${agent.output().slice(-3000)}`)
+      .map((agent) => `--- ktrace run ${agent.example} (${agent.exited() ?? 'running'}):\n${agent.output().slice(-3000)}`)
       .join('\n');
   }
 
@@ -268,13 +303,18 @@ describe('deploy/grafana dashboards: every query returns data from a live ktrace
     }
 
     workDir = await mkdtemp('/var/tmp/ktrace-deploy-');
-    for (const example of new Set(Object.values(EXAMPLE_OF))) {
+    const runs = [...new Set(Object.values(EXAMPLE_OF))].map((example) => ({
+      example,
+      program: ['-f', join(ROOT, 'examples', example)],
+    }));
+    runs.push({ example: GAUGE_RUN, program: ['-e', GAUGE_PROGRAM] });
+    for (const { example, program } of runs) {
       const port = await freePort();
       let output = '';
       let exit: string | undefined;
       const child = spawn(
         process.execPath,
-        [CLI, 'run', '-f', join(ROOT, 'examples', example), '--interval', '1s', '--listen', `127.0.0.1:${port}`],
+        [CLI, 'run', ...program, '--interval', '1s', '--listen', `127.0.0.1:${port}`],
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const collect = (chunk: Buffer): void => {
@@ -338,7 +378,7 @@ describe('deploy/grafana dashboards: every query returns data from a live ktrace
     });
   }
 
-  it(`${GENERIC}: every query returns data for each histogram/counter/key a user can pick`, async () => {
+  it(`${GENERIC}: every query returns data for each histogram/counter/gauge/key a user can pick`, async () => {
     const problems: string[] = [];
     for (const choice of GENERIC_CHOICES) {
       problems.push(...(await emptyQueries(GENERIC, { job: 'ktrace', instance: '.*', datasource: 'prometheus', ...choice })));
@@ -376,10 +416,14 @@ describe('deploy/grafana dashboards: every query returns data from a live ktrace
         agents.map((agent) => agent.instance).sort(),
       );
     }
+    const gauges = [...(offered.get('ktrace-maps:gauge') ?? [])];
     for (const choice of GENERIC_CHOICES) {
       expect([...(offered.get('ktrace-maps:histogram') ?? [])]).toContain(choice.histogram);
       expect([...(offered.get('ktrace-maps:counter') ?? [])]).toContain(choice.counter);
+      expect(gauges).toContain(choice.gauge);
     }
+    // Counters and histogram series are not offered as gauges.
+    expect(gauges.filter((name) => /_(total|bucket|count)$/.test(name))).toEqual([]);
   });
 
   it('every recording rule of deploy/prometheus records series', async () => {

@@ -357,6 +357,30 @@ function counterPanels(options: { metric: string; what: string; by: string; unit
   ];
 }
 
+/** Top-k over time and now of a bpftrace min()/max()/avg() map (or a stats() _average), exported as a gauge. */
+function gaugePanels(options: { metric: string; what: string; by: string }): PanelSpec[] {
+  const { metric, what, by } = options;
+  const top = `topk(10, max by (${by}) (${metric}{${SEL}}))`;
+  return [
+    {
+      type: 'timeseries',
+      title: `${what} by ${by} (top 10)`,
+      description: `The 10 ${by} values with the highest ${metric} (the largest over the selected hosts).`,
+      queries: [{ expr: top, legend: `{{${by}}}` }],
+      width: 16,
+      height: 9,
+    },
+    {
+      type: 'bargauge',
+      title: `${what}: top 10 ${by} now`,
+      description: 'The same top 10 at the end of the time range.',
+      queries: [{ expr: top, legend: `{{${by}}}`, instant: true }],
+      width: 8,
+      height: 9,
+    },
+  ];
+}
+
 function agentHealthPanels(): LayoutItem[] {
   return [
     { row: 'Agent health' },
@@ -458,7 +482,7 @@ const generic: DashboardSpec = {
   title: 'ktrace / Any bpftrace map',
   file: 'ktrace-maps.json',
   description:
-    'Any map of any bpftrace program run by ktrace: pick a histogram, a counter and the key to group it by; agent health below.',
+    'Any map of any bpftrace program run by ktrace: pick a histogram, a counter, a gauge and the key to group by; agent health below.',
   extraVariables: [
     queryVariable({
       name: 'histogram',
@@ -475,10 +499,18 @@ const generic: DashboardSpec = {
       multi: false,
       description: 'A count()/sum() map (or the _count_total/_sum_total of a stats() map).',
     }),
+    queryVariable({
+      name: 'gauge',
+      label: 'Gauge',
+      // Everything that is not a counter (_total) or part of a histogram (_bucket, _count).
+      query: 'label_values({__name__=~"bpftrace_.+", __name__!~".+_(total|bucket|count)", job=~"$job"}, __name__)',
+      multi: false,
+      description: 'A min()/max()/avg() map (or the _average of a stats() map).',
+    }),
     {
       name: 'key',
-      label: 'Group counter by',
-      description: 'A key name of the counter map, as written in the program (comm, pid, ...).',
+      label: 'Group by',
+      description: 'A key name of the counter and gauge maps, as written in the program (comm, pid, ...).',
       type: 'textbox',
       query: 'comm',
       current: { text: 'comm', value: 'comm' },
@@ -491,6 +523,8 @@ const generic: DashboardSpec = {
     ...histogramPanels({ metric: '${histogram}', what: '$histogram', unit: 'short' }),
     { row: 'Counter $counter by $key' },
     ...counterPanels({ metric: '${counter}', what: '$counter', by: '${key}', unit: 'short' }),
+    { row: 'Gauge $gauge by $key' },
+    ...gaugePanels({ metric: '${gauge}', what: '$gauge', by: '${key}' }),
     ...agentHealthPanels(),
   ],
 };
