@@ -125,8 +125,12 @@ export function parseBucketLine(line: string): HistogramBucket | undefined {
  * → hist; ranges of different widths → hist (log2 buckets grow, lhist steps do not); ranges of one width
  * that all double (`[8, 16)`) → hist; otherwise lhist. Undecidable (no ranges, only `(..., 0)`) → hist.
  * `hist(x, k)` buckets of one power group only (`[8, 10) [10, 12)`) read as lhist: pass the program.
+ * `singleLabels`: whether the text showed a `[X]` label (true → hist); given false, a one-value bucket is a
+ * width-1 range (`lhist(x, 0, 10, 1)` prints `[5, 6)`).
  */
-export function histogramKindOf(buckets: readonly HistogramBucket[]): 'hist' | 'lhist' {
+export function histogramKindOf(buckets: readonly HistogramBucket[], singleLabels?: boolean): 'hist' | 'lhist' {
+  // Text shows `[5]` (hist) apart from `[5, 6)` (lhist step 1); bounds alone cannot.
+  if (singleLabels === true) return 'hist';
   let width = -1;
   let widthsDiffer = false;
   let allDouble = true;
@@ -136,7 +140,7 @@ export function histogramKindOf(buckets: readonly HistogramBucket[]): 'hist' | '
       if (b.max !== -1) return 'lhist';
       continue;
     }
-    if (b.min === b.max) return 'hist';
+    if (b.min === b.max && singleLabels === undefined) return 'hist';
     const w = b.max - b.min + 1;
     if (width >= 0 && w !== width) widthsDiffer = true;
     width = w;

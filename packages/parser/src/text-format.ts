@@ -35,12 +35,12 @@ export class TextFormatReader implements FormatReader {
   private mode: Mode = 'top';
   private final = false;
   private blankRun = 0;
-  /** Seen ≥0.24 output (`{ .count = …}` stats or `Attached N probes`): no blank line after avg/stats maps. */
-  private modern = false;
 
   private pending: MapSample | undefined;
   private pendingKind: MapKind | undefined;
   private pendingKeys = new Set<string>();
+  /** Sort value of the last entry added (see orderOf); -Infinity when entries are not ordered by value. */
+  private pendingOrder = Number.NEGATIVE_INFINITY;
   private pendingProblems: ProblemEvent[] = [];
   /** The last entry's value is a stack being folded from indented lines; the next blank line ends it. */
   private stackValue = false;
@@ -56,6 +56,10 @@ export class TextFormatReader implements FormatReader {
   private histLine = 0;
   private histHeader = '';
   private histBuckets: HistogramBucket[] = [];
+  /** A `[X]` label (log2 hist only) was seen in the pending sample: tells hist from a step-1 lhist. */
+  private singleLabels = false;
+  /** The same, for the block being read (it joins the pending sample when the block is done). */
+  private histSingle = false;
 
   constructor(options: FormatReaderOptions) {
     this.emit = options.emit;
@@ -85,8 +89,10 @@ export class TextFormatReader implements FormatReader {
     if (this.mode === 'key') {
       this.problem(this.keyLine, `${this.keyName}[${this.keyRaw}`, `the output ended inside the multi-line key of ${this.keyName} that starts on line ${this.keyLine}; that entry is lost (was bpftrace killed while printing?)`);
     } else if (this.mode === 'hist') {
-      this.problem(this.histLine, this.histHeader, `the output ended inside the histogram block of ${this.histName} that starts on line ${this.histLine}, before its closing blank line; ${this.histBuckets.length} bucket(s) were read and kept, later buckets may be missing`);
-      if (this.histBuckets.length > 0) this.finishHist();
+      const kept = this.histBuckets.length;
+      const reason = `the output ended inside the histogram block of ${this.histName} that starts on line ${this.histLine}, before its closing blank line; ${kept} bucket(s) were read and kept, later buckets may be missing`;
+      if (kept > 0) this.finishHist();
+      this.problem(this.histLine, this.histHeader, reason);
     } else if (this.mode === 'maybe-hist') {
       // A `@x: ` header with nothing after it at all: an empty string value is the only complete reading.
       this.addEntry(this.histName, this.histKeyRaw, { key: this.splitKey(this.histKeyRaw, this.maps.get(this.histName)), value: '' });
@@ -104,12 +110,13 @@ export class TextFormatReader implements FormatReader {
     if (this.mode !== 'top' || this.pending === undefined) return;
     const sample = this.pending;
     if (this.pendingKind === undefined) {
-      sample.kind = histogramKindOf(sample.entries.flatMap((e) => e.buckets ?? []));
+      sample.kind = histogramKindOf(sample.entries.flatMap((e) => e.buckets ?? []), this.singleLabels);
     }
     this.pending = undefined;
     this.pendingKind = undefined;
     this.pendingKeys = new Set();
     this.stackValue = false;
+    this.singleLabels = false;
     this.emit(sample);
     if (this.pendingProblems.length > 0) {
       const problems = this.pendingProblems;
@@ -135,7 +142,6 @@ export class TextFormatReader implements FormatReader {
     if (c0 === 65 /* A */ && (text.startsWith('Attaching ') || text.startsWith('Attached '))) {
       const probes = attachedCount(text);
       if (probes >= 0) {
-        if (text.charCodeAt(7) === 100 /* d: Attached */) this.modern = true;
         this.flush();
         this.emit({ type: 'attached', probes });
         return;
@@ -157,12 +163,9 @@ export class TextFormatReader implements FormatReader {
       this.stackValue = false;
       return;
     }
-    if (this.pending !== undefined) {
-      const kind = this.pendingKind;
-      this.flush();
-      // ≤0.23 ends an avg or stats map with one blank line: it belongs to the map, not to the stream.
-      if (!this.modern && (kind === 'avg' || kind === 'stats')) return;
-    }
+    // ≤0.23 ends an avg/stats map with a blank line and ≥0.24 does not; that blank still counts towards the
+    // two that announce the exit dump, or a ≥0.24 `print(@avg)` right before exit would hide the dump.
+    this.flush();
     this.blankRun++;
     if (this.blankRun >= 2) this.final = true;
   }
@@ -261,7 +264,7 @@ export class TextFormatReader implements FormatReader {
     const key = this.splitKey(keyRaw, info);
     const kind = info?.kind;
     if (kind === 'stats' || (kind === undefined && isStatsText(valueText))) {
-      const stats = this.parseStats(valueText);
+      const stats = parseStats(valueText);
       if (stats === undefined) {
         this.problem(lineNumber, text, `${name} is a stats() map but its value is not \`count N, average N, total N\` nor \`{ .count = N, .average = N, .total = N }\`; the entry is skipped`);
         return undefined;
@@ -284,14 +287,19 @@ export class TextFormatReader implements FormatReader {
     const histogram = entry.buckets !== undefined;
     if (sample !== undefined) {
       const pendingHistogram = sample.entries[0]?.buckets !== undefined;
-      // A key seen twice means a new print() of the same map started.
-      if (sample.name !== name || this.pendingKeys.has(seen) || pendingHistogram !== histogram) {
+      // A new print() of the same map started when a key repeats, or when the sort order breaks: bpftrace
+      // prints numeric maps ascending by value (average for stats, total count for hist/lhist).
+      const order = orderOf(entry);
+      const restart = order < this.pendingOrder;
+      this.pendingOrder = order;
+      if (sample.name !== name || this.pendingKeys.has(seen) || pendingHistogram !== histogram || restart) {
         this.flush();
         sample = undefined;
       }
     }
     this.stackValue = false;
     if (sample === undefined) {
+      this.pendingOrder = orderOf(entry);
       const info = this.maps.get(name);
       let kind: MapKind | undefined = info?.kind;
       if (kind === undefined && !histogram) kind = entry.stats !== undefined ? 'stats' : 'value';
@@ -368,6 +376,7 @@ export class TextFormatReader implements FormatReader {
     this.histLine = lineNumber;
     this.histHeader = text;
     this.histBuckets = [];
+    this.histSingle = false;
     return true;
   }
 
@@ -379,10 +388,12 @@ export class TextFormatReader implements FormatReader {
     const bucket = parseBucketLine(text);
     if (bucket !== undefined) {
       this.histBuckets.push(bucket);
+      if (bucket.min === bucket.max && bucket.min !== null && isSingleLabel(text)) this.histSingle = true;
       return;
     }
-    this.problem(this.histLine, this.histHeader, `the histogram block of ${this.histName} that starts on line ${this.histLine} was cut by line ${lineNumber}, which is not a bucket line; the ${this.histBuckets.length} bucket(s) before it are kept, later ones may be missing`);
+    const kept = this.histBuckets.length;
     this.finishHist();
+    this.problem(this.histLine, this.histHeader, `the histogram block of ${this.histName} that starts on line ${this.histLine} was cut by line ${lineNumber}, which is not a bucket line; the ${kept} bucket(s) before it are kept, later ones may be missing`);
     this.topLine(text, lineNumber);
   }
 
@@ -395,6 +406,7 @@ export class TextFormatReader implements FormatReader {
     if (bucket !== undefined) {
       this.mode = 'hist';
       this.histBuckets.push(bucket);
+      if (bucket.min === bucket.max && bucket.min !== null && isSingleLabel(text)) this.histSingle = true;
       return;
     }
     // Not a histogram after all: `@x: ` was an empty string value.
@@ -410,6 +422,7 @@ export class TextFormatReader implements FormatReader {
     this.histBuckets = [];
     const entry: MapEntry = { key: this.splitKey(this.histKeyRaw, this.maps.get(this.histName)), buckets };
     this.addEntry(this.histName, this.histKeyRaw, entry);
+    if (this.histSingle) this.singleLabels = true;
   }
 
   // ── keys and values ──────────────────────────────────────────────────────────────────────────────
@@ -434,13 +447,32 @@ export class TextFormatReader implements FormatReader {
     return parts;
   }
 
-  private parseStats(text: string): StatsValue | undefined {
-    if (text.charCodeAt(0) === 123 /* { */) {
-      this.modern = true;
-      return statsFrom(text, '.count = ', ', .average = ', ', .total = ', ' }');
-    }
-    return statsFrom(text, 'count ', ', average ', ', total ', '');
+}
+
+/** `count 3, average 3, total 11` (≤0.23) or `{ .count = 3, .average = 3, .total = 11 }` (≥0.24). */
+function parseStats(text: string): StatsValue | undefined {
+  if (text.charCodeAt(0) === 123 /* { */) return statsFrom(text, '{ .count = ', ', .average = ', ', .total = ', ' }');
+  return statsFrom(text, 'count ', ', average ', ', total ', '');
+}
+
+/** What bpftrace sorts a map's entries by; -Infinity for values it sorts by key (strings, tuples). */
+function orderOf(entry: MapEntry): number {
+  const value = entry.value;
+  if (typeof value === 'number') return value;
+  if (entry.stats !== undefined) return entry.stats.average;
+  const buckets = entry.buckets;
+  if (buckets !== undefined) {
+    let total = 0;
+    for (const b of buckets) total += b.count;
+    return total;
   }
+  return Number.NEGATIVE_INFINITY;
+}
+
+/** `[5]   1 |@|` rather than `[5, 6)   1 |@|`. */
+function isSingleLabel(line: string): boolean {
+  const close = line.indexOf(']');
+  return close > 0 && close < line.indexOf(' ');
 }
 
 function isNameChar(c: number): boolean {
@@ -486,7 +518,7 @@ function statsFrom(text: string, countTag: string, averageTag: string, totalTag:
   const c = text.indexOf(countTag);
   const a = text.indexOf(averageTag, c);
   const t = text.indexOf(totalTag, a);
-  if (c < 0 || a < 0 || t < 0 || !text.endsWith(tail)) return undefined;
+  if (c !== 0 || a < 0 || t < 0 || !text.endsWith(tail)) return undefined;
   const count = parseInteger(text, c + countTag.length, a);
   const average = parseInteger(text, a + averageTag.length, t);
   const total = parseInteger(text, t + totalTag.length, text.length - tail.length);
