@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JsonFormatReader, readProgram } from '@ktrace/parser';
+import { JsonFormatReader, OutputParser, readProgram } from '@ktrace/parser';
 import type { MapSample, ParseEvent, ProgramInfo } from '@ktrace/parser';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { JsonMetricsSerializer } from '@opentelemetry/otlp-transformer';
@@ -214,5 +214,24 @@ describe('06-hist-lhist-json (0.17 edge cases)', () => {
     expect(series.get('bpftrace_lh_bucket{le="-1"}')).toBe('1');
     expect(series.get('bpftrace_lh_bucket{le="99"}')).toBe('5'); // -3 | 0 | 15 15 | 55 (100 and 1000 overflow)
     expect(series.get('bpftrace_lh_bucket{le="+Inf"}')).toBe('7');
+  });
+});
+
+describe('ticks.bt, text and JSON output of the same program, through OutputParser', () => {
+  const program = readProgram(read('ticks.bt'));
+  const exposition = (output: string): string => {
+    const store = new SeriesStore({ program, now: () => NOW, onWarning: () => {} });
+    const parser = new OutputParser({ program, onEvent: (event) => event.type === 'map' && store.ingest(event) });
+    // chunks cut at arbitrary places, as a pipe delivers them
+    for (let i = 0; i < output.length; i += 37) parser.write(output.slice(i, i + 37));
+    parser.end();
+    return store.prometheusText();
+  };
+
+  it('gives the same series from text as from JSON', () => {
+    const fromJson = samples(exposition(read('ticks.json')));
+    const fromText = samples(exposition(read('ticks.txt')));
+    expect(fromJson.size).toBeGreaterThan(20);
+    expect(fromText).toEqual(fromJson);
   });
 });

@@ -226,7 +226,9 @@ export class SeriesStore {
         `skip:${sample.name}`,
         this.options.include !== undefined
           ? `map ${sample.name} is not exported: it is not in the include list`
-          : `map ${sample.name} (${kind}) is not exported: plain-value maps are exported only when listed in include`,
+          : info === undefined && config.kind === undefined
+            ? `map ${sample.name} is not exported: its aggregation is unknown (bpftrace -f json prints count(), sum() and plain values alike); give the program (--program FILE.bt) to export it as what it is, or list it in include to export it as a gauge`
+            : `map ${sample.name} (${kind}) is not exported: plain-value maps are exported only when listed in include`,
       );
       return undefined;
     }
