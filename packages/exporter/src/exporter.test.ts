@@ -232,3 +232,38 @@ describe('OTLP/HTTP push', () => {
     }
   });
 });
+
+describe('dump shapes', () => {
+  it('keeps a stable, growing hist() layout although bpftrace trims empty buckets differently each print', async () => {
+    const exporter = make();
+    const hist = (buckets: Array<[number, number, number]>): MapSample => ({
+      type: 'map',
+      name: '@lat',
+      kind: 'hist',
+      entries: [{ key: [], buckets: buckets.map(([min, max, count]) => ({ min, max, count })) }],
+    });
+    exporter.handle(hist([[1, 1, 2], [2, 3, 1]]));
+    exporter.handle(hist([[1, 1, 2], [2, 3, 1], [4, 7, 0], [8, 15, 0], [16, 31, 0], [32, 63, 0], [64, 127, 5]]));
+    const text = await exporter.prometheusText();
+    const les = [...text.matchAll(/bpftrace_lat_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => `${m[1]}=${m[2]}`);
+    expect(les).toEqual(['1=2', '3=3', '7=3', '15=3', '31=3', '63=3', '127=8', '+Inf=8']);
+  });
+
+  it('with partial: a key missing from a print(@m, top) dump is not taken as deleted', async () => {
+    const exporter = make({ maps: { '@top': { partial: true } } });
+    exporter.handle(count('@top', [[['a'], 10], [['b'], 5]]));
+    exporter.handle(count('@top', [[['b'], 20]])); // 'a' fell out of the top list, still 10 in bpftrace
+    exporter.handle(count('@top', [[['a'], 12], [['b'], 21]]));
+    const text = await exporter.prometheusText();
+    expect(value(text, 'bpftrace_top_total{key0="a"}')).toBe(12);
+    expect(value(text, 'bpftrace_top_total{key0="b"}')).toBe(21);
+  });
+
+  it('without partial: a key missing from a dump was deleted, and its re-created count adds on top', async () => {
+    const exporter = make();
+    exporter.handle(count('@m', [[['a'], 10], [['b'], 5]]));
+    exporter.handle(count('@m', [[['b'], 6]])); // delete(@m["a"])
+    exporter.handle(count('@m', [[['a'], 12], [['b'], 7]])); // re-created, counted 12 since
+    expect(value(await exporter.prometheusText(), 'bpftrace_m_total{key0="a"}')).toBe(22);
+  });
+});
