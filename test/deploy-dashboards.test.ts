@@ -117,11 +117,16 @@ dir="$1"
     dd if="$dir/direct" of=/dev/null bs=64k iflag=direct status=none
     sleep 0.05
   done ) &
-# TCP retransmits: a SYN to an address routed into a private network namespace's loopback is never answered,
-# so the kernel retransmits it (after 1 s, then 3 s). No real network and no firewall rule needed.
+# TCP retransmits, on loopback only: a listener that never accepts, with a backlog of 0, drops the SYNs of
+# further clients once its accept queue is full, so the kernel retransmits them (after 1 s, then 3 s).
+python3 -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+open("'"$dir"'/syn-port", "w").write(str(s.getsockname()[1])); time.sleep(3600)' &
+while [ ! -s "$dir/syn-port" ]; do sleep 0.05; done
+port=$(cat "$dir/syn-port")
 ( while :; do
-    unshare -n sh -c 'ip link set lo up && ip route add 192.0.2.0/24 dev lo &&
-      timeout 4 bash -c "exec 3<>/dev/tcp/192.0.2.1/9"' > /dev/null 2>&1
+    for i in 1 2 3 4; do timeout 4 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; sleep 5" > /dev/null 2>&1 & done
+    wait
   done ) &
 # Interactive bash on a pseudo-terminal (script), so readline() runs for each line.
 ( while :; do
@@ -130,7 +135,7 @@ dir="$1"
   done ) &
 wait
 `;
-const WORKLOAD_TOOLS = ['bash', 'cat', 'head', 'dd', 'sleep', 'unshare', 'ip', 'timeout', 'script'];
+const WORKLOAD_TOOLS = ['bash', 'cat', 'head', 'dd', 'sleep', 'python3', 'timeout', 'script'];
 
 function isPanelWithQueries(panel: Panel): boolean {
   return panel.type !== 'row';
