@@ -100,8 +100,21 @@ export function parseBucketLine(line: string): HistogramBucket | undefined {
     return undefined;
   }
   if (labelEnd <= 0 || labelEnd > line.length) return undefined;
-  const bounds = parseBucketLabel(line, 0, labelEnd);
-  if (bounds === undefined) return undefined;
+  let min: number | null;
+  let max: number | null;
+  // Hot path `[X, Y)`: read both bounds in place; anything else goes through parseBucketLabel.
+  const comma = first === 91 && line.charCodeAt(labelEnd - 1) === 41 ? line.indexOf(', ', 1) : -1;
+  if (comma > 0 && comma < labelEnd && line.charCodeAt(comma + 2) !== 46 /* . */) {
+    min = parseBound(line, 1, comma);
+    const upper = parseBound(line, comma + 2, labelEnd - 1);
+    if (Number.isNaN(min) || Number.isNaN(upper)) return undefined;
+    max = upper - 1;
+  } else {
+    const bounds = parseBucketLabel(line, 0, labelEnd);
+    if (bounds === undefined) return undefined;
+    min = bounds.min;
+    max = bounds.max;
+  }
   let i = labelEnd;
   const n = line.length;
   while (i < n && line.charCodeAt(i) === 32) i++;
@@ -116,7 +129,7 @@ export function parseBucketLine(line: string): HistogramBucket | undefined {
   if (i === countStart || i === labelEnd) return undefined;
   if (i - countStart > 15) count = Number(line.slice(countStart, i));
   if (line.charCodeAt(i) !== 32 || line.charCodeAt(i + 1) !== 124 /* | */) return undefined;
-  return { min: bounds.min, max: bounds.max, count };
+  return { min, max, count };
 }
 
 /**
@@ -129,22 +142,29 @@ export function parseBucketLine(line: string): HistogramBucket | undefined {
  * width-1 range (`lhist(x, 0, 10, 1)` prints `[5, 6)`).
  */
 export function histogramKindOf(buckets: readonly HistogramBucket[], singleLabels?: boolean): 'hist' | 'lhist' {
+  return histogramKindOfEntries([{ buckets }], singleLabels);
+}
+
+/** histogramKindOf over the buckets of every entry of one map sample. */
+export function histogramKindOfEntries(entries: readonly { buckets?: readonly HistogramBucket[] | undefined }[], singleLabels?: boolean): 'hist' | 'lhist' {
   // Text shows `[5]` (hist) apart from `[5, 6)` (lhist step 1); bounds alone cannot.
   if (singleLabels === true) return 'hist';
   let width = -1;
   let widthsDiffer = false;
   let allDouble = true;
-  for (const b of buckets) {
-    if (b.max === null) return 'lhist';
-    if (b.min === null) {
-      if (b.max !== -1) return 'lhist';
-      continue;
+  for (const entry of entries) {
+    for (const b of entry.buckets ?? []) {
+      if (b.max === null) return 'lhist';
+      if (b.min === null) {
+        if (b.max !== -1) return 'lhist';
+        continue;
+      }
+      if (b.min === b.max && singleLabels === undefined) return 'hist';
+      const w = b.max - b.min + 1;
+      if (width >= 0 && w !== width) widthsDiffer = true;
+      width = w;
+      if (b.max + 1 !== b.min * 2) allDouble = false;
     }
-    if (b.min === b.max && singleLabels === undefined) return 'hist';
-    const w = b.max - b.min + 1;
-    if (width >= 0 && w !== width) widthsDiffer = true;
-    width = w;
-    if (b.max + 1 !== b.min * 2) allDouble = false;
   }
   if (widthsDiffer || allDouble) return 'hist';
   return 'lhist';

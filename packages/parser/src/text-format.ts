@@ -21,7 +21,7 @@
 //   non-map value look alike in text). In the exit-time dump, a line that is not a map line continues the
 //   previous string value (`@nl: line1` / `line2`).
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
-import { histogramKindOf, isHistogramKind, parseBucketLine } from './histogram.js';
+import { histogramKindOfEntries, isHistogramKind, parseBucketLine } from './histogram.js';
 import type { HistogramBucket, KeyPart, MapEntry, MapInfo, MapKind, MapSample, PlainValue, ProblemEvent, StatsValue } from './types.js';
 
 type Mode = 'top' | 'key' | 'hist' | 'maybe-hist';
@@ -38,6 +38,7 @@ export class TextFormatReader implements FormatReader {
 
   private pending: MapSample | undefined;
   private pendingKind: MapKind | undefined;
+  private pendingInfo: MapInfo | undefined;
   private pendingKeys = new Set<string>();
   /** Sort value of the last entry added (see orderOf); -Infinity when entries are not ordered by value. */
   private pendingOrder = Number.NEGATIVE_INFINITY;
@@ -110,7 +111,7 @@ export class TextFormatReader implements FormatReader {
     if (this.mode !== 'top' || this.pending === undefined) return;
     const sample = this.pending;
     if (this.pendingKind === undefined) {
-      sample.kind = histogramKindOf(sample.entries.flatMap((e) => e.buckets ?? []), this.singleLabels);
+      sample.kind = histogramKindOfEntries(sample.entries, this.singleLabels);
     }
     this.pending = undefined;
     this.pendingKind = undefined;
@@ -195,16 +196,18 @@ export class TextFormatReader implements FormatReader {
     const n = text.length;
     let name: string;
     let i: number;
+    let info: MapInfo | undefined;
     const pendingName = this.pending?.name;
     if (pendingName !== undefined && text.startsWith(pendingName) && (text.charCodeAt(pendingName.length) === 58 || text.charCodeAt(pendingName.length) === 91)) {
       name = pendingName;
       i = pendingName.length;
+      info = this.pendingInfo;
     } else {
       i = 1;
       while (i < n && isNameChar(text.charCodeAt(i))) i++;
       name = text.slice(0, i);
+      info = this.maps.get(name);
     }
-    const info = this.maps.get(name);
     const c = text.charCodeAt(i);
     if (c === 58 /* : */) {
       if (i + 1 === n) return this.header(name, undefined, info, lineNumber, text, true);
@@ -240,6 +243,14 @@ export class TextFormatReader implements FormatReader {
     if (isHistogramKind(kind)) {
       this.problem(lineNumber, text, `${name} is a ${kind}() map in the program, but this line holds a plain value, not a histogram header; the entry is skipped`);
       return true;
+    }
+    // Hot path: an integer value (count, sum, min, max, avg, plain ints) is read in place, without a slice.
+    if (kind !== 'stats') {
+      const n = parseInteger(text, valueStart, text.length);
+      if (!Number.isNaN(n)) {
+        this.addEntry(name, keyRaw, { key: this.splitKey(keyRaw, info), value: n });
+        return true;
+      }
     }
     let valueText = text.slice(valueStart);
     // ≤0.23 prints no separator after ksym/usym/kstack/ustack/inet values: `@m[0]: a@m[1]: b` is two entries.
@@ -301,6 +312,7 @@ export class TextFormatReader implements FormatReader {
     if (sample === undefined) {
       this.pendingOrder = orderOf(entry);
       const info = this.maps.get(name);
+      this.pendingInfo = info;
       let kind: MapKind | undefined = info?.kind;
       if (kind === undefined && !histogram) kind = entry.stats !== undefined ? 'stats' : 'value';
       sample = { type: 'map', name, kind: kind ?? 'hist', entries: [] };
@@ -433,8 +445,15 @@ export class TextFormatReader implements FormatReader {
     if (raw.length === 0) return arity === 0 ? [] : [''];
     const types = info?.keyTypes;
     if (arity === 1) return [keyPart(raw, types?.[0])];
-    const noComma = raw.indexOf(', ') < 0;
-    if (noComma && raw.charCodeAt(0) !== 10) return [keyPart(raw, types?.[0])];
+    const comma = raw.indexOf(', ');
+    if (comma < 0 && raw.charCodeAt(0) !== 10) return [keyPart(raw, types?.[0])];
+    // Hot path: `string, int` (comm, pid): the int is whatever follows the last `, `.
+    if (arity === 2 && types?.[0] === 'string' && types[1] === 'int' && raw.charCodeAt(0) !== 10) {
+      const last = raw.lastIndexOf(', ');
+      const n = parseInteger(raw, last + 2, raw.length);
+      if (!Number.isNaN(n)) return [raw.slice(0, last), n];
+    }
+    if (raw.indexOf('\n') < 0 && (arity === undefined || arity === 0)) return splitPlainKey(raw, types);
     const pieces = splitKeyPieces(raw);
     if (arity === undefined || arity === 0 || pieces.length <= arity) {
       const parts: KeyPart[] = new Array(pieces.length);
@@ -576,6 +595,20 @@ function parseTuple(text: string, cursor: { at: number }): PlainValue[] | undefi
       continue;
     }
     return undefined;
+  }
+}
+
+/** A key without stacks split on every `, `, integer parts as numbers (unless typed `string`), in one pass. */
+function splitPlainKey(raw: string, types: readonly string[] | undefined): KeyPart[] {
+  const parts: KeyPart[] = [];
+  let start = 0;
+  for (let k = 0; ; k++) {
+    const comma = raw.indexOf(', ', start);
+    const end = comma < 0 ? raw.length : comma;
+    const n = types?.[k] === 'string' ? Number.NaN : parseInteger(raw, start, end);
+    parts.push(Number.isNaN(n) ? raw.slice(start, end) : n);
+    if (comma < 0) return parts;
+    start = comma + 2;
   }
 }
 
