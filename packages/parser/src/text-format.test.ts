@@ -127,7 +127,7 @@ describe('text and -f json runs of the same 0.17 program give the same samples',
 
   it('covers every captured program that has a json run', () => {
     expect(withJson.map((f) => f.id).sort()).toEqual(
-      ['empty-maps', 'hist', 'keyed-avg-stats', 'keys', 'lhist', 'print-top-div', 'scalar-aggs', 'stacks', 'values'].map((n) => `0.17/${n}`),
+      ['empty-maps', 'helper-error', 'hist', 'keyed-avg-stats', 'keys', 'lhist', 'print-top-div', 'scalar-aggs', 'stacks', 'values'].map((n) => `0.17/${n}`),
     );
   });
 
@@ -295,6 +295,29 @@ describe('map boundaries and blank lines', () => {
   });
 });
 
+describe('helper errors (-k/-kk, ≤0.23 prints them on stdout)', () => {
+  it('become runtime-error events with line and column; the echoed source line and marker are not text', () => {
+    const f = ALL.find((x) => x.id === '0.17/helper-error');
+    const events = read(f?.text ?? '', f?.program);
+    expect(events.filter((e) => e.type !== 'map')).toEqual([
+      { type: 'attached', probes: 1 },
+      { type: 'text', source: 'printf', text: 'before' },
+      { type: 'runtime-error', message: 'Failed to probe_read_user_str: Bad address (-14)', line: 6, column: 19 },
+      { type: 'text', source: 'printf', text: '|' },
+    ]);
+  });
+
+  it('gives back a held line as text when no marker follows it', () => {
+    const events = read('x.bt:3:5-9: WARNING: Failed to map_update_elem: No space left on device (-28)\nnot an echo\nnext\n');
+    expect(events).toEqual([
+      { type: 'runtime-error', message: 'Failed to map_update_elem: No space left on device (-28)', line: 3, column: 5 },
+      { type: 'text', source: 'printf', text: 'not an echo' },
+      { type: 'text', source: 'printf', text: 'next' },
+    ]);
+    expect(read('a: WARNING: b\n')).toEqual([{ type: 'text', source: 'printf', text: 'a: WARNING: b' }]);
+  });
+});
+
 describe('stacks', () => {
   it('folds a stack key to its frames joined by "\\n", without indentation; @ks[] is an empty key', () => {
     const f = ALL.find((x) => x.id === '0.17/stacks-profile');
@@ -374,7 +397,7 @@ describe('truncated and malformed input never throws, keeps what is complete, an
       const lines = toLines(f.text);
       for (let n = 0; n <= lines.length; n++) {
         const events = read(lines.slice(0, n).join('\n'), f.program);
-        for (const e of events) expect(['map', 'text', 'attached', 'lost', 'problem']).toContain(e.type);
+        for (const e of events) expect(['map', 'text', 'attached', 'lost', 'problem', 'runtime-error']).toContain(e.type);
       }
     }
   });

@@ -17,12 +17,14 @@
 // - Blank lines are structure, never text events: they end hist blocks, avg/stats maps (≤0.23), stack
 //   values, stand for empty maps (≤0.23), and two in a row announce the exit-time dump (samples after it
 //   carry `final: true`). A program that itself prints two blank lines (`printf("\n\n")`) is indistinguishable.
+// - A ≤0.23 helper-error warning on stdout (`file:6:19-31: WARNING: Failed to …`) is a `runtime-error` event;
+//   the source line and `~~~` marker bpftrace echoes under it are swallowed.
 // - Any other line is a `text` event with source `printf` (printf, time, cat, join, system and print() of a
 //   non-map value look alike in text). In the exit-time dump, a line that is not a map line continues the
 //   previous string value (`@nl: line1` / `line2`).
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
 import { histogramKindOfEntries, isHistogramKind, parseBucketLine } from './histogram.js';
-import type { HistogramBucket, KeyPart, MapEntry, MapInfo, MapKind, MapSample, PlainValue, ProblemEvent, StatsValue } from './types.js';
+import type { HistogramBucket, KeyPart, MapEntry, MapInfo, MapKind, MapSample, PlainValue, ProblemEvent, RuntimeErrorEvent, StatsValue } from './types.js';
 
 type Mode = 'top' | 'key' | 'hist' | 'maybe-hist';
 
@@ -35,6 +37,9 @@ export class TextFormatReader implements FormatReader {
   private mode: Mode = 'top';
   private final = false;
   private blankRun = 0;
+  /** After a helper warning: 1 = the source line comes next, 2 = its `~~~` marker comes next. */
+  private echo: 0 | 1 | 2 = 0;
+  private echoHeld = '';
 
   private pending: MapSample | undefined;
   private pendingKind: MapKind | undefined;
@@ -87,6 +92,8 @@ export class TextFormatReader implements FormatReader {
   }
 
   end(): void {
+    if (this.echo === 2) this.emit({ type: 'text', source: 'printf', text: this.echoHeld });
+    this.echo = 0;
     if (this.mode === 'key') {
       this.problem(this.keyLine, `${this.keyName}[${this.keyRaw}`, `the output ended inside the multi-line key of ${this.keyName} that starts on line ${this.keyLine}; that entry is lost (was bpftrace killed while printing?)`);
     } else if (this.mode === 'hist') {
@@ -129,6 +136,7 @@ export class TextFormatReader implements FormatReader {
   // ── top level ────────────────────────────────────────────────────────────────────────────────────
 
   private topLine(text: string, lineNumber: number): void {
+    if (this.echo !== 0 && this.echoLine(text)) return;
     if (text.length === 0) {
       this.blank();
       return;
@@ -155,8 +163,43 @@ export class TextFormatReader implements FormatReader {
         return;
       }
     }
+    if (text.indexOf(': WARNING: ') > 0 && this.helperWarning(text)) return;
     this.flush();
     this.emit({ type: 'text', source: 'printf', text });
+  }
+
+  /**
+   * ≤0.23 prints helper errors (`-k`) on stdout: `stdin:1:37-60: WARNING: Failed to probe_read: Bad address (-14)`,
+   * then the program's source line and a `~~~` marker under the failing call. The warning becomes a
+   * runtime-error event; the two echo lines are swallowed (the source line is held until the marker confirms it).
+   */
+  private helperWarning(text: string): boolean {
+    const at = text.indexOf(': WARNING: ');
+    const loc = /(?:^|:)(\d+)(?::(\d+)-\d+|-\d+)$/.exec(text.slice(0, at));
+    if (loc === null) return false;
+    this.flush();
+    const line = Number(loc[1]);
+    const event: RuntimeErrorEvent = { type: 'runtime-error', message: text.slice(at + 11), line };
+    if (loc[2] !== undefined) {
+      event.column = Number(loc[2]);
+      this.echo = 1;
+    }
+    this.emit(event);
+    return true;
+  }
+
+  /** The lines after a helper warning: the echoed source line, then its marker. False: not an echo after all. */
+  private echoLine(text: string): boolean {
+    if (this.echo === 1) {
+      this.echo = 2;
+      this.echoHeld = text;
+      return true;
+    }
+    this.echo = 0;
+    if (/^\s*~+\s*$/.test(text)) return true;
+    // No marker: the held line was ordinary output.
+    this.emit({ type: 'text', source: 'printf', text: this.echoHeld });
+    return false;
   }
 
   private blank(): void {

@@ -8,6 +8,7 @@ names=${*:-$(ls *.bt | sed 's/\.bt$//')}
 for name in $names; do
   extra=""
   if [ "$name" = stacks ]; then extra="-c '/usr/bin/sh -c true'"; fi
+  if [ "$name" = helper-error ]; then extra="-kk -c '/usr/bin/sh -c true'"; fi
   text_cmd="bpftrace $extra $name.bt"
   json_cmd="bpftrace -f json $extra $name.bt"
   eval "$text_cmd" > "$name.txt" 2> /tmp/ktrace-capture.err || { cat /tmp/ktrace-capture.err >&2; exit 1; }
