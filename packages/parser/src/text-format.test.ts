@@ -318,6 +318,30 @@ describe('helper errors (-k/-kk, ≤0.23 prints them on stdout)', () => {
   });
 });
 
+describe('keys and values text alone can still read', () => {
+  it('keeps a struct or tuple key part whole (0.22+ prints `{ .m = 2, .n = 3 }`)', () => {
+    const events = read('@s[{ .m = 2, .n = 3 }, 7]: 1\n@s[(1, -2), x]: 2\n');
+    expect(maps(events)[0]?.entries.map((e) => e.key)).toEqual([
+      ['{ .m = 2, .n = 3 }', 7],
+      ['(1, -2)', 'x'],
+    ]);
+  });
+
+  it('does not read a 0.24+ tseries() graph as a histogram: one problem, then its lines as text', () => {
+    // tests/runtime/outputs/tseries.txt at v0.26.0 (first lines).
+    const graph = [
+      '@a:',
+      '             8                                                  10',
+      'hh:mm:ss.ms  |___________________________________________________|',
+      '%H:00:00.500 |                         *                         | 9',
+    ];
+    const events = read(`@c: 1\n${graph.join('\n')}\n`);
+    expect(events[0]).toEqual({ type: 'map', name: '@c', kind: 'value', entries: [{ key: [], value: 1 }] });
+    expect(events[1]).toEqual({ type: 'problem', line: 2, text: '@a:', reason: expect.stringContaining('not tseries() graphs') });
+    expect(events.slice(2)).toEqual(graph.slice(1).map((text) => ({ type: 'text', source: 'printf', text })));
+  });
+});
+
 describe('stacks', () => {
   it('folds a stack key to its frames joined by "\\n", without indentation; @ks[] is an empty key', () => {
     const f = ALL.find((x) => x.id === '0.17/stacks-profile');

@@ -447,8 +447,14 @@ export class TextFormatReader implements FormatReader {
       return;
     }
     const kept = this.histBuckets.length;
-    this.finishHist();
-    this.problem(this.histLine, this.histHeader, `the histogram block of ${this.histName} that starts on line ${this.histLine} was cut by line ${lineNumber}, which is not a bucket line; the ${kept} bucket(s) before it are kept, later ones may be missing`);
+    if (kept === 0) {
+      // No bucket at all: not a histogram (a ≥0.24 tseries() graph, or another multi-line value).
+      this.mode = 'top';
+      this.problem(this.histLine, this.histHeader, `${this.histName} on line ${this.histLine} is followed by no histogram bucket (line ${lineNumber} is not one): ktrace reads hist() and lhist() blocks, not tseries() graphs or other multi-line values; the lines that follow are passed on as text`);
+    } else {
+      this.finishHist();
+      this.problem(this.histLine, this.histHeader, `the histogram block of ${this.histName} that starts on line ${this.histLine} was cut by line ${lineNumber}, which is not a bucket line; the ${kept} bucket(s) before it are kept, later ones may be missing`);
+    }
     this.topLine(text, lineNumber);
   }
 
@@ -646,7 +652,7 @@ function splitPlainKey(raw: string, types: readonly string[] | undefined): KeyPa
   const parts: KeyPart[] = [];
   let start = 0;
   for (let k = 0; ; k++) {
-    const comma = raw.indexOf(', ', start);
+    const comma = nextKeySeparator(raw, start);
     const end = comma < 0 ? raw.length : comma;
     const n = types?.[k] === 'string' ? Number.NaN : parseInteger(raw, start, end);
     parts.push(Number.isNaN(n) ? raw.slice(start, end) : n);
@@ -655,21 +661,47 @@ function splitPlainKey(raw: string, types: readonly string[] | undefined): KeyPa
   }
 }
 
-/** Splits a raw key on `, `, keeping each stack (`\n    f1\n    f2\n`) whole even if a frame contains `, `. */
-function splitKeyPieces(raw: string): string[] {
-  const rough = raw.split(', ');
-  const pieces: string[] = [];
-  for (let k = 0; k < rough.length; k++) {
-    let piece = rough[k] ?? '';
-    if (piece.charCodeAt(0) === 10) {
-      while (piece.charCodeAt(piece.length - 1) !== 10 && k + 1 < rough.length) {
-        k++;
-        piece = `${piece}, ${rough[k] ?? ''}`;
+/**
+ * The next `, ` that separates key parts from `start`: a part that opens with `{`, `(` or `[` (a struct such as
+ * `{ .m = 2, .n = 3 }`, a tuple or an array) runs to its matching close, when it has one.
+ */
+function nextKeySeparator(raw: string, start: number): number {
+  const open = raw.charCodeAt(start);
+  if (open === 123 || open === 40 || open === 91) {
+    let depth = 0;
+    for (let i = start; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (c === 123 || c === 40 || c === 91) depth++;
+      else if (c === 125 || c === 41 || c === 93) {
+        depth--;
+        if (depth === 0) return raw.indexOf(', ', i + 1);
       }
     }
-    pieces.push(piece);
   }
-  return pieces;
+  return raw.indexOf(', ', start);
+}
+
+/** Splits a raw key on `, `, keeping each stack (`\n    f1\n    f2\n`) whole even if a frame contains `, `. */
+function splitKeyPieces(raw: string): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  for (;;) {
+    let end: number;
+    let next: number;
+    if (raw.charCodeAt(start) === 10) {
+      // A stack: its frames run to the `\n` that the next `, ` (or the end) follows.
+      const close = raw.indexOf('\n, ', start + 1);
+      end = close < 0 ? raw.length : close + 1;
+      next = close < 0 ? -1 : close + 3;
+    } else {
+      const sep = nextKeySeparator(raw, start);
+      end = sep < 0 ? raw.length : sep;
+      next = sep < 0 ? -1 : sep + 2;
+    }
+    pieces.push(raw.slice(start, end));
+    if (next < 0) return pieces;
+    start = next;
+  }
 }
 
 function isIntegerText(text: string): boolean {
