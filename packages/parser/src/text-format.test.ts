@@ -264,6 +264,14 @@ describe('map boundaries and blank lines', () => {
     expect(samples.filter((s) => s.name === '@n').map((s) => s.final === true)).toEqual([false, false, true]);
   });
 
+  it('does not split a min()/max() map that bpftrace sorted as unsigned (negatives last)', () => {
+    const events = read('@mn[a]: 1\n@mn[b]: 7\n@mn[c]: -5\n@mn[d]: -3\n@mn[a]: 1\n');
+    expect(maps(events).map((s) => s.entries.map((e) => e.value))).toEqual([[1, 7, -5, -3], [1]]);
+    // Signed order (a sum map): negatives first; a drop after both orders broke starts a new print().
+    const sums = read('@s[a]: -5\n@s[b]: 2\n@s[c]: 9\n@s[d]: -1\n');
+    expect(maps(sums).map((s) => s.entries.map((e) => e.value))).toEqual([[-5, 2, 9], [-1]]);
+  });
+
   it('turns no blank line into an event, and marks only the maps after the exit "\\n\\n" final', () => {
     const f = ALL.find((x) => x.id === '0.17/empty-maps');
     const events = read(f?.text ?? '', f?.program);

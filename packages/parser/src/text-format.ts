@@ -47,6 +47,9 @@ export class TextFormatReader implements FormatReader {
   private pendingKeys = new Set<string>();
   /** Sort value of the last entry added (see orderOf); -Infinity when entries are not ordered by value. */
   private pendingOrder = Number.NEGATIVE_INFINITY;
+  /** Whether the pending sample's entries are still ascending as signed / as unsigned 64-bit values. */
+  private signedOrder = true;
+  private unsignedOrder = true;
   private pendingProblems: ProblemEvent[] = [];
   /** The last entry's value is a stack being folded from indented lines; the next blank line ends it. */
   private stackValue = false;
@@ -342,9 +345,14 @@ export class TextFormatReader implements FormatReader {
     if (sample !== undefined) {
       const pendingHistogram = sample.entries[0]?.buckets !== undefined;
       // A new print() of the same map started when a key repeats, or when the sort order breaks: bpftrace
-      // prints numeric maps ascending by value (average for stats, total count for hist/lhist).
+      // prints numeric maps ascending by value (average for stats, total count for hist/lhist), compared as
+      // signed or as unsigned 64-bit integers depending on the map (min/max always unsigned), so the order
+      // breaks only when it breaks both ways.
       const order = orderOf(entry);
-      const restart = order < this.pendingOrder;
+      const last = this.pendingOrder;
+      if (order < last) this.signedOrder = false;
+      if (asUnsigned(order) < asUnsigned(last)) this.unsignedOrder = false;
+      const restart = !this.signedOrder && !this.unsignedOrder;
       this.pendingOrder = order;
       if (sample.name !== name || this.pendingKeys.has(seen) || pendingHistogram !== histogram || restart) {
         this.flush();
@@ -354,6 +362,8 @@ export class TextFormatReader implements FormatReader {
     this.stackValue = false;
     if (sample === undefined) {
       this.pendingOrder = orderOf(entry);
+      this.signedOrder = true;
+      this.unsignedOrder = true;
       const info = this.maps.get(name);
       this.pendingInfo = info;
       let kind: MapKind | undefined = info?.kind;
@@ -521,6 +531,11 @@ export class TextFormatReader implements FormatReader {
 function parseStats(text: string): StatsValue | undefined {
   if (text.charCodeAt(0) === 123 /* { */) return statsFrom(text, '{ .count = ', ', .average = ', ', .total = ', ' }');
   return statsFrom(text, 'count ', ', average ', ', total ', '');
+}
+
+/** A value as bpftrace's unsigned sort sees it: negative numbers wrap above every non-negative one. */
+function asUnsigned(n: number): number {
+  return n < 0 && n !== Number.NEGATIVE_INFINITY ? n + 18446744073709551616 : n;
 }
 
 /** What bpftrace sorts a map's entries by; -Infinity for values it sorts by key (strings, tuples). */
