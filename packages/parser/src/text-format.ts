@@ -150,7 +150,6 @@ export class TextFormatReader implements FormatReader {
       return;
     }
     this.blankRun = 0;
-    if (this.pending !== undefined && this.continueValue(text, c0)) return;
     if (c0 === 65 /* A */ && (text.startsWith('Attaching ') || text.startsWith('Attached '))) {
       const probes = attachedCount(text);
       if (probes >= 0) {
@@ -166,6 +165,7 @@ export class TextFormatReader implements FormatReader {
         return;
       }
     }
+    if (this.pending !== undefined && this.continueValue(text, c0)) return;
     if (text.indexOf(': WARNING: ') > 0 && this.helperWarning(text)) return;
     this.flush();
     this.emit({ type: 'text', source: 'printf', text });
