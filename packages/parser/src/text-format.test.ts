@@ -335,6 +335,11 @@ describe('keys and values text alone can still read', () => {
     ]);
   });
 
+  it('reads tuples of two or more elements as arrays, and `(sd-pam)` as the string it is', () => {
+    const events = read('@t[1]: (1, -2, three)\n@t[2]: (0, )\n@u[3]: (sd-pam)\n');
+    expect(maps(events).map((s) => s.entries.map((e) => e.value))).toEqual([[[1, -2, 'three'], [0, '']], ['(sd-pam)']]);
+  });
+
   it('does not read a 0.24+ tseries() graph as a histogram: one problem, then its lines as text', () => {
     // tests/runtime/outputs/tseries.txt at v0.26.0 (first lines).
     const graph = [

@@ -11,7 +11,8 @@
 //   pieces left over (strings that contained `, `) go to the LAST string position when several could take them.
 // - Stack keys (`@ks[\n    f1\n    f2\n]`) fold to one string: frames in order, leading whitespace removed,
 //   joined by `\n` (`"f1\nf2"`); an empty stack (`@ks[]`) is `""`. Stack values fold the same way.
-// - Tuple values `(1, -2, three)` become arrays (integers as numbers); a string element containing `, ` or
+// - Tuple values `(1, -2, three)` (two or more elements) become arrays, integers as numbers; `(sd-pam)` stays a
+//   string. A string element containing `, ` or
 //   parentheses splits wrongly. Struct values `{ .m = 2 }` stay strings, verbatim.
 // - Integers beyond 2^53 (u64 counts) become the nearest JS number.
 // - Blank lines are structure, never text events: they end hist blocks, avg/stats maps (≤0.23), stack
@@ -616,7 +617,8 @@ function parsePlainValue(text: string): PlainValue {
   if (text.charCodeAt(0) === 40 && text.charCodeAt(text.length - 1) === 41) {
     const cursor = { at: 0 };
     const tuple = parseTuple(text, cursor);
-    if (tuple !== undefined && cursor.at === text.length) return tuple;
+    // bpftrace tuples have at least two elements; `(sd-pam)` is a comm, not a tuple.
+    if (tuple !== undefined && tuple.length >= 2 && cursor.at === text.length) return tuple;
   }
   return text;
 }
