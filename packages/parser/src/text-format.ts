@@ -2,7 +2,7 @@
 // attached-probe counts, lost events, and a problem for every line that cannot be read. Keys and values are
 // printed raw, so the program (when given) decides how keys split and which kind a map really is.
 //
-// Decisions, where the text alone cannot tell (documented for users in the README schema section):
+// Decisions, where the text alone cannot tell (users need them too: the README's sample schema should say so):
 // - Kind without a program: a hist/lhist block is `hist` or `lhist` by its labels (see histogramKindOf);
 //   `count N, average …` / `{ .count = …}` is `stats`; every other map is `value` (count, sum, min, max and
 //   avg print the same plain integer; only the program knows which one it is).
@@ -12,9 +12,12 @@
 // - Stack keys (`@ks[\n    f1\n    f2\n]`) fold to one string: frames in order, leading whitespace removed,
 //   joined by `\n` (`"f1\nf2"`); an empty stack (`@ks[]`) is `""`. Stack values fold the same way.
 // - Tuple values `(1, -2, three)` (two or more elements) become arrays, integers as numbers; `(sd-pam)` stays a
-//   string. A string element containing `, ` or
-//   parentheses splits wrongly. Struct values `{ .m = 2 }` stay strings, verbatim.
+//   string. A string element containing `, ` or parentheses splits wrongly. Struct values `{ .m = 2 }` stay
+//   strings, verbatim.
 // - Integers beyond 2^53 (u64 counts) become the nearest JS number.
+// - One sample per print(): consecutive entries of one map, until a key repeats or bpftrace's ascending sort
+//   order breaks (a new print() of the same map). ≤0.23 writes the exit "\n\n" to stdout even with `-o FILE`,
+//   so maps read from such a file are never `final`.
 // - Blank lines are structure, never text events: they end hist blocks, avg/stats maps (≤0.23), stack
 //   values, stand for empty maps (≤0.23), and two in a row announce the exit-time dump (samples after it
 //   carry `final: true`). A program that itself prints two blank lines (`printf("\n\n")`) is indistinguishable.
