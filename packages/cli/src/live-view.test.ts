@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { MapSample } from '@ktrace/parser';
+import { renderLiveView } from './live-view.js';
+
+describe('renderLiveView', () => {
+  it('shows top keys by value with bars, and histograms with bucket labels', () => {
+    const counts: MapSample = {
+      type: 'map',
+      name: '@syscalls',
+      kind: 'count',
+      entries: [
+        { key: ['bash'], value: 10 },
+        { key: ['node'], value: 40_000 },
+        { key: ['sshd'], value: 20_000 },
+      ],
+    };
+    const latency: MapSample = {
+      type: 'map',
+      name: '@lat_ns',
+      kind: 'hist',
+      entries: [
+        {
+          key: ['node'],
+          buckets: [
+            { min: 256, max: 511, count: 4 },
+            { min: 512, max: 1023, count: 8 },
+            { min: 1024, max: 2047, count: 2 },
+          ],
+        },
+      ],
+    };
+    const lines = renderLiveView({
+      header: 'ktrace · running',
+      maps: new Map([
+        ['@syscalls', counts],
+        ['@lat_ns', latency],
+      ]),
+      notes: ['warn: bpftrace lost events'],
+      columns: 80,
+      rows: 40,
+    });
+    const text = lines.join('\n');
+    expect(lines[0]).toBe('ktrace · running');
+    expect(text).toContain('@syscalls (count) · 3 keys');
+    // Sorted by value, largest first, with numbers abbreviated.
+    const order = ['node', 'sshd', 'bash'].map((k) => lines.findIndex((l) => l.trimStart().startsWith(k) && l.includes('█')));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(text).toMatch(/node\s+40\.0k █+/);
+    expect(text).toContain('@lat_ns (hist) · 1 key');
+    expect(text).toMatch(/\[512, 1K\)\s+8 \|█+\s*\|/);
+    expect(text).toMatch(/\[1K, 2K\)\s+2 \|█+\s*\|/);
+    expect(lines.at(-1)).toBe('warn: bpftrace lost events');
+    expect(lines.every((l) => l.length <= 80)).toBe(true);
+  });
+
+  it('says it is waiting before the first dump', () => {
+    expect(renderLiveView({ header: 'h', maps: new Map(), notes: [], columns: 80, rows: 24 })).toContain('waiting for the first map dump…');
+  });
+});
