@@ -67,13 +67,29 @@ function renderHistogram(entry: MapEntry, columns: number): string[] {
   const buckets = entry.buckets ?? [];
   const max = buckets.reduce((m, b) => Math.max(m, b.count), 0);
   const width = Math.max(10, Math.min(40, columns - 32));
-  return buckets.map((b) => `    ${bucketLabel(b.min, b.max).padEnd(16)} ${human(b.count).padStart(7)} |${bar(b.count, max, width).padEnd(width)}|`);
+  const lines: string[] = [];
+  for (let i = 0; i < buckets.length; i++) {
+    const b = buckets[i];
+    if (b === undefined) continue;
+    // A run of three or more empty buckets is folded into one line.
+    let j = i;
+    while (buckets[j]?.count === 0) j++;
+    if (j - i >= 3) {
+      lines.push(`    ${'…'.padEnd(16)} ${'0'.padStart(7)} |${''.padEnd(width)}|`);
+      i = j - 1;
+      continue;
+    }
+    lines.push(`    ${bucketLabel(b.min, b.max).padEnd(16)} ${human(b.count).padStart(7)} |${bar(b.count, max, width).padEnd(width)}|`);
+  }
+  return lines;
 }
 
 /** The whole screen as text (no escape codes). */
 export function renderLiveView(state: LiveViewState): string[] {
   const lines: string[] = [fit(state.header, state.columns), ''];
-  const names = [...state.maps.keys()].sort();
+  // Keyed counters first: they are short, and histograms below them may run past the bottom of the screen.
+  const isHistogram = (name: string): boolean => ['hist', 'lhist'].includes(state.maps.get(name)?.kind ?? '');
+  const names = [...state.maps.keys()].sort((a, b) => Number(isHistogram(a)) - Number(isHistogram(b)) || a.localeCompare(b));
   for (const name of names) {
     const sample = state.maps.get(name);
     if (sample === undefined) continue;
