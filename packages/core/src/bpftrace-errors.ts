@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KtraceError } from '@ktrace/parser';
-import { tracefsDir } from './preflight.js';
 
 /** bpftrace reports `stdin:LINE:COL[-COL]: ERROR: message`, or a line range `stdin:L-L: ERROR: message`. */
 const programErrorPattern = /^stdin:(\d+)(?::(\d+)(?:-\d+)?|-(\d+))?: ERROR: (.*)$/;
@@ -62,8 +61,9 @@ export function bpftraceFailure(
   const attachError = meaningful.find((l) => /Error attaching probe|tracepoint not found|No probes to attach|Could not resolve|Unable to attach/i.test(l));
   if (attachError !== undefined) {
     const kprobe = /\b(kprobe|kretprobe):/.test(attachError);
-    const tracefs = tracefsDir();
-    const noKprobes = kprobe && !['/sys/kernel/tracing', '/sys/kernel/debug/tracing'].some((d) => existsSync(join(d, 'kprobe_events')));
+    const tracefsDirs = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
+    const tracefs = tracefsDirs.find((d) => existsSync(join(d, 'events')));
+    const noKprobes = kprobe && !tracefsDirs.some((d) => existsSync(join(d, 'kprobe_events')));
     const hint = noKprobes
       ? `kprobes are not available on this kernel (no kprobe_events in ${tracefs ?? 'tracefs'}); use a tracepoint instead (bpftrace -l 'tracepoint:*' lists them, e.g. tracepoint:syscalls:sys_enter_openat)`
       : "the probe does not exist on this kernel or binary; list what does with: bpftrace -l 'PATTERN'";
