@@ -140,4 +140,16 @@ describe('JSON reader', () => {
       { key: ['', 'kdamond.0'], value: 4 },
     ]);
   });
+
+  it('reads members in any order, and reports buckets without a count instead of guessing', () => {
+    const events = json([
+      '{"data": {"@a": {"k": 1}}, "type": "map"}',
+      '{"type": "hist", "data": {"@h": [{"min": 1, "max": 1}, {"min": 2, "max": 3, "count": 4}]}}',
+    ]);
+    expect(events).toEqual([
+      { type: 'map', name: '@a', kind: 'value', entries: [{ key: ['k'], value: 1 }] },
+      { type: 'problem', line: 2, text: expect.stringContaining('"@h"'), reason: 'map @h: 1 value(s) are not what a "hist" map holds; those entries are skipped' },
+      { type: 'map', name: '@h', kind: 'hist', entries: [] },
+    ]);
+  });
 });

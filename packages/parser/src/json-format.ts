@@ -29,6 +29,9 @@ type JsonValue = number | string | boolean | null | JsonValue[] | JsonObject;
 
 class JsonSyntaxError extends Error {}
 
+/** The fast path met something only the general path reports properly. */
+class NotFast extends Error {}
+
 const TWO_31 = 2147483648;
 const TWO_32_MINUS_1 = 4294967295;
 const MAX_PROBLEM_TEXT = 200;
@@ -37,14 +40,92 @@ const MAX_PROBLEM_TEXT = 200;
 class JsonScanner {
   private text = '';
   private pos = 0;
+  private backslash = -1;
 
   parse(text: string): JsonValue {
+    this.reset(text);
+    const value = this.value();
+    this.atEnd();
+    return value;
+  }
+
+  reset(text: string): void {
     this.text = text;
     this.pos = 0;
-    const value = this.value();
+    this.backslash = -1;
+  }
+
+  atEnd(): void {
     this.skipSpace();
-    if (this.pos !== text.length) this.fail('unexpected text after the JSON value');
-    return value;
+    if (this.pos !== this.text.length) this.fail('unexpected text after the JSON value');
+  }
+
+  /** The next non-space character code (NaN at the end), without consuming it. */
+  peek(): number {
+    this.skipSpace();
+    return this.text.charCodeAt(this.pos);
+  }
+
+  /** Consumes `c` (after spaces) or fails. */
+  expect(c: number): void {
+    if (this.peek() !== c) this.fail(`expected ${JSON.stringify(String.fromCharCode(c))}`);
+    this.pos++;
+  }
+
+  /** A member name and its `:`. */
+  key(): string {
+    if (this.peek() !== 34) this.fail('expected a quoted key');
+    const key = this.string();
+    this.expect(58);
+    return key;
+  }
+
+  /** After a member or element: true on `,`, false on the closing `close`. */
+  more(close: number): boolean {
+    const c = this.peek();
+    this.pos++;
+    if (c === 44) return true;
+    if (c === close) return false;
+    this.pos--;
+    return this.fail(`expected "," or ${JSON.stringify(String.fromCharCode(close))}`);
+  }
+
+  /** Opens `{` or `[`; true when it is empty (and consumes its close). */
+  open(c: number): boolean {
+    this.expect(c);
+    if (this.peek() === c + 2) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * A bucket list `[{"min": …, "max": …, "count": …}, …]` read straight into buckets (no intermediate objects).
+   * Undefined (the list consumed) when a bucket has no numeric count.
+   */
+  buckets(): HistogramBucket[] | undefined {
+    const list: HistogramBucket[] = [];
+    let ok = true;
+    if (this.open(91)) return list;
+    do {
+      let min: number | null = null;
+      let max: number | null = null;
+      let count: number | undefined;
+      if (!this.open(123)) {
+        do {
+          const key = this.key();
+          const v = this.value();
+          const n = typeof v === 'number' ? v : toNumber(v);
+          if (key === 'min') min = n ?? null;
+          else if (key === 'max') max = n ?? null;
+          else if (key === 'count') count = n;
+        } while (this.more(125));
+      }
+      if (count === undefined) ok = false;
+      else list.push({ min, max, count });
+    } while (this.more(93));
+    return ok ? repairBuckets(list) : undefined;
   }
 
   private fail(what: string): never {
@@ -62,7 +143,7 @@ class JsonScanner {
     this.pos = p;
   }
 
-  private value(): JsonValue {
+  value(): JsonValue {
     this.skipSpace();
     const c = this.text.charCodeAt(this.pos);
     if (c === 34) return this.string();
@@ -162,8 +243,13 @@ class JsonScanner {
     const start = this.pos + 1;
     const close = t.indexOf('"', start);
     if (close < 0) this.fail('unterminated string');
-    const backslash = t.indexOf('\\', start);
-    if (backslash < 0 || backslash > close) {
+    // The next backslash of the line, found once and reused until passed: a fresh search per string would
+    // scan to the end of a long line for every key.
+    if (this.backslash < start) {
+      this.backslash = t.indexOf('\\', start);
+      if (this.backslash < 0) this.backslash = Number.MAX_SAFE_INTEGER;
+    }
+    if (this.backslash > close) {
       this.pos = close + 1;
       return t.slice(start, close);
     }
@@ -304,8 +390,28 @@ function keyPlanOf(info: MapInfo | undefined): KeyPlan | undefined {
   return { arity: info.keyArity, types: info.keyTypes, loose };
 }
 
+/** The integer in `text[from, to)`, or NaN unless it is all `-?digits`. */
+function integerIn(text: string, from: number, to: number): number {
+  let p = from;
+  let negative = false;
+  if (text.charCodeAt(p) === 45) {
+    negative = true;
+    p++;
+  }
+  if (p >= to) return Number.NaN;
+  if (to - p > 15) return INT_RE.test(text.slice(from, to)) ? Number(text.slice(from, to)) : Number.NaN;
+  let n = 0;
+  for (; p < to; p++) {
+    const c = text.charCodeAt(p) - 48;
+    if (c < 0 || c > 9) return Number.NaN;
+    n = n * 10 + c;
+  }
+  return negative ? -n : n;
+}
+
 function intPart(piece: string): number | undefined {
-  return INT_RE.test(piece) ? Number(piece) : undefined;
+  const n = integerIn(piece, 0, piece.length);
+  return Number.isNaN(n) ? undefined : n;
 }
 
 /** One key part: stacks folded, integers as numbers unless the program says the position is a string. */
@@ -373,6 +479,43 @@ interface SplitKey {
 }
 
 /**
+ * The common case without splitting into an array: integer positions are cut off from the front (before the
+ * one string position) and from the back (after it); the string keeps whatever is left, commas and all.
+ * Undefined when a position does not hold an integer: the general path then reports it.
+ */
+function splitAroundLoose(raw: string, plan: KeyPlan): KeyPart[] | undefined {
+  const { arity, types, loose } = plan;
+  const parts = new Array<KeyPart>(arity);
+  let lo = 0;
+  let hi = raw.length;
+  const front = loose < 0 ? arity - 1 : loose;
+  for (let i = 0; i < front; i++) {
+    const comma = raw.indexOf(',', lo);
+    if (comma < 0) return undefined;
+    const n = integerIn(raw, lo, comma);
+    if (Number.isNaN(n)) return undefined;
+    parts[i] = n;
+    lo = comma + 1;
+  }
+  for (let i = arity - 1; i > front; i--) {
+    const comma = raw.lastIndexOf(',', hi - 1);
+    if (comma < lo) return undefined;
+    const n = integerIn(raw, comma + 1, hi);
+    if (Number.isNaN(n)) return undefined;
+    parts[i] = n;
+    hi = comma;
+  }
+  if (loose < 0) {
+    const n = integerIn(raw, lo, hi);
+    if (Number.isNaN(n)) return undefined;
+    parts[front] = n;
+  } else {
+    parts[front] = keyPart(raw.slice(lo, hi), types[front]);
+  }
+  return parts;
+}
+
+/**
  * Splits bpftrace's joined JSON key (`"x,1"`) into parts. Without the program: on every `,` (a string key
  * containing `,` then splits too, as JSON cannot tell the key `"a,b"` from the keys `"a","b"`). With it: into
  * exactly keyArity parts, see assignPieces.
@@ -386,6 +529,10 @@ function splitKey(raw: string, plan: KeyPlan | undefined): SplitKey {
   if (arity === 1) {
     const part = keyPart(raw, types[0]);
     return types[0] === 'int' && typeof part !== 'number' ? { parts: [part], doubt: 'mismatch' } : { parts: [part] };
+  }
+  if (plan.loose !== -2 && raw.indexOf('\n') < 0) {
+    const parts = splitAroundLoose(raw, plan);
+    if (parts !== undefined) return { parts };
   }
   const pieces = keyPieces(raw);
   if (pieces.length === arity) {
@@ -403,41 +550,41 @@ function splitKey(raw: string, plan: KeyPlan | undefined): SplitKey {
   return plan.loose === -2 ? { parts, doubt: 'ambiguous' } : { parts };
 }
 
-/** One JSON bucket; the 0.17–0.19 `[2G, 4G)` bucket, printed `{min: -2^31, max: 0}`, is put back where it belongs. */
 function bucketsOf(value: JsonValue): HistogramBucket[] | undefined {
   if (!Array.isArray(value)) return undefined;
-  const buckets: HistogramBucket[] = new Array<HistogramBucket>(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const b = value[i];
+  const buckets: HistogramBucket[] = [];
+  for (const b of value) {
     if (!(b instanceof JsonObject)) return undefined;
-    let min: number | null = null;
-    let max: number | null = null;
-    let count: number | undefined;
-    for (let k = 0; k < b.keys.length; k++) {
-      const key = b.keys[k];
-      const v = b.values[k];
-      if (key === 'min') min = toNumber(v) ?? null;
-      else if (key === 'max') max = toNumber(v) ?? null;
-      else if (key === 'count') count = toNumber(v);
-    }
+    const count = toNumber(b.get('count'));
     if (count === undefined) return undefined;
-    if (min !== null && (min < 0 || (max !== null && max < min))) {
-      // No bucket can start below zero (the negative bucket has no min), so this is the 32-bit shift overflow.
-      if (min === -TWO_31 && max === 0) {
-        min = TWO_31;
-        max = TWO_32_MINUS_1;
-      } else {
-        const prev = buckets[i - 1];
-        min = prev?.max != null ? prev.max + 1 : null;
-        max = null;
-      }
-    }
-    buckets[i] = { min, max, count };
+    buckets.push({ min: toNumber(b.get('min')) ?? null, max: toNumber(b.get('max')) ?? null, count });
   }
-  for (let i = 0; i < buckets.length - 1; i++) {
-    const b = buckets[i];
-    const next = buckets[i + 1];
-    if (b !== undefined && next !== undefined && b.max === null && b.min !== null && next.min !== null) b.max = next.min - 1;
+  return repairBuckets(buckets);
+}
+
+/** The 0.17–0.19 `[2G, 4G)` bucket, printed `{min: -2^31, max: 0}`, is put back where it belongs. */
+function repairBuckets(buckets: HistogramBucket[]): HistogramBucket[] {
+  let broken = false;
+  for (let i = 0; i < buckets.length; i++) {
+    const b = buckets[i] as HistogramBucket;
+    if (b.min === null || (b.min >= 0 && (b.max === null || b.max >= b.min))) continue;
+    // No bucket can start below zero (the negative bucket has no min), so this is the 32-bit shift overflow.
+    if (b.min === -TWO_31 && b.max === 0) {
+      b.min = TWO_31;
+      b.max = TWO_32_MINUS_1;
+    } else {
+      const prev = buckets[i - 1];
+      b.min = prev?.max != null ? prev.max + 1 : null;
+      b.max = null;
+      broken = true;
+    }
+  }
+  if (broken) {
+    for (let i = 0; i < buckets.length - 1; i++) {
+      const b = buckets[i] as HistogramBucket;
+      const next = buckets[i + 1] as HistogramBucket;
+      if (b.max === null && b.min !== null && next.min !== null) b.max = next.min - 1;
+    }
   }
   return buckets;
 }
@@ -505,6 +652,7 @@ export class JsonFormatReader implements FormatReader {
     }
     this.lineNumber = lineNumber;
     this.text = text;
+    if (this.fastMapLine(text)) return;
     let parsed: JsonValue;
     try {
       parsed = this.scanner.parse(text);
@@ -522,6 +670,81 @@ export class JsonFormatReader implements FormatReader {
 
   end(): void {
     // Every JSON line is complete in itself: nothing can be pending.
+  }
+
+  /**
+   * The hot path: `{"type": "map"|"hist", "data": {"@name": …}}` read straight into entries. False (nothing
+   * emitted) for any other line, or one it cannot read, which then takes the general path.
+   */
+  private fastMapLine(text: string): boolean {
+    const sc = this.scanner;
+    try {
+      sc.reset(text);
+      if (sc.open(123) || sc.key() !== 'type') return false;
+      const type = sc.value();
+      if ((type !== 'map' && type !== 'hist') || !sc.more(125) || sc.key() !== 'data') return false;
+      const samples: MapSample[] = [];
+      if (!sc.open(123)) {
+        do {
+          const name = sc.key();
+          samples.push(type === 'map' ? this.fastMap(name) : this.fastHist(name));
+        } while (sc.more(125));
+      }
+      if (sc.more(125)) return false;
+      sc.atEnd();
+      for (const sample of samples) this.emit(sample);
+      return true;
+    } catch (error) {
+      if (error instanceof JsonSyntaxError || error instanceof NotFast) return false;
+      throw error;
+    }
+  }
+
+  private fastMap(name: string): MapSample {
+    const sc = this.scanner;
+    const info = this.maps.get(name);
+    const entries: MapEntry[] = [];
+    if (sc.peek() === 123 && !(info !== undefined && info.keyArity === 0)) {
+      const plan = this.planFor(name);
+      if (!sc.open(123)) {
+        do {
+          const key = this.key(sc.key(), plan, name);
+          const v = sc.value();
+          entries.push({ key, value: typeof v === 'number' ? v : plainOf(v) });
+        } while (sc.more(125));
+      }
+    } else {
+      entries.push({ key: [], value: plainOf(sc.value()) });
+    }
+    return this.sample(name, info !== undefined && MAP_TYPE_KINDS.has(info.kind) ? info.kind : 'value', entries);
+  }
+
+  private fastHist(name: string): MapSample {
+    const sc = this.scanner;
+    const info = this.maps.get(name);
+    const entries: MapEntry[] = [];
+    if (sc.peek() === 91) {
+      const buckets = sc.buckets();
+      if (buckets === undefined) throw new NotFast();
+      entries.push({ key: [], buckets });
+    } else {
+      const plan = this.planFor(name);
+      if (!sc.open(123)) {
+        do {
+          const key = this.key(sc.key(), plan, name);
+          const buckets = sc.buckets();
+          if (buckets === undefined) throw new NotFast();
+          entries.push({ key, buckets });
+        } while (sc.more(125));
+      }
+    }
+    return this.sample(name, info !== undefined && (info.kind === 'hist' || info.kind === 'lhist') ? info.kind : guessHistKind(entries), entries);
+  }
+
+  private sample(name: string, kind: MapKind, entries: MapEntry[]): MapSample {
+    const sample: MapSample = { type: 'map', name, kind, entries };
+    if (this.final) sample.final = true;
+    return sample;
   }
 
   private problem(reason: string): void {
