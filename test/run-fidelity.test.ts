@@ -46,9 +46,11 @@ describe('ktrace run fidelity at speed', () => {
       const text = await eventually(
         async () => {
           const t = await scrape(listen);
-          return sampleValue(t, 'bpftrace_reads_total', { comm: name }) === READS ? t : undefined;
+          // Each map is its own line of output: a scrape may fall between the @reads and @writes of one print.
+          const done = sampleValue(t, 'bpftrace_reads_total', { comm: name }) === READS && sampleValue(t, 'bpftrace_writes_total', { comm: name }) === READS;
+          return done ? t : undefined;
         },
-        `bpftrace_reads_total{comm="${name}"} == ${READS}`,
+        `bpftrace_reads_total and bpftrace_writes_total{comm="${name}"} == ${READS}`,
         60_000,
         () => ktrace.output().slice(-3000),
       );
