@@ -1,6 +1,21 @@
 // Reads bpftrace's `-f json` output (0.17 to 0.26), one NDJSON line at a time, into typed events.
 // It scans each line itself instead of calling JSON.parse: map entries keep bpftrace's order and duplicates
 // (keys that collide in bpftrace's lossy key encoding), and entries are built without an intermediate object.
+//
+// Decisions, where the JSON alone cannot tell:
+// - Kind: `map` lines take the program's kind (count/sum/min/max/value), else `value`; `stats` lines are `stats`
+//   for objects and `avg` for plain numbers; `hist` lines take hist/lhist from the program, else lhist when a top
+//   bucket is open or three buckets have equal width, otherwise hist.
+// - Keys: without a program, split on every `,` (integers become numbers, a stack stays whole); with one, into
+//   exactly keyArity parts, extra commas going to the last string position (as the text reader does). A guess or
+//   a key that does not fit the program's types gives one problem event per map, and the entry is kept.
+// - 0.22–0.23 double-escaped keys and 0.24+ keys without spaces/parentheses are taken as given (the loss is
+//   bpftrace's). Integers past 2^53 (numbers, or 0.24+ strings) become the nearest JS number.
+// - Buckets `{min: -2^31, max: 0}` (0.17–0.19) become [2^31, 2^32-1]; other impossible ones are rebuilt from
+//   their neighbours. A bucket without a count drops that entry, with a problem event.
+// - 0.17's `\uffffffXX` byte escapes are decoded as UTF-8. Blank lines (0.17–0.23, before the exit dump) mark
+//   later samples `final`. tseries lines, unknown types and invalid JSON become problem events; helper_error,
+//   runtime_error, errorf and warnf become runtime-error events; print() of a value becomes text shown as text.
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
 import type {
   HistogramBucket,
