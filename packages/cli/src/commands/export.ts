@@ -1,13 +1,12 @@
 // `ktrace export`: bpftrace output (a pipe or a file, text or -f json) in, metrics out: served at /metrics
 // (--listen), pushed over OTLP (--otlp-endpoint), or, with neither, the final exposition printed to stdout.
-import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createExporter } from '@ktrace/exporter';
 import type { Exporter } from '@ktrace/exporter';
-import { KtraceError, OutputParser, readProgram } from '@ktrace/parser';
-import type { ProgramInfo } from '@ktrace/parser';
+import { KtraceError, OutputParser } from '@ktrace/parser';
 import type { Command } from 'commander';
+import { FORMATS, ioReason, loadProgram, openInput, writeOut } from '../io.js';
+import type { Format } from '../io.js';
 
 interface ExportOptions {
   program?: string;
@@ -15,51 +14,6 @@ interface ExportOptions {
   listen?: string;
   otlpEndpoint?: string;
   prefix?: string;
-}
-
-const FORMATS = ['auto', 'text', 'json'] as const;
-type Format = (typeof FORMATS)[number];
-
-function ioReason(error: unknown): string {
-  const code = (error as { code?: unknown }).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'it is a directory';
-  return error instanceof Error ? error.message : String(error);
-}
-
-async function openInput(path: string, what: string, hint: string): Promise<FileHandle> {
-  try {
-    const handle = await open(path, 'r');
-    if ((await handle.stat()).isDirectory()) {
-      await handle.close();
-      throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    }
-    return handle;
-  } catch (error) {
-    throw new KtraceError({ code: 'KTRACE_BAD_INPUT', message: `cannot read ${what} "${path}": ${ioReason(error)}. ${hint}`, cause: error });
-  }
-}
-
-async function loadProgram(path: string): Promise<ProgramInfo> {
-  const handle = await openInput(path, 'program file', 'Give the .bt file that produced the output, or leave out --program.');
-  let source: string;
-  try {
-    source = await handle.readFile('utf8');
-  } finally {
-    await handle.close();
-  }
-  try {
-    return readProgram(source);
-  } catch (error) {
-    if (error instanceof KtraceError) throw new KtraceError({ code: error.code, message: `${path}: ${error.message}`, cause: error });
-    throw error;
-  }
-}
-
-async function writeOut(text: string): Promise<void> {
-  if (process.stdout.write(text)) return;
-  await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
