@@ -485,7 +485,10 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
   }
 
   const onSignal = (signal: NodeJS.Signals): void => {
-    log({ level: 'info', msg: `received ${signal}; stopping bpftrace with SIGINT to export its final dump` });
+    // `timeout` and terminals may deliver one signal twice (to the process and to its group): say it once.
+    if (shutdownPromise === undefined) {
+      log({ level: 'info', msg: `received ${signal}; stopping bpftrace with SIGINT to export its final dump` });
+    }
     void shutdown();
   };
   function removeSignalHandlers(): void {
