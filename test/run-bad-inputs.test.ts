@@ -92,6 +92,28 @@ describe('ktrace run rejects bad input clearly', () => {
     }
   });
 
+  it('a program that clear()s an exported map: exported as deltas, with a warning that print-then-clear loses updates', async () => {
+    requireBuiltCli();
+    const listen = `127.0.0.1:${await freePort()}`;
+    const ktrace = startKtrace([
+      'run', '-e', 'interval:ms:100 { @ticks = count(); } interval:s:1 { print(@ticks); clear(@ticks); }', '--interval', '1s', '--listen', listen,
+    ]);
+    try {
+      const warning = await eventually(
+        () => ktrace.logs().find((l) => l['level'] === 'warn' && String(l['msg']).startsWith('the program clears')),
+        'the clear() warning',
+        30_000,
+        () => ktrace.output(),
+      );
+      expect(String(warning['msg'])).toContain('the program clears @ticks: exported as deltas');
+      // Deltas are added up: after a few prints the counter is well past what one 1 s window holds (10).
+      await eventually(async () => ((sampleValue(await scrape(listen), 'bpftrace_ticks_total') ?? 0) > 15 ? true : undefined), 'accumulated deltas', 30_000, () => ktrace.output());
+    } finally {
+      ktrace.child.kill('SIGTERM');
+      expect((await ktrace.exited).code).toBe(0);
+    }
+  });
+
   it('a program that floods its output (printf on every syscall): stopped with a clear message, exit 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktrace-flood-'));
     const spec = join(dir, 'flood.yaml');

@@ -152,6 +152,14 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     intervalMillis: spec.intervalMillis,
     ...(exportMaps === undefined ? {} : { exportMaps }),
   });
+  // bpftrace's print() and clear() are asynchronous: updates that land between them are lost by bpftrace itself.
+  const clearedExports = programInfo.maps.filter((m) => m.cleared && instrumented.exported.includes(m.name)).map((m) => m.name);
+  if (clearedExports.length > 0) {
+    log({
+      level: 'warn',
+      msg: `the program clears ${clearedExports.join(', ')}: exported as deltas, but updates between its print() and clear() are lost by bpftrace; remove the clear() for exact counters (ktrace prints cumulatively by itself)`,
+    });
+  }
 
   const ownsExporter = options.exporter === undefined;
   let exporter: Exporter;
