@@ -3,6 +3,7 @@
 
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { parseOutput, readProgram } from '@ktrace/parser';
 import type { MapSample, ProgramInfo } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExporter } from './index.js';
@@ -265,5 +266,25 @@ describe('dump shapes', () => {
     exporter.handle(count('@m', [[['b'], 6]])); // delete(@m["a"])
     exporter.handle(count('@m', [[['a'], 12], [['b'], 7]])); // re-created, counted 12 since
     expect(value(await exporter.prometheusText(), 'bpftrace_m_total{key0="a"}')).toBe(22);
+  });
+
+  it('takes the prints of a map the program clear()s only in END as cumulative (real bpftrace 0.17 run)', async () => {
+    // `END { clear(@m); }` keeps @m out of the exit-time dump; it does not make the periodic prints deltas.
+    const source = 'interval:ms:100 { @ticks = count(); }\ninterval:ms:250 { print(@ticks); }\ninterval:ms:1100 { exit(); }\nEND { clear(@ticks); }\n';
+    const output = [
+      '{"type": "attached_probes", "data": {"probes": 4}}',
+      '{"type": "map", "data": {"@ticks": 2}}',
+      '{"type": "map", "data": {"@ticks": 5}}',
+      '{"type": "map", "data": {"@ticks": 7}}',
+      '{"type": "map", "data": {"@ticks": 10}}',
+      '',
+      '',
+      '{"type": "map", "data": {"@ticks": 0}}',
+      '',
+    ].join('\n');
+    const program = readProgram(source);
+    const exporter = make({ program });
+    for (const event of parseOutput(output, { program })) exporter.handle(event);
+    expect(value(await exporter.prometheusText(), 'bpftrace_ticks_total')).toBe(10);
   });
 });

@@ -61,6 +61,16 @@ describe('readProgram', () => {
     expect(error.message).toBe('program line 2, column 18: map @m is assigned count() at line 1, column 18 and hist() here: a map holds one kind of value; use two maps');
   });
 
+  it('takes clear()/zero() as making a map a delta map only outside BEGIN and END', () => {
+    const cleared = (source: string): Record<string, boolean> =>
+      Object.fromEntries(readProgram(source).maps.map((m) => [m.name, m.cleared]));
+    // `END { clear(@m); }` only keeps @m out of the exit-time dump: every print before it is cumulative.
+    expect(cleared('interval:ms:100 { @ticks = count(); }\nEND { clear(@ticks); }')).toEqual({ '@ticks': false });
+    expect(cleared('BEGIN { zero(@a); } t:a:b { @a = count(); @b = sum(1); } END { print(@b); clear(@b); }')).toEqual({ '@a': false, '@b': false });
+    expect(cleared('t:a:b { @a = count(); } interval:s:1 { print(@a); clear(@a); } END { clear(@a); }')).toEqual({ '@a': true });
+    expect(cleared('t:a:b /comm == "END"/ { @a = count(); zero(@a); }')).toEqual({ '@a': true });
+  });
+
   it('rejects an aggregation mixed with a plain assignment', () => {
     expect(errorOf('BEGIN { @m = sum(1); @m = 5; }').message).toContain('map @m is assigned sum() at line 1, column 9 and a plain assignment here');
   });

@@ -293,13 +293,16 @@ export function readProgram(source: string): ProgramInfo {
   const assignments = new Map<string, Assignment[]>();
   const cleared = new Set<string>();
   let printsMaps = false;
+  const inBeginEnd = beginEndTokens(tokens);
 
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     if (t === undefined) continue;
     if (t.kind === 'ident' && tokens[i + 1]?.text === '(' && tokens[i + 2]?.kind === 'map') {
       const target = tokens[i + 2]?.text ?? '';
-      if (t.text === 'clear' || t.text === 'zero') cleared.add(target);
+      // A clear() in BEGIN or END (the usual `END { clear(@m); }` that keeps a map out of the exit-time dump)
+      // never runs between two prints, so it does not make the printed values deltas.
+      if ((t.text === 'clear' || t.text === 'zero') && inBeginEnd[i] !== true) cleared.add(target);
       if (t.text === 'print') printsMaps = true;
       continue;
     }
@@ -385,6 +388,35 @@ export function readProgram(source: string): ProgramInfo {
     });
   }
   return { maps, printsMaps };
+}
+
+/** For each token, whether it is inside a probe block whose attach points are only BEGIN/END (begin/end). */
+function beginEndTokens(tokens: Token[]): boolean[] {
+  const out: boolean[] = new Array<boolean>(tokens.length).fill(false);
+  let depth = 0;
+  let header: Token[] = [];
+  let beginEnd = false;
+  tokens.forEach((t, i) => {
+    if (t.kind === 'punct' && t.text === '{') {
+      if (depth === 0) {
+        const points = header.filter((h) => h.text !== ',');
+        beginEnd = points.length > 0 && points.every((h) => h.kind === 'ident' && /^(BEGIN|END|begin|end)$/.test(h.text));
+        header = [];
+      }
+      depth++;
+    } else if (t.kind === 'punct' && t.text === '}') {
+      depth--;
+      if (depth === 0) {
+        out[i] = beginEnd;
+        beginEnd = false;
+        return;
+      }
+    } else if (depth === 0) {
+      header.push(t);
+    }
+    out[i] = depth > 0 && beginEnd;
+  });
+  return out;
 }
 
 function dedupe(names: string[]): string[] {

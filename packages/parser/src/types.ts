@@ -98,7 +98,7 @@ export interface MapInfo {
   keyNames: string[];
   /** What each key position holds, as far as the source tells: lets the text reader split `a, b` keys whose strings contain `, `. */
   keyTypes: KeyType[];
-  /** True when the program calls `clear(@m)` or `zero(@m)`: printed values are then deltas. */
+  /** True when the program calls `clear(@m)` or `zero(@m)` outside BEGIN/END: printed values are then deltas. */
   cleared: boolean;
   /** Where the map is first assigned (1-based). */
   line: number;
