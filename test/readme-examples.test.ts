@@ -16,6 +16,13 @@ function readmeExample(pkg: string): string {
   return block ?? '';
 }
 
+/** The test runner may set FORCE_COLOR; a user's piped script would print plain text. */
+function withoutForcedColor(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['FORCE_COLOR'];
+  return env;
+}
+
 /** Runs a script as a user would: a folder of its own that sees this repository's node_modules. */
 async function runScript(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ktrace-readme-'));
@@ -24,7 +31,7 @@ async function runScript(script: string): Promise<{ code: number | null; stdout:
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(dir, 'example.ts'), script);
     return await new Promise((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'example.ts'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'example.ts'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: withoutForcedColor() });
       let out = '';
       let err = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
