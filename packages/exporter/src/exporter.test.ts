@@ -287,4 +287,35 @@ describe('dump shapes', () => {
     for (const event of parseOutput(output, { program })) exporter.handle(event);
     expect(value(await exporter.prometheusText(), 'bpftrace_ticks_total')).toBe(10);
   });
+
+  it('does not count a key twice when it drops out of a print(@m, top) list and the exit-time dump prints it again (real bpftrace 0.17 run)', async () => {
+    // "a" counts 10 times, then "b" 20 times; print(@c, 1) every 5 ticks, then bpftrace's exit-time dump of all of @c.
+    const source = [
+      'interval:ms:20 {',
+      '  @i = @i + 1;',
+      '  if (@i <= 10) { @c["a"] = count(); } else { @c["b"] = count(); @c["b"] = count(); }',
+      '  if (@i % 5 == 0) { print(@c, 1); }',
+      '  if (@i == 20) { exit(); }',
+      '}',
+      '',
+    ].join('\n');
+    const output = [
+      '{"type": "attached_probes", "data": {"probes": 1}}',
+      '{"type": "map", "data": {"@c": {"a": 5}}}',
+      '{"type": "map", "data": {"@c": {"a": 10}}}',
+      '{"type": "map", "data": {"@c": {"b": 10}}}',
+      '{"type": "map", "data": {"@c": {"b": 20}}}',
+      '',
+      '',
+      '{"type": "map", "data": {"@c": {"a": 10, "b": 20}}}',
+      '{"type": "map", "data": {"@i": 20}}',
+      '',
+    ].join('\n');
+    const program = readProgram(source);
+    const exporter = make({ program });
+    for (const event of parseOutput(output, { program })) exporter.handle(event);
+    const text = await exporter.prometheusText();
+    expect(value(text, 'bpftrace_c_total{key0="a"}')).toBe(10);
+    expect(value(text, 'bpftrace_c_total{key0="b"}')).toBe(20);
+  });
 });

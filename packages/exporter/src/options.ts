@@ -17,8 +17,9 @@ export interface MapExportOptions {
   kind?: MapKind;
   /**
    * Set when the program prints only part of a cumulative map (`print(@m, 10)`): a key missing from a dump is
-   * then not taken as deleted. Default false: in a cumulative map a missing key was deleted, so its printed
-   * total is carried forward and a re-created key counts on top of it.
+   * then not taken as deleted. Default: ProgramInfo's `partial` (the program prints the map with a top limit),
+   * else false: in a cumulative map a missing key was deleted, so its printed total is carried forward and a
+   * re-created key counts on top of it.
    */
   partial?: boolean;
 }

@@ -254,7 +254,7 @@ export class SeriesStore {
       kind,
       shape,
       mode: config.reset ?? (info?.cleared === true ? 'delta' : 'cumulative'),
-      partial: config.partial ?? false,
+      partial: config.partial ?? info?.partial ?? false,
       metric,
       labelNames,
       help,

@@ -71,6 +71,17 @@ describe('readProgram', () => {
     expect(cleared('t:a:b /comm == "END"/ { @a = count(); zero(@a); }')).toEqual({ '@a': true });
   });
 
+  it('marks a map printed with a top limit as partial, and only such a map', () => {
+    const partial = (source: string): Record<string, boolean | undefined> =>
+      Object.fromEntries(readProgram(source).maps.map((m) => [m.name, m.partial]));
+    expect(partial('t:a:b { @a = count(); @b = count(); @c = count(); @d = count(); print(@a, 1); print(@b); print(@c, 0, 10); print(@d, $n); }')).toEqual({
+      '@a': true,
+      '@b': undefined,
+      '@c': undefined,
+      '@d': true,
+    });
+  });
+
   it('rejects an aggregation mixed with a plain assignment', () => {
     expect(errorOf('BEGIN { @m = sum(1); @m = 5; }').message).toContain('map @m is assigned sum() at line 1, column 9 and a plain assignment here');
   });

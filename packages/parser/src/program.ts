@@ -292,6 +292,7 @@ export function readProgram(source: string): ProgramInfo {
   const tokens = lex(source);
   const assignments = new Map<string, Assignment[]>();
   const cleared = new Set<string>();
+  const printedTop = new Set<string>();
   let printsMaps = false;
   const inBeginEnd = beginEndTokens(tokens);
 
@@ -303,7 +304,14 @@ export function readProgram(source: string): ProgramInfo {
       // A clear() in BEGIN or END (the usual `END { clear(@m); }` that keeps a map out of the exit-time dump)
       // never runs between two prints, so it does not make the printed values deltas.
       if ((t.text === 'clear' || t.text === 'zero') && inBeginEnd[i] !== true) cleared.add(target);
-      if (t.text === 'print') printsMaps = true;
+      if (t.text === 'print') {
+        printsMaps = true;
+        // `print(@m, top[, div])` with top > 0 prints only the top entries: a key missing from it was not deleted.
+        if (tokens[i + 3]?.text === ',') {
+          const top = splitTopLevel(tokens.slice(i + 4, closingOf(tokens, i + 1)))[0] ?? [];
+          if (numericLiteral(top) !== 0) printedTop.add(target);
+        }
+      }
       continue;
     }
     if (t.kind !== 'map') continue;
@@ -383,6 +391,7 @@ export function readProgram(source: string): ProgramInfo {
       keyNames,
       keyTypes: described.map((d) => d.type),
       cleared: cleared.has(name),
+      ...(printedTop.has(name) ? { partial: true } : {}),
       line: first.at.line,
       column: first.at.column,
     });
