@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readProgram } from '@ktrace/parser';
 import { describe, expect, it } from 'vitest';
 import { syscallsProgram } from './bundled-examples.js';
-import { instrumentProgram } from './instrument.js';
+import { instrumentProgram, mapsClearedBy, mapsPrintedBy } from './instrument.js';
 
 function instrument(source: string, intervalMillis = 1000, exportMaps?: string[]) {
   return instrumentProgram({ source, program: readProgram(source), intervalMillis, ...(exportMaps === undefined ? {} : { exportMaps }) });
@@ -35,6 +35,26 @@ describe('instrumentProgram', () => {
     expect(out.source).toContain('END { printf("bye\\n");  clear(@t); }');
     expect(out.source.match(/END/g)).toHaveLength(1);
     expect(out.source).toContain('interval:s:1 { print(@all); }');
+  });
+
+  it('still prints every interval a map the program prints (and clears) only in BEGIN or END, like tools/syscount.bt', () => {
+    const source = [
+      'BEGIN { printf("Counting syscalls...\\n"); }',
+      'tracepoint:raw_syscalls:sys_enter { @syscall[args->id] = count(); @process[comm] = count(); }',
+      'END',
+      '{',
+      '  print(@syscall, 10); clear(@syscall);',
+      '  print(@process, 10); clear(@process);',
+      '}',
+    ].join('\n');
+    const out = instrument(source);
+    expect(out.printedByProgram).toEqual([]);
+    expect(out.printedByKtrace).toEqual(['@syscall', '@process']);
+    expect(out.source).toContain('interval:s:1 { print(@syscall); print(@process); }');
+    expect([...mapsClearedBy(source)]).toEqual([]);
+    const periodic = 'interval:s:1, END { print(@a); clear(@a); } profile:hz:99 { @a = count(); @b = count(); } interval:s:5 { zero(@b); }';
+    expect([...mapsPrintedBy(periodic)]).toEqual(['@a']);
+    expect([...mapsClearedBy(periodic)]).toEqual(['@a', '@b']);
   });
 
   it('adds no interval probe when the program prints every exported map', () => {

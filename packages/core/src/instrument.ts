@@ -97,18 +97,50 @@ function findEndBody(source: string): Span | undefined {
   return found;
 }
 
-/** Names of maps the program passes to print() itself. */
-export function mapsPrintedBy(source: string): Set<string> {
+/**
+ * The code of every probe that can fire while the program runs, comments and strings left out: the bodies of
+ * `BEGIN` and `END` (which run once, at start and at exit) are skipped, so a print() or clear() there is not
+ * mistaken for a periodic one (bpftrace's own tools print and clear their maps in END).
+ */
+function runningCode(source: string): string {
   const code: string[] = [];
-  scanCode(source, (i) => {
-    code.push(source[i] ?? '');
+  let header = '';
+  let skipBody = false;
+  scanCode(source, (i, depth) => {
+    const c = source[i] ?? '';
+    if (depth === 0) {
+      if (c === '{') {
+        skipBody = /^(BEGIN|END)$/.test(header.replace(/\s+/g, ''));
+        header = '';
+      } else if (c === '}') {
+        header = '';
+      } else {
+        header += c;
+      }
+      code.push(c);
+      return;
+    }
+    if (!skipBody) code.push(c);
   });
-  const text = code.join('');
+  return code.join('');
+}
+
+/** Names of maps the program passes to print() itself, in a probe that fires while it runs (not BEGIN or END). */
+export function mapsPrintedBy(source: string): Set<string> {
   const printed = new Set<string>();
-  for (const match of text.matchAll(/\bprint\s*\(\s*(@[A-Za-z0-9_]*)\s*[,)]/g)) {
+  for (const match of runningCode(source).matchAll(/\bprint\s*\(\s*(@[A-Za-z0-9_]*)\s*[,)]/g)) {
     if (match[1] !== undefined) printed.add(match[1]);
   }
   return printed;
+}
+
+/** Names of maps the program clear()s or zero()s in a probe that fires while it runs (not BEGIN or END). */
+export function mapsClearedBy(source: string): Set<string> {
+  const cleared = new Set<string>();
+  for (const match of runningCode(source).matchAll(/\b(?:clear|zero)\s*\(\s*(@[A-Za-z0-9_]*)\s*\)/g)) {
+    if (match[1] !== undefined) cleared.add(match[1]);
+  }
+  return cleared;
 }
 
 /** The default exported maps: every aggregation; plain-value maps (scratch state such as `@start[tid] = nsecs`) are not. */

@@ -7,7 +7,7 @@ import { createExporter } from '@ktrace/exporter';
 import type { Exporter, ExporterOptions } from '@ktrace/exporter';
 import { KtraceError, OutputParser, readProgram } from '@ktrace/parser';
 import type { MapSample, ParseEvent, ProgramInfo } from '@ktrace/parser';
-import { instrumentProgram } from './instrument.js';
+import { instrumentProgram, mapsClearedBy } from './instrument.js';
 import type { InstrumentedProgram } from './instrument.js';
 import { bpftraceFailure } from './bpftrace-errors.js';
 import { checkProgram, preflight } from './preflight.js';
@@ -152,12 +152,27 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     intervalMillis: spec.intervalMillis,
     ...(exportMaps === undefined ? {} : { exportMaps }),
   });
+  // A map is printed as deltas only when the program itself prints and clears it while running. A clear() in
+  // END (bpftrace's tools do that) resets nothing ktrace exports, and a map the program clears without printing
+  // it is printed by ktrace cumulatively between clears (a value that drops is a reset), so neither is a delta.
+  const clearedWhileRunning = mapsClearedBy(spec.program);
+  const clearedExports = instrumented.printedByProgram.filter((m) => clearedWhileRunning.has(m));
+  const clearedUnprinted = instrumented.printedByKtrace.filter((m) => clearedWhileRunning.has(m));
+  const exporterProgram: ProgramInfo = {
+    ...programInfo,
+    maps: programInfo.maps.map((m) => (m.cleared && !clearedExports.includes(m.name) ? { ...m, cleared: false } : m)),
+  };
   // bpftrace's print() and clear() are asynchronous: updates that land between them are lost by bpftrace itself.
-  const clearedExports = programInfo.maps.filter((m) => m.cleared && instrumented.exported.includes(m.name)).map((m) => m.name);
   if (clearedExports.length > 0) {
     log({
       level: 'warn',
       msg: `the program clears ${clearedExports.join(', ')}: exported as deltas, but updates between its print() and clear() are lost by bpftrace; remove the clear() for exact counters (ktrace prints cumulatively by itself)`,
+    });
+  }
+  if (clearedUnprinted.length > 0) {
+    log({
+      level: 'warn',
+      msg: `the program clears ${clearedUnprinted.join(', ')} without printing it: ktrace prints it cumulatively between clears, but updates between its last print and the clear() are lost by bpftrace; remove the clear() for exact counters`,
     });
   }
 
@@ -166,7 +181,7 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
   if (options.exporter !== undefined) {
     exporter = options.exporter;
   } else {
-    const exporterOptions: ExporterOptions = { program: programInfo, maps: spec.maps, include: instrumented.exported };
+    const exporterOptions: ExporterOptions = { program: exporterProgram, maps: spec.maps, include: instrumented.exported };
     if (spec.metrics.prefix !== undefined) exporterOptions.prefix = spec.metrics.prefix;
     if (spec.metrics.listen !== undefined) exporterOptions.listen = spec.metrics.listen;
     if (spec.metrics.otlpEndpoint !== undefined) exporterOptions.otlpEndpoint = spec.metrics.otlpEndpoint;

@@ -1,0 +1,104 @@
+// Programs written for plain bpftrace (print and clear in END, like bpftrace's own tools/syscount.bt; a clear()
+// on a timer with no print) run under `ktrace run` with exact counters exported while they run, not only at exit.
+import { describe, expect, it } from 'vitest';
+import { freePort } from './support/prometheus.js';
+import { eventually, namedBinary, readsFromStdin, requireBuiltCli, sampleValue, scrape, startKtrace, uniqueName } from './support/workload.js';
+
+describe('ktrace run on programs that print or clear maps themselves', () => {
+  it('exports maps that the program prints and clears only in END, and maps it clears without printing, exactly while it runs', async () => {
+    requireBuiltCli();
+    const name = uniqueName('ktend');
+    const burst = uniqueName('ktbur');
+    const ping = uniqueName('ktpin');
+    const clearer = uniqueName('ktclr');
+    const attach = uniqueName('ktatt');
+    const dd = namedBinary('/bin/dd', name);
+    const burstBinary = namedBinary('/bin/dd', burst);
+    const pingBinary = namedBinary('/bin/dd', ping);
+    const clearBinary = namedBinary('/bin/dd', clearer);
+    const attachBinary = namedBinary('/bin/dd', attach);
+    const listen = `127.0.0.1:${await freePort()}`;
+    const program = [
+      `tracepoint:syscalls:sys_enter_read /args->fd == 0 && comm != "${clearer}"/ { @reads[comm] = count(); }`,
+      `tracepoint:syscalls:sys_enter_read /args->fd == 0 && comm == "${burst}"/ { @window = count(); }`,
+      `tracepoint:syscalls:sys_enter_read /args->fd == 0 && comm == "${clearer}"/ { clear(@window); }`,
+      'END',
+      '{',
+      '  printf("\\nTop 10 readers:\\n");',
+      '  print(@reads, 10);',
+      '  clear(@reads);',
+      '}',
+    ].join('\n');
+    const ktrace = startKtrace(['run', '-e', program, '--interval', '1s', '--listen', listen]);
+    try {
+      await eventually(
+        async () => {
+          await readsFromStdin(attachBinary, 1);
+          return sampleValue(await scrape(listen).catch(() => ''), 'bpftrace_reads_total', { comm: attach }) === undefined ? undefined : true;
+        },
+        'bpftrace to attach and @reads to be exported while it runs',
+        30_000,
+        () => ktrace.output().slice(-3000),
+      );
+      // A program that prints @reads only in END still has it exported every interval, as a running total.
+      await readsFromStdin(dd, 5000);
+      await eventually(
+        async () => (sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: name }) === 5000 ? true : undefined),
+        `bpftrace_reads_total{comm="${name}"} == 5000 while bpftrace runs`,
+        30_000,
+        () => ktrace.output().slice(-3000),
+      );
+      await readsFromStdin(dd, 2000);
+      await eventually(
+        async () => (sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: name }) === 7000 ? true : undefined),
+        `bpftrace_reads_total{comm="${name}"} == 7000 (no double counting across prints)`,
+        30_000,
+        () => ktrace.output().slice(-3000),
+      );
+
+      // @window is cleared by the program on its own schedule and never printed by it: ktrace prints it, and the
+      // counter is the number of reads, however many times the same value is printed before the clear.
+      await readsFromStdin(burstBinary, 300);
+      await eventually(
+        async () => (sampleValue(await scrape(listen), 'bpftrace_window_total') === 300 ? true : undefined),
+        'bpftrace_window_total == 300',
+        30_000,
+        () => ktrace.output().slice(-3000),
+      );
+      // Two more prints of every map (seen through @reads of a process that reads once each time).
+      for (const expected of [1, 2]) {
+        await readsFromStdin(pingBinary, 1);
+        await eventually(
+          async () => (sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: ping }) === expected ? true : undefined),
+          `bpftrace_reads_total{comm="${ping}"} == ${expected}`,
+          30_000,
+          () => ktrace.output().slice(-3000),
+        );
+      }
+      expect(sampleValue(await scrape(listen), 'bpftrace_window_total')).toBe(300);
+      await readsFromStdin(clearBinary, 1);
+      await readsFromStdin(burstBinary, 200);
+      await eventually(
+        async () => (sampleValue(await scrape(listen), 'bpftrace_window_total') === 500 ? true : undefined),
+        'bpftrace_window_total == 500 after the program cleared @window and 200 more reads',
+        30_000,
+        () => ktrace.output().slice(-3000),
+      );
+      for (const expected of [3, 4]) {
+        await readsFromStdin(pingBinary, 1);
+        await eventually(
+          async () => (sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: ping }) === expected ? true : undefined),
+          `bpftrace_reads_total{comm="${ping}"} == ${expected}`,
+          30_000,
+          () => ktrace.output().slice(-3000),
+        );
+      }
+      const text = await scrape(listen);
+      expect(sampleValue(text, 'bpftrace_window_total')).toBe(500);
+      expect(sampleValue(text, 'bpftrace_reads_total', { comm: name })).toBe(7000);
+    } finally {
+      ktrace.child.kill('SIGTERM');
+      expect((await ktrace.exited).code).toBe(0);
+    }
+  });
+});
