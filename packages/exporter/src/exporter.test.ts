@@ -1,7 +1,9 @@
 // createExporter as a host sees it: a real HTTP server on loopback (/metrics, /healthz), self-metrics,
 // series caps with the overflow series, expiry, hostile names and values, and a taken port.
 
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseOutput, readProgram } from '@ktrace/parser';
 import type { MapSample, ProgramInfo } from '@ktrace/parser';
@@ -286,6 +288,25 @@ describe('dump shapes', () => {
     const exporter = make({ program });
     for (const event of parseOutput(output, { program })) exporter.handle(event);
     expect(value(await exporter.prometheusText(), 'bpftrace_ticks_total')).toBe(10);
+  });
+
+  it('places hist(x, k) sub-buckets (bpftrace 0.20+) at their own inclusive upper bounds', async () => {
+    // The parser's fixture for bpftrace 0.20's hist(x, k): @k2["x"] = hist(9, 2) and hist(4500, 2).
+    const dir = join(import.meta.dirname, '..', '..', 'parser', 'testdata', 'text', '0.20');
+    const program = readProgram(readFileSync(join(dir, 'hist-k.bt'), 'utf8'));
+    const exporter = make({ program });
+    for (const event of parseOutput(readFileSync(join(dir, 'hist-k.txt'), 'utf8'), { program })) exporter.handle(event);
+    const text = await exporter.prometheusText();
+    // 9 is in [8, 10): le="9"; 4500 is in [4K, 5K): le="5119".
+    expect(value(text, 'bpftrace_k2_bucket{key0="x",le="9"}')).toBe(1);
+    expect(value(text, 'bpftrace_k2_bucket{key0="x",le="15"}')).toBe(1);
+    expect(value(text, 'bpftrace_k2_bucket{key0="x",le="4095"}')).toBe(1);
+    expect(value(text, 'bpftrace_k2_bucket{key0="x",le="5119"}')).toBe(2);
+    // @k1 = hist(…, 1) of 0, 3, 5, 7, 1500, 1600, 2500
+    expect(value(text, 'bpftrace_k1_bucket{le="5"}')).toBe(3);
+    expect(value(text, 'bpftrace_k1_bucket{le="1535"}')).toBe(5);
+    expect(value(text, 'bpftrace_k1_bucket{le="2047"}')).toBe(6);
+    expect(value(text, 'bpftrace_k1_bucket{le="3071"}')).toBe(7);
   });
 
   it('does not count a key twice when it drops out of a print(@m, top) list and the exit-time dump prints it again (real bpftrace 0.17 run)', async () => {

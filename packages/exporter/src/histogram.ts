@@ -52,8 +52,8 @@ function indexOf(bounds: readonly number[]): Map<number, number> {
 
 /**
  * The inclusive upper bound of each printed bucket (`Infinity` for the open top; `undefined` when the bucket's
- * position cannot be known). hist() buckets are contiguous in log2 order, which repairs bpftrace 0.17's wrapped
- * bounds at 2^31 (`{"min": -2147483648, "max": 0}`) from the previous bucket.
+ * position cannot be known). A hist() bucket that cannot be read as printed (bpftrace 0.17's wrapped bounds at
+ * 2^31, `{"min": -2147483648, "max": 0}`) takes the log2 bound after the previous bucket's.
  */
 export function bucketBounds(kind: 'hist' | 'lhist', buckets: readonly HistogramBucket[]): Array<number | undefined> {
   const out: Array<number | undefined> = [];
@@ -63,8 +63,9 @@ export function bucketBounds(kind: 'hist' | 'lhist', buckets: readonly Histogram
     if (bucket.max === null) {
       bound = Infinity;
     } else if (kind === 'hist') {
-      const consistent =
-        isLog2Bound(bucket.max) && (bucket.min === null ? bucket.max === -1 : bucket.min <= bucket.max);
+      // hist(x, k) (0.20+) splits each power of 2 into 2^k buckets, so a bound need not be 2^n-1; only the
+      // wrapped bucket (a negative min with a max of 0) cannot be read as printed.
+      const consistent = bucket.min === null ? bucket.max === -1 : bucket.min >= 0 && bucket.min <= bucket.max;
       if (consistent) bound = bucket.max;
       else if (previous !== undefined && Number.isFinite(previous)) bound = nextLog2Bound(previous);
     } else if (bucket.min === null || bucket.min <= bucket.max) {
