@@ -1,6 +1,9 @@
 // `ktrace run` end to end: the built CLI runs the real bpftrace on a workload with known counts; /metrics and a real
 // Prometheus see the exact counts; a SIGKILLed bpftrace is restarted and the counter stays monotonic and exact;
 // SIGTERM exports bpftrace's final dump (events after the last periodic print) over OTLP, and ktrace exits 0.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, startPrometheus } from './support/prometheus.js';
 import type { RunningPrometheus } from './support/prometheus.js';
@@ -133,5 +136,18 @@ describe('ktrace run with the real bpftrace', () => {
     const logs = current.logs();
     expect(logs.some((l) => l['msg'] === 'trace stopped' && l['reason'] === 'stopped')).toBe(true);
     expect(otlpSumValue(receiver.bodies(), 'reads', 'comm', name), JSON.stringify(receiver.bodies()).slice(0, 2000)).toBe(777);
+  });
+
+  it('serves no /metrics when the spec says metrics.listen: false (no default port added)', async () => {
+    requireBuiltCli();
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-nolisten-'));
+    const spec = join(dir, 'trace.yaml');
+    writeFileSync(spec, 'program: "profile:hz:99 { @samples = count(); }"\nmetrics:\n  listen: false\n');
+    const current = startKtrace(['run', '--spec', spec, '--duration', '1s']);
+    ktrace = current;
+    expect(await current.exited).toEqual({ code: 0, signal: null });
+    const running = current.logs().find((l) => l['msg'] === 'ktrace running');
+    expect(running, current.output()).toBeDefined();
+    expect(running?.['metrics']).toBeNull();
   });
 });

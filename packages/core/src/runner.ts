@@ -183,7 +183,7 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
   } else {
     const exporterOptions: ExporterOptions = { program: exporterProgram, maps: spec.maps, include: instrumented.exported };
     if (spec.metrics.prefix !== undefined) exporterOptions.prefix = spec.metrics.prefix;
-    if (spec.metrics.listen !== undefined) exporterOptions.listen = spec.metrics.listen;
+    if (typeof spec.metrics.listen === 'string') exporterOptions.listen = spec.metrics.listen;
     if (spec.metrics.otlpEndpoint !== undefined) exporterOptions.otlpEndpoint = spec.metrics.otlpEndpoint;
     if (spec.metrics.otlpIntervalMillis !== undefined) exporterOptions.otlpIntervalMillis = spec.metrics.otlpIntervalMillis;
     if (spec.metrics.resourceAttributes !== undefined) exporterOptions.resourceAttributes = spec.metrics.resourceAttributes;

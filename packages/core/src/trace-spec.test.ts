@@ -41,6 +41,10 @@ describe('parseTraceSpec', () => {
     expect(spec.metrics).toEqual({ listen: '127.0.0.1:0', prefix: 'bt', otlpIntervalMillis: 10_000 });
   });
 
+  it('keeps metrics.listen: false, so a command line does not add its default port', () => {
+    expect(parseTraceSpec({ program: 'x', metrics: { listen: false } }).metrics).toEqual({ listen: false });
+  });
+
   it('names the bad field and what is expected', () => {
     expect(specError({ program: 'x', interval: 'soon' })).toEqual({
       code: 'KTRACE_BAD_SPEC',

@@ -134,7 +134,8 @@ export interface TraceSpec {
   bpftrace: { path?: string; env: Record<string, string>; flags: string[]; includeDirs: string[] };
   target: 'local';
   metrics: {
-    listen?: string;
+    /** Where /metrics is served; `false`: the spec says not to serve it (a command line must not add its default). */
+    listen?: string | false;
     otlpEndpoint?: string;
     otlpIntervalMillis?: number;
     prefix?: string;
@@ -238,7 +239,7 @@ export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = 
   if (limits.maxLabelValueLength !== undefined) spec.limits.maxLabelValueLength = limits.maxLabelValueLength;
   if (limits.expireAfterDumps !== undefined) spec.limits.expireAfterDumps = limits.expireAfterDumps;
   const metrics = raw.metrics ?? {};
-  if (typeof metrics.listen === 'string') spec.metrics.listen = metrics.listen;
+  if (metrics.listen !== undefined) spec.metrics.listen = metrics.listen;
   if (metrics.otlpEndpoint !== undefined) spec.metrics.otlpEndpoint = metrics.otlpEndpoint;
   if (metrics.otlpInterval !== undefined) spec.metrics.otlpIntervalMillis = parseDuration(metrics.otlpInterval, 'spec.metrics.otlpInterval');
   if (metrics.prefix !== undefined) spec.metrics.prefix = metrics.prefix;
