@@ -144,4 +144,12 @@ describe('ktrace run rejects bad input clearly', () => {
     expect(result.output).toContain('spec.interval: expected a duration such as 500ms, 1s, 10m or 1h');
     expect(result.output).toContain('spec.bpftrace.flags[0]: Invalid option: expected one of "-k"|"-kk"');
   });
+
+  it('an interval below 1ms: names --interval, not a probe of the program, exit 2', async () => {
+    const result = await runToExit(['-e', 'profile:hz:99 { @samples = count(); }', '--interval', '0.4ms']);
+    expect(result.code).toBe(2);
+    expect(lastLine(result.output)).toBe(
+      'ktrace: --interval: expected a duration such as 500ms, 1s, 10m or 1h, got "0.4ms" (shorter than 1ms, the smallest interval bpftrace can run)',
+    );
+  });
 });

@@ -41,6 +41,15 @@ describe('parseTraceSpec', () => {
     expect(spec.metrics).toEqual({ listen: '127.0.0.1:0', prefix: 'bt', otlpIntervalMillis: 10_000 });
   });
 
+  it('rejects a duration below 1ms and rounds to whole milliseconds (bpftrace runs interval:ms:N with an integer N)', () => {
+    expect(parseDuration('1.5s')).toBe(1500);
+    expect(parseDuration(2.5)).toBe(3);
+    expect(() => parseDuration('0.4ms', '--interval')).toThrow(
+      '--interval: expected a duration such as 500ms, 1s, 10m or 1h, got "0.4ms" (shorter than 1ms, the smallest interval bpftrace can run)',
+    );
+    expect(specError({ program: 'x', interval: 0.2 }).message).toContain('spec.interval: expected a duration such as 500ms, 1s, 10m or 1h, got 0.2');
+  });
+
   it('keeps metrics.listen: false, so a command line does not add its default port', () => {
     expect(parseTraceSpec({ program: 'x', metrics: { listen: false } }).metrics).toEqual({ listen: false });
   });

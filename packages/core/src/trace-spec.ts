@@ -28,20 +28,22 @@ export const allowedBpftraceFlags = ['-k', '-kk'] as const;
 const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** '500ms', '1s', '10m', '1h' → milliseconds; a bare number is milliseconds. Throws KTRACE_BAD_SPEC. */
+/**
+ * '500ms', '1s', '10m', '1h' → whole milliseconds (at least 1: bpftrace's interval probes take whole units); a bare
+ * number is milliseconds. Throws KTRACE_BAD_SPEC.
+ */
 export function parseDuration(value: string | number, field = 'duration'): number {
+  let ms: number | undefined;
   if (typeof value === 'number') {
-    if (Number.isFinite(value) && value > 0) return value;
+    if (Number.isFinite(value) && value > 0) ms = value;
   } else {
     const match = durationPattern.exec(value.trim());
-    if (match !== null) {
-      const ms = Number(match[1]) * (durationUnits[match[2] ?? 'ms'] ?? 1);
-      if (ms > 0) return Math.round(ms);
-    }
+    if (match !== null) ms = Number(match[1]) * (durationUnits[match[2] ?? 'ms'] ?? 1);
   }
+  if (ms !== undefined && Math.round(ms) >= 1) return Math.round(ms);
   throw new KtraceError({
     code: 'KTRACE_BAD_SPEC',
-    message: `${field}: expected a duration such as 500ms, 1s, 10m or 1h, got ${JSON.stringify(value)}`,
+    message: `${field}: expected a duration such as 500ms, 1s, 10m or 1h, got ${JSON.stringify(value)}${ms === undefined ? '' : ' (shorter than 1ms, the smallest interval bpftrace can run)'}`,
   });
 }
 
