@@ -309,6 +309,26 @@ describe('dump shapes', () => {
     expect(value(text, 'bpftrace_k1_bucket{le="3071"}')).toBe(7);
   });
 
+  it('adds up two keys that bpftrace prints as one (lossy JSON keys), and does not grow them on every dump', async () => {
+    // bpftrace 0.24+ deletes spaces from JSON keys: comms "a b" and "ab" both print as "ab".
+    const program = readProgram('t:a:b { @c[comm] = count(); @h[comm] = hist(arg0); @s[comm] = stats(arg0); }');
+    const exporter = make({ program });
+    const dump = (ab: number): string =>
+      [
+        `{"type":"map","data":{"@c":{"ab":${ab},"ab":3,"x":1}}}`,
+        '{"type":"hist","data":{"@h":{"ab":[{"min":4,"max":7,"count":2}],"ab":[{"min":0,"max":0,"count":1},{"min":1,"max":1,"count":1}]}}}',
+        '{"type":"stats","data":{"@s":{"ab":{"count":2,"average":5,"total":10},"ab":{"count":1,"average":1,"total":1}}}}',
+      ].join('\n');
+    for (const event of parseOutput([dump(5), dump(5), dump(5), dump(6)].join('\n'), { program })) exporter.handle(event);
+    const text = await exporter.prometheusText();
+    expect(value(text, 'bpftrace_c_total{comm="ab"}')).toBe(9);
+    expect(value(text, 'bpftrace_c_total{comm="x"}')).toBe(1);
+    expect(value(text, 'bpftrace_h_count{comm="ab"}')).toBe(4);
+    expect(value(text, 'bpftrace_h_bucket{comm="ab",le="1"}')).toBe(2);
+    expect(value(text, 'bpftrace_s_count_total{comm="ab"}')).toBe(3);
+    expect(value(text, 'bpftrace_s_sum_total{comm="ab"}')).toBe(11);
+  });
+
   it('does not count a key twice when it drops out of a print(@m, top) list and the exit-time dump prints it again (real bpftrace 0.17 run)', async () => {
     // "a" counts 10 times, then "b" 20 times; print(@c, 1) every 5 ticks, then bpftrace's exit-time dump of all of @c.
     const source = [

@@ -41,6 +41,8 @@ export class Series {
   readonly labelText: string;
   readonly startMs: number;
   seenDump: number;
+  /** The dump whose entries last named this key (finds a key printed twice in one dump). */
+  mark = 0;
   /** counter value, or stats count. */
   raw0 = 0;
   carry0 = 0;
@@ -281,9 +283,36 @@ export class SeriesStore {
     state.rendered = undefined;
     if (state.layout !== undefined) this.growFor(state, sample.entries);
     const length = state.layout === undefined ? 0 : state.layout.bounds.length + 1;
-    for (const entry of sample.entries) {
-      const key = entry.key.length === 0 ? '' : entry.key.length === 1 ? String(entry.key[0]) : entry.key.join('\u0000');
-      let series = state.series.get(key);
+    let entries = sample.entries;
+    let keys = new Array<string>(entries.length);
+    // The series of each entry, looked up once; a key printed twice in one dump is found on the way (see entriesByKey).
+    let found: Array<Series | undefined> | undefined = new Array<Series | undefined>(entries.length);
+    let duplicate = false;
+    let fresh: Set<string> | undefined;
+    for (let e = 0; e < entries.length; e++) {
+      const key = keyOf(entries[e] as MapEntry);
+      keys[e] = key;
+      const series = state.series.get(key);
+      found[e] = series;
+      if (state.shape === 'gauge') continue;
+      const known = series ?? state.shadow.get(key);
+      if (known !== undefined) {
+        if (known.mark === dump) duplicate = true;
+        known.mark = dump;
+      } else {
+        fresh ??= new Set();
+        if (fresh.has(key)) duplicate = true;
+        fresh.add(key);
+      }
+    }
+    if (duplicate) {
+      ({ entries, keys } = entriesByKey(entries));
+      found = undefined;
+    }
+    for (let e = 0; e < entries.length; e++) {
+      const entry = entries[e] as MapEntry;
+      const key = keys[e] as string;
+      let series = found === undefined ? state.series.get(key) : found[e];
       if (series === undefined) {
         const shadow = state.shadow.get(key);
         if (shadow !== undefined) {
@@ -463,6 +492,49 @@ export class SeriesStore {
     for (const series of state.shadow.values()) move(series);
     if (state.overflow !== undefined) move(state.overflow);
   }
+}
+
+function keyOf(entry: MapEntry): string {
+  return entry.key.length === 0 ? '' : entry.key.length === 1 ? String(entry.key[0]) : entry.key.join('\u0000');
+}
+
+/**
+ * One entry per key. bpftrace's JSON keys are lossy (0.24+ deletes spaces, ≤0.21 joins parts with a bare `,`), so
+ * two bpftrace keys can print as one: both are the same series, so their values add up (counters, stats, buckets)
+ * before they are compared with the previous dump. Applied one after the other, the second looked like a restart
+ * and the series grew on every dump. Gauges keep the last value.
+ */
+function entriesByKey(entries: MapEntry[]): { entries: MapEntry[]; keys: string[] } {
+  const keys: string[] = [];
+  const merged: MapEntry[] = [];
+  const seen = new Map<string, number>();
+  for (const entry of entries) {
+    const key = keyOf(entry);
+    const at = seen.get(key);
+    if (at === undefined) {
+      seen.set(key, merged.length);
+      keys.push(key);
+      merged.push(entry);
+    } else {
+      merged[at] = addEntries(merged[at] as MapEntry, entry);
+    }
+  }
+  return { entries: merged, keys };
+}
+
+function addEntries(first: MapEntry, entry: MapEntry): MapEntry {
+  const sum: MapEntry = { key: first.key };
+  const a = toNumber(first.value);
+  const b = toNumber(entry.value);
+  if (a !== undefined && b !== undefined) sum.value = a + b;
+  else if (first.value !== undefined) sum.value = first.value;
+  if (first.stats !== undefined && entry.stats !== undefined) {
+    const count = first.stats.count + entry.stats.count;
+    const total = first.stats.total + entry.stats.total;
+    sum.stats = { count, total, average: count === 0 ? 0 : Math.trunc(total / count) };
+  } else if (first.stats !== undefined) sum.stats = first.stats;
+  if (first.buckets !== undefined || entry.buckets !== undefined) sum.buckets = [...(first.buckets ?? []), ...(entry.buckets ?? [])];
+  return sum;
 }
 
 /** The series' current bpftrace life ended (restart, deletion): what it printed becomes carried total. */
