@@ -56,4 +56,29 @@ describe('renderLiveView', () => {
   it('says it is waiting before the first dump', () => {
     expect(renderLiveView({ header: 'h', maps: new Map(), notes: [], columns: 80, rows: 24 })).toContain('waiting for the first map dump…');
   });
+
+  it('keeps a kstack key (frames joined by newlines) and a multi-line note on one screen line each', () => {
+    const stacks: MapSample = {
+      type: 'map',
+      name: '@',
+      kind: 'count',
+      entries: [
+        { key: ['do_syscall_64+56\nentry_SYSCALL_64_after_hwframe+100'], value: 7 },
+        { key: ['asm_sysvec_apic_timer_interrupt+26\nnative_safe_halt+11\ndefault_idle+9'], value: 90 },
+      ],
+    };
+    const lines = renderLiveView({
+      header: 'ktrace · running',
+      maps: new Map([['@', stacks]]),
+      notes: ['warn: bpftrace runtime error: Failed to probe_read\n    at line 3'],
+      columns: 60,
+      rows: 40,
+    });
+    for (const line of lines) {
+      expect(line).not.toContain('\n');
+      expect(line.length).toBeLessThanOrEqual(60);
+    }
+    expect(lines.some((l) => l.startsWith('  asm_sysvec_apic_timer') && l.includes(' 90 '))).toBe(true);
+    expect(lines.at(-1)).toContain('warn: bpftrace runtime error: Failed to probe_read');
+  });
 });

@@ -28,7 +28,9 @@ function scalar(entry: MapEntry): number {
 }
 
 function fit(text: string, width: number): string {
-  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+  // One screen line each: a kstack/ustack key is frames joined by newlines, a note may span lines.
+  const flat = text.replace(/\s*\n\s*/g, ' ← ');
+  return flat.length <= width ? flat : `${flat.slice(0, Math.max(0, width - 1))}…`;
 }
 
 function bar(value: number, max: number, width: number): string {
