@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
-import { eventually, requireBuiltCli, sampleValue, scrape, startKtrace } from './support/workload.js';
+import { ROOT, eventually, requireBuiltCli, sampleValue, scrape, startKtrace } from './support/workload.js';
 
 async function runToExit(args: string[], options: Parameters<typeof startKtrace>[1] = {}): Promise<{ code: number | null; output: string; logs: Array<Record<string, unknown>> }> {
   requireBuiltCli();
@@ -151,5 +151,11 @@ describe('ktrace run rejects bad input clearly', () => {
     expect(lastLine(result.output)).toBe(
       'ktrace: --interval: expected a duration such as 500ms, 1s, 10m or 1h, got "0.4ms" (shorter than 1ms, the smallest interval bpftrace can run)',
     );
+  });
+
+  it('a -f file that does not exist: names the option and the path it tried (relative to the working directory), exit 2', async () => {
+    const result = await runToExit(['-f', 'no-such-program.bt']);
+    expect(result.code).toBe(2);
+    expect(lastLine(result.output)).toBe(`ktrace: -f no-such-program.bt: cannot read ${join(ROOT, 'no-such-program.bt')} (ENOENT)`);
   });
 });

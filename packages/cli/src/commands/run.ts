@@ -1,5 +1,7 @@
 // `ktrace run`: argument parsing and output over @ktrace/core's startTrace. On a terminal, a live view of the
 // maps; without one, one JSON log line per event of note on stderr. Exit 0 after a clean stop (final dump exported).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { defaultTraceSpec, loadTraceSpec, parseDuration, parseTraceSpec, startTrace } from '@ktrace/core';
 import type { LogRecord, TraceSpec } from '@ktrace/core';
 import type { MapSample } from '@ktrace/parser';
@@ -31,7 +33,20 @@ function resolveSpec(options: RunOptions): TraceSpec {
   let spec: TraceSpec;
   if (options.spec !== undefined) spec = loadTraceSpec(options.spec);
   else if (options.program !== undefined) spec = parseTraceSpec({ program: options.program });
-  else if (options.file !== undefined) spec = parseTraceSpec({ programFile: options.file });
+  else if (options.file !== undefined) {
+    // Said here, not as a spec field: with -f there is no spec file, and the path is relative to the working directory.
+    const path = resolve(options.file);
+    try {
+      readFileSync(path);
+    } catch (error) {
+      throw new KtraceError({
+        code: 'KTRACE_BAD_OPTION',
+        message: `-f ${options.file}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+        cause: error,
+      });
+    }
+    spec = parseTraceSpec({ programFile: path });
+  }
   else spec = parseTraceSpec(defaultTraceSpec());
   if (options.interval !== undefined) spec.intervalMillis = parseDuration(options.interval, '--interval');
   if (options.listen === false) delete spec.metrics.listen;
