@@ -39,7 +39,8 @@ describe('instrumentProgram', () => {
 
   it('still prints every interval a map the program prints (and clears) only in BEGIN or END, like tools/syscount.bt', () => {
     const source = [
-      'BEGIN { printf("Counting syscalls...\\n"); }',
+      '#include <linux/sched.h>',
+      'BEGIN { printf("Counting syscalls...\\n"); print(@syscall); }',
       'tracepoint:raw_syscalls:sys_enter { @syscall[args->id] = count(); @process[comm] = count(); }',
       'END',
       '{',

@@ -110,7 +110,13 @@ function runningCode(source: string): string {
     const c = source[i] ?? '';
     if (depth === 0) {
       if (c === '{') {
-        skipBody = /^(BEGIN|END)$/.test(header.replace(/\s+/g, ''));
+        // The probe list before this body, without preprocessor lines (#include, #define) above the first probe.
+        const probes = header
+          .split('\n')
+          .filter((line) => !line.trimStart().startsWith('#'))
+          .join('')
+          .replace(/\s+/g, '');
+        skipBody = probes === 'BEGIN' || probes === 'END';
         header = '';
       } else if (c === '}') {
         header = '';
