@@ -58,6 +58,17 @@ describe('instrumentProgram', () => {
     expect([...mapsClearedBy(periodic)]).toEqual(['@a', '@b']);
   });
 
+  it('clears nothing in an END that shares its body with a periodic probe (it would wipe @start every 5 s)', () => {
+    const source = [
+      'tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; }',
+      'tracepoint:raw_syscalls:sys_exit /@start[tid]/ { @lat = hist(nsecs - @start[tid]); delete(@start[tid]); }',
+      'interval:s:5, END { print(@lat); }',
+    ].join('\n');
+    const out = instrument(source);
+    expect(out.clearedAtExit).toEqual([]);
+    expect(out.source).toBe(`${source}\n`);
+  });
+
   it('adds no interval probe when the program prints every exported map', () => {
     const source = 'profile:hz:99 { @s = count(); } interval:s:1 { print(@s); }';
     expect(instrument(source).source).toBe(`${source}\n`);

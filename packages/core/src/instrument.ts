@@ -76,11 +76,25 @@ function scanCode(source: string, visit: (index: number, depth: number) => void)
   }
 }
 
-/** The body of the top-level `END { … }` probe (between its braces), if the program has one. */
-function findEndBody(source: string): Span | undefined {
-  let found: Span | undefined;
+/** The probe list before a body, without preprocessor lines (#include, #define) above the first probe, nor spaces. */
+function probeList(header: string): string {
+  return header
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('#'))
+    .join('')
+    .replace(/\s+/g, '');
+}
+
+/**
+ * The body of the top-level `END { … }` probe (between its braces), if the program has one; `alone` is false when
+ * END shares its body with other probes (`interval:s:5, END { … }`), which then runs while the program runs too.
+ */
+function findEndBody(source: string): (Span & { alone: boolean }) | undefined {
+  let found: (Span & { alone: boolean }) | undefined;
   let endKeywordAt = -1;
   let bodyStart = -1;
+  let alone = false;
+  let header = '';
   scanCode(source, (i, depth) => {
     if (found !== undefined) return;
     const c = source[i];
@@ -89,9 +103,11 @@ function findEndBody(source: string): Span | undefined {
         endKeywordAt = i;
       } else if (c === '{' && endKeywordAt !== -1) {
         bodyStart = i + 1;
+        alone = probeList(header) === 'END';
       }
+      header = c === '}' || c === '{' ? '' : header + (c ?? '');
     } else if (bodyStart !== -1 && depth === 0 && c === '}') {
-      found = { start: bodyStart, end: i };
+      found = { start: bodyStart, end: i, alone };
     }
   });
   return found;
@@ -110,12 +126,7 @@ function runningCode(source: string): string {
     const c = source[i] ?? '';
     if (depth === 0) {
       if (c === '{') {
-        // The probe list before this body, without preprocessor lines (#include, #define) above the first probe.
-        const probes = header
-          .split('\n')
-          .filter((line) => !line.trimStart().startsWith('#'))
-          .join('')
-          .replace(/\s+/g, '');
+        const probes = probeList(header);
         skipBody = probes === 'BEGIN' || probes === 'END';
         header = '';
       } else if (c === '}') {
@@ -196,9 +207,12 @@ export function instrumentProgram(options: InstrumentOptions): InstrumentedProgr
   const clearedAtExit = program.maps.map((m) => m.name).filter((m) => !exportedSet.has(m));
 
   let text = source.endsWith('\n') ? source : `${source}\n`;
+  const end = findEndBody(text);
+  // An END that shares its body with other probes runs while the program runs: clearing there would wipe the
+  // program's state (e.g. @start[tid]) every time, and bpftrace allows no second END, so nothing is cleared.
+  if (end !== undefined && !end.alone) clearedAtExit.splice(0);
   if (clearedAtExit.length > 0) {
     const clears = clearedAtExit.map((m) => `clear(${m});`).join(' ');
-    const end = findEndBody(text);
     if (end === undefined) {
       text += `END { ${clears} }\n`;
     } else {
