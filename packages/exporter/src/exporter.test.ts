@@ -329,6 +329,20 @@ describe('dump shapes', () => {
     expect(value(text, 'bpftrace_s_sum_total{comm="ab"}')).toBe(11);
   });
 
+  it('carries totals forward when a second bpftrace run follows in the same stream (real bpftrace 0.17 runs)', async () => {
+    // `(bpftrace -f json runs.bt 4; bpftrace -f json runs.bt 10) | ktrace export`: 4 + 10 ticks counted.
+    const program = readProgram('interval:ms:20 { @c = count(); @n = @n + 1; if (@n == $1) { exit(); } }\n');
+    const run = (n: number): string[] => ['{"type": "attached_probes", "data": {"probes": 1}}', '', '', `{"type": "map", "data": {"@c": ${n}}}`, `{"type": "map", "data": {"@n": ${n}}}`];
+    const exporter = make({ program });
+    for (const event of parseOutput([...run(4), ...run(10), ''].join('\n'), { program })) exporter.handle(event);
+    expect(value(await exporter.prometheusText(), 'bpftrace_c_total')).toBe(14);
+    // the same from text output (bpftrace ≤0.23 prints "Attaching 1 probe..." on stdout)
+    const text = make({ program });
+    const runText = (n: number): string[] => ['Attaching 1 probe...', '', '', `@c: ${n}`, `@n: ${n}`];
+    for (const event of parseOutput([...runText(4), ...runText(10), ''].join('\n'), { program })) text.handle(event);
+    expect(value(await text.prometheusText(), 'bpftrace_c_total')).toBe(14);
+  });
+
   it('does not count a key twice when it drops out of a print(@m, top) list and the exit-time dump prints it again (real bpftrace 0.17 run)', async () => {
     // "a" counts 10 times, then "b" 20 times; print(@c, 1) every 5 ticks, then bpftrace's exit-time dump of all of @c.
     const source = [

@@ -60,6 +60,13 @@ function otlpUrl(endpoint: string): string {
       cause,
     });
   }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    // `localhost:4318` parses as a URL of scheme `localhost:`: OTLP/HTTP would then fail on every push, silently.
+    throw new KtraceError({
+      code: 'KTRACE_BAD_OPTION',
+      message: `--otlp-endpoint ${JSON.stringify(endpoint)} is not an http(s) URL; use e.g. http://127.0.0.1:4318`,
+    });
+  }
   if (url.pathname === '' || url.pathname === '/') url.pathname = '/v1/metrics';
   return url.toString();
 }
@@ -190,6 +197,9 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
             store.ingest(event);
             break;
           case 'attached':
+            // bpftrace prints this once, as it starts: after maps were printed, a new bpftrace run follows in the
+            // same stream (`while …; do bpftrace …; done | ktrace export`), and its maps start from zero again.
+            if ([...store.mapStates()].some((state) => state.dumps > 0)) store.recordRestart();
             attachedProbes = event.probes;
             up = true;
             break;
