@@ -158,4 +158,10 @@ describe('ktrace run rejects bad input clearly', () => {
     expect(result.code).toBe(2);
     expect(lastLine(result.output)).toBe(`ktrace: -f no-such-program.bt: cannot read ${join(ROOT, 'no-such-program.bt')} (ENOENT)`);
   });
+
+  it('an --otlp-endpoint without http:// (localhost:4318): exit 2 and the URL to use, not a run that pushes nothing', async () => {
+    const result = await runToExit(['-e', 'profile:hz:99 { @samples = count(); }', '--otlp-endpoint', 'localhost:4318', '--duration', '2s']);
+    expect(result.code).toBe(2);
+    expect(lastLine(result.output)).toBe('ktrace: --otlp-endpoint "localhost:4318" is not an http(s) URL; use e.g. http://127.0.0.1:4318');
+  });
 });

@@ -63,6 +63,9 @@ describe('parseTraceSpec', () => {
     expect(specError({ program: 'x', maps: { lat: {} } }).message).toContain('expected a map name such as @syscalls');
     expect(specError({ program: 'x', metrics: { listen: 'nine' } }).message).toContain('spec.metrics.listen: expected host:port');
     expect(specError({ program: 'x', colour: 'red' }).message).toContain('spec: unknown field "colour"');
+    expect(specError({ program: 'x', metrics: { otlpEndpoint: 'localhost:4318' } }).message).toContain(
+      'spec.metrics.otlpEndpoint: expected an http(s) URL such as http://127.0.0.1:4318/v1/metrics',
+    );
   });
 
   it('allows only safe bpftrace flags and env', () => {

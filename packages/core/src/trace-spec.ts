@@ -98,7 +98,7 @@ const traceSpecSchema = z
     metrics: z
       .object({
         listen: z.union([z.string().regex(listenPattern, 'expected host:port such as 127.0.0.1:9464'), z.literal(false)]).optional(),
-        otlpEndpoint: z.url('expected an http(s) URL such as http://127.0.0.1:4318/v1/metrics').optional(),
+        otlpEndpoint: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as http://127.0.0.1:4318/v1/metrics' }).optional(),
         otlpInterval: durationSchema.optional(),
         prefix: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a metric name prefix such as bpftrace').optional(),
         resourceAttributes: z.record(z.string(), z.string()).optional(),
