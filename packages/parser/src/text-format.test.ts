@@ -439,3 +439,24 @@ describe('truncated and malformed input never throws, keeps what is complete, an
     }
   });
 });
+
+describe('string keys with a newline (a comm or str() can hold one)', () => {
+  // Real bpftrace 0.17 output of BEGIN { @m["nl\nq", "[1]"] = count(); @m["nl\nq", "[1]"] = count(); @m["a]: b", "c, d"] = count(); exit(); }
+  // and its -f json twin, which reads {"nl\nq", "[1]"}: 2.
+  const program = readProgram('BEGIN { @m["nl\\nq", "[1]"] = count(); @m["nl\\nq", "[1]"] = count(); @m["a]: b", "c, d"] = count(); exit(); }');
+  const text = 'Attaching 1 probe...\n\n\n@m[a]: b, c, d]: 1\n@m[nl\nq, [1]]: 2\n';
+  const json = '{"type": "attached_probes", "data": {"probes": 1}}\n\n\n{"type": "map", "data": {"@m": {"a]: b,c, d": 1, "nl\\nq,[1]": 2}}}\n';
+
+  it('reads the entry as the JSON output does, and loses no count', () => {
+    const fromText = maps(read(text, program));
+    expect(fromText).toEqual(maps(read(json, program, JsonFormatReader)));
+    expect(fromText[0]?.entries).toContainEqual({ key: ['nl\nq', '[1]'], value: 2 });
+  });
+
+  it('leaves printf lines that only start like such a key as text', () => {
+    const events = read('@m[ is not a key\nplain text\n@m[a]: b, c, d]: 1\n', program);
+    expect(events.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text)).toEqual(['@m[ is not a key', 'plain text']);
+    expect(maps(events)[0]?.entries).toEqual([{ key: ['a]: b', 'c, d'], value: 1 }]);
+    expect(read('@m[ unclosed\nat the end\n', program).map((e) => (e as { text: string }).text)).toEqual(['@m[ unclosed', 'at the end']);
+  });
+});

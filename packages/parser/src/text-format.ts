@@ -33,6 +33,10 @@ import type { HistogramBucket, KeyPart, MapEntry, MapInfo, MapKind, MapSample, P
 type Mode = 'top' | 'key' | 'hist' | 'maybe-hist';
 
 const PROBLEM_TEXT_LIMIT = 200;
+/** A string key is at most a few lines (bpftrace strings are short); past this the key is taken as cut. */
+const MAX_KEY_LINES = 64;
+/** A line that starts a map entry: it cannot continue the key before it. */
+const MAP_LINE_START = /^@[A-Za-z0-9_]*[[:]/;
 
 export class TextFormatReader implements FormatReader {
   private readonly emit: Emit;
@@ -62,6 +66,10 @@ export class TextFormatReader implements FormatReader {
   private keyName = '';
   private keyRaw = '';
   private keyLine = 0;
+  /** Lines so far of a string key with newlines (0: the key being read is a stack key). */
+  private keyStringLines = 0;
+  /** The lines of that key so far, given back as text if no `]: ` closes it. */
+  private keyHeld: Array<[string, number]> = [];
 
   // A histogram block being collected (modes 'hist' and 'maybe-hist').
   private histName = '';
@@ -101,7 +109,16 @@ export class TextFormatReader implements FormatReader {
   end(): void {
     if (this.echo === 2) this.emit({ type: 'text', source: 'printf', text: this.echoHeld });
     this.echo = 0;
-    if (this.mode === 'key') {
+    if (this.mode === 'key' && this.keyStringLines > 0) {
+      // An unclosed string key: the held lines were text.
+      const held = this.keyHeld;
+      this.keyHeld = [];
+      this.keyStringLines = 0;
+      this.mode = 'top';
+      this.flush();
+      this.emit({ type: 'text', source: 'printf', text: (held[0] as [string, number])[0] });
+      for (const [line, number] of held.slice(1)) this.topLine(line, number);
+    } else if (this.mode === 'key') {
       this.problem(this.keyLine, `${this.keyName}[${this.keyRaw}`, `the output ended inside the multi-line key of ${this.keyName} that starts on line ${this.keyLine}; that entry is lost (was bpftrace killed while printing?)`);
     } else if (this.mode === 'hist') {
       const kept = this.histBuckets.length;
@@ -277,11 +294,14 @@ export class TextFormatReader implements FormatReader {
     if (n >= keyStart + 2 && text.charCodeAt(n - 1) === 58 && text.charCodeAt(n - 2) === 93) {
       return this.header(name, text.slice(keyStart, n - 2), info, lineNumber, text, true);
     }
-    if (keyStart === n || text.endsWith(', ')) {
+    if (keyStart === n || text.endsWith(', ') || info?.keyTypes.includes('string') === true) {
+      // A stack key (`@ks[` then indented frames), or a string key with a newline in it (a comm can hold one).
       this.mode = 'key';
       this.keyName = name;
       this.keyRaw = text.slice(keyStart);
       this.keyLine = lineNumber;
+      this.keyStringLines = keyStart === n || text.endsWith(', ') ? 0 : 1;
+      this.keyHeld = [[text, lineNumber]];
       return true;
     }
     return false;
@@ -396,6 +416,19 @@ export class TextFormatReader implements FormatReader {
 
   private keyLineIn(text: string, lineNumber: number): void {
     const c0 = text.charCodeAt(0);
+    if (this.keyStringLines > 0) {
+      if (this.stringKeyLine(text, lineNumber)) return;
+      // Not a key after all (printf text that starts like one): the held lines are text, as they would have been.
+      this.mode = 'top';
+      this.keyStringLines = 0;
+      const held = this.keyHeld;
+      this.keyHeld = [];
+      this.flush();
+      this.emit({ type: 'text', source: 'printf', text: (held[0] as [string, number])[0] });
+      for (const [line, number] of held.slice(1)) this.topLine(line, number);
+      this.topLine(text, lineNumber);
+      return;
+    }
     if (c0 === 32 || c0 === 9) {
       this.keyRaw += `\n${text}`;
       return;
@@ -423,6 +456,34 @@ export class TextFormatReader implements FormatReader {
     this.mode = 'top';
     this.problem(this.keyLine, `${this.keyName}[${this.keyRaw}`, `the multi-line key of ${this.keyName} that starts on line ${this.keyLine} was not closed by \`]: \` (line ${lineNumber} interrupts it); that entry is skipped`);
     this.topLine(text, lineNumber);
+  }
+
+  /**
+   * The next line of a string key that holds newlines (`@m[a` / `b]: 1` is the key "a\nb"): any line continues it
+   * until one holds `]: ` (or ends with `]:`, a histogram header), except a line that starts another entry.
+   * False: not a continuation (the caller reports the key as cut).
+   */
+  private stringKeyLine(text: string, lineNumber: number): boolean {
+    if (text.length === 0 || MAP_LINE_START.test(text) || this.keyStringLines >= MAX_KEY_LINES) return false;
+    this.keyStringLines++;
+    const name = this.keyName;
+    const info = this.maps.get(name);
+    const sep = info?.kind === 'value' ? text.indexOf(']: ') : text.lastIndexOf(']: ');
+    if (sep >= 0) {
+      this.mode = 'top';
+      this.keyStringLines = 0;
+      this.entryLine(name, `${this.keyRaw}\n${text.slice(0, sep)}`, text, sep + 3, info, this.keyLine);
+      return true;
+    }
+    if (text.endsWith(']:')) {
+      this.mode = 'top';
+      this.keyStringLines = 0;
+      this.header(name, `${this.keyRaw}\n${text.slice(0, text.length - 2)}`, info, this.keyLine, text, true);
+      return true;
+    }
+    this.keyRaw += `\n${text}`;
+    this.keyHeld.push([text, lineNumber]);
+    return true;
   }
 
   // ── histogram blocks ─────────────────────────────────────────────────────────────────────────────
