@@ -11,6 +11,8 @@
 //   pieces left over (strings that contained `, `) go to the LAST string position when several could take them.
 // - Stack keys (`@ks[\n    f1\n    f2\n]`) fold to one string: frames in order, leading whitespace removed,
 //   joined by `\n` (`"f1\nf2"`); an empty stack (`@ks[]`) is `""`. Stack values fold the same way.
+// - A key of a program map with a string position whose line has no `]: ` continues on the next lines (a string
+//   with newlines) until a line holds `]: `; a blank line or a map line first means it was text after all.
 // - Tuple values `(1, -2, three)` (two or more elements) become arrays, integers as numbers; `(sd-pam)` stays a
 //   string. A string element containing `, ` or parentheses splits wrongly. Struct values `{ .m = 2 }` stay
 //   strings, verbatim.
