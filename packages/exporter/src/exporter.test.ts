@@ -343,6 +343,17 @@ describe('dump shapes', () => {
     expect(value(await text.prometheusText(), 'bpftrace_c_total')).toBe(14);
   });
 
+  it('makes up no bucket for the partial last step of an lhist whose step does not divide its range (real bpftrace 0.17 run)', async () => {
+    // lhist(x, 0, 100, 30) of 95, 99, 100, 89, 5: bpftrace 0.17 counts 95 and 99 in its overflow bucket [100, ...).
+    const program = readProgram('BEGIN { @l = lhist(95, 0, 100, 30); @l = lhist(99, 0, 100, 30); @l = lhist(100, 0, 100, 30); @l = lhist(89, 0, 100, 30); @l = lhist(5, 0, 100, 30); exit(); }');
+    const output = '{"type": "hist", "data": {"@l": [{"min": 0, "max": 29, "count": 1}, {"min": 30, "max": 59, "count": 0}, {"min": 60, "max": 89, "count": 1}, {"min": 100, "count": 3}]}}\n';
+    const exporter = make({ program });
+    for (const event of parseOutput(output, { program })) exporter.handle(event);
+    const text = await exporter.prometheusText();
+    const les = [...text.matchAll(/bpftrace_l_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => `${m[1]}=${m[2]}`);
+    expect(les).toEqual(['-1=0', '29=1', '59=1', '89=2', '+Inf=5']);
+  });
+
   it('does not count a key twice when it drops out of a print(@m, top) list and the exit-time dump prints it again (real bpftrace 0.17 run)', async () => {
     // "a" counts 10 times, then "b" 20 times; print(@c, 1) every 5 ticks, then bpftrace's exit-time dump of all of @c.
     const source = [

@@ -27,11 +27,15 @@ function isLog2Bound(bound: number): boolean {
   return Number.isInteger(Math.log2(plusOne));
 }
 
-/** The layout lhist(min, max, step) implies: underflow ≤ min-1, then each step's last integer, overflow in +Inf. */
+/**
+ * The layout lhist(min, max, step) implies: underflow ≤ min-1, then each whole step's last integer, overflow in +Inf.
+ * When step does not divide max-min, bpftrace has no bucket for the last partial step: those values land in the
+ * overflow bucket (0.17 prints them under `[max, ...)`), so no bound is made up for them.
+ */
 export function lhistBounds(min: number, max: number, step: number): number[] {
   if (!(step > 0) || !(max > min) || (max - min) / step > 10_000) return [];
   const bounds = [min - 1];
-  for (let low = min; low < max; low += step) bounds.push(Math.min(low + step - 1, max - 1));
+  for (let low = min; low + step <= max; low += step) bounds.push(low + step - 1);
   return bounds;
 }
 
