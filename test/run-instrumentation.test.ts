@@ -101,4 +101,23 @@ describe('ktrace run on programs that print or clear maps themselves', () => {
       expect((await ktrace.exited).code).toBe(0);
     }
   });
+
+  it('does not warn that the probes have not fired while a program that prints its own maps waits for its own interval', async () => {
+    requireBuiltCli();
+    const listen = `127.0.0.1:${await freePort()}`;
+    const ktrace = startKtrace(['run', '-e', 'profile:hz:99 { @samples = count(); } interval:s:10 { print(@samples); clear(@samples); }', '--interval', '1s', '--listen', listen]);
+    try {
+      // The program's first print, 10 s in: ktrace's silence check (every second, after 5 s) has run several times by then.
+      await eventually(
+        async () => ((sampleValue(await scrape(listen).catch(() => ''), 'bpftrace_samples_total') ?? 0) > 0 ? true : undefined),
+        'the program\'s own first print of @samples',
+        60_000,
+        () => ktrace.output().slice(-3000),
+      );
+      expect(ktrace.logs().filter((l) => String(l['msg']).startsWith('bpftrace has printed no map'))).toEqual([]);
+    } finally {
+      ktrace.child.kill('SIGTERM');
+      expect((await ktrace.exited).code).toBe(0);
+    }
+  });
 });

@@ -266,13 +266,15 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     textLogged = 0;
     textSuppressed = 0;
     const run = current;
-    if (run !== undefined && !silenceWarned && status.state === 'running') {
+    // Only maps ktrace prints itself are due every interval; a program that prints its own maps does so on its own
+    // schedule (interval:s:60 { print(@m); }), and its silence between prints says nothing about its probes.
+    if (run !== undefined && !silenceWarned && status.state === 'running' && instrumented.printedByKtrace.length > 0) {
       const since = Date.now() - (status.lastDumpAt ?? run.startedAt);
       if (since > Math.max(3 * spec.intervalMillis, 5000) && (status.lastDumpAt === undefined || since > 3 * spec.intervalMillis)) {
         silenceWarned = true;
         log({
           level: 'warn',
-          msg: `bpftrace has printed no map for ${Math.round(since / 1000)} s: the exported maps (${instrumented.exported.join(', ')}) are still empty, so their probes have not fired; check that the probes match this workload (bpftrace -l 'PATTERN'), or wait for activity`,
+          msg: `bpftrace has printed no map for ${Math.round(since / 1000)} s: the exported maps (${instrumented.printedByKtrace.join(', ')}) are still empty, so their probes have not fired; check that the probes match this workload (bpftrace -l 'PATTERN'), or wait for activity`,
         });
       }
     }
