@@ -120,4 +120,15 @@ describe('ktrace run on programs that print or clear maps themselves', () => {
       expect((await ktrace.exited).code).toBe(0);
     }
   });
+
+  it('runs a program whose END ends without a semicolon (ktrace adds its exit-time clear() after it)', async () => {
+    requireBuiltCli();
+    const ktrace = startKtrace([
+      'run', '-e', 'tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; @calls = count(); } END { printf("bye\\n") }', '--duration', '2s', '--no-listen',
+    ]);
+    const { code } = await ktrace.exited;
+    expect(code, ktrace.output().slice(-3000)).toBe(0);
+    expect(ktrace.logs().some((l) => l['msg'] === 'bye')).toBe(true);
+    expect(ktrace.logs().some((l) => l['msg'] === 'trace stopped' && Number(l['samples']) > 0)).toBe(true);
+  });
 });

@@ -58,6 +58,14 @@ describe('instrumentProgram', () => {
     expect([...mapsClearedBy(periodic)]).toEqual(['@a', '@b']);
   });
 
+  it('ends the last statement of the program\'s END when it has no semicolon, and adds none after one or a block', () => {
+    const head = 'tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; @c = count(); }\n';
+    expect(instrument(`${head}END { printf("bye\\n") // a comment; here\n}`).source).toContain('END { printf("bye\\n") // a comment; here\n; clear(@start); }');
+    expect(instrument(`${head}END { printf("bye\\n"); }`).source).toContain('END { printf("bye\\n");  clear(@start); }');
+    expect(instrument(`${head}END { if (1) { printf("}") } }`).source).toContain('END { if (1) { printf("}") }  clear(@start); }');
+    expect(instrument(`${head}END {}`).source).toContain('END { clear(@start); }');
+  });
+
   it('clears nothing in an END that shares its body with a periodic probe (it would wipe @start every 5 s)', () => {
     const source = [
       'tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; }',

@@ -89,12 +89,15 @@ function probeList(header: string): string {
  * The body of the top-level `END { … }` probe (between its braces), if the program has one; `alone` is false when
  * END shares its body with other probes (`interval:s:5, END { … }`), which then runs while the program runs too.
  */
-function findEndBody(source: string): (Span & { alone: boolean }) | undefined {
-  let found: (Span & { alone: boolean }) | undefined;
+function findEndBody(source: string): (Span & { alone: boolean; last: string }) | undefined {
+  let found: (Span & { alone: boolean; last: string }) | undefined;
   let endKeywordAt = -1;
   let bodyStart = -1;
   let alone = false;
   let header = '';
+  // The body's last code character (comments and strings left out): `;`, `{` or `}` end a statement; anything
+  // else is a last statement written without its optional `;`.
+  let last = '{';
   scanCode(source, (i, depth) => {
     if (found !== undefined) return;
     const c = source[i];
@@ -107,7 +110,9 @@ function findEndBody(source: string): (Span & { alone: boolean }) | undefined {
       }
       header = c === '}' || c === '{' ? '' : header + (c ?? '');
     } else if (bodyStart !== -1 && depth === 0 && c === '}') {
-      found = { start: bodyStart, end: i, alone };
+      found = { start: bodyStart, end: i, alone, last };
+    } else if (bodyStart !== -1 && c !== undefined && !/\s/.test(c)) {
+      last = c;
     }
   });
   return found;
@@ -216,8 +221,10 @@ export function instrumentProgram(options: InstrumentOptions): InstrumentedProgr
     if (end === undefined) {
       text += `END { ${clears} }\n`;
     } else {
-      // Cleared after the program's own END statements, so what END prints itself still prints.
-      text = `${text.slice(0, end.end)} ${clears} ${text.slice(end.end)}`;
+      // Cleared after the program's own END statements, so what END prints itself still prints. bpftrace allows
+      // no empty statement, so a `;` is added only when the last statement has none (`END { printf("bye\n") }`).
+      const separator = end.last === ';' || end.last === '{' || end.last === '}' ? '' : ';';
+      text = `${text.slice(0, end.end)}${separator} ${clears} ${text.slice(end.end)}`;
     }
   }
   if (printedByKtrace.length > 0) {
