@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Brings a fresh Debian machine (as root) to where ktrace runs and tests: bpftrace, Prometheus,
-# tracefs/debugfs, npm packages. Idempotent and quick when everything is already there.
+# Brings a fresh Debian machine (as root) to where ktrace runs (`setup.sh run`: bpftrace) or is tested
+# (`setup.sh test`: bpftrace and Prometheus), with tracefs/debugfs and npm packages. Idempotent and quick when
+# everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v bpftrace >/dev/null 2>&1 || need_apt+=(bpftrace)
-command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+if [ "${1:-test}" = test ]; then
+  command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "ktrace setup: ${need_apt[*]} missing; run as root or: sudo apt-get install -y ${need_apt[*]}" >&2
@@ -15,7 +18,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "ktrace setup: installing ${need_apt[*]} from Debian" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  # Only the binaries are wanted: no recommended extras (node-exporter), and no system services started on
+  # all interfaces (Debian's prometheus would listen on :9090); the tests start their own on loopback.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=false
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && own_policy=true
+  fi
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null || { $own_policy && rm -f "$policy"; exit 1; }
+  if $own_policy; then rm -f "$policy"; fi
 fi
 
 if [ "$(id -u)" = 0 ]; then
