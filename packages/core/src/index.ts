@@ -12,7 +12,7 @@ export {
   parseTraceSpec,
 } from './trace-spec.js';
 export type { MapSpec, ParseTraceSpecOptions, TraceSpec, TraceSpecInput } from './trace-spec.js';
-export { defaultExportedMaps, instrumentProgram, mapsPrintedBy } from './instrument.js';
+export { defaultExportedMaps, instrumentProgram } from './instrument.js';
 export type { InstrumentOptions, InstrumentedProgram } from './instrument.js';
 export { bpftraceVersion, checkKernelFeatures, checkPrivileges, findBpftrace, preflight, tracefsDir } from './preflight.js';
 export type { PreflightOptions, PreflightResult } from './preflight.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { readProgram } from '@ktrace/parser';
 import { describe, expect, it } from 'vitest';
 import { syscallsProgram } from './bundled-examples.js';
-import { instrumentProgram, mapsClearedBy, mapsPrintedBy } from './instrument.js';
+import { instrumentProgram } from './instrument.js';
 
 function instrument(source: string, intervalMillis = 1000, exportMaps?: string[]) {
   return instrumentProgram({ source, program: readProgram(source), intervalMillis, ...(exportMaps === undefined ? {} : { exportMaps }) });
@@ -52,10 +52,10 @@ describe('instrumentProgram', () => {
     expect(out.printedByProgram).toEqual([]);
     expect(out.printedByKtrace).toEqual(['@syscall', '@process']);
     expect(out.source).toContain('interval:s:1 { print(@syscall); print(@process); }');
-    expect([...mapsClearedBy(source)]).toEqual([]);
+    expect(readProgram(source).maps.filter((m) => m.cleared).map((m) => m.name)).toEqual([]);
     const periodic = 'interval:s:1, END { print(@a); clear(@a); } profile:hz:99 { @a = count(); @b = count(); } interval:s:5 { zero(@b); }';
-    expect([...mapsPrintedBy(periodic)]).toEqual(['@a']);
-    expect([...mapsClearedBy(periodic)]).toEqual(['@a', '@b']);
+    expect(readProgram(periodic).maps.filter((m) => m.printed === true).map((m) => m.name)).toEqual(['@a']);
+    expect(readProgram(periodic).maps.filter((m) => m.cleared).map((m) => m.name)).toEqual(['@a', '@b']);
   });
 
   it('ends the last statement of the program\'s END when it has no semicolon, and adds none after one or a block', () => {

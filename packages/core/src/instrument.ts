@@ -35,7 +35,7 @@ interface Span {
 
 /**
  * Walks the source skipping comments and strings, calling `visit` for each code character with its brace depth.
- * Enough structure to find top-level probes and print() calls without a full bpftrace grammar.
+ * Enough structure to find the top-level END probe without a full bpftrace grammar.
  */
 function scanCode(source: string, visit: (index: number, depth: number) => void): void {
   let depth = 0;
@@ -118,53 +118,6 @@ function findEndBody(source: string): (Span & { alone: boolean; last: string }) 
   return found;
 }
 
-/**
- * The code of every probe that can fire while the program runs, comments and strings left out: the bodies of
- * `BEGIN` and `END` (which run once, at start and at exit) are skipped, so a print() or clear() there is not
- * mistaken for a periodic one (bpftrace's own tools print and clear their maps in END).
- */
-function runningCode(source: string): string {
-  const code: string[] = [];
-  let header = '';
-  let skipBody = false;
-  scanCode(source, (i, depth) => {
-    const c = source[i] ?? '';
-    if (depth === 0) {
-      if (c === '{') {
-        const probes = probeList(header);
-        skipBody = probes === 'BEGIN' || probes === 'END';
-        header = '';
-      } else if (c === '}') {
-        header = '';
-      } else {
-        header += c;
-      }
-      code.push(c);
-      return;
-    }
-    if (!skipBody) code.push(c);
-  });
-  return code.join('');
-}
-
-/** Names of maps the program passes to print() itself, in a probe that fires while it runs (not BEGIN or END). */
-export function mapsPrintedBy(source: string): Set<string> {
-  const printed = new Set<string>();
-  for (const match of runningCode(source).matchAll(/\bprint\s*\(\s*(@[A-Za-z0-9_]*)\s*[,)]/g)) {
-    if (match[1] !== undefined) printed.add(match[1]);
-  }
-  return printed;
-}
-
-/** Names of maps the program clear()s or zero()s in a probe that fires while it runs (not BEGIN or END). */
-export function mapsClearedBy(source: string): Set<string> {
-  const cleared = new Set<string>();
-  for (const match of runningCode(source).matchAll(/\b(?:clear|zero)\s*\(\s*(@[A-Za-z0-9_]*)\s*\)/g)) {
-    if (match[1] !== undefined) cleared.add(match[1]);
-  }
-  return cleared;
-}
-
 /** The default exported maps: every aggregation; plain-value maps (scratch state such as `@start[tid] = nsecs`) are not. */
 export function defaultExportedMaps(program: ProgramInfo): string[] {
   return program.maps.filter((m) => aggregationKinds.has(m.kind)).map((m) => m.name);
@@ -205,9 +158,9 @@ export function instrumentProgram(options: InstrumentOptions): InstrumentedProgr
     });
   }
 
-  const printedBySource = mapsPrintedBy(source);
-  const printedByProgram = exported.filter((m) => printedBySource.has(m));
-  const printedByKtrace = exported.filter((m) => !printedBySource.has(m));
+  // A print() only in BEGIN or END (bpftrace's own tools print in END) does not make the map flow while it runs.
+  const printedByProgram = exported.filter((m) => known.get(m)?.printed === true);
+  const printedByKtrace = exported.filter((m) => known.get(m)?.printed !== true);
   const exportedSet = new Set(exported);
   const clearedAtExit = program.maps.map((m) => m.name).filter((m) => !exportedSet.has(m));
 

@@ -7,7 +7,7 @@ import { createExporter } from '@ktrace/exporter';
 import type { Exporter, ExporterOptions } from '@ktrace/exporter';
 import { KtraceError, OutputParser, readProgram } from '@ktrace/parser';
 import type { MapSample, ParseEvent, ProgramInfo } from '@ktrace/parser';
-import { instrumentProgram, mapsClearedBy } from './instrument.js';
+import { instrumentProgram } from './instrument.js';
 import type { InstrumentedProgram } from './instrument.js';
 import { bpftraceFailure } from './bpftrace-errors.js';
 import { checkProgram, preflight } from './preflight.js';
@@ -155,7 +155,7 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
   // A map is printed as deltas only when the program itself prints and clears it while running. A clear() in
   // END (bpftrace's tools do that) resets nothing ktrace exports, and a map the program clears without printing
   // it is printed by ktrace cumulatively between clears (a value that drops is a reset), so neither is a delta.
-  const clearedWhileRunning = mapsClearedBy(spec.program);
+  const clearedWhileRunning = new Set(programInfo.maps.filter((m) => m.cleared).map((m) => m.name));
   const clearedExports = instrumented.printedByProgram.filter((m) => clearedWhileRunning.has(m));
   const clearedUnprinted = instrumented.printedByKtrace.filter((m) => clearedWhileRunning.has(m));
   const exporterProgram: ProgramInfo = {

@@ -293,6 +293,7 @@ export function readProgram(source: string): ProgramInfo {
   const assignments = new Map<string, Assignment[]>();
   const cleared = new Set<string>();
   const printedTop = new Set<string>();
+  const printedWhileRunning = new Set<string>();
   let printsMaps = false;
   const inBeginEnd = beginEndTokens(tokens);
 
@@ -306,6 +307,7 @@ export function readProgram(source: string): ProgramInfo {
       if ((t.text === 'clear' || t.text === 'zero') && inBeginEnd[i] !== true) cleared.add(target);
       if (t.text === 'print') {
         printsMaps = true;
+        if (inBeginEnd[i] !== true) printedWhileRunning.add(target);
         // `print(@m, top[, div])` with top > 0 prints only the top entries: a key missing from it was not deleted.
         if (tokens[i + 3]?.text === ',') {
           const top = splitTopLevel(tokens.slice(i + 4, closingOf(tokens, i + 1)))[0] ?? [];
@@ -391,6 +393,7 @@ export function readProgram(source: string): ProgramInfo {
       keyNames,
       keyTypes: described.map((d) => d.type),
       cleared: cleared.has(name),
+      ...(printedWhileRunning.has(name) ? { printed: true } : {}),
       ...(printedTop.has(name) ? { partial: true } : {}),
       line: first.at.line,
       column: first.at.column,

@@ -100,6 +100,8 @@ export interface MapInfo {
   keyTypes: KeyType[];
   /** True when the program calls `clear(@m)` or `zero(@m)` outside BEGIN/END: printed values are then deltas. */
   cleared: boolean;
+  /** True when the program print()s the map in a probe that fires while it runs (not only in BEGIN/END). */
+  printed?: boolean;
   /** True when the program prints the map with a top limit (`print(@m, 10)`): a key missing from a print was not deleted. */
   partial?: boolean;
   /** Where the map is first assigned (1-based). */
