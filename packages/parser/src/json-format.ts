@@ -17,6 +17,7 @@
 //   later samples `final`. tseries lines, unknown types and invalid JSON become problem events; helper_error,
 //   runtime_error, errorf and warnf become runtime-error events; print() of a value becomes text shown as text.
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
+import { assignPieces, keyPart, parseInteger } from './keys.js';
 import type {
   HistogramBucket,
   KeyPart,
@@ -405,48 +406,6 @@ function keyPlanOf(info: MapInfo | undefined): KeyPlan | undefined {
   return { arity: info.keyArity, types: info.keyTypes, loose };
 }
 
-/** The integer in `text[from, to)`, or NaN unless it is all `-?digits`. */
-function integerIn(text: string, from: number, to: number): number {
-  let p = from;
-  let negative = false;
-  if (text.charCodeAt(p) === 45) {
-    negative = true;
-    p++;
-  }
-  if (p >= to) return Number.NaN;
-  if (to - p > 15) return INT_RE.test(text.slice(from, to)) ? Number(text.slice(from, to)) : Number.NaN;
-  let n = 0;
-  for (; p < to; p++) {
-    const c = text.charCodeAt(p) - 48;
-    if (c < 0 || c > 9) return Number.NaN;
-    n = n * 10 + c;
-  }
-  return negative ? -n : n;
-}
-
-function intPart(piece: string): number | undefined {
-  const n = integerIn(piece, 0, piece.length);
-  return Number.isNaN(n) ? undefined : n;
-}
-
-/** One key part: stacks folded, integers as numbers unless the program says the position is a string. */
-function keyPart(piece: string, type: KeyType | undefined): KeyPart {
-  if (type === 'stack' || piece.charCodeAt(0) === 10) return foldStack(piece);
-  if (type === 'string') return piece;
-  return intPart(piece) ?? piece;
-}
-
-/** A stack key folded to one string: its frames, trimmed, one per line (what the text reader folds to too). */
-function foldStack(raw: string): string {
-  if (raw.indexOf('\n') < 0) return raw.trim();
-  const frames: string[] = [];
-  for (const line of raw.split('\n')) {
-    const frame = line.trim();
-    if (frame !== '') frames.push(frame);
-  }
-  return frames.join('\n');
-}
-
 /** Splits a joined JSON key on `,`, keeping a stack (`\n    f1\n    f2\n`) whole even if a frame contains `,`. */
 function keyPieces(raw: string): string[] {
   const rough = raw.split(',');
@@ -460,31 +419,6 @@ function keyPieces(raw: string): string[] {
     pieces.push(piece);
   }
   return pieces;
-}
-
-/**
- * Gives `pieces` to `arity` key positions: an `int` position takes one integer piece, any other takes one or
- * more pieces re-joined with `,`; earlier string positions take as few as possible, so extra pieces go to the
- * last string position (the rule the text reader follows too). Undefined when no assignment fits the types.
- */
-function assignPieces(pieces: string[], types: readonly KeyType[], arity: number): string[] | undefined {
-  const out: string[] = new Array<string>(arity);
-  const place = (part: number, from: number): boolean => {
-    if (part === arity) return from === pieces.length;
-    const remaining = arity - part - 1;
-    if (types[part] === 'int') {
-      const piece = pieces[from];
-      if (piece === undefined || !INT_RE.test(piece)) return false;
-      out[part] = piece;
-      return place(part + 1, from + 1);
-    }
-    for (let take = 1; from + take + remaining <= pieces.length; take++) {
-      out[part] = take === 1 ? (pieces[from] ?? '') : pieces.slice(from, from + take).join(',');
-      if (place(part + 1, from + take)) return true;
-    }
-    return false;
-  };
-  return place(0, 0) ? out : undefined;
 }
 
 interface SplitKey {
@@ -507,7 +441,7 @@ function splitAroundLoose(raw: string, plan: KeyPlan): KeyPart[] | undefined {
   for (let i = 0; i < front; i++) {
     const comma = raw.indexOf(',', lo);
     if (comma < 0) return undefined;
-    const n = integerIn(raw, lo, comma);
+    const n = parseInteger(raw, lo, comma);
     if (Number.isNaN(n)) return undefined;
     parts[i] = n;
     lo = comma + 1;
@@ -515,13 +449,13 @@ function splitAroundLoose(raw: string, plan: KeyPlan): KeyPart[] | undefined {
   for (let i = arity - 1; i > front; i--) {
     const comma = raw.lastIndexOf(',', hi - 1);
     if (comma < lo) return undefined;
-    const n = integerIn(raw, comma + 1, hi);
+    const n = parseInteger(raw, comma + 1, hi);
     if (Number.isNaN(n)) return undefined;
     parts[i] = n;
     hi = comma;
   }
   if (loose < 0) {
-    const n = integerIn(raw, lo, hi);
+    const n = parseInteger(raw, lo, hi);
     if (Number.isNaN(n)) return undefined;
     parts[front] = n;
   } else {
@@ -555,7 +489,7 @@ function splitKey(raw: string, plan: KeyPlan | undefined): SplitKey {
     const fits = parts.every((p, i) => types[i] !== 'int' || typeof p === 'number');
     return fits ? { parts } : { parts, doubt: 'mismatch' };
   }
-  const assigned = pieces.length > arity ? assignPieces(pieces, types, arity) : undefined;
+  const assigned = pieces.length > arity ? assignPieces(pieces, types, arity, ',') : undefined;
   if (assigned === undefined) {
     const fallback = pieces.slice(0, arity - 1);
     fallback.push(pieces.slice(arity - 1).join(','));

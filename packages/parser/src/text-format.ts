@@ -30,6 +30,7 @@
 //   previous string value (`@nl: line1` / `line2`).
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
 import { histogramKindOfEntries, isHistogramKind, parseBucketLine } from './histogram.js';
+import { assignPieces, keyPart, parseInteger } from './keys.js';
 import type { HistogramBucket, KeyPart, MapEntry, MapInfo, MapKind, MapSample, PlainValue, ProblemEvent, RuntimeErrorEvent, StatsValue } from './types.js';
 
 type Mode = 'top' | 'key' | 'hist' | 'maybe-hist';
@@ -586,7 +587,8 @@ export class TextFormatReader implements FormatReader {
       for (let k = 0; k < pieces.length; k++) parts[k] = keyPart(pieces[k] ?? '', types?.[k]);
       return parts;
     }
-    const assigned = assignPieces(pieces, types ?? [], arity);
+    // No assignment fits the types: the tail goes to the last position.
+    const assigned = assignPieces(pieces, types ?? [], arity, ', ') ?? [...pieces.slice(0, arity - 1), pieces.slice(arity - 1).join(', ')];
     const parts: KeyPart[] = new Array(arity);
     for (let k = 0; k < arity; k++) parts[k] = keyPart(assigned[k] ?? '', types?.[k]);
     return parts;
@@ -638,26 +640,6 @@ function attachedCount(text: string): number {
   if (rest !== 'probes...' && rest !== 'probe...' && rest !== 'probes' && rest !== 'probe') return -1;
   const n = parseInteger(text, start, end);
   return Number.isNaN(n) ? -1 : n;
-}
-
-/** A decimal integer (optionally negative) filling `text[start, end)`, or NaN. */
-export function parseInteger(text: string, start: number, end: number): number {
-  let i = start;
-  let negative = false;
-  if (i < end && text.charCodeAt(i) === 45) {
-    negative = true;
-    i++;
-  }
-  if (i === end) return Number.NaN;
-  const digits = end - i;
-  let value = 0;
-  for (; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return Number.NaN;
-    value = value * 10 + (c - 48);
-  }
-  if (digits > 15) value = Number(text.slice(end - digits, end));
-  return negative ? -value : value;
 }
 
 function isStatsText(text: string): boolean {
@@ -785,54 +767,4 @@ function splitKeyPieces(raw: string): string[] {
     if (next < 0) return pieces;
     start = next;
   }
-}
-
-function isIntegerText(text: string): boolean {
-  return text.length > 0 && !Number.isNaN(parseInteger(text, 0, text.length));
-}
-
-/**
- * Assigns `pieces` (more than `arity`) to key positions: `int` positions take one integer piece, others take
- * one or more pieces re-joined with `, `. Among valid assignments, earlier string positions take as few pieces
- * as possible, so the extra pieces go to the last string position. Falls back to joining the tail.
- */
-function assignPieces(pieces: string[], types: readonly string[], arity: number): string[] {
-  const out: string[] = new Array(arity);
-  const place = (part: number, from: number): boolean => {
-    if (part === arity) return from === pieces.length;
-    const remainingParts = arity - part - 1;
-    if (types[part] === 'int') {
-      if (from >= pieces.length || !isIntegerText(pieces[from] ?? '')) return false;
-      out[part] = pieces[from] ?? '';
-      return place(part + 1, from + 1);
-    }
-    for (let take = 1; from + take + remainingParts <= pieces.length; take++) {
-      out[part] = pieces.slice(from, from + take).join(', ');
-      if (place(part + 1, from + take)) return true;
-    }
-    return false;
-  };
-  if (place(0, 0)) return out;
-  const fallback = pieces.slice(0, arity - 1);
-  fallback.push(pieces.slice(arity - 1).join(', '));
-  return fallback;
-}
-
-/** One key part: stacks folded, integers as numbers (unless the program says the position is a string). */
-function keyPart(text: string, type: string | undefined): KeyPart {
-  if (text.charCodeAt(0) === 10 || type === 'stack') return foldStack(text);
-  if (type === 'string') return text;
-  const n = parseInteger(text, 0, text.length);
-  return Number.isNaN(n) ? text : n;
-}
-
-/** `\n    f1\n    f2\n` → `f1\nf2`: frames in order, indentation removed, empty lines dropped. */
-export function foldStack(text: string): string {
-  if (text.indexOf('\n') < 0) return text.trim();
-  const frames: string[] = [];
-  for (const line of text.split('\n')) {
-    const frame = line.trim();
-    if (frame.length > 0) frames.push(frame);
-  }
-  return frames.join('\n');
 }
