@@ -3,12 +3,21 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { KtraceError, readProgram } from '@ktrace/parser';
-import type { ProgramInfo } from '@ktrace/parser';
+import type { Readable } from 'node:stream';
+import type { OutputParser, ProblemEvent, ProgramInfo } from '@ktrace/parser';
 
-export const FORMATS = ['auto', 'text', 'json'] as const;
-export type Format = (typeof FORMATS)[number];
+const FORMATS = ['auto', 'text', 'json'] as const;
+type Format = (typeof FORMATS)[number];
 
-export function ioReason(error: unknown): string {
+/** The --format option, checked. */
+export function formatOption(value: string): Format {
+  if (!(FORMATS as readonly string[]).includes(value)) {
+    throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `--format must be auto, text or json, not "${value}"` });
+  }
+  return value as Format;
+}
+
+function ioReason(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
@@ -16,7 +25,7 @@ export function ioReason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export async function openInput(path: string, what: string, hint: string): Promise<FileHandle> {
+async function openInput(path: string, what: string, hint: string): Promise<FileHandle> {
   try {
     const handle = await open(path, 'r');
     const stat = await handle.stat();
@@ -50,4 +59,34 @@ export async function loadProgram(path: string): Promise<ProgramInfo> {
 export async function writeOut(text: string): Promise<void> {
   if (process.stdout.write(text)) return;
   await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+}
+
+/** Opens the bpftrace output to read: FILE, or stdin without one. Unreadable: a usage error naming it. */
+export async function openOutput(file: string | undefined): Promise<FileHandle | undefined> {
+  if (file === undefined) return undefined;
+  return openInput(file, 'bpftrace output file', 'Give a file bpftrace wrote (bpftrace ... > out.txt), or pipe its output to stdin.');
+}
+
+/**
+ * Streams the bpftrace output (a handle from openOutput, or stdin) into the parser and closes it; `afterChunk`
+ * runs after each chunk is parsed. Ends the parser at the end of input. A read failure is KTRACE_IO naming it.
+ */
+export async function feedParser(parser: OutputParser, handle: FileHandle | undefined, name: string, afterChunk?: () => Promise<void>): Promise<void> {
+  const input: Readable = handle === undefined ? process.stdin : handle.createReadStream({ autoClose: false });
+  try {
+    for await (const chunk of input) {
+      parser.write(chunk as Uint8Array);
+      if (afterChunk !== undefined) await afterChunk();
+    }
+  } catch (error) {
+    throw new KtraceError({ code: 'KTRACE_IO', message: `reading ${name} failed: ${ioReason(error)}`, cause: error });
+  } finally {
+    await handle?.close();
+  }
+  parser.end();
+}
+
+/** The stderr line for something the parser could not read: `ktrace: line N: reason: "text"`. */
+export function problemLine(event: ProblemEvent): string {
+  return `ktrace: line ${event.line}: ${event.reason}${event.text === '' ? '' : `: ${JSON.stringify(event.text)}`}\n`;
 }

@@ -1,12 +1,10 @@
 // `ktrace export`: bpftrace output (a pipe or a file, text or -f json) in, metrics out: served at /metrics
 // (--listen), pushed over OTLP (--otlp-endpoint), or, with neither, the final exposition printed to stdout.
-import type { Readable } from 'node:stream';
 import { createExporter } from '@ktrace/exporter';
 import type { Exporter } from '@ktrace/exporter';
-import { KtraceError, OutputParser } from '@ktrace/parser';
+import { OutputParser } from '@ktrace/parser';
 import type { Command } from 'commander';
-import { FORMATS, ioReason, loadProgram, openInput, writeOut } from '../io.js';
-import type { Format } from '../io.js';
+import { feedParser, formatOption, loadProgram, openOutput, problemLine, writeOut } from '../io.js';
 
 interface ExportOptions {
   program?: string;
@@ -42,14 +40,9 @@ export function registerExport(program: Command): void {
     .option('--otlp-endpoint <url>', 'push OTLP/HTTP metrics to this collector (e.g. http://127.0.0.1:4318); OTEL_EXPORTER_OTLP_* also apply')
     .option('--prefix <prefix>', 'metric name prefix', 'bpftrace')
     .action(async (file: string | undefined, options: ExportOptions) => {
-      if (!(FORMATS as readonly string[]).includes(options.format)) {
-        throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `--format must be auto, text or json, not "${options.format}"` });
-      }
+      const format = formatOption(options.format);
       const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
-      const handle =
-        file === undefined || file === '-'
-          ? undefined
-          : await openInput(file, 'bpftrace output file', 'Give a file bpftrace wrote (bpftrace ... > out.txt), or pipe its output to stdin.');
+      const handle = await openOutput(file === '-' ? undefined : file);
       const exporter: Exporter = createExporter({
         ...(programInfo === undefined ? {} : { program: programInfo }),
         ...(options.listen === undefined ? {} : { listen: options.listen }),
@@ -61,23 +54,15 @@ export function registerExport(program: Command): void {
         const { url } = await exporter.start();
         if (url !== undefined) process.stderr.write(`ktrace: serving ${url}/metrics\n`);
         const parser = new OutputParser({
-          format: options.format as Format,
+          format,
           ...(programInfo === undefined ? {} : { program: programInfo }),
           onEvent: (event) => {
             exporter.handle(event);
-            if (event.type === 'problem') process.stderr.write(`ktrace: line ${event.line}: ${event.reason}\n`);
+            if (event.type === 'problem') process.stderr.write(problemLine(event));
           },
         });
-        const input: Readable = handle === undefined ? process.stdin : handle.createReadStream({ autoClose: false });
         exporter.setUp(true);
-        try {
-          for await (const chunk of input) parser.write(chunk as Uint8Array);
-        } catch (error) {
-          throw new KtraceError({ code: 'KTRACE_IO', message: `reading ${file ?? 'stdin'} failed: ${ioReason(error)}`, cause: error });
-        } finally {
-          await handle?.close();
-        }
-        parser.end();
+        await feedParser(parser, handle, file ?? 'stdin');
         exporter.setUp(false);
         if (options.listen !== undefined) {
           process.stderr.write('ktrace: end of input; still serving the final state until SIGINT/SIGTERM\n');
