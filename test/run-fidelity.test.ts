@@ -19,6 +19,7 @@ describe('ktrace run fidelity at speed', () => {
       'tracepoint:syscalls:sys_enter_write /args->fd == 1/ { @writes[comm] = count(); }',
       `tracepoint:syscalls:sys_enter_read /args->fd == 0 && comm == "${ping}"/ { printf("ktrace-ping\\n"); }`,
     ].join('\n');
+    let running = true;
     const ktrace = startKtrace(['run', '-e', program, '--interval', '1s', '--listen', listen]);
     try {
       await eventually(
@@ -31,14 +32,14 @@ describe('ktrace run fidelity at speed', () => {
         () => ktrace.output().slice(-3000),
       );
 
-      // Scrape all along: every exported value must be a running total that never decreases.
+      // Scrape all along, until the total is reached (or the test gives up): every exported value must be a
+      // running total that never decreases.
       const seen: number[] = [];
-      let running = true;
       const watcher = (async () => {
-        while (running) {
+        while (running && seen.at(-1) !== READS) {
           const value = sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: name });
           if (value !== undefined && value !== seen.at(-1)) seen.push(value);
-          await new Promise((r) => setTimeout(r, 100));
+          if (value !== READS) await new Promise((r) => setTimeout(r, 100));
         }
       })();
       // dd copies /dev/zero one byte at a time: exactly READS reads of fd 0 and READS writes to fd 1.
@@ -54,6 +55,8 @@ describe('ktrace run fidelity at speed', () => {
         60_000,
         () => ktrace.output().slice(-3000),
       );
+      // The watcher stops by itself once it scrapes READS, which /metrics now serves.
+      await Promise.race([watcher, new Promise((r) => setTimeout(r, 5_000))]);
       running = false;
       await watcher;
 
@@ -66,6 +69,7 @@ describe('ktrace run fidelity at speed', () => {
       expect(sampleValue(text, 'ktrace_lost_events_total')).toBe(0);
       expect(sampleValue(text, 'ktrace_parse_problems_total')).toBe(0);
     } finally {
+      running = false;
       ktrace.child.kill('SIGTERM');
       expect((await ktrace.exited).code).toBe(0);
     }
