@@ -1,6 +1,6 @@
 // Bad inputs to `ktrace run` (the built CLI, the real bpftrace): each fails fast with a message naming what is
 // wrong and what to do, and the exit code a script can rely on (2: the input is wrong, 1: the environment).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +47,19 @@ describe('ktrace run rejects bad input clearly', () => {
     const result = await runToExit(['-e', 'BEGIN { }\ntracepoint:nosuch:event { @n = count(); }']);
     expect(result.code).toBe(2);
     expect(lastLine(result.output)).toBe('ktrace: bpftrace rejected the program at line 2, column 1: tracepoint not found: nosuch:event');
+  });
+
+  it('#included headers clang cannot compile (as runqlat.bt on Debian): the first error and the BTF way out, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-headers-'));
+    writeFileSync(join(dir, 'task.h'), 'struct task_info { __aligned_u64 start; };\n');
+    const file = join(dir, 'switches.bt');
+    writeFileSync(file, `#include "${join(dir, 'task.h')}"\ntracepoint:sched:sched_switch { @switches[comm] = count(); }\n`);
+    const result = await runToExit(['-f', file]);
+    expect(result.code).toBe(2);
+    const message = lastLine(result.output);
+    expect(message).toContain(`ktrace: bpftrace could not compile the kernel headers the ${file} #includes (${join(dir, 'task.h')}:1:20: error: unknown type name '__aligned_u64'): `);
+    expect(message).toContain(existsSync('/sys/kernel/btf/vmlinux') ? 'drop the #include lines' : 'install the headers of the running kernel');
+    expect(result.logs.some((l) => l['msg'] === 'restarting bpftrace')).toBe(false);
   });
 
   it('no bpftrace installed (not on PATH): exit 1 and how to install it', async () => {

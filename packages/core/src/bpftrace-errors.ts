@@ -73,6 +73,20 @@ export function bpftraceFailure(
       message: `bpftrace could not attach the ${where}'s probes: ${attachError.replace(/^ERROR: /, '')}: ${hint}${detail.length === 0 ? '' : `\n    bpftrace said: ${detail.join('\n    ')}`}`,
     });
   }
+  const headerFailure = meaningful.find((l) => l.includes('Include headers with missing type definitions'));
+  if (headerFailure !== undefined) {
+    // Distribution tools such as runqlat.bt #include kernel headers that clang cannot compile on every system.
+    const firstErrors = meaningful.filter((l) => /: error: /.test(l)).slice(0, 2);
+    const btf = existsSync('/sys/kernel/btf/vmlinux');
+    return new KtraceError({
+      code: 'KTRACE_BAD_PROGRAM',
+      message: `bpftrace could not compile the kernel headers the ${where} #includes${firstErrors.length === 0 ? '' : ` (${firstErrors.join('; ')})`}: ${
+        btf
+          ? 'this kernel has BTF (/sys/kernel/btf/vmlinux), so drop the #include lines and bpftrace takes kernel types from BTF; write in the values of macros the headers defined (TASK_RUNNING is 0; see examples/runqueue-latency.bt)'
+          : 'install the headers of the running kernel (linux-headers-$(uname -r)), or run on a kernel with BTF (/sys/kernel/btf/vmlinux)'
+      }`,
+    });
+  }
   const tail = meaningful.slice(-8).join('\n    ');
   return new KtraceError({
     code: 'KTRACE_BPFTRACE_FAILED',
