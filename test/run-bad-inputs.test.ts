@@ -1,5 +1,6 @@
 // Bad inputs to `ktrace run` (the built CLI, the real bpftrace): each fails fast with a message naming what is
 // wrong and what to do, and the exit code a script can rely on (2: the input is wrong, 1: the environment).
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -145,6 +146,28 @@ describe('ktrace run rejects bad input clearly', () => {
     expect(lastLine(result.output)).toMatch(
       /^ktrace: bpftrace floods its output: [\d.]+ [KM]iB\/s over the last \d s, above limits.maxOutputBytesPerSecond \(19\.5 KiB\/s\); stopped it\. Aggregate in a map/,
     );
+  });
+
+  it('a bpftrace that does not exit after SIGINT: killed with what it started after --stop-timeout, exit 1 and why the final dump is lost', async () => {
+    requireBuiltCli();
+    // The real bpftrace, run by a shell that does not pass SIGINT on (as if its END or its detach hung).
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-deaf-'));
+    const wrapper = join(dir, 'bpftrace-deaf');
+    writeFileSync(
+      wrapper,
+      ['#!/bin/sh', 'case " $* " in *" --emit-elf "*|*" --version "*) exec bpftrace "$@";; esac', "trap '' INT", 'bpftrace "$@" &', 'wait', ''].join('\n'),
+      { mode: 0o755 },
+    );
+    const map = `@deaf_${process.pid}`;
+    const listen = `127.0.0.1:${await freePort()}`;
+    const ktrace = startKtrace(['run', '-e', `profile:hz:99 { ${map} = count(); }`, '--interval', '1s', '--listen', listen, '--bpftrace', wrapper, '--stop-timeout', '2s']);
+    await eventually(async () => sampleValue(await scrape(listen), `bpftrace_${map.slice(1)}_total`), 'a first periodic dump', 60_000, () => ktrace.output());
+    ktrace.child.kill('SIGTERM');
+    const { code } = await ktrace.exited;
+    expect(code).toBe(1);
+    expect(lastLine(ktrace.output())).toMatch(/^ktrace: bpftrace did not exit within 2 s of SIGINT, so ktrace killed it: its final dump is lost/);
+    // Nothing of the run is left behind: the wrapper's bpftrace went with its process group.
+    expect(spawnSync('pgrep', ['-f', map]).stdout.toString().trim()).toBe('');
   });
 
   it('a bad spec field: the path of the field and what is expected, exit 2', async () => {

@@ -477,10 +477,21 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
       if (run !== undefined && run.child.exitCode === null && run.child.signalCode === null) {
         // SIGINT: bpftrace prints every map once more as it exits, and that final dump is exported.
         run.child.kill('SIGINT');
+        const stopTimeout = options.stopTimeoutMillis ?? 30_000;
         const timeout = setTimeout(() => {
-          log({ level: 'warn', msg: 'bpftrace did not exit after SIGINT; killing it', pid: run.child.pid });
-          run.child.kill('SIGKILL');
-        }, options.stopTimeoutMillis ?? 30_000);
+          fail(
+            new KtraceError({
+              code: 'KTRACE_BPFTRACE_FAILED',
+              message: `bpftrace did not exit within ${stopTimeout / 1000} s of SIGINT, so ktrace killed it: its final dump is lost, and the exported values are those of its last periodic print. A program that takes longer to end (a long END, many probes to detach) needs a longer stop timeout (ktrace run --stop-timeout, stopTimeoutMillis in the SDK)`,
+            }),
+          );
+          // bpftrace leads its own process group (detached): take whatever it started with it.
+          try {
+            if (run.child.pid !== undefined) process.kill(-run.child.pid, 'SIGKILL');
+          } catch {
+            run.child.kill('SIGKILL');
+          }
+        }, stopTimeout);
         await run.exited;
         clearTimeout(timeout);
       }

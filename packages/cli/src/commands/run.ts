@@ -17,6 +17,7 @@ interface RunOptions {
   listen?: string | false;
   otlpEndpoint?: string;
   duration?: string;
+  stopTimeout?: string;
   bpftrace?: string;
   prefix?: string;
   verbose?: boolean;
@@ -71,6 +72,7 @@ export function registerRun(program: Command): void {
     .option('--no-listen', 'do not serve /metrics')
     .option('--otlp-endpoint <url>', 'also push metrics over OTLP/HTTP to this collector')
     .option('--duration <duration>', 'stop after this long (final dump exported), e.g. 10m')
+    .option('--stop-timeout <duration>', 'how long bpftrace may take to print its final dump after SIGINT before it is killed (default 30s)')
     .option('--bpftrace <path>', 'the bpftrace binary (default: bpftrace on PATH)')
     .option('--prefix <prefix>', 'metric name prefix (default bpftrace)')
     .option('--no-view', 'log lines instead of the live view, even on a terminal')
@@ -78,6 +80,7 @@ export function registerRun(program: Command): void {
     .action(async (options: RunOptions) => {
       const spec = resolveSpec(options);
       const durationMillis = options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
+      const stopTimeoutMillis = options.stopTimeout === undefined ? undefined : parseDuration(options.stopTimeout, '--stop-timeout');
       const live = process.stdout.isTTY === true && options.view !== false;
       const notes: string[] = [];
       const writeLog = (record: LogRecord): void => {
@@ -97,6 +100,7 @@ export function registerRun(program: Command): void {
         onLog: writeLog,
         ...(options.bpftrace === undefined ? {} : { bpftrace: options.bpftrace }),
         ...(durationMillis === undefined ? {} : { durationMillis }),
+        ...(stopTimeoutMillis === undefined ? {} : { stopTimeoutMillis }),
         exporterOptions: { onWarning: (message: string) => writeLog({ level: 'warn', msg: message }) },
       });
       const status = handle.status();
