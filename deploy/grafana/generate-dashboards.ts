@@ -436,8 +436,11 @@ function agentHealthPanels(): LayoutItem[] {
     {
       type: 'timeseries',
       title: 'Series per map',
-      description: 'Series exported per bpftrace map (ktrace_series{map}).',
-      queries: [{ expr: `sum by (map) (ktrace_series{${SEL}})`, legend: '{{map}}' }],
+      description: 'Series exported per bpftrace map (ktrace_series{map}), and keys folded into its overflow series now (ktrace_series_folded{map}).',
+      queries: [
+        { expr: `sum by (map) (ktrace_series{${SEL}})`, legend: '{{map}}' },
+        { expr: `sum by (map) (ktrace_series_folded{${SEL}})`, legend: 'folded into overflow {{map}}' },
+      ],
       width: 12,
       height: 8,
     },
@@ -445,7 +448,7 @@ function agentHealthPanels(): LayoutItem[] {
       type: 'timeseries',
       title: 'Series overflowed and expired per second, by map',
       description:
-        'Overflowed: keys dropped because a map hit its series limit (alert KtraceSeriesOverflow). Expired: series removed after their key stopped appearing.',
+        'Overflowed: new keys folded into the otel_metric_overflow="true" series because a map hit its series limit (alert KtraceSeriesOverflow). Expired: series removed after their key stopped appearing.',
       queries: [
         { expr: `sum by (map) (rate(ktrace_series_overflowed_total{${SEL}}${RATE}))`, legend: 'overflowed {{map}}' },
         { expr: `sum by (map) (rate(ktrace_series_expired_total{${SEL}}${RATE}))`, legend: 'expired {{map}}' },

@@ -118,7 +118,13 @@ describe('limits', () => {
     expect(value(text, 'bpftrace_c_total{key0="b"}')).toBe(2);
     expect(value(text, 'bpftrace_c_total{otel_metric_overflow="true"}')).toBe(10 + 4 + 5);
     expect(value(text, 'ktrace_series_overflowed_total{map="@c"}')).toBe(3);
+    expect(value(text, 'ktrace_series_folded{map="@c"}')).toBe(3);
     expect(value(text, 'ktrace_series{map="@c"}')).toBe(3);
+    // Still over the cap with the same keys: nothing new is folded, but the gauge says the map still overflows.
+    exporter.handle(count('@c', [[['a'], 1], [['b'], 2], [['c'], 11], [['d'], 4], [['e'], 5]]));
+    const later = await exporter.prometheusText();
+    expect(value(later, 'ktrace_series_overflowed_total{map="@c"}')).toBe(3);
+    expect(value(later, 'ktrace_series_folded{map="@c"}')).toBe(3);
   });
 
   it('applies the total cap across maps', async () => {

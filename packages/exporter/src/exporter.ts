@@ -133,6 +133,11 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
       for (const state of store.mapStates()) result.observe(state.overflowedTotal, { map: state.map });
     });
   meter
+    .createObservableGauge('ktrace_series_folded', { description: 'Keys of the map folded into its overflow series now (0 while under its cap)' })
+    .addCallback((result) => {
+      for (const state of store.mapStates()) result.observe(state.shadow.size, { map: state.map });
+    });
+  meter
     .createObservableCounter('ktrace_series_expired', { description: 'Series expired after being absent from their map dumps' })
     .addCallback((result) => {
       for (const state of store.mapStates()) result.observe(state.expiredTotal, { map: state.map });
