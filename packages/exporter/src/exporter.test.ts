@@ -150,6 +150,33 @@ describe('limits', () => {
   });
 });
 
+describe('a sum() that goes down', () => {
+  it('is taken as a reset (the counter stays monotonic) and says once how to export a sum of negative values', async () => {
+    const warnings: string[] = [];
+    const exporter = make({ onWarning: (w) => warnings.push(w) });
+    const sum = (v: number): MapSample => ({ type: 'map', name: '@delta', kind: 'sum', entries: [{ key: ['a'], value: v }] });
+    exporter.handle(sum(10));
+    exporter.handle(sum(7));
+    exporter.handle(sum(5));
+    expect(value(await exporter.prometheusText(), 'bpftrace_delta_total{key0="a"}')).toBe(10 + 7 + 5);
+    expect(warnings.filter((w) => w.includes('went down'))).toEqual([
+      'map @delta is a sum() that went down without a bpftrace restart (10 to 7 for {key0="a"}); its counter takes the fall as a reset and keeps counting up, so it overstates a sum of negative values. If the program adds negative values, export the map as a gauge: kind: value for @delta in the trace spec\'s maps',
+    ]);
+  });
+
+  it('after a bpftrace restart is no warning, and neither is a count() that goes down', async () => {
+    const warnings: string[] = [];
+    const exporter = make({ onWarning: (w) => warnings.push(w) });
+    exporter.handle({ type: 'map', name: '@bytes', kind: 'sum', entries: [{ key: [], value: 100 }] });
+    exporter.recordRestart();
+    exporter.handle({ type: 'map', name: '@bytes', kind: 'sum', entries: [{ key: [], value: 40 }] });
+    exporter.handle(count('@calls', [[[], 9]]));
+    exporter.handle(count('@calls', [[[], 2]]));
+    expect(value(await exporter.prometheusText(), 'bpftrace_bytes_total')).toBe(140);
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('names and hostile values', () => {
   const program: ProgramInfo = {
     printsMaps: false,

@@ -368,7 +368,12 @@ export class SeriesStore {
         if (value === undefined) return this.badEntry(state, entry);
         if (state.mode === 'delta') series.carry0 += value;
         else {
-          if (value < series.raw0) carryForward(series);
+          if (value < series.raw0) {
+            // Restarts are carried forward before their first dump, so a fall here is within one bpftrace run: a key
+            // deleted and re-created between two prints, or a sum() of negative values, which no counter can show.
+            if (state.kind === 'sum') this.sumDecreased(state, series, value);
+            carryForward(series);
+          }
           series.raw0 = value;
         }
         return;
@@ -417,6 +422,15 @@ export class SeriesStore {
         return;
       }
     }
+  }
+
+  private sumDecreased(state: MapState, series: Series, value: number): void {
+    this.warn(
+      `decrease:${state.map}`,
+      `map ${state.map} is a sum() that went down without a bpftrace restart (${series.raw0} to ${value}${series.labelText === '' ? '' : ` for {${series.labelText}}`}); ` +
+        `its counter takes the fall as a reset and keeps counting up, so it overstates a sum of negative values. ` +
+        `If the program adds negative values, export the map as a gauge: kind: value for ${state.map} in the trace spec's maps`,
+    );
   }
 
   private badEntry(state: MapState, entry: MapEntry): void {
