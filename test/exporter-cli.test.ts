@@ -44,6 +44,26 @@ describe('ktrace export', () => {
     expect(stdout).toContain('# HELP bpftrace_lat bpftrace map @lat, hist()');
   });
 
+  it('divides the exit-time dump of a map the program prints with print(@m, top, div), as bpftrace divides its periodic prints', async () => {
+    requireTools();
+    // @ticks and @raw count the same events; only @ticks is printed divided. bpftrace prints both undivided at exit.
+    const program = 'interval:ms:10 { @ticks = count(); @raw = count(); } interval:ms:500 { print(@ticks, 0, 10); print(@raw); }';
+    const shell = spawn(
+      'bash',
+      ['-c', `set -o pipefail; timeout --preserve-status -s INT 2.2 ${BPFTRACE} -f json -e '${program}' 2>/dev/null | node ${cli} export --program <(echo '${program}')`],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    shell.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    shell.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => shell.on('exit', resolve));
+    expect(code, stderr).toBe(0);
+    const raw = value(stdout, 'bpftrace_raw_total') ?? 0;
+    expect(raw).toBeGreaterThan(100);
+    expect(value(stdout, 'bpftrace_ticks_total')).toBe(Math.trunc(raw / 10));
+  });
+
   it('serves --listen after the input ends, until SIGTERM', async () => {
     requireTools();
     const port = await freePort();

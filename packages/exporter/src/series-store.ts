@@ -87,6 +87,8 @@ export interface MapState {
   readonly shape: ExportShape;
   readonly mode: 'cumulative' | 'delta';
   readonly partial: boolean;
+  /** The program's `print(@m, top, div)` divisor, applied to the exit-time dump that bpftrace prints undivided. */
+  readonly exitDivisor: number | undefined;
   /** Full metric name with prefix, before Prometheus suffixes (`bpftrace_syscalls`). */
   readonly metric: string;
   labelNames: string[];
@@ -257,6 +259,7 @@ export class SeriesStore {
       shape,
       mode: config.reset ?? (info?.cleared === true ? 'delta' : 'cumulative'),
       partial: config.partial ?? info?.partial ?? false,
+      exitDivisor: (shape === 'counter' || shape === 'gauge') && info?.kind === kind ? info.printDivisor : undefined,
       metric,
       labelNames,
       help,
@@ -283,7 +286,7 @@ export class SeriesStore {
     state.rendered = undefined;
     if (state.layout !== undefined) this.growFor(state, sample.entries);
     const length = state.layout === undefined ? 0 : state.layout.bounds.length + 1;
-    let entries = sample.entries;
+    let entries = sample.final === true && state.exitDivisor !== undefined ? divided(sample.entries, state.exitDivisor) : sample.entries;
     let keys = new Array<string>(entries.length);
     // The series of each entry, looked up once; a key printed twice in one dump is found on the way (see entriesByKey).
     let found: Array<Series | undefined> | undefined = new Array<Series | undefined>(entries.length);
@@ -549,6 +552,14 @@ function addEntries(first: MapEntry, entry: MapEntry): MapEntry {
   } else if (first.stats !== undefined) sum.stats = first.stats;
   if (first.buckets !== undefined || entry.buckets !== undefined) sum.buckets = [...(first.buckets ?? []), ...(entry.buckets ?? [])];
   return sum;
+}
+
+/** Entries divided as bpftrace's `print(@m, top, div)` divides them: integer division, toward zero. */
+function divided(entries: MapEntry[], divisor: number): MapEntry[] {
+  return entries.map((entry) => {
+    const value = toNumber(entry.value);
+    return value === undefined ? entry : { ...entry, value: Math.trunc(value / divisor) };
+  });
 }
 
 /** The series' current bpftrace life ended (restart, deletion): what it printed becomes carried total. */

@@ -82,6 +82,14 @@ describe('readProgram', () => {
     });
   });
 
+  it('records the div of print(@m, top, div) in a running probe, which the exit-time dump does not apply', () => {
+    const divisors = (source: string): Record<string, number | undefined> =>
+      Object.fromEntries(readProgram(source).maps.map((m) => [m.name, m.printDivisor]));
+    expect(
+      divisors('t:a:b { @a = count(); @b = sum(1); @c = count(); @d = count(); @e = count(); } interval:s:1 { print(@a, 0, 1000); print(@b, 5, 1); print(@c, 0, $d); print(@d); } END { print(@e, 0, 10); }'),
+    ).toEqual({ '@a': 1000, '@b': undefined, '@c': undefined, '@d': undefined, '@e': undefined });
+  });
+
   it('rejects an aggregation mixed with a plain assignment', () => {
     expect(errorOf('BEGIN { @m = sum(1); @m = 5; }').message).toContain('map @m is assigned sum() at line 1, column 9 and a plain assignment here');
   });

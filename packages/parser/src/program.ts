@@ -293,6 +293,7 @@ export function readProgram(source: string): ProgramInfo {
   const assignments = new Map<string, Assignment[]>();
   const cleared = new Set<string>();
   const printedTop = new Set<string>();
+  const printedDivisor = new Map<string, number>();
   const printedWhileRunning = new Set<string>();
   let printsMaps = false;
   const inBeginEnd = beginEndTokens(tokens);
@@ -310,8 +311,11 @@ export function readProgram(source: string): ProgramInfo {
         if (inBeginEnd[i] !== true) printedWhileRunning.add(target);
         // `print(@m, top[, div])` with top > 0 prints only the top entries: a key missing from it was not deleted.
         if (tokens[i + 3]?.text === ',') {
-          const top = splitTopLevel(tokens.slice(i + 4, closingOf(tokens, i + 1)))[0] ?? [];
+          const [top = [], div = []] = splitTopLevel(tokens.slice(i + 4, closingOf(tokens, i + 1)));
           if (numericLiteral(top) !== 0) printedTop.add(target);
+          // `print(@m, top, div)` divides the values of count/sum/min/max/avg maps; the exit-time dump does not.
+          const divisor = numericLiteral(div);
+          if (inBeginEnd[i] !== true && divisor !== undefined && divisor > 1) printedDivisor.set(target, divisor);
         }
       }
       continue;
@@ -385,6 +389,7 @@ export function readProgram(source: string): ProgramInfo {
     const keyArity = keySource.keys.length;
     const described = keySource.keys.map(describeKey);
     const keyNames = dedupe(described.map((d, i) => d.name ?? `key${i}`));
+    const divisor = printedDivisor.get(name);
     maps.push({
       name,
       kind: chosen.kind,
@@ -395,6 +400,7 @@ export function readProgram(source: string): ProgramInfo {
       cleared: cleared.has(name),
       ...(printedWhileRunning.has(name) ? { printed: true } : {}),
       ...(printedTop.has(name) ? { partial: true } : {}),
+      ...(divisor === undefined ? {} : { printDivisor: divisor }),
       line: first.at.line,
       column: first.at.column,
     });

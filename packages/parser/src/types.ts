@@ -104,6 +104,11 @@ export interface MapInfo {
   printed?: boolean;
   /** True when the program prints the map with a top limit (`print(@m, 10)`): a key missing from a print was not deleted. */
   partial?: boolean;
+  /**
+   * The `div` of `print(@m, top, div)` in a probe that fires while the program runs: bpftrace divides the printed
+   * values of count/sum/min/max/avg maps by it, but not those of its exit-time dump.
+   */
+  printDivisor?: number;
   /** Where the map is first assigned (1-based). */
   line: number;
   column: number;
