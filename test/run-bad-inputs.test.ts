@@ -128,6 +128,42 @@ describe('ktrace run rejects bad input clearly', () => {
     }
   });
 
+  it('a program that prints a map every second and clears it apart every 3 s: totals with resets, not deltas, and a warning', async () => {
+    requireBuiltCli();
+    const listen = `127.0.0.1:${await freePort()}`;
+    // @ticks and @all count the same events; the program clears only @ticks, in a probe that does not print it.
+    const program = 'interval:ms:100 { @ticks = count(); @all = count(); } interval:s:1 { print(@ticks); } interval:s:3 { clear(@ticks); }';
+    const ktrace = startKtrace(['run', '-e', program, '--interval', '1s', '--listen', listen]);
+    try {
+      const warning = await eventually(
+        () => ktrace.logs().find((l) => l['level'] === 'warn' && String(l['msg']).startsWith('the program clears')),
+        'the clear() warning',
+        30_000,
+        () => ktrace.output(),
+      );
+      expect(String(warning['msg'])).toContain('the program clears @ticks apart from printing it: exported as totals that restart at each clear()');
+      // After three clears: taken as deltas, @ticks would add up totals since each clear (about twice @all).
+      const text = await eventually(
+        async () => {
+          const t = await scrape(listen);
+          return (sampleValue(t, 'bpftrace_all_total') ?? 0) >= 100 ? t : undefined;
+        },
+        '@all to reach 100',
+        30_000,
+        () => ktrace.output(),
+      );
+      const all = sampleValue(text, 'bpftrace_all_total') ?? 0;
+      const ticks = sampleValue(text, 'bpftrace_ticks_total') ?? 0;
+      // Up to one print apart (the two maps are printed by different probes), and only the updates between a print
+      // and the next clear() are lost.
+      expect(ticks).toBeLessThanOrEqual(all + 10);
+      expect(ticks).toBeGreaterThan(all / 2);
+    } finally {
+      ktrace.child.kill('SIGTERM');
+      expect((await ktrace.exited).code).toBe(0);
+    }
+  });
+
   it('a program that floods its output (printf on every syscall): stopped with a clear message, exit 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktrace-flood-'));
     const spec = join(dir, 'flood.yaml');

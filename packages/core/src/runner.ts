@@ -152,27 +152,24 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     intervalMillis: spec.intervalMillis,
     ...(exportMaps === undefined ? {} : { exportMaps }),
   });
-  // A map is printed as deltas only when the program itself prints and clears it while running. A clear() in
-  // END (bpftrace's tools do that) resets nothing ktrace exports, and a map the program clears without printing
-  // it is printed by ktrace cumulatively between clears (a value that drops is a reset), so neither is a delta.
-  const clearedWhileRunning = new Set(programInfo.maps.filter((m) => m.cleared).map((m) => m.name));
-  const clearedExports = instrumented.printedByProgram.filter((m) => clearedWhileRunning.has(m));
-  const clearedUnprinted = instrumented.printedByKtrace.filter((m) => clearedWhileRunning.has(m));
-  const exporterProgram: ProgramInfo = {
-    ...programInfo,
-    maps: programInfo.maps.map((m) => (m.cleared && !clearedExports.includes(m.name) ? { ...m, cleared: false } : m)),
-  };
+  // A map is printed as deltas only when the program prints and clears it in the same probe while running
+  // (readProgram's `cleared`). A clear() in END (bpftrace's tools do that) resets nothing ktrace exports; a map
+  // cleared in a probe that does not print it (`clearedApart`: print every second, clear every minute, or never
+  // printed by the program) holds totals since its last clear, so a value that drops is a reset, not a delta.
+  const exported = new Set(instrumented.exported);
+  const deltaMaps = programInfo.maps.filter((m) => m.cleared && exported.has(m.name)).map((m) => m.name);
+  const clearedApart = programInfo.maps.filter((m) => m.clearedApart === true && exported.has(m.name)).map((m) => m.name);
   // bpftrace's print() and clear() are asynchronous: updates that land between them are lost by bpftrace itself.
-  if (clearedExports.length > 0) {
+  if (deltaMaps.length > 0) {
     log({
       level: 'warn',
-      msg: `the program clears ${clearedExports.join(', ')}: exported as deltas, but updates between its print() and clear() are lost by bpftrace; remove the clear() for exact counters (ktrace prints cumulatively by itself)`,
+      msg: `the program clears ${deltaMaps.join(', ')}: exported as deltas, but updates between its print() and clear() are lost by bpftrace; remove the clear() for exact counters (ktrace prints cumulatively by itself)`,
     });
   }
-  if (clearedUnprinted.length > 0) {
+  if (clearedApart.length > 0) {
     log({
       level: 'warn',
-      msg: `the program clears ${clearedUnprinted.join(', ')} without printing it: ktrace prints it cumulatively between clears, but updates between its last print and the clear() are lost by bpftrace; remove the clear() for exact counters`,
+      msg: `the program clears ${clearedApart.join(', ')} apart from printing it: exported as totals that restart at each clear() (a drop is taken as a reset), but updates between the last print and the clear() are lost by bpftrace; remove the clear() for exact counters`,
     });
   }
 
@@ -181,7 +178,7 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
   if (options.exporter !== undefined) {
     exporter = options.exporter;
   } else {
-    const exporterOptions: ExporterOptions = { program: exporterProgram, maps: spec.maps, include: instrumented.exported };
+    const exporterOptions: ExporterOptions = { program: programInfo, maps: spec.maps, include: instrumented.exported };
     if (spec.metrics.prefix !== undefined) exporterOptions.prefix = spec.metrics.prefix;
     if (typeof spec.metrics.listen === 'string') exporterOptions.listen = spec.metrics.listen;
     if (spec.metrics.otlpEndpoint !== undefined) exporterOptions.otlpEndpoint = spec.metrics.otlpEndpoint;

@@ -68,7 +68,19 @@ describe('readProgram', () => {
     expect(cleared('interval:ms:100 { @ticks = count(); }\nEND { clear(@ticks); }')).toEqual({ '@ticks': false });
     expect(cleared('BEGIN { zero(@a); } t:a:b { @a = count(); @b = sum(1); } END { print(@b); clear(@b); }')).toEqual({ '@a': false, '@b': false });
     expect(cleared('t:a:b { @a = count(); } interval:s:1 { print(@a); clear(@a); } END { clear(@a); }')).toEqual({ '@a': true });
-    expect(cleared('t:a:b /comm == "END"/ { @a = count(); zero(@a); }')).toEqual({ '@a': true });
+    expect(cleared('t:a:b /comm == "END"/ { @a = count(); print(@a); zero(@a); }')).toEqual({ '@a': true });
+  });
+
+  it('takes a clear() in a probe that does not print the map as resets of cumulative values, not deltas', () => {
+    const modes = (source: string): Record<string, [boolean, boolean | undefined]> =>
+      Object.fromEntries(readProgram(source).maps.map((m) => [m.name, [m.cleared, m.clearedApart]]));
+    // print every second, clear every minute: each print is the total since the last clear, not a delta.
+    expect(modes('t:a:b { @a = count(); } interval:s:1 { print(@a); } interval:s:60 { clear(@a); }')).toEqual({ '@a': [false, true] });
+    // cleared and never printed by the program (ktrace prints it): the same.
+    expect(modes('t:a:b { @a = count(); } interval:s:5 { zero(@a); }')).toEqual({ '@a': [false, true] });
+    // cleared in the probe that prints it, and also in another one: values drop at the other clear.
+    expect(modes('t:a:b { @a = count(); } interval:s:1 { print(@a); clear(@a); } interval:s:7 { clear(@a); }')).toEqual({ '@a': [false, true] });
+    expect(modes('t:a:b { @a = count(); } interval:s:1 { print(@a); clear(@a); }')).toEqual({ '@a': [true, undefined] });
   });
 
   it('marks a map printed with a top limit as partial, and only such a map', () => {

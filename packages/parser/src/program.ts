@@ -291,12 +291,15 @@ interface Assignment {
 export function readProgram(source: string): ProgramInfo {
   const tokens = lex(source);
   const assignments = new Map<string, Assignment[]>();
-  const cleared = new Set<string>();
+  // The probe bodies (by index) that clear() or print() each map while the program runs.
+  const clearedIn = new Map<string, Set<number>>();
+  const printedIn = new Map<string, Set<number>>();
   const printedTop = new Set<string>();
   const printedDivisor = new Map<string, number>();
   const printedWhileRunning = new Set<string>();
   let printsMaps = false;
   const inBeginEnd = beginEndTokens(tokens);
+  const blockOf = blockIndexes(tokens);
 
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
@@ -305,10 +308,13 @@ export function readProgram(source: string): ProgramInfo {
       const target = tokens[i + 2]?.text ?? '';
       // A clear() in BEGIN or END (the usual `END { clear(@m); }` that keeps a map out of the exit-time dump)
       // never runs between two prints, so it does not make the printed values deltas.
-      if ((t.text === 'clear' || t.text === 'zero') && inBeginEnd[i] !== true) cleared.add(target);
+      if ((t.text === 'clear' || t.text === 'zero') && inBeginEnd[i] !== true) addTo(clearedIn, target, blockOf[i] ?? -1);
       if (t.text === 'print') {
         printsMaps = true;
-        if (inBeginEnd[i] !== true) printedWhileRunning.add(target);
+        if (inBeginEnd[i] !== true) {
+          printedWhileRunning.add(target);
+          addTo(printedIn, target, blockOf[i] ?? -1);
+        }
         // `print(@m, top[, div])` with top > 0 prints only the top entries: a key missing from it was not deleted.
         if (tokens[i + 3]?.text === ',') {
           const [top = [], div = []] = splitTopLevel(tokens.slice(i + 4, closingOf(tokens, i + 1)));
@@ -390,6 +396,10 @@ export function readProgram(source: string): ProgramInfo {
     const described = keySource.keys.map(describeKey);
     const keyNames = dedupe(described.map((d, i) => d.name ?? `key${i}`));
     const divisor = printedDivisor.get(name);
+    // Printed values are deltas only when each clear() follows a print() in the same probe (print-then-clear). A
+    // clear() in a probe that does not print the map (print every 1 s, clear every 60 s) makes its values drop.
+    const clearBlocks = [...(clearedIn.get(name) ?? [])];
+    const clearedApart = clearBlocks.some((block) => printedIn.get(name)?.has(block) !== true);
     maps.push({
       name,
       kind: chosen.kind,
@@ -397,7 +407,8 @@ export function readProgram(source: string): ProgramInfo {
       keyArity,
       keyNames,
       keyTypes: described.map((d) => d.type),
-      cleared: cleared.has(name),
+      cleared: clearBlocks.length > 0 && !clearedApart,
+      ...(clearedApart ? { clearedApart: true } : {}),
       ...(printedWhileRunning.has(name) ? { printed: true } : {}),
       ...(printedTop.has(name) ? { partial: true } : {}),
       ...(divisor === undefined ? {} : { printDivisor: divisor }),
@@ -435,6 +446,25 @@ function beginEndTokens(tokens: Token[]): boolean[] {
     out[i] = depth > 0 && beginEnd;
   });
   return out;
+}
+
+/** For each token, the index of the top-level probe body it is in (-1 outside any). */
+function blockIndexes(tokens: Token[]): number[] {
+  const out = new Array<number>(tokens.length).fill(-1);
+  let depth = 0;
+  let block = -1;
+  tokens.forEach((t, i) => {
+    if (t.kind === 'punct' && t.text === '{' && depth++ === 0) block++;
+    out[i] = depth > 0 ? block : -1;
+    if (t.kind === 'punct' && t.text === '}' && depth > 0) depth--;
+  });
+  return out;
+}
+
+function addTo(index: Map<string, Set<number>>, map: string, block: number): void {
+  let set = index.get(map);
+  if (set === undefined) index.set(map, (set = new Set()));
+  set.add(block);
 }
 
 function dedupe(names: string[]): string[] {

@@ -98,8 +98,16 @@ export interface MapInfo {
   keyNames: string[];
   /** What each key position holds, as far as the source tells: lets the text reader split `a, b` keys whose strings contain `, `. */
   keyTypes: KeyType[];
-  /** True when the program calls `clear(@m)` or `zero(@m)` outside BEGIN/END: printed values are then deltas. */
+  /**
+   * True when the program's printed values of the map are deltas: it calls `clear(@m)` or `zero(@m)` outside
+   * BEGIN/END, each time in a probe that also prints it (`interval:s:10 { print(@m); clear(@m); }`).
+   */
   cleared: boolean;
+  /**
+   * True when the program clears the map while it runs in a probe that does not print it (print every second, clear
+   * every minute; or never print it): its values then drop at each clear, so they are cumulative with resets.
+   */
+  clearedApart?: boolean;
   /** True when the program print()s the map in a probe that fires while it runs (not only in BEGIN/END). */
   printed?: boolean;
   /** True when the program prints the map with a top limit (`print(@m, 10)`): a key missing from a print was not deleted. */
