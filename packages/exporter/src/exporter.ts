@@ -9,7 +9,7 @@ import type { ParseEvent } from '@ktrace/parser';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { detectResources, envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { InstrumentType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { BpftraceMetricProducer, SCOPE } from './metric-producer.js';
@@ -97,10 +97,17 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   let otlpReader: PeriodicExportingMetricReader | undefined;
   if (otlpWanted) {
     const intervalEnv = Number(env['OTEL_METRIC_EXPORT_INTERVAL']);
+    // OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE is read by the exporter; bpftrace's maps follow what it
+    // selects for observed counters (delta: yes, lowmemory: no) and for histograms (delta, lowmemory: yes).
+    const otlpExporter = new OTLPMetricExporter(options.otlpEndpoint === undefined ? {} : { url: otlpUrl(options.otlpEndpoint) });
+    const temporality = {
+      sum: otlpExporter.selectAggregationTemporality(InstrumentType.OBSERVABLE_COUNTER),
+      histogram: otlpExporter.selectAggregationTemporality(InstrumentType.HISTOGRAM),
+    };
     otlpReader = new PeriodicExportingMetricReader({
-      exporter: new OTLPMetricExporter(options.otlpEndpoint === undefined ? {} : { url: otlpUrl(options.otlpEndpoint) }),
+      exporter: otlpExporter,
       exportIntervalMillis: options.otlpIntervalMillis ?? (Number.isFinite(intervalEnv) && intervalEnv > 0 ? intervalEnv : 60_000),
-      metricProducers: [new BpftraceMetricProducer({ store })],
+      metricProducers: [new BpftraceMetricProducer({ store, temporality })],
     });
     readers.push(otlpReader);
   }

@@ -18,6 +18,7 @@ export {
 } from './series-store.js';
 export type { ExportShape, MapState } from './series-store.js';
 export { BpftraceMetricProducer, SCOPE, mapMetricData } from './metric-producer.js';
+export type { ProducerTemporality } from './metric-producer.js';
 export { bucketBounds, createLayout, growLayout, lhistBounds, nextLog2Bound } from './histogram.js';
 export type { BucketLayout } from './histogram.js';
 export {

@@ -1,5 +1,7 @@
 // The store published through OpenTelemetry JS: a MetricProducer (the API has no instrument for
-// pre-aggregated histograms) that hands the store's series to any MetricReader as cumulative MetricData.
+// pre-aggregated histograms) that hands the store's series to any MetricReader as MetricData: cumulative, or
+// for a reader that wants delta sums or histograms (OTLP with OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE),
+// the difference since that reader's previous collection.
 
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import { ValueType } from '@opentelemetry/api';
@@ -32,13 +34,41 @@ function attributesOf(state: MapState, series: Series, overflow: boolean): Attri
   return attributes;
 }
 
-/** MetricData for one map, cumulative, as the store holds it (stats → three metrics). */
-export function mapMetricData(state: MapState, endMs: number): MetricData[] {
+/** What one producer last reported of a series, for delta temporality. */
+interface Reported {
+  ms: number;
+  total0: number;
+  total1: number;
+  /** Bucket counts by upper bound (`Infinity` for the open top): a layout that grew still lines up. */
+  buckets: Map<number, number> | undefined;
+}
+
+/** Which temporality a reader wants for sums (bpftrace counters are observed totals) and for histograms. */
+export interface ProducerTemporality {
+  sum: AggregationTemporality;
+  histogram: AggregationTemporality;
+}
+
+const CUMULATIVE: ProducerTemporality = { sum: AggregationTemporality.CUMULATIVE, histogram: AggregationTemporality.CUMULATIVE };
+
+/**
+ * MetricData for one map (stats → three metrics): cumulative as the store holds it, or, where `temporality` asks
+ * for delta, what changed since `reported` (which it updates), starting where the previous point ended.
+ */
+export function mapMetricData(
+  state: MapState,
+  endMs: number,
+  temporality: ProducerTemporality = CUMULATIVE,
+  reported: WeakMap<Series, Reported> = new WeakMap(),
+): MetricData[] {
   const endTime = hrTime(endMs);
+  const deltaSums = temporality.sum === AggregationTemporality.DELTA;
+  const deltaHistograms = temporality.histogram === AggregationTemporality.DELTA;
+  const previous = (series: Series): Reported | undefined => reported.get(series);
   const all: Array<[Series, boolean]> = [...state.series.values()].map((series) => [series, false]);
   if (state.overflow !== undefined) all.push([state.overflow, true]);
-  const point = <T>(series: Series, overflow: boolean, value: T): DataPoint<T> => ({
-    startTime: hrTime(series.startMs),
+  const point = <T>(series: Series, overflow: boolean, value: T, delta = false): DataPoint<T> => ({
+    startTime: hrTime(delta ? (previous(series)?.ms ?? series.startMs) : series.startMs),
     endTime,
     attributes: attributesOf(state, series, overflow),
     value,
@@ -49,12 +79,12 @@ export function mapMetricData(state: MapState, endMs: number): MetricData[] {
     unit: unit ?? '',
     valueType: ValueType.INT,
   });
-  const sum = (name: string, description: string, unit: string | undefined, pick: (s: Series) => number): MetricData => ({
+  const sum = (name: string, description: string, unit: string | undefined, which: 'total0' | 'total1'): MetricData => ({
     descriptor: descriptor(name, description, unit),
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    aggregationTemporality: temporality.sum,
     dataPointType: DataPointType.SUM,
     isMonotonic: true,
-    dataPoints: all.map(([s, o]) => point(s, o, pick(s))),
+    dataPoints: all.map(([s, o]) => point(s, o, s[which] - (deltaSums ? (previous(s)?.[which] ?? 0) : 0), deltaSums)),
   });
   const gauge = (name: string, description: string, unit: string | undefined, pick: (s: Series) => number): MetricData => ({
     descriptor: descriptor(name, description, unit),
@@ -62,50 +92,71 @@ export function mapMetricData(state: MapState, endMs: number): MetricData[] {
     dataPointType: DataPointType.GAUGE,
     dataPoints: all.map(([s, o]) => point(s, o, pick(s))),
   });
+  let metrics: MetricData[];
+  const bounds = state.layout?.bounds ?? [];
+  const bucketsNow = new Map<Series, Map<number, number>>();
   switch (state.shape) {
     case 'counter':
-      return [sum(state.metric, state.help, state.unit, (s) => s.total0)];
+      metrics = [sum(state.metric, state.help, state.unit, 'total0')];
+      break;
     case 'gauge':
-      return [gauge(state.metric, state.help, state.unit, (s) => s.gauge)];
+      metrics = [gauge(state.metric, state.help, state.unit, (s) => s.gauge)];
+      break;
     case 'stats':
-      return [
-        sum(`${state.metric}_count`, `${state.help} count`, undefined, (s) => s.total0),
-        sum(`${state.metric}_sum`, `${state.help} sum`, state.unit, (s) => s.total1),
+      metrics = [
+        sum(`${state.metric}_count`, `${state.help} count`, undefined, 'total0'),
+        sum(`${state.metric}_sum`, `${state.help} sum`, state.unit, 'total1'),
         gauge(`${state.metric}_average`, `${state.help} average`, state.unit, (s) => s.gauge),
       ];
+      break;
     case 'histogram': {
-      const bounds = state.layout?.bounds ?? [];
       const length = bounds.length + 1;
-      return [
+      metrics = [
         {
           descriptor: descriptor(state.metric, state.help, state.unit),
-          aggregationTemporality: AggregationTemporality.CUMULATIVE,
+          aggregationTemporality: temporality.histogram,
           dataPointType: DataPointType.HISTOGRAM,
           dataPoints: all.map(([s, o]) => {
-            const counts = Array.from(s.bucketCounts(length));
+            let counts = Array.from(s.bucketCounts(length));
+            if (deltaHistograms) {
+              const byBound = new Map(counts.map((count, i) => [bounds[i] ?? Infinity, count]));
+              bucketsNow.set(s, byBound);
+              const before = previous(s)?.buckets;
+              counts = counts.map((count, i) => count - (before?.get(bounds[i] ?? Infinity) ?? 0));
+            }
             const value: Histogram = {
               buckets: { boundaries: [...bounds], counts },
               count: counts.reduce((a, b) => a + b, 0),
             };
-            return point(s, o, value);
+            return point(s, o, value, deltaHistograms);
           }),
         },
       ];
+      break;
     }
   }
+  if (deltaSums || deltaHistograms) {
+    for (const [s] of all) reported.set(s, { ms: endMs, total0: s.total0, total1: s.total1, buckets: bucketsNow.get(s) });
+  }
+  return metrics;
 }
 
 /**
  * A MetricProducer over a SeriesStore. Pass one instance per reader (`metricProducers`): the data is cumulative
- * with a start time per series, and no `sum` on histograms (bpftrace's hist()/lhist() have none).
+ * with a start time per series (or delta since this producer's previous collect, where asked), and no `sum` on
+ * histograms (bpftrace's hist()/lhist() have none).
  */
 export class BpftraceMetricProducer implements MetricProducer {
   private readonly store: SeriesStore;
   private readonly now: () => number;
+  private readonly temporality: ProducerTemporality;
+  private readonly reported = new WeakMap<Series, Reported>();
 
-  constructor(options: { store: SeriesStore; now?: () => number }) {
+  /** `temporality`: what the reader's exporter selects (OTLP: `exporter.selectAggregationTemporality`). */
+  constructor(options: { store: SeriesStore; now?: () => number; temporality?: ProducerTemporality }) {
     this.store = options.store;
     this.now = options.now ?? Date.now;
+    this.temporality = options.temporality ?? CUMULATIVE;
   }
 
   async collect(_options?: MetricCollectOptions): Promise<CollectionResult> {
@@ -114,7 +165,7 @@ export class BpftraceMetricProducer implements MetricProducer {
     const endMs = this.now();
     for (const state of this.store.mapStates()) {
       try {
-        metrics.push(...mapMetricData(state, endMs));
+        metrics.push(...mapMetricData(state, endMs, this.temporality, this.reported));
       } catch (error) {
         errors.push(error);
       }
