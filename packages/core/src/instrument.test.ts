@@ -55,7 +55,8 @@ describe('instrumentProgram', () => {
     expect(readProgram(source).maps.filter((m) => m.cleared).map((m) => m.name)).toEqual([]);
     const periodic = 'interval:s:1, END { print(@a); clear(@a); } profile:hz:99 { @a = count(); @b = count(); } interval:s:5 { zero(@b); }';
     expect(readProgram(periodic).maps.filter((m) => m.printed === true).map((m) => m.name)).toEqual(['@a']);
-    expect(readProgram(periodic).maps.filter((m) => m.cleared).map((m) => m.name)).toEqual(['@a', '@b']);
+    expect(readProgram(periodic).maps.filter((m) => m.cleared).map((m) => m.name)).toEqual(['@a']);
+    expect(readProgram(periodic).maps.filter((m) => m.clearedApart === true).map((m) => m.name)).toEqual(['@b']);
   });
 
   it('ends the last statement of the program\'s END when it has no semicolon, and adds none after one or a block', () => {
