@@ -85,6 +85,22 @@ describe('JSON reader', () => {
     ]);
   });
 
+  it('without a program: tells hist from lhist by the same bucket rules as the text reader', () => {
+    const kinds = json([
+      // lhist(x, 0, 100, 10) with two closed buckets: one width, not doubling (the old JSON rule wanted three).
+      '{"type": "hist", "data": {"@l2": [{"min": 0, "max": 9, "count": 1}, {"min": 10, "max": 19, "count": 4}]}}',
+      // hist(): widths that double.
+      '{"type": "hist", "data": {"@h": [{"min": 4, "max": 7, "count": 1}, {"min": 8, "max": 15, "count": 2}]}}',
+      // lhist underflow below a non-zero min.
+      '{"type": "hist", "data": {"@u": [{"max": 9, "count": 1}, {"min": 10, "max": 19, "count": 1}]}}',
+    ]);
+    expect(maps(kinds).map((m) => [m.name, m.kind])).toEqual([
+      ['@l2', 'lhist'],
+      ['@h', 'hist'],
+      ['@u', 'lhist'],
+    ]);
+  });
+
   it('keeps entries bpftrace printed under the same key (0.17 "a,b" collisions) and in their printed order', () => {
     const events = json(['{"type": "map", "data": {"@m": {"2": 1, "a,b": 1, "a,b": 2, "-1": 3}}}'], readProgram('BEGIN { @m[$x] = count(); }'));
     expect(maps(events)[0]?.entries).toEqual([

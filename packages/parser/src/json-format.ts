@@ -4,8 +4,8 @@
 //
 // Decisions, where the JSON alone cannot tell:
 // - Kind: `map` lines take the program's kind (count/sum/min/max/value), else `value`; `stats` lines are `stats`
-//   for objects and `avg` for plain numbers; `hist` lines take hist/lhist from the program, else lhist when a top
-//   bucket is open or three buckets have equal width, otherwise hist.
+//   for objects and `avg` for plain numbers; `hist` lines take hist/lhist from the program, else from the bucket
+//   shapes, by the same rules as text (histogramKindOfEntries in histogram.ts).
 // - Keys: without a program, split on every `,` (integers become numbers, a stack stays whole); with one, into
 //   exactly keyArity parts, extra commas going to the last string position (as the text reader does). A guess or
 //   a key that does not fit the program's types gives one problem event per map, and the entry is kept.
@@ -17,6 +17,7 @@
 //   later samples `final`. tseries lines, unknown types and invalid JSON become problem events; helper_error,
 //   runtime_error, errorf and warnf become runtime-error events; print() of a value becomes text shown as text.
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
+import { histogramKindOfEntries } from './histogram.js';
 import { assignPieces, keyPart, parseInteger } from './keys.js';
 import type {
   HistogramBucket,
@@ -538,27 +539,6 @@ function repairBuckets(buckets: HistogramBucket[]): HistogramBucket[] {
   return buckets;
 }
 
-/** Without the program: an open top bucket or three equal-width buckets say lhist; otherwise hist. */
-function guessHistKind(entries: MapEntry[]): MapKind {
-  for (const entry of entries) {
-    const buckets = entry.buckets ?? [];
-    let width = -1;
-    let same = 0;
-    for (const b of buckets) {
-      if (b.min !== null && b.max === null) return 'lhist';
-      if (b.min === null || b.max === null || b.min < 2) continue;
-      const w = b.max - b.min;
-      if (w === width) {
-        if (++same >= 2) return 'lhist';
-      } else {
-        width = w;
-        same = 0;
-      }
-    }
-  }
-  return 'hist';
-}
-
 function statsOf(value: JsonValue): StatsValue | undefined {
   if (!(value instanceof JsonObject)) return undefined;
   const count = toNumber(value.get('count'));
@@ -687,7 +667,7 @@ export class JsonFormatReader implements FormatReader {
         } while (sc.more(125));
       }
     }
-    return this.sample(name, info !== undefined && (info.kind === 'hist' || info.kind === 'lhist') ? info.kind : guessHistKind(entries), entries);
+    return this.sample(name, info !== undefined && (info.kind === 'hist' || info.kind === 'lhist') ? info.kind : histogramKindOfEntries(entries), entries);
   }
 
   private sample(name: string, kind: MapKind, entries: MapEntry[]): MapSample {
@@ -815,7 +795,7 @@ export class JsonFormatReader implements FormatReader {
         if (buckets === undefined) bad++;
         else entries.push({ key: [], buckets });
       }
-      kind = info !== undefined && (info.kind === 'hist' || info.kind === 'lhist') ? info.kind : guessHistKind(entries);
+      kind = info !== undefined && (info.kind === 'hist' || info.kind === 'lhist') ? info.kind : histogramKindOfEntries(entries);
     } else if (type === 'stats') {
       let sawStats = false;
       let sawAvg = false;
