@@ -23,18 +23,22 @@ function value(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
+/** Runs a shell pipeline (bash, pipefail) to its end. */
+async function pipeline(command: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const shell = spawn('bash', ['-c', `set -o pipefail; ${command}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  shell.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  shell.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => shell.on('exit', resolve));
+  return { code, stdout, stderr };
+}
+
 describe('ktrace export', () => {
   it('reads real bpftrace -f json from a pipe and prints the final exposition', async () => {
     requireTools();
     const program = join(testdata, 'ticks.bt');
-    const shell = spawn('bash', ['-c', `set -o pipefail; ${BPFTRACE} -f json ${program} 2>/dev/null | node ${cli} export --program ${program}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    shell.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    shell.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => shell.on('exit', resolve));
+    const { code, stdout, stderr } = await pipeline(`${BPFTRACE} -f json ${program} 2>/dev/null | node ${cli} export --program ${program}`);
     expect(code, stderr).toBe(0);
     for (const key of ['0', '1', '2']) expect(value(stdout, `bpftrace_calls_total{key0="${key}"}`)).toBe(10);
     expect(value(stdout, 'bpftrace_win_total')).toBe(30);
@@ -48,16 +52,9 @@ describe('ktrace export', () => {
     requireTools();
     // @ticks and @raw count the same events; only @ticks is printed divided. bpftrace prints both undivided at exit.
     const program = 'interval:ms:10 { @ticks = count(); @raw = count(); } interval:ms:500 { print(@ticks, 0, 10); print(@raw); }';
-    const shell = spawn(
-      'bash',
-      ['-c', `set -o pipefail; timeout --preserve-status -s INT 2.2 ${BPFTRACE} -f json -e '${program}' 2>/dev/null | node ${cli} export --program <(echo '${program}')`],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+    const { code, stdout, stderr } = await pipeline(
+      `timeout --preserve-status -s INT 2.2 ${BPFTRACE} -f json -e '${program}' 2>/dev/null | node ${cli} export --program <(echo '${program}')`,
     );
-    let stdout = '';
-    let stderr = '';
-    shell.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    shell.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => shell.on('exit', resolve));
     expect(code, stderr).toBe(0);
     const raw = value(stdout, 'bpftrace_raw_total') ?? 0;
     expect(raw).toBeGreaterThan(100);

@@ -7,12 +7,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
 import { ROOT, eventually, requireBuiltCli, sampleValue, scrape, startKtrace } from './support/workload.js';
+import type { KtraceProcess } from './support/workload.js';
 
 async function runToExit(args: string[], options: Parameters<typeof startKtrace>[1] = {}): Promise<{ code: number | null; output: string; logs: Array<Record<string, unknown>> }> {
   requireBuiltCli();
   const ktrace = startKtrace(['run', '--listen', '127.0.0.1:0', ...args], options);
   const { code } = await ktrace.exited;
   return { code, output: ktrace.output(), logs: ktrace.logs() };
+}
+
+/** The first warning log line of a running ktrace that starts with `prefix`. */
+function warningFrom(ktrace: KtraceProcess, prefix: string, what: string, timeoutMs: number): Promise<Record<string, unknown>> {
+  return eventually(() => ktrace.logs().find((l) => l['level'] === 'warn' && String(l['msg']).startsWith(prefix)), what, timeoutMs, () => ktrace.output());
 }
 
 function lastLine(output: string): string {
@@ -90,12 +96,7 @@ describe('ktrace run rejects bad input clearly', () => {
     const listen = `127.0.0.1:${await freePort()}`;
     const ktrace = startKtrace(['run', '-e', 'tracepoint:syscalls:sys_enter_reboot { @reboots[comm] = count(); }', '--interval', '1s', '--listen', listen]);
     try {
-      const warning = await eventually(
-        () => ktrace.logs().find((l) => l['level'] === 'warn' && String(l['msg']).startsWith('bpftrace has printed no map for')),
-        'the no-output warning',
-        60_000,
-        () => ktrace.output(),
-      );
+      const warning = await warningFrom(ktrace, 'bpftrace has printed no map for', 'the no-output warning', 60_000);
       expect(String(warning['msg'])).toContain('the exported maps (@reboots) are still empty, so their probes have not fired');
       const text = await scrape(listen);
       expect(sampleValue(text, 'ktrace_up')).toBe(1);
@@ -113,12 +114,7 @@ describe('ktrace run rejects bad input clearly', () => {
       'run', '-e', 'interval:ms:100 { @ticks = count(); } interval:s:1 { print(@ticks); clear(@ticks); }', '--interval', '1s', '--listen', listen,
     ]);
     try {
-      const warning = await eventually(
-        () => ktrace.logs().find((l) => l['level'] === 'warn' && String(l['msg']).startsWith('the program clears')),
-        'the clear() warning',
-        30_000,
-        () => ktrace.output(),
-      );
+      const warning = await warningFrom(ktrace, 'the program clears', 'the clear() warning', 30_000);
       expect(String(warning['msg'])).toContain('the program clears @ticks: exported as deltas');
       // Deltas are added up: after a few prints the counter is well past what one 1 s window holds (10).
       await eventually(async () => ((sampleValue(await scrape(listen), 'bpftrace_ticks_total') ?? 0) > 15 ? true : undefined), 'accumulated deltas', 30_000, () => ktrace.output());
@@ -135,12 +131,7 @@ describe('ktrace run rejects bad input clearly', () => {
     const program = 'interval:ms:100 { @ticks = count(); @all = count(); } interval:s:1 { print(@ticks); } interval:s:3 { clear(@ticks); }';
     const ktrace = startKtrace(['run', '-e', program, '--interval', '1s', '--listen', listen]);
     try {
-      const warning = await eventually(
-        () => ktrace.logs().find((l) => l['level'] === 'warn' && String(l['msg']).startsWith('the program clears')),
-        'the clear() warning',
-        30_000,
-        () => ktrace.output(),
-      );
+      const warning = await warningFrom(ktrace, 'the program clears', 'the clear() warning', 30_000);
       expect(String(warning['msg'])).toContain('the program clears @ticks apart from printing it: exported as totals that restart at each clear()');
       // After three clears: taken as deltas, @ticks would add up totals since each clear (about twice @all).
       const text = await eventually(
