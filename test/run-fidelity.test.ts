@@ -62,8 +62,8 @@ describe('ktrace run fidelity at speed', () => {
 
       expect(sampleValue(text, 'bpftrace_reads_total', { comm: name })).toBe(READS);
       expect(sampleValue(text, 'bpftrace_writes_total', { comm: name })).toBe(READS);
-      // Intermediate totals were exported while dd ran (not only at the end), each one a step up.
-      expect(seen.length).toBeGreaterThan(2);
+      // At least one intermediate total was exported while dd ran (not only the end), each one a step up.
+      expect(seen.length).toBeGreaterThanOrEqual(2);
       expect(seen.at(-1)).toBe(READS);
       expect(seen).toEqual([...seen].sort((a, b) => a - b));
       expect(sampleValue(text, 'ktrace_lost_events_total')).toBe(0);
