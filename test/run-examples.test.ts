@@ -89,7 +89,8 @@ describe('examples/', () => {
   it('bare `ktrace run` runs the bundled syscalls example, and --duration stops it cleanly with exit 0', async () => {
     requireBuiltCli();
     const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = startKtrace(['run', '--listen', listen, '--duration', '4s']);
+    // --duration counts from the start, attach included: leave room for a slow attach on a loaded machine.
+    const ktrace = startKtrace(['run', '--listen', listen, '--duration', '10s']);
     const name = uniqueName('ktb');
     await eventually(
       async () => {

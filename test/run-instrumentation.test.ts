@@ -124,7 +124,7 @@ describe('ktrace run on programs that print or clear maps themselves', () => {
   it('runs a program whose END ends without a semicolon (ktrace adds its exit-time clear() after it)', async () => {
     requireBuiltCli();
     const ktrace = startKtrace([
-      'run', '-e', 'tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; @calls = count(); } END { printf("bye\\n") }', '--duration', '2s', '--no-listen',
+      'run', '-e', 'tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; @calls = count(); } END { printf("bye\\n") }', '--duration', '5s', '--no-listen',
     ]);
     const { code } = await ktrace.exited;
     expect(code, ktrace.output().slice(-3000)).toBe(0);

@@ -42,8 +42,24 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released). */
+/** Ports this process handed out: the kernel may offer a closed port again before its new owner binds it. */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released), and never one this process
+ * handed out before: two agents started one after the other once got the same port.
+ */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await unusedPort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+/** Bound to port 0, then released. */
+function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
