@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
-import { ROOT, eventually, requireBuiltCli, sampleValue, scrape, startKtrace } from './support/workload.js';
+import { ROOT, eventually, requireBuiltCli, sampleValue, scrape, startKtrace, waitForSample } from './support/workload.js';
 import type { KtraceProcess } from './support/workload.js';
 
 async function runToExit(args: string[], options: Parameters<typeof startKtrace>[1] = {}): Promise<{ code: number | null; output: string; logs: Array<Record<string, unknown>> }> {
@@ -117,7 +117,7 @@ describe('ktrace run rejects bad input clearly', () => {
       const warning = await warningFrom(ktrace, 'the program clears', 'the clear() warning', 30_000);
       expect(String(warning['msg'])).toContain('the program clears @ticks: exported as deltas');
       // Deltas are added up: after a few prints the counter is well past what one 1 s window holds (10).
-      await eventually(async () => ((sampleValue(await scrape(listen), 'bpftrace_ticks_total') ?? 0) > 15 ? true : undefined), 'accumulated deltas', 30_000, () => ktrace.output());
+      await waitForSample(ktrace, listen, { name: 'bpftrace_ticks_total' }, (v) => v > 15, 'accumulated deltas');
     } finally {
       ktrace.child.kill('SIGTERM');
       expect((await ktrace.exited).code).toBe(0);
@@ -134,15 +134,8 @@ describe('ktrace run rejects bad input clearly', () => {
       const warning = await warningFrom(ktrace, 'the program clears', 'the clear() warning', 30_000);
       expect(String(warning['msg'])).toContain('the program clears @ticks apart from printing it: exported as totals that restart at each clear()');
       // After three clears: taken as deltas, @ticks would add up totals since each clear (about twice @all).
-      const text = await eventually(
-        async () => {
-          const t = await scrape(listen);
-          return (sampleValue(t, 'bpftrace_all_total') ?? 0) >= 100 ? t : undefined;
-        },
-        '@all to reach 100',
-        30_000,
-        () => ktrace.output(),
-      );
+      await waitForSample(ktrace, listen, { name: 'bpftrace_all_total' }, (v) => v >= 100, '@all to reach 100');
+      const text = await scrape(listen);
       const all = sampleValue(text, 'bpftrace_all_total') ?? 0;
       const ticks = sampleValue(text, 'bpftrace_ticks_total') ?? 0;
       // Up to one print apart (the two maps are printed by different probes), and only the updates between a print
@@ -188,7 +181,7 @@ describe('ktrace run rejects bad input clearly', () => {
     const map = `@deaf_${process.pid}`;
     const listen = `127.0.0.1:${await freePort()}`;
     const ktrace = startKtrace(['run', '-e', `profile:hz:99 { ${map} = count(); }`, '--interval', '1s', '--listen', listen, '--bpftrace', wrapper, '--stop-timeout', '2s']);
-    await eventually(async () => sampleValue(await scrape(listen), `bpftrace_${map.slice(1)}_total`), 'a first periodic dump', 60_000, () => ktrace.output());
+    await waitForSample(ktrace, listen, { name: `bpftrace_${map.slice(1)}_total` }, () => true, 'a first periodic dump', 60_000);
     ktrace.child.kill('SIGTERM');
     const { code } = await ktrace.exited;
     expect(code).toBe(1);

@@ -2,7 +2,7 @@
 // on a timer with no print) run under `ktrace run` with exact counters exported while they run, not only at exit.
 import { describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
-import { eventually, namedBinary, readsFromStdin, requireBuiltCli, sampleValue, scrape, startKtrace, uniqueName } from './support/workload.js';
+import { eventually, namedBinary, readsFromStdin, requireBuiltCli, sampleValue, scrape, startKtrace, uniqueName, waitForSample } from './support/workload.js';
 
 describe('ktrace run on programs that print or clear maps themselves', () => {
   it('exports maps that the program prints and clears only in END, and maps it clears without printing, exactly while it runs', async () => {
@@ -42,56 +42,26 @@ describe('ktrace run on programs that print or clear maps themselves', () => {
       );
       // A program that prints @reads only in END still has it exported every interval, as a running total.
       await readsFromStdin(dd, 5000);
-      await eventually(
-        async () => (sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: name }) === 5000 ? true : undefined),
-        `bpftrace_reads_total{comm="${name}"} == 5000 while bpftrace runs`,
-        30_000,
-        () => ktrace.output().slice(-3000),
-      );
+      await waitForSample(ktrace, listen, { name: 'bpftrace_reads_total', labels: { comm: name } }, (v) => v === 5000, `bpftrace_reads_total{comm="${name}"} == 5000 while bpftrace runs`);
       await readsFromStdin(dd, 2000);
-      await eventually(
-        async () => (sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: name }) === 7000 ? true : undefined),
-        `bpftrace_reads_total{comm="${name}"} == 7000 (no double counting across prints)`,
-        30_000,
-        () => ktrace.output().slice(-3000),
-      );
+      await waitForSample(ktrace, listen, { name: 'bpftrace_reads_total', labels: { comm: name } }, (v) => v === 7000, `bpftrace_reads_total{comm="${name}"} == 7000 (no double counting across prints)`);
 
       // @window is cleared by the program on its own schedule and never printed by it: ktrace prints it, and the
       // counter is the number of reads, however many times the same value is printed before the clear.
       await readsFromStdin(burstBinary, 300);
-      await eventually(
-        async () => (sampleValue(await scrape(listen), 'bpftrace_window_total') === 300 ? true : undefined),
-        'bpftrace_window_total == 300',
-        30_000,
-        () => ktrace.output().slice(-3000),
-      );
+      await waitForSample(ktrace, listen, { name: 'bpftrace_window_total' }, (v) => v === 300, 'bpftrace_window_total == 300');
       // Two more prints of every map (seen through @reads of a process that reads once each time).
       for (const expected of [1, 2]) {
         await readsFromStdin(pingBinary, 1);
-        await eventually(
-          async () => (sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: ping }) === expected ? true : undefined),
-          `bpftrace_reads_total{comm="${ping}"} == ${expected}`,
-          30_000,
-          () => ktrace.output().slice(-3000),
-        );
+        await waitForSample(ktrace, listen, { name: 'bpftrace_reads_total', labels: { comm: ping } }, (v) => v === expected, `bpftrace_reads_total{comm="${ping}"} == ${expected}`);
       }
       expect(sampleValue(await scrape(listen), 'bpftrace_window_total')).toBe(300);
       await readsFromStdin(clearBinary, 1);
       await readsFromStdin(burstBinary, 200);
-      await eventually(
-        async () => (sampleValue(await scrape(listen), 'bpftrace_window_total') === 500 ? true : undefined),
-        'bpftrace_window_total == 500 after the program cleared @window and 200 more reads',
-        30_000,
-        () => ktrace.output().slice(-3000),
-      );
+      await waitForSample(ktrace, listen, { name: 'bpftrace_window_total' }, (v) => v === 500, 'bpftrace_window_total == 500 after the program cleared @window and 200 more reads');
       for (const expected of [3, 4]) {
         await readsFromStdin(pingBinary, 1);
-        await eventually(
-          async () => (sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: ping }) === expected ? true : undefined),
-          `bpftrace_reads_total{comm="${ping}"} == ${expected}`,
-          30_000,
-          () => ktrace.output().slice(-3000),
-        );
+        await waitForSample(ktrace, listen, { name: 'bpftrace_reads_total', labels: { comm: ping } }, (v) => v === expected, `bpftrace_reads_total{comm="${ping}"} == ${expected}`);
       }
       const text = await scrape(listen);
       expect(sampleValue(text, 'bpftrace_window_total')).toBe(500);
@@ -108,12 +78,7 @@ describe('ktrace run on programs that print or clear maps themselves', () => {
     const ktrace = startKtrace(['run', '-e', 'profile:hz:99 { @samples = count(); } interval:s:10 { print(@samples); clear(@samples); }', '--interval', '1s', '--listen', listen]);
     try {
       // The program's first print, 10 s in: ktrace's silence check (every second, after 5 s) has run several times by then.
-      await eventually(
-        async () => ((sampleValue(await scrape(listen).catch(() => ''), 'bpftrace_samples_total') ?? 0) > 0 ? true : undefined),
-        'the program\'s own first print of @samples',
-        60_000,
-        () => ktrace.output().slice(-3000),
-      );
+      await waitForSample(ktrace, listen, { name: 'bpftrace_samples_total' }, (v) => v > 0, 'the program\'s own first print of @samples', 60_000);
       expect(ktrace.logs().filter((l) => String(l['msg']).startsWith('bpftrace has printed no map'))).toEqual([]);
     } finally {
       ktrace.child.kill('SIGTERM');

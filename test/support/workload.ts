@@ -129,6 +129,29 @@ export async function scrape(listen: string): Promise<string> {
   return response.text();
 }
 
+/**
+ * Scrapes ktrace's /metrics until the sample `name{labels}` is there and `accept`s its value; that value. A failed
+ * scrape counts as not yet (ktrace may still be starting); on timeout the error ends with ktrace's output tail.
+ */
+export function waitForSample(
+  ktrace: KtraceProcess,
+  listen: string,
+  sample: { name: string; labels?: Record<string, string> },
+  accept: (value: number) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<number> {
+  return eventually(
+    async () => {
+      const value = sampleValue(await scrape(listen), sample.name, sample.labels);
+      return value !== undefined && accept(value) ? value : undefined;
+    },
+    what,
+    timeoutMs,
+    () => ktrace.output().slice(-3000),
+  );
+}
+
 /** The value of one sample in Prometheus text, matched by name and exact label set; undefined when absent. */
 export function sampleValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const want = Object.entries(labels)

@@ -64,11 +64,10 @@ export function mapMetricData(
   const endTime = hrTime(endMs);
   const deltaSums = temporality.sum === AggregationTemporality.DELTA;
   const deltaHistograms = temporality.histogram === AggregationTemporality.DELTA;
-  const previous = (series: Series): Reported | undefined => reported.get(series);
   const all: Array<[Series, boolean]> = [...state.series.values()].map((series) => [series, false]);
   if (state.overflow !== undefined) all.push([state.overflow, true]);
   const point = <T>(series: Series, overflow: boolean, value: T, delta = false): DataPoint<T> => ({
-    startTime: hrTime(delta ? (previous(series)?.ms ?? series.startMs) : series.startMs),
+    startTime: hrTime(delta ? (reported.get(series)?.ms ?? series.startMs) : series.startMs),
     endTime,
     attributes: attributesOf(state, series, overflow),
     value,
@@ -84,7 +83,7 @@ export function mapMetricData(
     aggregationTemporality: temporality.sum,
     dataPointType: DataPointType.SUM,
     isMonotonic: true,
-    dataPoints: all.map(([s, o]) => point(s, o, s[which] - (deltaSums ? (previous(s)?.[which] ?? 0) : 0), deltaSums)),
+    dataPoints: all.map(([s, o]) => point(s, o, s[which] - (deltaSums ? (reported.get(s)?.[which] ?? 0) : 0), deltaSums)),
   });
   const gauge = (name: string, description: string, unit: string | undefined, pick: (s: Series) => number): MetricData => ({
     descriptor: descriptor(name, description, unit),
@@ -121,7 +120,7 @@ export function mapMetricData(
             if (deltaHistograms) {
               const byBound = new Map(counts.map((count, i) => [bounds[i] ?? Infinity, count]));
               bucketsNow.set(s, byBound);
-              const before = previous(s)?.buckets;
+              const before = reported.get(s)?.buckets;
               counts = counts.map((count, i) => count - (before?.get(bounds[i] ?? Infinity) ?? 0));
             }
             const value: Histogram = {
