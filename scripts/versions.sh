@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs the newer bpftrace and Prometheus releases the live tests run against, without touching the system:
+# bpftrace 0.23.2 (Debian trixie) and 0.27.1 (sid) each in a debootstrap root run through a chroot wrapper, and
+# Prometheus/promtool 3.5.3 unpacked from sid's .debs. Idempotent; a second run only checks the cache.
+# Usage: scripts/versions.sh [trixie|sid|prometheus3 ...]   (none: all). Prints nothing but progress on stderr.
+set -euo pipefail
+cache=${KTRACE_VERSIONS_CACHE:-/var/cache/ktrace}
+mirror=$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list 2>/dev/null || true)
+[ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+mkdir -p "$cache/bin"
+
+need() { command -v "$1" >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq --no-install-recommends "$2" >/dev/null; }; }
+
+root_for() { # suite -> a bpftrace wrapper at $cache/bin/bpftrace-<suite>
+  local suite=$1 root=$cache/roots/$1 wrapper=$cache/bin/bpftrace-$1
+  if [ ! -f "$root/.ktrace-complete" ]; then
+    need debootstrap debootstrap
+    echo "ktrace versions: debootstrap $suite with bpftrace into $root (a few minutes, once)" >&2
+    rm -rf "$root"
+    debootstrap --variant=minbase --include=bpftrace "$suite" "$root" "$mirror" >"$cache/debootstrap-$suite.log" 2>&1 \
+      || { echo "ktrace versions: debootstrap $suite failed; see $cache/debootstrap-$suite.log" >&2; return 1; }
+    touch "$root/.ktrace-complete"
+  fi
+  cat >"$wrapper" <<EOF
+#!/usr/bin/env bash
+# bpftrace from Debian $suite, run in its own root on the host kernel (written by ktrace scripts/versions.sh).
+root=$root
+for d in proc sys dev tmp sys/kernel/tracing sys/kernel/debug sys/fs/cgroup/unified; do
+  [ -d "/\$d" ] || continue
+  mkdir -p "\$root/\$d"
+  mountpoint -q "\$root/\$d" || mount --bind "/\$d" "\$root/\$d"
+done
+exec chroot "\$root" /usr/bin/bpftrace "\$@"
+EOF
+  chmod +x "$wrapper"
+}
+
+prometheus3() {
+  local dir=$cache/prometheus-3 lists=$cache/apt-sid
+  if [ ! -x "$dir/usr/bin/prometheus" ] || [ ! -x "$dir/usr/bin/promtool" ]; then
+    echo "ktrace versions: fetching Prometheus 3 and promtool from sid into $dir" >&2
+    mkdir -p "$lists/lists/partial" "$lists/cache/archives/partial" "$lists/etc" "$dir"
+    echo "deb $mirror sid main" >"$lists/etc/sources.list"
+    local opts=(-o "Dir::Etc::sourcelist=$lists/etc/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$lists/lists"
+      -o "Dir::Cache=$lists/cache" -o APT::Get::List-Cleanup=0)
+    apt-get "${opts[@]}" update -qq
+    (cd "$lists" && apt-get "${opts[@]}" download prometheus >/dev/null)
+    for deb in "$lists"/prometheus_*.deb; do dpkg-deb -x "$deb" "$dir"; done
+  fi
+  ln -sf "$dir/usr/bin/prometheus" "$cache/bin/prometheus-3"
+  ln -sf "$dir/usr/bin/promtool" "$cache/bin/promtool-3"
+}
+
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(trixie sid prometheus3)
+for t in "${targets[@]}"; do
+  case $t in
+    trixie|sid) root_for "$t" ;;
+    prometheus3) prometheus3 ;;
+    *) echo "ktrace versions: unknown target $t (trixie, sid, prometheus3)" >&2; exit 2 ;;
+  esac
+done
