@@ -45,8 +45,8 @@ prometheus3() {
     local opts=(-o "Dir::Etc::sourcelist=$lists/etc/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$lists/lists"
       -o "Dir::Cache=$lists/cache" -o APT::Get::List-Cleanup=0)
     apt-get "${opts[@]}" update -qq
-    (cd "$lists" && apt-get "${opts[@]}" download prometheus >/dev/null)
-    for deb in "$lists"/prometheus_*.deb; do dpkg-deb -x "$deb" "$dir"; done
+    (cd "$lists" && apt-get "${opts[@]}" download prometheus promtool >/dev/null 2>&1)
+    for deb in "$lists"/prometheus_*.deb "$lists"/promtool_*.deb; do dpkg-deb -x "$deb" "$dir"; done
   fi
   ln -sf "$dir/usr/bin/prometheus" "$cache/bin/prometheus-3"
   ln -sf "$dir/usr/bin/promtool" "$cache/bin/promtool-3"
