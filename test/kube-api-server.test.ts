@@ -124,6 +124,56 @@ describe('kubectl against the test API server', () => {
     expect(api.get('pods', 'team-a', 'Bad_Name')).toBeUndefined();
   });
 
+  it('applies a multi-kind manifest (client-side and server-side) and refuses undeclared fields like a real server', async () => {
+    const manifest = [
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ktrace-install\n  labels:\n    pod-security.kubernetes.io/enforce: privileged',
+      'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: ktrace-test-critical\nvalue: 1000000',
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: ktrace-test-agent\nrules:\n- apiGroups: [""]\n  resources: [pods]\n  verbs: [get, list, watch]',
+      'apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\n  namespace: ktrace-install\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      priorityClassName: ktrace-test-critical\n      containers:\n      - name: agent\n        image: ktrace:dev\n        ports: [{name: metrics, containerPort: 9090}]',
+      'apiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata:\n  name: agent\n  namespace: ktrace-install\nspec:\n  selector: {matchLabels: {app: agent}}\n  podMetricsEndpoints: [{port: metrics}]',
+    ].join('\n---\n');
+    const file = join(api.dir, 'install.yaml');
+    writeFileSync(file, manifest);
+    const ssa = await api.kubectl(['apply', '--server-side', '-f', file]);
+    expect(ssa.code).toBe(0);
+    expect(ssa.stdout.trim().split('\n')).toEqual([
+      'namespace/ktrace-install serverside-applied',
+      'priorityclass.scheduling.k8s.io/ktrace-test-critical serverside-applied',
+      'clusterrole.rbac.authorization.k8s.io/ktrace-test-agent serverside-applied',
+      'daemonset.apps/agent serverside-applied',
+      'podmonitor.monitoring.coreos.com/agent serverside-applied',
+    ]);
+    const ds = api.get('daemonsets', 'ktrace-install', 'agent')!;
+    // Defaults a real apiserver fills in, and the generation of a workload.
+    expect(ds['spec']).toMatchObject({ revisionHistoryLimit: 10, template: { spec: { restartPolicy: 'Always', containers: [{ imagePullPolicy: 'IfNotPresent', ports: [{ protocol: 'TCP' }] }] } } });
+    expect(ds.metadata.generation).toBe(1);
+    expect(api.get('serviceaccounts', 'ktrace-install', 'default')).toBeDefined();
+
+    // Client-side apply over it: a strategic merge patch that keeps the container list keyed by name and port.
+    writeFileSync(file, manifest.replace('containerPort: 9090}', 'containerPort: 9090, hostPort: 9090}'));
+    const csa = await api.kubectl(['apply', '-f', file]);
+    expect(csa.code).toBe(0);
+    expect(csa.stdout).toContain('daemonset.apps/agent configured');
+    const ds2 = api.get('daemonsets', 'ktrace-install', 'agent')!;
+    expect((ds2['spec'] as { template: { spec: { containers: { ports: unknown[] }[] } } }).template.spec.containers[0]!.ports).toEqual([
+      { name: 'metrics', containerPort: 9090, hostPort: 9090, protocol: 'TCP' },
+    ]);
+    expect(ds2.metadata.generation).toBe(2);
+
+    writeFileSync(file, manifest.replace('containerPort: 9090}', 'containerPort: 9090, hostPortt: 1}'));
+    const typo = await api.kubectl(['apply', '--server-side', '-f', file]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain(
+      'Error from server (BadRequest): failed to create typed patch object (apps/v1, Kind=DaemonSet): .spec.template.spec.containers[0].ports[0].hostPortt: field not declared in schema',
+    );
+
+    const gone = await api.kubectl(['delete', 'namespace', 'ktrace-install']);
+    expect(gone.code).toBe(0);
+    expect(api.list('daemonsets', { namespace: 'ktrace-install' })).toEqual([]);
+    expect(api.list('podmonitors', { namespace: 'ktrace-install' })).toEqual([]);
+    expect(api.get('namespaces', undefined, 'ktrace-install')).toBeUndefined();
+  });
+
   it('answers a denied request with the Forbidden message kubectl prints', async () => {
     api.deny({ verb: 'list', group: '', resource: 'configmaps', namespace: 'team-a' });
     const r = await api.kubectl(['get', 'configmaps', '-n', 'team-a']);

@@ -83,3 +83,33 @@ export function authenticate(
   if (user === undefined) throw unauthorized();
   return user;
 }
+
+interface AccessReviewSpec {
+  resourceAttributes?: { namespace?: string; verb?: string; group?: string; resource?: string; subresource?: string; name?: string };
+  nonResourceAttributes?: { path?: string; verb?: string };
+}
+
+/** The answer to a SelfSubjectAccessReview (`kubectl auth can-i`): allowed unless a deny rule matches. */
+export function reviewAccess(body: { spec?: AccessReviewSpec }, user: string, rules: readonly DenyRule[]): Record<string, unknown> {
+  const ra = body.spec?.resourceAttributes;
+  let allowed = true;
+  if (ra !== undefined) {
+    const a: Attributes = {
+      verb: (ra.verb ?? 'get') as Verb,
+      group: ra.group ?? '',
+      resource: ra.resource ?? '',
+      subresource: ra.subresource ?? '',
+      namespace: ra.namespace === '' ? undefined : ra.namespace,
+      name: ra.name === '' ? undefined : ra.name,
+      user,
+    };
+    allowed = !rules.some((r) => matchesRule(r, a) || (ra.verb === '*' && r.resource === a.resource));
+  }
+  return {
+    kind: 'SelfSubjectAccessReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec: body.spec ?? {},
+    status: allowed ? { allowed: true, reason: 'RBAC: allowed by ClusterRoleBinding "cluster-admin" of ClusterRole "cluster-admin" to User "' + user + '"' } : { allowed: false },
+  };
+}

@@ -37,7 +37,8 @@ export function listKeys(field: string, items: readonly unknown[]): string[] | u
 
 export function itemSegment(item: Record<string, unknown>, keys: readonly string[]): string {
   const k: Record<string, unknown> = {};
-  for (const key of keys) if (item[key] !== undefined) k[key] = item[key];
+  // protocol is defaulted to TCP before keys are compared, as apiserver defaults the applied object first.
+  for (const key of keys) if (item[key] !== undefined || key === 'protocol') k[key] = item[key] ?? 'TCP';
   return `k:${JSON.stringify(k)}`;
 }
 

@@ -2,13 +2,13 @@
 // patch/delete and pod logs, each answered with the body, headers and Status codes of a real kube-apiserver.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { authenticate, forbidden, matchesRule } from './access.js';
+import { authenticate, forbidden, matchesRule, reviewAccess } from './access.js';
 import type { DenyRule, RequestRecord } from './access.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
 import type { LogStore } from './logs.js';
 import { serveLog } from './log-endpoint.js';
 import { openApiV3 } from './openapi.js';
-import type { ObjectWriter, Propagation } from './objects.js';
+import type { FieldValidation, ObjectWriter, Propagation } from './objects.js';
 import { jsonPatch, mergePatch, patchTypeOf, strategicMergePatch, unsupportedPatch } from './patch.js';
 import type { ResourceCatalog } from './resources.js';
 import { apiVersionOf, typeKey } from './resources.js';
@@ -35,10 +35,28 @@ export interface HandlerContext {
   watches: Set<ServerResponse>;
 }
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string | string[]> = {}, warnings: readonly string[] = []): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  const warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  if (typeof headers['Warning'] === 'string') warning.unshift(headers['Warning']);
+  const all = { ...headers, ...(warning.length === 0 ? {} : { Warning: warning }) };
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...all });
   res.end(text);
+}
+
+/** A create or update body: JSON or YAML, as apiserver accepts them (protobuf and CBOR are not implemented). */
+async function readObject(req: IncomingMessage): Promise<KubeObject> {
+  const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  const text = await readBody(req);
+  if (ct === 'application/json' || ct === '') return parseJson(text) as KubeObject;
+  if (ct === 'application/yaml') {
+    try {
+      return parseYaml(text) as KubeObject;
+    } catch (e) {
+      throw badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
+    }
+  }
+  throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`);
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -69,6 +87,14 @@ function managerOf(q: URLSearchParams, userAgent: string, required: boolean): st
     });
   }
   return (userAgent.split('/')[0] ?? '').slice(0, 128) || 'unknown';
+}
+
+function fieldValidationOf(q: URLSearchParams): FieldValidation {
+  const v = q.get('fieldValidation') ?? 'Warn';
+  if (v !== 'Strict' && v !== 'Warn' && v !== 'Ignore') {
+    throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+  }
+  return v;
 }
 
 function stripTypeMeta(o: KubeObject): KubeObject {
@@ -135,7 +161,7 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
     Object.assign(record, { verb: r.verb, group: r.type.group, resource: r.type.plural, subresource: r.subresource, namespace: r.namespace ?? '', name: r.name ?? '' });
     const attrs = { verb: r.verb, group: r.type.group, resource: r.type.plural, subresource: r.subresource, namespace: r.namespace, name: r.name, user: record.user };
     if (ctx.denyRules.some((rule) => matchesRule(rule, attrs))) throw forbidden(attrs);
-    await serveResource(ctx, r, q, req, res, userAgent);
+    await serveResource(ctx, r, q, req, res, userAgent, record.user);
   } catch (e) {
     if (!(e instanceof ApiError)) {
       const err = new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`);
@@ -148,11 +174,13 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
   }
 }
 
-async function serveResource(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, req: IncomingMessage, res: ServerResponse, userAgent: string): Promise<void> {
+async function serveResource(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, req: IncomingMessage, res: ServerResponse, userAgent: string, user: string): Promise<void> {
   const { type, namespace: ns, name } = r;
   const key = typeKey(type);
   const dryRun = q.getAll('dryRun').includes('All');
   const sub = r.subresource === 'status' ? ('status' as const) : undefined;
+  const warnings: string[] = [];
+  const fv = fieldValidationOf(q);
   switch (r.verb) {
     case 'get': {
       if (r.subresource === 'log') return serveLog(ctx.store, ctx.logs, ctx.catalog, ns!, name!, q, res);
@@ -205,17 +233,19 @@ async function serveResource(ctx: HandlerContext, r: ResourceRoute, q: URLSearch
         allowBookmarks: q.get('allowWatchBookmarks') === 'true',
         sendInitialEvents: sie === null ? undefined : sie === 'true',
         bookmarkIntervalMs: ctx.bookmarkIntervalMs,
+        table: wantsTable(req.headers.accept) ? (objects, first) => toTable(type, objects, q, objects[0]?.metadata.resourceVersion ?? '', undefined, !first) : undefined,
       }, ctx.watches);
     }
     case 'create': {
-      const body = parseJson(await readBody(req)) as KubeObject;
-      const o = ctx.writer.create(type, ns, body, { manager: managerOf(q, userAgent, false), dryRun });
-      return sendJson(res, 201, o);
+      const body = await readObject(req);
+      if (type.plural === 'selfsubjectaccessreviews') return sendJson(res, 201, reviewAccess(body as never, user, ctx.denyRules));
+      const o = ctx.writer.create(type, ns, body, { manager: managerOf(q, userAgent, false), dryRun, fieldValidation: fv, warnings });
+      return sendJson(res, 201, o, {}, warnings);
     }
     case 'update': {
-      const body = parseJson(await readBody(req)) as KubeObject;
-      const o = ctx.writer.update(type, ns, name!, body, { manager: managerOf(q, userAgent, false), dryRun, ...(sub === undefined ? {} : { subresource: sub }) });
-      return sendJson(res, 200, o);
+      const body = await readObject(req);
+      const o = ctx.writer.update(type, ns, name!, body, { manager: managerOf(q, userAgent, false), dryRun, fieldValidation: fv, warnings, ...(sub === undefined ? {} : { subresource: sub }) });
+      return sendJson(res, 200, o, {}, warnings);
     }
     case 'patch':
       return patch(ctx, r, q, req, res, userAgent, dryRun);
@@ -259,6 +289,8 @@ async function patch(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, 
   if (kind === undefined || (kind === 'strategic' && custom)) throw unsupportedPatch(contentType, custom);
   const text = await readBody(req);
   const sub = r.subresource === 'status' ? ({ subresource: 'status' } as const) : {};
+  const warnings: string[] = [];
+  const fv = fieldValidationOf(q);
   if (kind === 'apply') {
     let body: unknown;
     try {
@@ -267,8 +299,8 @@ async function patch(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, 
       throw badRequest(`error decoding YAML: ${(e as Error).message}`);
     }
     const force = q.get('force') === 'true';
-    const { object, created } = ctx.writer.apply(type, ns, name!, body as KubeObject, { manager: managerOf(q, userAgent, true), force, dryRun, ...sub });
-    return sendJson(res, created ? 201 : 200, object);
+    const { object, created } = ctx.writer.apply(type, ns, name!, body as KubeObject, { manager: managerOf(q, userAgent, true), force, dryRun, fieldValidation: fv, warnings, ...sub });
+    return sendJson(res, created ? 201 : 200, object, {}, warnings);
   }
   if (q.get('force') !== null) throw badRequest('force: Forbidden: may not be specified for non-apply patch');
   const live = ctx.store.get(typeKey(type), ns, name!);
@@ -276,7 +308,7 @@ async function patch(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, 
   const p = parseJson(text);
   const patched = (kind === 'merge' ? mergePatch(live, p) : kind === 'json' ? jsonPatch(live, p) : strategicMergePatch(live, p)) as KubeObject;
   // A patch carries the live resourceVersion unless it sets one itself (then it is a precondition).
-  const o = ctx.writer.update(type, ns, name!, patched, { manager: managerOf(q, userAgent, false), dryRun, ...sub });
-  return sendJson(res, 200, o);
+  const o = ctx.writer.update(type, ns, name!, patched, { manager: managerOf(q, userAgent, false), dryRun, fieldValidation: fv, warnings, ...sub });
+  return sendJson(res, 200, o, {}, warnings);
 }
 

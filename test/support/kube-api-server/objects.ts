@@ -11,14 +11,37 @@ import { apiVersionOf, typeKey } from './resources.js';
 import type { ResourceCatalog, ResourceType } from './resources.js';
 import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound } from './status.js';
 import type { KubeObject, ObjectStore } from './store.js';
-import { validateObject } from './validation.js';
+import { dropField, printUnknown } from './unknown-fields.js';
+import { undeclaredFields, validateObject } from './validation.js';
 
 export type Propagation = 'Orphan' | 'Background' | 'Foreground';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 export interface WriteOptions {
   manager: string;
   dryRun?: boolean;
   subresource?: 'status';
+  /** What to do with fields the schema does not declare (apiserver's default is Warn: drop them, warn). */
+  fieldValidation?: FieldValidation;
+  /** Receives Warning header texts. */
+  warnings?: string[];
+}
+
+/** Drops undeclared fields (after a 400 under Strict), as typed decoding does. */
+function checkUndeclared(obj: KubeObject, opts: WriteOptions, apply: boolean): void {
+  const unknown = undeclaredFields(obj);
+  if (unknown.length === 0) return;
+  const mode = opts.fieldValidation ?? 'Warn';
+  if (mode === 'Strict') {
+    if (apply) {
+      const gvk = `${obj.apiVersion?.includes('/') === true ? obj.apiVersion : `/${obj.apiVersion}`}, Kind=${obj.kind}`;
+      throw badRequest(`failed to create typed patch object (${gvk}): ${unknown.map((p) => `.${printUnknown(p)}: field not declared in schema`).join(', ')}`);
+    }
+    throw badRequest(`strict decoding error: ${unknown.map((p) => `unknown field "${printUnknown(p)}"`).join(', ')}`);
+  }
+  if (mode === 'Warn') for (const p of unknown) opts.warnings?.push(`unknown field "${printUnknown(p)}"`);
+  for (const p of unknown) dropField(obj, p);
 }
 
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -79,6 +102,7 @@ export class ObjectWriter {
 
   create(type: ResourceType, ns: string | undefined, body: KubeObject, opts: WriteOptions): KubeObject {
     const obj = this.prepare(type, ns, body);
+    checkUndeclared(obj, opts, false);
     if (obj.metadata.name === undefined || obj.metadata.name === '') {
       if (obj.metadata.generateName !== undefined && obj.metadata.generateName !== '') {
         let suffix = '';
@@ -107,6 +131,7 @@ export class ObjectWriter {
   /** Server-side apply of `body` to type/ns/name; creates the object when it is absent. */
   apply(type: ResourceType, ns: string | undefined, name: string, body: KubeObject, opts: WriteOptions & { force: boolean }): { object: KubeObject; created: boolean } {
     const applied = this.prepare(type, ns, body);
+    checkUndeclared(applied, opts, true);
     if (applied.metadata.name !== name) {
       throw badRequest(`the name of the object (${applied.metadata.name ?? ''}) does not match the name on the URL (${name})`);
     }
@@ -135,6 +160,7 @@ export class ObjectWriter {
   /** PUT (or the result of a non-apply patch): replaces the object, or only its status for `/status`. */
   update(type: ResourceType, ns: string | undefined, name: string, body: KubeObject, opts: WriteOptions): KubeObject {
     const next = this.prepare(type, ns, body);
+    checkUndeclared(next, opts, false);
     if (next.metadata.name !== name) {
       throw badRequest(`the name of the object (${next.metadata.name ?? ''}) does not match the name on the URL (${name})`);
     }

@@ -97,6 +97,7 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   rt('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
   rt('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
   rt('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
+  rt('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, { verbs: ['create'] }),
   rt('scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', false, { shortNames: ['pc'] }),
   rt('monitoring.coreos.com', 'v1', 'podmonitors', 'PodMonitor', true, {
     shortNames: ['pmon'],

@@ -199,9 +199,9 @@ export class KubeApiServer {
     const existing = this.store.get(typeKey(t), ns, obj.metadata.name!);
     const body = structuredClone(obj);
     delete body.metadata.resourceVersion;
-    let out = existing === undefined ? this.writer.create(t, ns, body, { manager }) : this.writer.update(t, ns, obj.metadata.name!, body, { manager });
+    let out = existing === undefined ? this.writer.create(t, ns, body, { manager, fieldValidation: 'Strict' }) : this.writer.update(t, ns, obj.metadata.name!, body, { manager, fieldValidation: 'Strict' });
     if (t.status && obj['status'] !== undefined) {
-      out = this.writer.update(t, ns, out.metadata.name!, { ...out, status: obj['status'] }, { manager, subresource: 'status' });
+      out = this.writer.update(t, ns, out.metadata.name!, { ...out, status: obj['status'] }, { manager, subresource: 'status', fieldValidation: 'Strict' });
     }
     return out;
   }

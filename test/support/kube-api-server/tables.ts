@@ -113,14 +113,15 @@ const COLUMNS: Record<string, Column[]> = {
   ],
 };
 
-export function toTable(type: ResourceType, items: readonly KubeObject[], q: URLSearchParams, resourceVersion: string, next?: string): Record<string, unknown> {
+export function toTable(type: ResourceType, items: readonly KubeObject[], q: URLSearchParams, resourceVersion: string, next?: string, withoutColumns = false): Record<string, unknown> {
   const cols = COLUMNS[`${type.group === '' ? '' : `${type.group}/`}${type.version}/${type.kind}`] ?? [NAME, AGE];
   const include = q.get('includeObject') ?? 'Metadata';
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
-    metadata: { resourceVersion, ...(next === undefined ? {} : { continue: next }) },
-    columnDefinitions: cols.map(({ cell, ...c }) => (void cell, c)),
+    metadata: { ...(resourceVersion === '' ? {} : { resourceVersion }), ...(next === undefined ? {} : { continue: next }) },
+    // Watch events after the first carry no column definitions, as on a real server.
+    columnDefinitions: withoutColumns ? [] : cols.map(({ cell, ...c }) => (void cell, c)),
     rows: items.map((o) => ({
       cells: cols.map((c) => c.cell(o)),
       ...(include === 'None'

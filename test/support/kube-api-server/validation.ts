@@ -8,6 +8,7 @@ import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-m
 import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import type { StatusCause } from './status.js';
+import { unknownFields } from './unknown-fields.js';
 import type { KubeObject } from './store.js';
 
 interface Validatable {
@@ -147,4 +148,11 @@ export function validateObject(obj: KubeObject, plural: string): StatusCause[] {
     }
   }
   return causes;
+}
+
+/** Members of `obj` its kind's schema does not declare (none for kinds without a schema here). */
+export function undeclaredFields(obj: KubeObject): (string | number)[][] {
+  const Model = MODELS[`${obj.apiVersion}/${obj.kind}`];
+  if (Model === undefined) return [];
+  return unknownFields(obj, (data) => (Model.prototype.validate as (this: unknown) => void).call(data));
 }

@@ -19,6 +19,8 @@ export interface WatchRequest {
   allowBookmarks: boolean;
   sendInitialEvents: boolean | undefined;
   bookmarkIntervalMs: number;
+  /** For `Accept: …;as=Table` watches (kubectl get -w): renders each event's object as a one-row Table. */
+  table?: ((objects: KubeObject[], first: boolean) => unknown) | undefined;
 }
 
 type Event = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: unknown };
@@ -43,8 +45,15 @@ export function project(req: WatchRequest, e: StoreEvent): Event | undefined {
 
 /** Serves one watch on `res` until the timeout, the client going away, or the server stopping. */
 export function serveWatch(res: ServerResponse, store: ObjectStore, req: WatchRequest, open: Set<ServerResponse>): void {
+  let first = true;
   const write = (e: Event): void => {
-    if (!res.writableEnded) res.write(`${JSON.stringify(e)}\n`);
+    if (res.writableEnded) return;
+    let out = e;
+    if (req.table !== undefined && e.type !== 'ERROR' && e.type !== 'BOOKMARK') {
+      out = { type: e.type, object: req.table([e.object as KubeObject], first) };
+      first = false;
+    }
+    res.write(`${JSON.stringify(out)}\n`);
   };
   const bookmark = (annotations?: Record<string, string>): Event => ({
     type: 'BOOKMARK',
