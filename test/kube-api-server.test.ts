@@ -206,6 +206,38 @@ describe('kubectl against the test API server', () => {
     expect(again.stderr.trim()).toBe('Error from server (NotFound): jobs.batch "trace-once" not found');
   });
 
+  it('runs a Job pinned to a node through the stand-in Job controller: its pod, its logs, completion', async () => {
+    api.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-j', labels: { 'kubernetes.io/hostname': 'node-j' } } });
+    const jobs = api.runJobs();
+    try {
+      const file = join(api.dir, 'job.yaml');
+      writeFileSync(
+        file,
+        'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: once\nspec:\n  template:\n    spec:\n      nodeSelector: {kubernetes.io/hostname: node-j}\n      restartPolicy: Never\n      containers:\n      - name: trace\n        image: ktrace:dev\n',
+      );
+      expect((await api.kubectl(['apply', '--server-side', '-f', file, '-n', 'team-a'])).code).toBe(0);
+      const job = api.get('jobs.batch', 'team-a', 'once')!;
+      const [p] = await eventually(() => {
+        const ps = api.list('pods', { namespace: 'team-a', labelSelector: 'job-name=once', fieldSelector: 'status.phase=Running' });
+        return ps.length === 1 ? ps : undefined;
+      }, 'the job pod to run', 10_000);
+      expect(p!.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'Job', name: 'once', uid: job.metadata.uid, controller: true })]);
+      expect((p!['spec'] as { nodeName?: string }).nodeName).toBe('node-j');
+
+      api.appendLog('team-a', p!.metadata.name!, 'trace', '@opens: 3\n');
+      const logs = await api.kubectl(['logs', 'job/once', '-n', 'team-a']);
+      expect(logs.stdout).toBe('@opens: 3\n');
+
+      jobs.complete('team-a', 'once', 0);
+      const table = await api.kubectl(['get', 'jobs', '-n', 'team-a']);
+      expect(table.stdout.trim().split('\n')[1]).toMatch(/^once\s+Complete\s+1\/1\s/);
+      expect((await api.kubectl(['delete', 'job', 'once', '-n', 'team-a'])).code).toBe(0);
+      expect(api.list('pods', { namespace: 'team-a', labelSelector: 'job-name=once' })).toEqual([]);
+    } finally {
+      jobs.stop();
+    }
+  });
+
   it('shows logs, tails them, and follows them until the container ends', async () => {
     api.seed(pod('agent-1', { app: 'agent' }));
     const waiting = await api.kubectl(['logs', 'agent-1', '-n', 'team-a']);
@@ -328,6 +360,60 @@ describe('client-node against the test API server', () => {
     await informer.start();
     await eventually(() => (names().join() === 'inf-2,inf-3,inf-4' ? true : undefined), 'the informer to catch up after the restart', 20_000, () => events.join('\n'));
     await informer.stop();
+  });
+
+  it('serves a node-scoped pod watch (ListWatch with a field selector), with bookmarks, and counts its requests', async () => {
+    const kc = client();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const fieldSelector = 'spec.nodeName=node-b';
+    const before = Date.now();
+    const pods = new k8s.ListWatch<k8s.V1Pod>(
+      '/api/v1/pods',
+      new k8s.Watch(kc),
+      () => core.listPodForAllNamespaces({ fieldSelector }),
+      false,
+      undefined,
+      fieldSelector,
+    );
+    const events: string[] = [];
+    pods.on('add', (p) => events.push(`add ${p.metadata?.name}`));
+    pods.on('delete', (p) => events.push(`delete ${p.metadata?.name}`));
+    api.seed(pod('nb-1', { app: 'nb' }));
+    api.setPodStatus('team-a', 'nb-1', { nodeName: 'node-b', phase: 'Running' });
+    api.seed(pod('na-1', { app: 'nb' }));
+    api.setPodStatus('team-a', 'na-1', { nodeName: 'node-a', phase: 'Running' });
+    await pods.start();
+    expect(pods.list().map((p) => p.metadata?.name)).toEqual(['nb-1']);
+
+    // A pod bound to node-b later enters this watch as ADDED; one deleted leaves it.
+    api.seed(pod('nb-2', { app: 'nb' }));
+    api.setPodStatus('team-a', 'nb-2', { nodeName: 'node-b' });
+    api.delete('pods', 'team-a', 'nb-1');
+    await eventually(() => (events.includes('delete nb-1') && events.includes('add nb-2') ? true : undefined), 'node-b pod events', 10_000, () => events.join('\n'));
+    expect(pods.list().map((p) => p.metadata?.name)).toEqual(['nb-2']);
+    await pods.stop();
+
+    expect(api.countRequests({ verb: 'list', resource: 'pods', namespace: '', since: before })).toBe(1);
+    expect(api.countRequests({ verb: 'watch', resource: 'pods', namespace: '', since: before })).toBe(1);
+    expect(api.requestCounts({ since: before, resource: 'pods' })).toMatchObject({ 'list pods': 1, 'watch pods': 1 });
+
+    const bookmarks: string[] = [];
+    const bookmarking = await startKubeApiServer({ bookmarkIntervalMs: 100 });
+    try {
+      const bkc = new k8s.KubeConfig();
+      bkc.loadFromFile(bookmarking.kubeconfigPath());
+      const req = await new k8s.Watch(bkc).watch(
+        '/api/v1/namespaces/default/configmaps',
+        { allowWatchBookmarks: true, resourceVersion: String(bookmarking.resourceVersion()) },
+        (type, obj: KubeObject) => bookmarks.push(`${type} ${obj.metadata.resourceVersion}`),
+        () => undefined,
+      );
+      await eventually(() => (bookmarks.length >= 2 ? true : undefined), 'two bookmarks', 10_000);
+      req.abort();
+      expect(bookmarks[0]).toBe(`BOOKMARK ${bookmarking.resourceVersion()}`);
+    } finally {
+      await bookmarking.close();
+    }
   });
 
   it('reads pod logs and follows them', async () => {

@@ -10,3 +10,5 @@ export type { Status, StatusCause, StatusReason } from './status.js';
 export { kubeconfigYaml, writeKubeconfig, runKubectl, spawnKubectl, KUBECTL } from './kubeconfig.js';
 export type { KubeconfigOptions, KubectlOptions, KubectlResult } from './kubeconfig.js';
 export { validateObject } from './validation.js';
+export { JobController, pinnedNode } from './job-controller.js';
+export type { JobControllerOptions } from './job-controller.js';

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DenyRule, RequestRecord } from './access.js';
 import { handle } from './http-api.js';
+import { JobController } from './job-controller.js';
+import type { JobControllerOptions } from './job-controller.js';
 import type { HandlerContext } from './http-api.js';
 import { runKubectl, spawnKubectl, writeKubeconfig } from './kubeconfig.js';
 import type { KubeconfigOptions, KubectlResult } from './kubeconfig.js';
@@ -311,6 +313,11 @@ export class KubeApiServer {
 
   allowAll(): void {
     this.deny_.splice(0);
+  }
+
+  /** Plays the Job controller, scheduler and kubelet for Jobs created from now on (see job-controller.ts). */
+  runJobs(options: JobControllerOptions = {}): JobController {
+    return new JobController(this, options);
   }
 
   /** Calls `listener` for every stored change (a controller-style hook, e.g. to run pods for a Job). */
