@@ -3,7 +3,14 @@
 export { startKubeApiServer, KubeApiServer } from './server.js';
 export type { KubeApiServerOptions, PodStatusUpdate, ListFilter, RequestFilter } from './server.js';
 export type { DenyRule, RequestRecord, Verb } from './access.js';
-export type { KubeObject, ObjectMeta, OwnerReference, ManagedFieldsEntry, StoreEvent, WatchEventType } from './store.js';
+export type {
+  KubeObject,
+  ObjectMeta,
+  OwnerReference,
+  ManagedFieldsEntry,
+  StoreEvent,
+  WatchEventType,
+} from './store.js';
 export type { ResourceType } from './resources.js';
 export { BUILTIN_RESOURCES, apiVersionOf } from './resources.js';
 export type { Status, StatusCause, StatusReason } from './status.js';

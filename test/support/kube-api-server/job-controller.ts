@@ -21,7 +21,10 @@ interface Template {
     affinity?: {
       nodeAffinity?: {
         requiredDuringSchedulingIgnoredDuringExecution?: {
-          nodeSelectorTerms?: { matchFields?: { key: string; operator: string; values?: string[] }[]; matchExpressions?: { key: string; operator: string; values?: string[] }[] }[];
+          nodeSelectorTerms?: {
+            matchFields?: { key: string; operator: string; values?: string[] }[];
+            matchExpressions?: { key: string; operator: string; values?: string[] }[];
+          }[];
         };
       };
     };
@@ -34,9 +37,15 @@ export function pinnedNode(t: Template): string | undefined {
   if (spec.nodeName !== undefined) return spec.nodeName;
   const host = spec.nodeSelector?.['kubernetes.io/hostname'];
   if (host !== undefined) return host;
-  for (const term of spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []) {
+  for (const term of spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ??
+    []) {
     for (const m of [...(term.matchFields ?? []), ...(term.matchExpressions ?? [])]) {
-      if ((m.key === 'metadata.name' || m.key === 'kubernetes.io/hostname') && m.operator === 'In' && m.values?.length === 1) return m.values[0];
+      if (
+        (m.key === 'metadata.name' || m.key === 'kubernetes.io/hostname') &&
+        m.operator === 'In' &&
+        m.values?.length === 1
+      )
+        return m.values[0];
     }
   }
   return undefined;
@@ -85,23 +94,53 @@ export class JobController {
         namespace: ns,
         labels: { ...template.metadata?.labels },
         ...(template.metadata?.annotations === undefined ? {} : { annotations: { ...template.metadata.annotations } }),
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name!, uid: job.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            name: job.metadata.name!,
+            uid: job.metadata.uid!,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: structuredClone(template.spec ?? {}),
     };
     const created = this.api.writer.create(this.api.type('pods'), ns, pod, { manager: 'kube-controller-manager' });
-    this.setJobStatus(ns, job.metadata.name!, { active: 1, ready: 0, terminating: 0, startTime: now(), uncountedTerminatedPods: {} });
+    this.setJobStatus(ns, job.metadata.name!, {
+      active: 1,
+      ready: 0,
+      terminating: 0,
+      startTime: now(),
+      uncountedTerminatedPods: {},
+    });
     const node = pinnedNode(template);
     const nodeExists = node !== undefined && this.api.get('nodes', undefined, node) !== undefined;
     if (!nodeExists) {
-      const message = node === undefined ? '0/0 nodes are available' : `0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.`;
-      this.api.setPodStatus(ns, name, { extra: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: now() }] } });
+      const message =
+        node === undefined
+          ? '0/0 nodes are available'
+          : `0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.`;
+      this.api.setPodStatus(ns, name, {
+        extra: {
+          conditions: [
+            { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: now() },
+          ],
+        },
+      });
       return;
     }
     const containers = ((created['spec'] as Template['spec'])?.containers ?? []).map((c) => c.name);
-    const start = this.options.start === undefined
-      ? { phase: 'Running' as const, containerIDs: Object.fromEntries(containers.map((c) => [c, `containerd://${randomBytes(32).toString('hex')}`])) }
-      : this.options.start(created, node);
+    const start =
+      this.options.start === undefined
+        ? {
+            phase: 'Running' as const,
+            containerIDs: Object.fromEntries(
+              containers.map((c) => [c, `containerd://${randomBytes(32).toString('hex')}`]),
+            ),
+          }
+        : this.options.start(created, node);
     this.api.setPodStatus(ns, name, { nodeName: node, ...start });
     if (start?.phase === 'Running') this.setJobStatus(ns, job.metadata.name!, { ready: 1 });
   }
@@ -110,7 +149,10 @@ export class JobController {
   complete(namespace: string, jobName: string, exitCode = 0): void {
     const job = this.api.get('jobs.batch', namespace, jobName);
     if (job === undefined) throw new Error(`job ${namespace}/${jobName} does not exist`);
-    const pods = this.api.list('pods', { namespace, labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata.uid}` });
+    const pods = this.api.list('pods', {
+      namespace,
+      labelSelector: `batch.kubernetes.io/controller-uid=${job.metadata.uid}`,
+    });
     const ok = exitCode === 0;
     for (const p of pods) {
       const containers = ((p['spec'] as Template['spec'])?.containers ?? []).map((c) => c.name);
@@ -141,8 +183,22 @@ export class JobController {
             { type: 'Complete', status: 'True', lastProbeTime: t, lastTransitionTime: t },
           ]
         : [
-            { type: 'FailureTarget', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastProbeTime: t, lastTransitionTime: t },
-            { type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit', lastProbeTime: t, lastTransitionTime: t },
+            {
+              type: 'FailureTarget',
+              status: 'True',
+              reason: 'BackoffLimitExceeded',
+              message: 'Job has reached the specified backoff limit',
+              lastProbeTime: t,
+              lastTransitionTime: t,
+            },
+            {
+              type: 'Failed',
+              status: 'True',
+              reason: 'BackoffLimitExceeded',
+              message: 'Job has reached the specified backoff limit',
+              lastProbeTime: t,
+              lastTransitionTime: t,
+            },
           ],
     });
   }
@@ -151,6 +207,12 @@ export class JobController {
     const job = this.api.get('jobs.batch', namespace, name);
     if (job === undefined) return;
     const status = { ...((job['status'] ?? {}) as Record<string, unknown>), ...patch };
-    this.api.writer.update(this.api.type('jobs.batch'), namespace, name, { ...job, status }, { manager: 'kube-controller-manager', subresource: 'status' });
+    this.api.writer.update(
+      this.api.type('jobs.batch'),
+      namespace,
+      name,
+      { ...job, status },
+      { manager: 'kube-controller-manager', subresource: 'status' },
+    );
   }
 }

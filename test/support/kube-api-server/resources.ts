@@ -31,7 +31,17 @@ function rt(
   namespaced: boolean,
   extra: Partial<ResourceType> = {},
 ): ResourceType {
-  return { group, version, plural, singular: kind.toLowerCase(), kind, namespaced, verbs: ALL, status: false, ...extra };
+  return {
+    group,
+    version,
+    plural,
+    singular: kind.toLowerCase(),
+    kind,
+    namespaced,
+    verbs: ALL,
+    status: false,
+    ...extra,
+  };
 }
 
 /** The built-in catalog; `start({ resources })` can add more. */
@@ -83,9 +93,24 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
     status: true,
   }),
-  rt('apps', 'v1', 'daemonsets', 'DaemonSet', true, { shortNames: ['ds'], generation: true, categories: ['all'], status: true }),
-  rt('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], generation: true, categories: ['all'], status: true }),
-  rt('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], generation: true, categories: ['all'], status: true }),
+  rt('apps', 'v1', 'daemonsets', 'DaemonSet', true, {
+    shortNames: ['ds'],
+    generation: true,
+    categories: ['all'],
+    status: true,
+  }),
+  rt('apps', 'v1', 'deployments', 'Deployment', true, {
+    shortNames: ['deploy'],
+    generation: true,
+    categories: ['all'],
+    status: true,
+  }),
+  rt('apps', 'v1', 'replicasets', 'ReplicaSet', true, {
+    shortNames: ['rs'],
+    generation: true,
+    categories: ['all'],
+    status: true,
+  }),
   rt('batch', 'v1', 'jobs', 'Job', true, {
     generation: true,
     categories: ['all'],

@@ -13,8 +13,8 @@ interface Seen {
 function track(value: unknown, path: (string | number)[], seen: Seen[]): unknown {
   if (Array.isArray(value)) {
     return new Proxy(value, {
-      get(t, k, r) {
-        const v = Reflect.get(t, k, r);
+      get(t, k, r): unknown {
+        const v: unknown = Reflect.get(t, k, r);
         return typeof k === 'string' && /^\d+$/.test(k) ? track(v, [...path, Number(k)], seen) : v;
       },
     });
@@ -24,8 +24,8 @@ function track(value: unknown, path: (string | number)[], seen: Seen[]): unknown
   seen.push(entry);
   const children = new Map<string, unknown>();
   return new Proxy(value, {
-    get(t, k, r) {
-      const v = Reflect.get(t, k, r);
+    get(t, k, r): unknown {
+      const v: unknown = Reflect.get(t, k, r);
       if (typeof k !== 'string') return v;
       entry.read.add(k);
       if (!children.has(k)) children.set(k, track(v, [...path, k], seen));

@@ -79,7 +79,11 @@ function schemaCauses(obj: KubeObject, errors: readonly AjvError[]): StatusCause
     const value = JSON.stringify(at(obj, e.instancePath));
     if (e.keyword === 'enum') {
       const allowed = (e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ');
-      return { reason: 'FieldValueNotSupported', message: `Unsupported value: ${value}: supported values: ${allowed}`, field: base };
+      return {
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: ${value}: supported values: ${allowed}`,
+        field: base,
+      };
     }
     return { reason: 'FieldValueInvalid', message: `Invalid value: ${value}: ${e.message ?? e.keyword}`, field: base };
   });
@@ -89,11 +93,21 @@ function nameCauses(obj: KubeObject, plural: string): StatusCause[] {
   const name = obj.metadata.name ?? '';
   const out: StatusCause[] = [];
   if (name === '') {
-    return [{ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' }];
+    return [
+      {
+        reason: 'FieldValueRequired',
+        message: 'Required value: name or generateName is required',
+        field: 'metadata.name',
+      },
+    ];
   }
   const dnsLabel = plural === 'namespaces';
   const dns1035 = plural === 'services';
-  const ok = dns1035 ? DNS1035.test(name) && name.length <= 63 : dnsLabel ? LABEL.test(name) && name.length <= 63 : SUBDOMAIN.test(name) && name.length <= 253;
+  const ok = dns1035
+    ? DNS1035.test(name) && name.length <= 63
+    : dnsLabel
+      ? LABEL.test(name) && name.length <= 63
+      : SUBDOMAIN.test(name) && name.length <= 253;
   if (!ok) {
     const what = dns1035
       ? "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
@@ -154,5 +168,7 @@ export function validateObject(obj: KubeObject, plural: string): StatusCause[] {
 export function undeclaredFields(obj: KubeObject): (string | number)[][] {
   const Model = MODELS[`${obj.apiVersion}/${obj.kind}`];
   if (Model === undefined) return [];
-  return unknownFields(obj, (data) => (Model.prototype.validate as (this: unknown) => void).call(data));
+  // The model's validate() checks `this`; calling it on the proxy lets the proxy see which members it reads.
+  const proto = Model.prototype as { validate: (this: unknown) => void };
+  return unknownFields(obj, (data) => proto.validate.call(data));
 }

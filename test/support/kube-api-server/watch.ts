@@ -44,7 +44,12 @@ export function project(req: WatchRequest, e: StoreEvent): Event | undefined {
 }
 
 /** Serves one watch on `res` until the timeout, the client going away, or the server stopping. */
-export function serveWatch(res: ServerResponse, store: ObjectStore, req: WatchRequest, open: Set<ServerResponse>): void {
+export function serveWatch(
+  res: ServerResponse,
+  store: ObjectStore,
+  req: WatchRequest,
+  open: Set<ServerResponse>,
+): void {
   let first = true;
   const write = (e: Event): void => {
     if (res.writableEnded) return;
@@ -60,10 +65,17 @@ export function serveWatch(res: ServerResponse, store: ObjectStore, req: WatchRe
     object: {
       kind: req.type.kind,
       apiVersion: apiVersionOf(req.type),
-      metadata: { resourceVersion: String(store.currentResourceVersion()), ...(annotations === undefined ? {} : { annotations }) },
+      metadata: {
+        resourceVersion: String(store.currentResourceVersion()),
+        ...(annotations === undefined ? {} : { annotations }),
+      },
     },
   });
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
   res.flushHeaders();
 
   const rv = req.resourceVersion;
@@ -71,8 +83,10 @@ export function serveWatch(res: ServerResponse, store: ObjectStore, req: WatchRe
   let backlog: Event[] = [];
   try {
     if (initial) {
-      for (const o of store.list(req.key, req.namespace)) if (matches(req, o)) backlog.push({ type: 'ADDED', object: o });
-      if (req.sendInitialEvents === true && req.allowBookmarks) backlog.push(bookmark({ 'k8s.io/initial-events-end': 'true' }));
+      for (const o of store.list(req.key, req.namespace))
+        if (matches(req, o)) backlog.push({ type: 'ADDED', object: o });
+      if (req.sendInitialEvents === true && req.allowBookmarks)
+        backlog.push(bookmark({ 'k8s.io/initial-events-end': 'true' }));
     } else {
       const from = Number(rv);
       if (!Number.isInteger(from) || from < 0) throw new ApiError(400, 'BadRequest', `invalid resource version: ${rv}`);
