@@ -121,3 +121,22 @@ export function applyDefaults(o: KubeObject, created: boolean): void {
       break;
   }
 }
+
+/** The objects a new namespace gets from its controllers: the `default` ServiceAccount and kube-root-ca.crt. */
+export function namespaceContents(): KubeObject[] {
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'kube-root-ca.crt',
+        annotations: {
+          'kubernetes.io/description':
+            'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+        },
+      },
+      data: { 'ca.crt': '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n' },
+    },
+  ];
+}

@@ -2,13 +2,14 @@
 // patch/delete and pod logs, each answered with the body, headers and Status codes of a real kube-apiserver.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
+import { fieldValidationOf, managerOf, parseJson, readBody, readObject, sendJson } from './http-io.js';
 import { authenticate, forbidden, matchesRule, reviewAccess } from './access.js';
 import type { DenyRule, RequestRecord } from './access.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
 import type { LogStore } from './logs.js';
 import { serveLog } from './log-endpoint.js';
 import { openApiV3 } from './openapi.js';
-import type { FieldValidation, ObjectWriter, Propagation } from './objects.js';
+import type { ObjectWriter, Propagation } from './objects.js';
 import { jsonPatch, mergePatch, patchTypeOf, strategicMergePatch, unsupportedPatch } from './patch.js';
 import type { ResourceCatalog } from './resources.js';
 import { apiVersionOf, typeKey } from './resources.js';
@@ -33,89 +34,6 @@ export interface HandlerContext {
   bookmarkIntervalMs: number;
   /** Open watch responses, so a test can end them as apiserver's request timeout does. */
   watches: Set<ServerResponse>;
-}
-
-export function sendJson(
-  res: ServerResponse,
-  code: number,
-  body: unknown,
-  headers: Record<string, string | string[]> = {},
-  warnings: readonly string[] = [],
-): void {
-  const text = JSON.stringify(body);
-  const warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
-  if (typeof headers['Warning'] === 'string') warning.unshift(headers['Warning']);
-  const all = { ...headers, ...(warning.length === 0 ? {} : { Warning: warning }) };
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...all });
-  res.end(text);
-}
-
-/** A create or update body: JSON or YAML, as apiserver accepts them (protobuf and CBOR are not implemented). */
-async function readObject(req: IncomingMessage): Promise<KubeObject> {
-  const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-  const text = await readBody(req);
-  if (ct === 'application/json' || ct === '') return parseJson(text) as KubeObject;
-  if (ct === 'application/yaml') {
-    try {
-      return parseYaml(text) as KubeObject;
-    } catch (e) {
-      throw badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
-    }
-  }
-  throw new ApiError(
-    415,
-    'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
-  );
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw badRequest(`json: cannot unmarshal request body: ${(e as Error).message}`);
-  }
-}
-
-function managerOf(q: URLSearchParams, userAgent: string, required: boolean): string {
-  const m = q.get('fieldManager');
-  if (m !== null && m !== '') {
-    if (m.length > 128) throw badRequest(`fieldManager: Too long: may not be more than 128 bytes`);
-    return m;
-  }
-  if (required) {
-    throw new ApiError(
-      422,
-      'Invalid',
-      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
-      {
-        group: 'meta.k8s.io',
-        kind: 'PatchOptions',
-        causes: [
-          {
-            reason: 'FieldValueRequired',
-            message: 'Required value: is required for apply patch',
-            field: 'fieldManager',
-          },
-        ],
-      },
-    );
-  }
-  return (userAgent.split('/')[0] ?? '').slice(0, 128) || 'unknown';
-}
-
-function fieldValidationOf(q: URLSearchParams): FieldValidation {
-  const v = q.get('fieldValidation') ?? 'Warn';
-  if (v !== 'Strict' && v !== 'Warn' && v !== 'Ignore') {
-    throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
-  }
-  return v;
 }
 
 function stripTypeMeta(o: KubeObject): KubeObject {

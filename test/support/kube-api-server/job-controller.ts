@@ -1,7 +1,8 @@
 // A stand-in for the Job controller, scheduler and kubelet, for tests of workflows that create Jobs: each new Job
 // gets one Pod (owned by it, named <job>-xxxxx) on the node its template pins, which then runs; complete() ends it.
 import { randomBytes } from 'node:crypto';
-import type { KubeApiServer, PodStatusUpdate } from './server.js';
+import type { PodStatusUpdate } from './pod-status.js';
+import type { KubeApiServer } from './server.js';
 import type { KubeObject } from './store.js';
 
 export interface JobControllerOptions {

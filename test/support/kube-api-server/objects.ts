@@ -3,7 +3,7 @@
 // garbage collection (Background, Foreground, Orphan) and namespace teardown.
 import { randomUUID } from 'node:crypto';
 import { serverSideApply, trackUpdate } from './apply.js';
-import { applyDefaults } from './defaults.js';
+import { applyDefaults, namespaceContents } from './defaults.js';
 import { deepEqual } from './field-sets.js';
 import type { Scope } from './field-sets.js';
 import type { LogStore } from './logs.js';
@@ -11,8 +11,7 @@ import { apiVersionOf, typeKey } from './resources.js';
 import type { ResourceCatalog, ResourceType } from './resources.js';
 import { alreadyExists, ApiError, badRequest, conflict, invalid, notFound } from './status.js';
 import type { KubeObject, ObjectStore } from './store.js';
-import { dropField, printUnknown } from './unknown-fields.js';
-import { undeclaredFields, validateObject } from './validation.js';
+import { checkUndeclared, validateObject } from './validation.js';
 
 export type Propagation = 'Orphan' | 'Background' | 'Foreground';
 
@@ -26,24 +25,6 @@ export interface WriteOptions {
   fieldValidation?: FieldValidation;
   /** Receives Warning header texts. */
   warnings?: string[];
-}
-
-/** Drops undeclared fields (after a 400 under Strict), as typed decoding does. */
-function checkUndeclared(obj: KubeObject, opts: WriteOptions, apply: boolean): void {
-  const unknown = undeclaredFields(obj);
-  if (unknown.length === 0) return;
-  const mode = opts.fieldValidation ?? 'Warn';
-  if (mode === 'Strict') {
-    if (apply) {
-      const gvk = `${obj.apiVersion?.includes('/') === true ? obj.apiVersion : `/${obj.apiVersion}`}, Kind=${obj.kind}`;
-      throw badRequest(
-        `failed to create typed patch object (${gvk}): ${unknown.map((p) => `.${printUnknown(p)}: field not declared in schema`).join(', ')}`,
-      );
-    }
-    throw badRequest(`strict decoding error: ${unknown.map((p) => `unknown field "${printUnknown(p)}"`).join(', ')}`);
-  }
-  if (mode === 'Warn') for (const p of unknown) opts.warnings?.push(`unknown field "${printUnknown(p)}"`);
-  for (const p of unknown) dropField(obj, p);
 }
 
 const ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
@@ -341,33 +322,11 @@ export class ObjectWriter {
     return this.remove(type, terminating);
   }
 
-  /** What the namespace controllers add to a new namespace: the `default` ServiceAccount and kube-root-ca.crt. */
+  /** What the namespace controllers add to a new namespace (see defaults.ts). */
   private populateNamespace(ns: string): void {
-    const sa = this.catalog.byPath('', 'v1', 'serviceaccounts')!;
-    const cm = this.catalog.byPath('', 'v1', 'configmaps')!;
-    this.create(
-      sa,
-      ns,
-      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } },
-      { manager: 'kube-controller-manager' },
-    );
-    this.create(
-      cm,
-      ns,
-      {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: {
-          name: 'kube-root-ca.crt',
-          annotations: {
-            'kubernetes.io/description':
-              'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
-          },
-        },
-        data: { 'ca.crt': '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n' },
-      },
-      { manager: 'kube-controller-manager' },
-    );
+    for (const o of namespaceContents()) {
+      this.create(this.catalog.byKind(o.apiVersion!, o.kind!)!, ns, o, { manager: 'kube-controller-manager' });
+    }
   }
 
   private stamp(obj: KubeObject): void {

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DenyRule, RequestRecord } from './access.js';
 import { handle } from './http-api.js';
+import { podStatusAfter } from './pod-status.js';
+import type { PodStatusUpdate } from './pod-status.js';
 import { JobController } from './job-controller.js';
 import type { JobControllerOptions } from './job-controller.js';
 import type { HandlerContext } from './http-api.js';
@@ -37,20 +39,6 @@ export interface KubeApiServerOptions {
   resources?: ResourceType[];
   /** How often a watch with allowWatchBookmarks gets a BOOKMARK (a real server: about a minute). */
   bookmarkIntervalMs?: number;
-}
-
-export interface PodStatusUpdate {
-  phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
-  /** Binds the pod to a node (spec.nodeName), as the scheduler would. */
-  nodeName?: string;
-  podIP?: string;
-  hostIP?: string;
-  reason?: string;
-  message?: string;
-  /** Marks every container ready/running (or terminated for Succeeded/Failed) with these container IDs. */
-  containerIDs?: Record<string, string>;
-  /** Any other status fields, merged in as they are. */
-  extra?: Record<string, unknown>;
 }
 
 export interface ListFilter {
@@ -281,39 +269,7 @@ export class KubeApiServer {
           { manager: 'kube-scheduler' },
         );
     }
-    const status = { ...((pod['status'] ?? {}) as Record<string, unknown>) };
-    if (u.phase !== undefined) status['phase'] = u.phase;
-    if (u.podIP !== undefined) {
-      status['podIP'] = u.podIP;
-      status['podIPs'] = [{ ip: u.podIP }];
-    }
-    if (u.hostIP !== undefined) status['hostIP'] = u.hostIP;
-    if (u.reason !== undefined) status['reason'] = u.reason;
-    if (u.message !== undefined) status['message'] = u.message;
-    if (u.phase === 'Running' && status['startTime'] === undefined)
-      status['startTime'] = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    if (u.containerIDs !== undefined) {
-      const containers = ((pod['spec'] ?? {}) as { containers?: { name: string; image?: string }[] }).containers ?? [];
-      const running = u.phase === undefined || u.phase === 'Running';
-      status['containerStatuses'] = containers.map((c) => ({
-        name: c.name,
-        image: c.image ?? '',
-        imageID: '',
-        containerID: u.containerIDs![c.name] ?? '',
-        ready: running,
-        started: running,
-        restartCount: 0,
-        state: running
-          ? { running: { startedAt: status['startTime'] } }
-          : {
-              terminated: {
-                exitCode: u.phase === 'Succeeded' ? 0 : 1,
-                reason: u.phase === 'Succeeded' ? 'Completed' : 'Error',
-              },
-            },
-      }));
-    }
-    Object.assign(status, u.extra ?? {});
+    const status = podStatusAfter(pod, u);
     return this.writer.update(t, namespace, name, { ...pod, status }, { manager: 'kubelet', subresource: 'status' });
   }
 

@@ -8,7 +8,8 @@ import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-m
 import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import type { StatusCause } from './status.js';
-import { unknownFields } from './unknown-fields.js';
+import { badRequest } from './status.js';
+import { dropField, printUnknown, unknownFields } from './unknown-fields.js';
 import type { KubeObject } from './store.js';
 
 interface Validatable {
@@ -171,4 +172,26 @@ export function undeclaredFields(obj: KubeObject): (string | number)[][] {
   // The model's validate() checks `this`; calling it on the proxy lets the proxy see which members it reads.
   const proto = Model.prototype as { validate: (this: unknown) => void };
   return unknownFields(obj, (data) => proto.validate.call(data));
+}
+
+/** Drops undeclared fields (after a 400 under Strict), as typed decoding does. */
+export function checkUndeclared(
+  obj: KubeObject,
+  opts: { fieldValidation?: 'Strict' | 'Warn' | 'Ignore'; warnings?: string[] },
+  apply: boolean,
+): void {
+  const unknown = undeclaredFields(obj);
+  if (unknown.length === 0) return;
+  const mode = opts.fieldValidation ?? 'Warn';
+  if (mode === 'Strict') {
+    if (apply) {
+      const gvk = `${obj.apiVersion?.includes('/') === true ? obj.apiVersion : `/${obj.apiVersion}`}, Kind=${obj.kind}`;
+      throw badRequest(
+        `failed to create typed patch object (${gvk}): ${unknown.map((p) => `.${printUnknown(p)}: field not declared in schema`).join(', ')}`,
+      );
+    }
+    throw badRequest(`strict decoding error: ${unknown.map((p) => `unknown field "${printUnknown(p)}"`).join(', ')}`);
+  }
+  if (mode === 'Warn') for (const p of unknown) opts.warnings?.push(`unknown field "${printUnknown(p)}"`);
+  for (const p of unknown) dropField(obj, p);
 }
