@@ -265,6 +265,83 @@ describe('client-node against the test API server', () => {
     }
   });
 
+  it('authorizes from stored RBAC objects when asked to: a service account gets what its bindings grant, 401 without a token', async () => {
+    const sa = 'system:serviceaccount:ktrace:ktrace-agent';
+    const rbac = await startKubeApiServer({
+      rbac: true,
+      namespaces: ['ktrace'],
+      tokens: { 'admin-token': 'kubernetes-admin', 'agent-token': sa },
+    });
+    try {
+      const admin = new k8s.KubeConfig();
+      admin.loadFromFile(rbac.kubeconfigPath({ token: 'admin-token', fileName: 'admin.yaml' }));
+      const rbacApi = admin.makeApiClient(k8s.RbacAuthorizationV1Api);
+      await rbacApi.createClusterRole({
+        body: {
+          metadata: { name: 'ktrace-agent' },
+          rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+        },
+      });
+      await rbacApi.createClusterRoleBinding({
+        body: {
+          metadata: { name: 'ktrace-agent' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ktrace-agent' },
+          subjects: [{ kind: 'ServiceAccount', name: 'ktrace-agent', namespace: 'ktrace' }],
+        },
+      });
+      await rbacApi.createNamespacedRole({
+        namespace: 'ktrace',
+        body: {
+          metadata: { name: 'traces' },
+          rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }],
+        },
+      });
+      await rbacApi.createNamespacedRoleBinding({
+        namespace: 'ktrace',
+        body: {
+          metadata: { name: 'traces' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'traces' },
+          subjects: [{ kind: 'ServiceAccount', name: 'ktrace-agent', namespace: 'ktrace' }],
+        },
+      });
+
+      const agent = new k8s.KubeConfig();
+      agent.loadFromFile(rbac.kubeconfigPath({ user: sa, namespace: 'ktrace', fileName: 'agent.yaml' }));
+      const core = agent.makeApiClient(k8s.CoreV1Api);
+      expect((await core.listPodForAllNamespaces({ fieldSelector: 'spec.nodeName=node-a' })).items).toEqual([]);
+      expect((await core.listNamespacedConfigMap({ namespace: 'ktrace' })).items.map((c) => c.metadata?.name)).toEqual([
+        'kube-root-ca.crt',
+      ]);
+      const denied = await core
+        .listNamespacedConfigMap({ namespace: 'default' })
+        .catch((e: unknown) => e as k8s.ApiException<string>);
+      expect((denied as k8s.ApiException<string>).code).toBe(403);
+      expect(JSON.parse((denied as k8s.ApiException<string>).body)).toMatchObject({
+        reason: 'Forbidden',
+        message: `configmaps is forbidden: User "${sa}" cannot list resource "configmaps" in API group "" in the namespace "default"`,
+      });
+      const write = await core
+        .createNamespacedConfigMap({ namespace: 'ktrace', body: { metadata: { name: 'x' } } })
+        .catch((e: unknown) => e as k8s.ApiException<string>);
+      expect((write as k8s.ApiException<string>).code).toBe(403);
+
+      const review = await agent.makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectAccessReview({
+        body: { spec: { resourceAttributes: { verb: 'watch', resource: 'pods' } } },
+      });
+      expect(review.status?.allowed).toBe(true);
+
+      const nobody = new k8s.KubeConfig();
+      nobody.loadFromFile(rbac.kubeconfigPath({ fileName: 'nobody.yaml' }));
+      const anon = await nobody
+        .makeApiClient(k8s.CoreV1Api)
+        .listNamespace()
+        .catch((e: unknown) => e as k8s.ApiException<string>);
+      expect((anon as k8s.ApiException<string>).code).toBe(401);
+    } finally {
+      await rbac.close();
+    }
+  });
+
   it('reads pod logs and follows them', async () => {
     const kc = client();
     api.seed(pod('log-1', { app: 'log' }));

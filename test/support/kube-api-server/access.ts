@@ -108,7 +108,7 @@ interface AccessReviewSpec {
 export function reviewAccess(
   body: { spec?: AccessReviewSpec },
   user: string,
-  rules: readonly DenyRule[],
+  authorize: (a: Attributes) => boolean,
 ): Record<string, unknown> {
   const ra = body.spec?.resourceAttributes;
   let allowed = true;
@@ -122,7 +122,7 @@ export function reviewAccess(
       name: ra.name === '' ? undefined : ra.name,
       user,
     };
-    allowed = !rules.some((r) => matchesRule(r, a) || (ra.verb === '*' && r.resource === a.resource));
+    allowed = authorize(a);
   }
   return {
     kind: 'SelfSubjectAccessReview',
@@ -132,8 +132,7 @@ export function reviewAccess(
     status: allowed
       ? {
           allowed: true,
-          reason:
-            'RBAC: allowed by ClusterRoleBinding "cluster-admin" of ClusterRole "cluster-admin" to User "' + user + '"',
+          reason: 'RBAC: allowed',
         }
       : { allowed: false },
   };

@@ -3,8 +3,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { fieldValidationOf, managerOf, parseJson, readBody, readObject, sendJson } from './http-io.js';
-import { authenticate, forbidden, matchesRule, reviewAccess } from './access.js';
-import type { DenyRule, RequestRecord } from './access.js';
+import { authenticate, forbidden, reviewAccess } from './access.js';
+import type { Attributes, RequestRecord } from './access.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
 import type { LogStore } from './logs.js';
 import { serveLog } from './log-endpoint.js';
@@ -28,7 +28,8 @@ export interface HandlerContext {
   logs: LogStore;
   tokens: ReadonlyMap<string, string>;
   anonymousUser: string;
-  denyRules: readonly DenyRule[];
+  /** Whether the deny rules and (with `rbac`) the stored RBAC objects allow a request. */
+  authorize: (a: Attributes) => boolean;
   requests: RequestRecord[];
   address: () => string;
   bookmarkIntervalMs: number;
@@ -123,7 +124,8 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
       name: r.name,
       user: record.user,
     };
-    if (ctx.denyRules.some((rule) => matchesRule(rule, attrs))) throw forbidden(attrs);
+    // Everyone authenticated may ask what they may do (system:basic-user).
+    if (r.type.plural !== 'selfsubjectaccessreviews' && !ctx.authorize(attrs)) throw forbidden(attrs);
     await serveResource(ctx, r, q, req, res, userAgent, record.user);
   } catch (e) {
     if (!(e instanceof ApiError)) {
@@ -224,7 +226,7 @@ async function serveResource(
     case 'create': {
       const body = await readObject(req);
       if (type.plural === 'selfsubjectaccessreviews')
-        return sendJson(res, 201, reviewAccess(body as never, user, ctx.denyRules));
+        return sendJson(res, 201, reviewAccess(body as never, user, ctx.authorize));
       const o = ctx.writer.create(type, ns, body, {
         manager: managerOf(q, userAgent, false),
         dryRun,

@@ -1,6 +1,7 @@
 // Client-side files for tests: a kubeconfig pointing at the server (context, namespace, optional bearer token) and
 // a runner for the real kubectl with that kubeconfig and a private discovery cache.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,10 +50,14 @@ export function kubeconfigYaml(server: string, o: KubeconfigOptions = {}): strin
 }
 
 export function writeKubeconfig(dir: string, server: string, o: KubeconfigOptions = {}): string {
+  // One file per distinct set of options, so two users' kubeconfigs never overwrite each other.
+  const id = createHash('sha256')
+    .update(JSON.stringify([server, o]))
+    .digest('hex')
+    .slice(0, 10);
   const path = join(
     dir,
-    o.fileName ??
-      `kubeconfig-${o.context ?? 'ktrace-test'}-${o.namespace ?? 'default'}${o.token === undefined ? '' : '-token'}.yaml`,
+    o.fileName ?? `kubeconfig-${o.context ?? 'ktrace-test'}-${o.namespace ?? 'default'}-${id}.yaml`,
   );
   writeFileSync(path, kubeconfigYaml(server, o), { mode: 0o600 });
   return path;

@@ -7,7 +7,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DenyRule, RequestRecord } from './access.js';
+import { matchesRule } from './access.js';
+import type { Attributes, DenyRule, RequestRecord } from './access.js';
+import { groupsOf, rbacAllows } from './rbac.js';
 import { handle } from './http-api.js';
 import { podStatusAfter } from './pod-status.js';
 import type { PodStatusUpdate } from './pod-status.js';
@@ -31,8 +33,15 @@ export interface KubeApiServerOptions {
   port?: number;
   /** Bearer tokens and the users they authenticate. When set, requests without a known token get 401. */
   tokens?: Record<string, string>;
-  /** The user of unauthenticated requests when no tokens are configured. */
+  /** The user of unauthenticated requests when no tokens are configured (default `kubernetes-admin`). */
   anonymousUser?: string;
+  /** Groups of users (the anonymous user is in system:masters unless set here). */
+  groups?: Record<string, string[]>;
+  /**
+   * Authorize with the stored Roles, ClusterRoles and bindings, as the RBAC authorizer does (system:masters may do
+   * anything). Off by default: everyone may do everything not denied by `deny()`.
+   */
+  rbac?: boolean;
   /** Namespaces to create besides default, kube-system, kube-public and kube-node-lease. */
   namespaces?: string[];
   /** More resource types (e.g. a CRD) beyond the built-in catalog. */
@@ -82,7 +91,7 @@ export class KubeApiServer {
       logs: this.logs,
       tokens: this.tokens,
       anonymousUser: options.anonymousUser ?? 'kubernetes-admin',
-      denyRules: this.deny_,
+      authorize: (a) => this.authorize(a),
       requests: this.requests_,
       address: () => `127.0.0.1:${this.port_}`,
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
@@ -304,6 +313,20 @@ export class KubeApiServer {
 
   resourceVersion(): number {
     return this.store.currentResourceVersion();
+  }
+
+  /** Whether a request with these attributes would be allowed (deny rules, then RBAC when enabled). */
+  authorize(a: Attributes): boolean {
+    if (this.deny_.some((r) => matchesRule(r, a))) return false;
+    if (this.options.rbac !== true) return true;
+    const anonymous = this.ctx.anonymousUser;
+    const groups = this.options.groups?.[a.user] ?? (a.user === anonymous ? ['system:masters'] : []);
+    return rbacAllows(this.store, a, groupsOf(a.user, groups));
+  }
+
+  /** Accepts `token` as a bearer token for `user` from now on (turns on authentication if it was off). */
+  addToken(token: string, user: string): void {
+    this.tokens.set(token, user);
   }
 
   /** Refuses matching requests with 403 Forbidden until the returned function is called. */
