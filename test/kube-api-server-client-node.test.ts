@@ -342,6 +342,30 @@ describe('client-node against the test API server', () => {
     }
   });
 
+  it('serves https with a certificate made at test time that client-node and kubectl trust through the kubeconfig', async () => {
+    // Tokens are required, so what authenticates these clients is the admin client certificate in the kubeconfig.
+    const secure = await startKubeApiServer({ tls: true, tokens: { 'other-token': 'someone' } });
+    try {
+      expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(secure.kubeconfigPath());
+      expect(kc.getCurrentCluster()?.skipTLSVerify).toBe(false);
+      const names = (await kc.makeApiClient(k8s.CoreV1Api).listNamespace()).items.map((n) => n.metadata?.name);
+      expect(names).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+      const r = await secure.kubectl(['get', 'namespaces', '-o', 'name']);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim().split('\n')).toEqual([
+        'namespace/default',
+        'namespace/kube-node-lease',
+        'namespace/kube-public',
+        'namespace/kube-system',
+      ]);
+      expect(new Set(secure.requests().map((q) => `${q.user} ${q.code}`))).toEqual(new Set(['kubernetes-admin 200']));
+    } finally {
+      await secure.close();
+    }
+  });
+
   it('reads pod logs and follows them', async () => {
     const kc = client();
     api.seed(pod('log-1', { app: 'log' }));

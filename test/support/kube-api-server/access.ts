@@ -79,14 +79,16 @@ export function unauthorized(): ApiError {
   return new ApiError(401, 'Unauthorized', 'Unauthorized');
 }
 
-/** The user of a request: the token's user, or `anonymousUser` when no tokens are configured. */
+/** The user of a request: the token's, else the client certificate's, else `anonymousUser` when no tokens are configured. */
 export function authenticate(
   authorization: string | undefined,
   tokens: ReadonlyMap<string, string>,
   anonymousUser: string,
+  certificateUser?: string,
 ): string {
-  if (tokens.size === 0) return anonymousUser;
   const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  if (m === null && certificateUser !== undefined) return certificateUser;
+  if (tokens.size === 0) return anonymousUser;
   const user = m === null ? undefined : tokens.get(m[1]!);
   if (user === undefined) throw unauthorized();
   return user;

@@ -1,6 +1,7 @@
 // One HTTP request against the API: authentication, the deny rules, routing, then get/list/watch/create/update/
 // patch/delete and pod logs, each answered with the body, headers and Status codes of a real kube-apiserver.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { fieldValidationOf, managerOf, parseJson, readBody, readObject, sendJson } from './http-io.js';
 import { authenticate, forbidden, reviewAccess } from './access.js';
@@ -44,6 +45,14 @@ function stripTypeMeta(o: KubeObject): KubeObject {
   return c;
 }
 
+/** The CN of a verified client certificate (https servers), as apiserver's x509 authenticator reads it. */
+function clientCertUser(req: IncomingMessage): string | undefined {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : undefined;
+}
+
 export async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const q = url.searchParams;
@@ -65,7 +74,7 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
   ctx.requests.push(record);
   res.on('finish', () => (record.code = res.statusCode));
   try {
-    record.user = authenticate(req.headers.authorization, ctx.tokens, ctx.anonymousUser);
+    record.user = authenticate(req.headers.authorization, ctx.tokens, ctx.anonymousUser, clientCertUser(req));
     const path = url.pathname;
     if (path === '/version' || path === '/version/') {
       record.verb = 'discovery';

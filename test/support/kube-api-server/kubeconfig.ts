@@ -22,6 +22,8 @@ export interface KubeconfigOptions {
   insecureSkipTlsVerify?: boolean;
   /** PEM of the CA that signed the server's certificate (https servers). */
   certificateAuthority?: string;
+  /** A client certificate and key (PEM) for the user entry, used when no token is given. */
+  clientCertificate?: { cert: string; key: string };
   /** File name inside the server's temp directory. */
   fileName?: string;
 }
@@ -34,6 +36,15 @@ function clusterEntry(server: string, o: KubeconfigOptions): Record<string, unkn
   return skip ? { server, 'insecure-skip-tls-verify': true } : { server };
 }
 
+function userEntry(o: KubeconfigOptions): Record<string, unknown> {
+  if (o.token !== undefined) return { token: o.token };
+  if (o.clientCertificate === undefined) return {};
+  return {
+    'client-certificate-data': Buffer.from(o.clientCertificate.cert).toString('base64'),
+    'client-key-data': Buffer.from(o.clientCertificate.key).toString('base64'),
+  };
+}
+
 export function kubeconfigYaml(server: string, o: KubeconfigOptions = {}): string {
   const cluster = o.cluster ?? 'ktrace-test';
   const user = o.user ?? 'ktrace-test-user';
@@ -42,7 +53,7 @@ export function kubeconfigYaml(server: string, o: KubeconfigOptions = {}): strin
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: cluster, cluster: clusterEntry(server, o) }],
-    users: [{ name: user, user: o.token === undefined ? {} : { token: o.token } }],
+    users: [{ name: user, user: userEntry(o) }],
     contexts: [{ name: context, context: { cluster, user, namespace: o.namespace ?? 'default' } }],
     'current-context': context,
     preferences: {},

@@ -3,7 +3,8 @@
 // stop/restart on the same port to simulate an outage.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { matchesRule } from './access.js';
 import type { Attributes, DenyRule, RequestRecord } from './access.js';
 import { groupsOf, rbacAllows } from './rbac.js';
 import { handle } from './http-api.js';
+import { makeServingCert } from './tls.js';
+import type { ServingCert } from './tls.js';
 import { podStatusAfter } from './pod-status.js';
 import type { PodStatusUpdate } from './pod-status.js';
 import { JobController } from './job-controller.js';
@@ -42,6 +45,8 @@ export interface KubeApiServerOptions {
    * anything). Off by default: everyone may do everything not denied by `deny()`.
    */
   rbac?: boolean;
+  /** Serve https with a certificate made by openssl for 127.0.0.1; kubeconfigs then carry its CA. */
+  tls?: boolean;
   /** Namespaces to create besides default, kube-system, kube-public and kube-node-lease. */
   namespaces?: string[];
   /** More resource types (e.g. a CRD) beyond the built-in catalog. */
@@ -78,12 +83,15 @@ export class KubeApiServer {
   private server: Server | undefined;
   private port_ = 0;
   private readonly ctx: HandlerContext;
+  /** The serving certificate (PEM) when `tls` is set: the CA a client must trust. */
+  readonly servingCert: ServingCert | undefined;
 
   constructor(private readonly options: KubeApiServerOptions = {}) {
     this.catalog = new ResourceCatalog(options.resources ?? []);
     this.writer = new ObjectWriter(this.store, this.catalog, this.logs);
     this.tokens = new Map(Object.entries(options.tokens ?? {}));
     this.dir = mkdtempSync(join(tmpdir(), 'ktrace-kubeapi-'));
+    this.servingCert = options.tls === true ? makeServingCert(this.dir) : undefined;
     this.ctx = {
       catalog: this.catalog,
       store: this.store,
@@ -106,7 +114,7 @@ export class KubeApiServer {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port_}`;
+    return `${this.servingCert === undefined ? 'http' : 'https'}://127.0.0.1:${this.port_}`;
   }
 
   get running(): boolean {
@@ -116,7 +124,15 @@ export class KubeApiServer {
   /** Listens on 127.0.0.1 (the configured port, or the one used before a stop). */
   async listen(): Promise<void> {
     if (this.server !== undefined) return;
-    const server = createServer((req, res) => void handle(this.ctx, req, res));
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => void handle(this.ctx, req, res);
+    const tls = this.servingCert;
+    const server: Server =
+      tls === undefined
+        ? createServer(onRequest)
+        : createTlsServer(
+            { key: tls.key, cert: tls.cert, ca: tls.cert, requestCert: true, rejectUnauthorized: false },
+            onRequest,
+          );
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -157,7 +173,16 @@ export class KubeApiServer {
   /** Writes a kubeconfig for this server and returns its path. */
   kubeconfigPath(o: KubeconfigOptions = {}): string {
     const token = o.token ?? (o.user === undefined ? undefined : [...this.tokens].find(([, u]) => u === o.user)?.[0]);
-    return writeKubeconfig(this.dir, this.url, { ...o, ...(token === undefined ? {} : { token }) });
+    return writeKubeconfig(this.dir, this.url, {
+      ...(this.servingCert === undefined
+        ? {}
+        : {
+            certificateAuthority: this.servingCert.cert,
+            clientCertificate: { cert: this.servingCert.clientCert, key: this.servingCert.clientKey },
+          }),
+      ...o,
+      ...(token === undefined ? {} : { token }),
+    });
   }
 
   /** Runs the real kubectl against this server (context namespace `namespace`, default `default`). */
