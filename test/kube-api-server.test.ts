@@ -194,7 +194,7 @@ describe('kubectl against the test API server', () => {
   it('applies a multi-kind manifest (client-side and server-side) and refuses undeclared fields like a real server', async () => {
     const manifest = [
       'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ktrace-install\n  labels:\n    pod-security.kubernetes.io/enforce: privileged',
-      'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: ktrace-test-critical\nvalue: 1000000',
+      'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: ktrace-test-critical\nvalue: 1000000\ndescription: for the ktrace agent',
       'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: ktrace-test-agent\nrules:\n- apiGroups: [""]\n  resources: [pods]\n  verbs: [get, list, watch]',
       'apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\n  namespace: ktrace-install\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      priorityClassName: ktrace-test-critical\n      containers:\n      - name: agent\n        image: ktrace:dev\n        ports: [{name: metrics, containerPort: 9090}]',
       'apiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata:\n  name: agent\n  namespace: ktrace-install\nspec:\n  selector: {matchLabels: {app: agent}}\n  podMetricsEndpoints: [{port: metrics}]',
@@ -210,6 +210,7 @@ describe('kubectl against the test API server', () => {
       'daemonset.apps/agent serverside-applied',
       'podmonitor.monitoring.coreos.com/agent serverside-applied',
     ]);
+    expect(api.get('priorityclasses', undefined, 'ktrace-test-critical')!['description']).toBe('for the ktrace agent');
     const ds = api.get('daemonsets', 'ktrace-install', 'agent')!;
     // Defaults a real apiserver fills in, and the generation of a workload.
     expect(ds['spec']).toMatchObject({

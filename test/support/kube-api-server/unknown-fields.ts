@@ -3,6 +3,11 @@
 // unknown. Objects it enumerates (maps) or never looks into (free-form) have no unknown members.
 import { isPlainObject } from './field-sets.js';
 
+// kubernetes-models' schema generator drops every property named `description` (PriorityClass.description, …) and
+// the x-kubernetes-* ones, so its validators never read them although the API declares them (checked by scanning
+// each model's .d.ts against its compiled schema: no other declared property is missing).
+const INVISIBLE = /^(description|x-kubernetes-.*)$/;
+
 interface Seen {
   path: (string | number)[];
   keys: string[];
@@ -53,7 +58,7 @@ export function unknownFields(obj: unknown, validate: (data: unknown) => void): 
   const out: (string | number)[][] = [];
   for (const s of seen) {
     if (s.enumerated || s.read.size === 0) continue;
-    for (const k of s.keys) if (!s.read.has(k)) out.push([...s.path, k]);
+    for (const k of s.keys) if (!s.read.has(k) && !INVISIBLE.test(k)) out.push([...s.path, k]);
   }
   return out;
 }
