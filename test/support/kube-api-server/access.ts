@@ -3,7 +3,16 @@
 // counts calls per verb and resource.
 import { ApiError, qualified } from './status.js';
 
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+export type Verb =
+  | 'get'
+  | 'list'
+  | 'watch'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'deletecollection'
+  | 'impersonate';
 
 /** A request the test wants refused with 403. Unset fields match anything. */
 export interface DenyRule {
@@ -39,6 +48,8 @@ export interface Attributes {
   namespace: string | undefined;
   name: string | undefined;
   user: string;
+  /** Groups asserted by impersonation (Impersonate-Group); otherwise the server's configured groups apply. */
+  groups?: string[];
 }
 
 export function matchesRule(rule: DenyRule, a: Attributes): boolean {

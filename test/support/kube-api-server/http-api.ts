@@ -53,6 +53,38 @@ function clientCertUser(req: IncomingMessage): string | undefined {
   return typeof cn === 'string' && cn !== '' ? cn : undefined;
 }
 
+/** `kubectl --as`: Impersonate-User/Group headers, honoured for a user who may impersonate (system:masters). */
+function impersonation(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  user: string,
+): { user: string; groups?: string[] } | undefined {
+  const as = req.headers['impersonate-user'];
+  if (typeof as !== 'string' || as === '') return undefined;
+  const may = ctx.authorize({
+    verb: 'impersonate',
+    group: '',
+    resource: 'users',
+    subresource: '',
+    namespace: undefined,
+    name: as,
+    user,
+  });
+  if (!may)
+    throw forbidden({
+      verb: 'impersonate',
+      group: '',
+      resource: 'users',
+      subresource: '',
+      namespace: undefined,
+      name: as,
+      user,
+    });
+  const raw = req.headers['impersonate-group'];
+  const groups = raw === undefined ? undefined : (Array.isArray(raw) ? raw : raw.split(',')).map((g) => g.trim());
+  return { user: as, ...(groups === undefined ? {} : { groups }) };
+}
+
 export async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const q = url.searchParams;
@@ -75,6 +107,8 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
   res.on('finish', () => (record.code = res.statusCode));
   try {
     record.user = authenticate(req.headers.authorization, ctx.tokens, ctx.anonymousUser, clientCertUser(req));
+    const impersonated = impersonation(ctx, req, record.user);
+    if (impersonated !== undefined) record.user = impersonated.user;
     const path = url.pathname;
     if (path === '/version' || path === '/version/') {
       record.verb = 'discovery';
@@ -124,7 +158,8 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
       namespace: r.namespace ?? '',
       name: r.name ?? '',
     });
-    const attrs = {
+    const attrs: Attributes = {
+      ...(impersonated?.groups === undefined ? {} : { groups: impersonated.groups }),
       verb: r.verb,
       group: r.type.group,
       resource: r.type.plural,
@@ -135,7 +170,7 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
     };
     // Everyone authenticated may ask what they may do (system:basic-user).
     if (r.type.plural !== 'selfsubjectaccessreviews' && !ctx.authorize(attrs)) throw forbidden(attrs);
-    await serveResource(ctx, r, q, req, res, userAgent, record.user);
+    await serveResource(ctx, r, q, req, res, userAgent, record.user, impersonated?.groups);
   } catch (e) {
     if (!(e instanceof ApiError)) {
       const err = new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`);
@@ -156,6 +191,7 @@ async function serveResource(
   res: ServerResponse,
   userAgent: string,
   user: string,
+  groups: string[] | undefined,
 ): Promise<void> {
   const { type, namespace: ns, name } = r;
   const key = typeKey(type);
@@ -235,7 +271,11 @@ async function serveResource(
     case 'create': {
       const body = await readObject(req);
       if (type.plural === 'selfsubjectaccessreviews')
-        return sendJson(res, 201, reviewAccess(body as never, user, ctx.authorize));
+        return sendJson(
+          res,
+          201,
+          reviewAccess(body as never, user, (a) => ctx.authorize(groups === undefined ? a : { ...a, groups })),
+        );
       const o = ctx.writer.create(type, ns, body, {
         manager: managerOf(q, userAgent, false),
         dryRun,

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { FieldValidation } from './objects.js';
 import { ApiError, badRequest } from './status.js';
+import { decodeProtobuf } from './protobuf.js';
 import type { KubeObject } from './store.js';
 
 export function sendJson(
@@ -24,7 +25,12 @@ export function sendJson(
 /** A create or update body: JSON or YAML, as apiserver accepts them (protobuf and CBOR are not implemented). */
 export async function readObject(req: IncomingMessage): Promise<KubeObject> {
   const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
-  const text = await readBody(req);
+  const bytes = await readBytes(req);
+  if (ct === 'application/vnd.kubernetes.protobuf') {
+    const decoded = decodeProtobuf(bytes);
+    if (decoded !== undefined) return decoded;
+  }
+  const text = bytes.toString('utf8');
   if (ct === 'application/json' || ct === '') return parseJson(text) as KubeObject;
   if (ct === 'application/yaml') {
     try {
@@ -38,6 +44,12 @@ export async function readObject(req: IncomingMessage): Promise<KubeObject> {
     'UnsupportedMediaType',
     `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
   );
+}
+
+async function readBytes(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
 }
 
 export async function readBody(req: IncomingMessage): Promise<string> {

@@ -345,7 +345,7 @@ export class KubeApiServer {
     if (this.deny_.some((r) => matchesRule(r, a))) return false;
     if (this.options.rbac !== true) return true;
     const anonymous = this.ctx.anonymousUser;
-    const groups = this.options.groups?.[a.user] ?? (a.user === anonymous ? ['system:masters'] : []);
+    const groups = a.groups ?? this.options.groups?.[a.user] ?? (a.user === anonymous ? ['system:masters'] : []);
     return rbacAllows(this.store, a, groupsOf(a.user, groups));
   }
 
