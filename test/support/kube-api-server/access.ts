@@ -29,6 +29,8 @@ export interface DenyRule {
 export interface RequestRecord {
   time: number;
   method: string;
+  /** The URL path, without the query. */
+  path: string;
   verb: Verb | 'discovery' | 'other';
   group: string;
   resource: string;

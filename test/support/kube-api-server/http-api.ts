@@ -93,6 +93,7 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
   const record: RequestRecord = {
     time: Date.now(),
     method,
+    path: url.pathname,
     verb: 'other',
     group: '',
     resource: '',

@@ -392,12 +392,12 @@ export class KubeApiServer {
     return this.requests(filter).length;
   }
 
-  /** Requests grouped as `verb group/resource[/subresource]` → count. */
+  /** Requests grouped as `verb group/resource[/subresource]` (discovery and others by path) → count. */
   requestCounts(filter: RequestFilter = {}): Record<string, number> {
     const out: Record<string, number> = {};
     for (const r of this.requests(filter)) {
       const res = `${r.group === '' ? '' : `${r.group}/`}${r.resource}${r.subresource === '' ? '' : `/${r.subresource}`}`;
-      const k = `${r.verb} ${res}`.trim();
+      const k = r.verb === 'discovery' || r.verb === 'other' ? `${r.verb} ${r.path}` : `${r.verb} ${res}`;
       out[k] = (out[k] ?? 0) + 1;
     }
     return out;
