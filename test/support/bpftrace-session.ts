@@ -1,0 +1,72 @@
+// One real bpftrace run for tests: start a program, wait until its probes are attached, run a workload, stop it with
+// SIGINT and return everything it printed (the exit-time map dump included).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export interface BpftraceRun {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+}
+
+/** The bpftrace binaries to test with: 0.17 always, 0.23/0.27 when their chroot roots are complete. */
+export function bpftraceBinaries(): { version: string; path: string }[] {
+  const out = [{ version: '0.17', path: '/usr/bin/bpftrace' }];
+  const roots = [
+    { version: '0.23', suite: 'trixie' },
+    { version: '0.27', suite: 'sid' },
+  ];
+  for (const { version, suite } of roots) {
+    if (existsSync(`/var/cache/ktrace/roots/${suite}/.ktrace-complete`)) out.push({ version, path: `/var/cache/ktrace/bin/bpftrace-${suite}` });
+  }
+  return out;
+}
+
+/**
+ * Runs `program` with `bpftrace [-f json]`, calls `workload` once bpftrace says it attached, then sends SIGINT. Rejects
+ * when bpftrace exits before attaching (with its stderr), or does not attach within `attachTimeoutMillis`.
+ */
+export function runBpftrace(
+  program: string,
+  workload: () => Promise<void>,
+  options: { bpftrace?: string; json?: boolean; attachTimeoutMillis?: number } = {},
+): Promise<BpftraceRun> {
+  const args = [...(options.json === true ? ['-f', 'json'] : []), '-e', program];
+  const child = spawn(options.bpftrace ?? '/usr/bin/bpftrace', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let attached = false;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      if (!attached) {
+        child.kill('SIGKILL');
+        reject(new Error(`bpftrace did not attach within ${options.attachTimeoutMillis ?? 60_000} ms: ${stderr}`));
+      }
+    }, options.attachTimeoutMillis ?? 60_000);
+    const onOutput = (): void => {
+      if (attached || !/Attaching \d+ probe|"type": ?"attached_probes"/.test(stdout + stderr)) return;
+      attached = true;
+      workload().then(
+        () => child.kill('SIGINT'),
+        (error: unknown) => {
+          child.kill('SIGINT');
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      onOutput();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+      onOutput();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (!attached) reject(new Error(`bpftrace exited ${code} before attaching: ${stderr}${stdout}`));
+      else resolve({ stdout, stderr, code });
+    });
+  });
+}
