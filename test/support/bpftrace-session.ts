@@ -44,7 +44,7 @@ export function runBpftrace(
       }
     }, options.attachTimeoutMillis ?? 60_000);
     const onOutput = (): void => {
-      if (attached || !/Attaching \d+ probe|"type": ?"attached_probes"/.test(stdout + stderr)) return;
+      if (attached || !/Attach(?:ing|ed) \d+ probe|"type": ?"attached_probes"/.test(stdout + stderr)) return;
       attached = true;
       workload().then(
         () => child.kill('SIGINT'),
