@@ -17,7 +17,8 @@ export function bpftraceBinaries(): { version: string; path: string }[] {
     { version: '0.27', suite: 'sid' },
   ];
   for (const { version, suite } of roots) {
-    if (existsSync(`/var/cache/ktrace/roots/${suite}/.ktrace-complete`)) out.push({ version, path: `/var/cache/ktrace/bin/bpftrace-${suite}` });
+    if (existsSync(`/var/cache/ktrace/roots/${suite}/.ktrace-complete`))
+      out.push({ version, path: `/var/cache/ktrace/bin/bpftrace-${suite}` });
   }
   return out;
 }

@@ -40,9 +40,14 @@ const scopePrefix = { containerd: 'cri-containerd-', 'cri-o': 'crio-', docker: '
 /** The kubelet's relative path of a container cgroup under each driver. */
 export function kubepodsPath(options: PodCgroupOptions): string {
   const { driver, podUid, containerId, qosClass } = options;
-  if (driver === 'cgroupfs') return ['kubepods', ...(qosClass === 'guaranteed' ? [] : [qosClass]), `pod${podUid}`, containerId].join('/');
+  if (driver === 'cgroupfs')
+    return ['kubepods', ...(qosClass === 'guaranteed' ? [] : [qosClass]), `pod${podUid}`, containerId].join('/');
   const qos = qosClass === 'guaranteed' ? '' : `-${qosClass}`;
-  const slices = ['kubepods.slice', ...(qosClass === 'guaranteed' ? [] : [`kubepods${qos}.slice`]), `kubepods${qos}-pod${podUid.replace(/-/g, '_')}.slice`];
+  const slices = [
+    'kubepods.slice',
+    ...(qosClass === 'guaranteed' ? [] : [`kubepods${qos}.slice`]),
+    `kubepods${qos}-pod${podUid.replace(/-/g, '_')}.slice`,
+  ];
   return [...slices, `${scopePrefix[options.runtime ?? 'containerd']}${containerId}.scope`].join('/');
 }
 
@@ -86,7 +91,8 @@ export class CgroupSandbox {
     const dirs: string[] = [];
     const walk = (dir: string): void => {
       dirs.push(dir);
-      for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) walk(join(dir, entry.name));
+      for (const entry of readdirSync(dir, { withFileTypes: true }))
+        if (entry.isDirectory()) walk(join(dir, entry.name));
     };
     walk(this.top);
     dirs.sort((a, b) => b.split('/').length - a.split('/').length);

@@ -30,7 +30,8 @@ describe('addCgroupKey', () => {
   });
 
   it('gives a keyless map the key [cgroup] everywhere it is read or written, but not where it is passed whole', () => {
-    const source = 'BEGIN { @x = 0; } kprobe:f { @x++; @y = count(); if (@y > 3) { printf("%d %s\\n", @y, "@y"); } } END { print(@y); clear(@x); zero(@y); }';
+    const source =
+      'BEGIN { @x = 0; } kprobe:f { @x++; @y = count(); if (@y > 3) { printf("%d %s\\n", @y, "@y"); } } END { print(@y); clear(@x); zero(@y); }';
     const out = addCgroupKey(source, ['@x', '@y']);
     expect(out.source).toBe(
       'BEGIN { @x[cgroup] = 0; } kprobe:f { @x[cgroup]++; @y[cgroup] = count(); if (@y[cgroup] > 3) { printf("%d %s\\n", @y[cgroup], "@y"); } } END { print(@y); clear(@x); zero(@y); }',
@@ -40,18 +41,27 @@ describe('addCgroupKey', () => {
   it('leaves comments, strings, other maps with a shared prefix, and maps already keyed by cgroup alone', () => {
     const source = '// @a = count()\nk:f { @a[pid] = count(); @ab = count(); /* @a */ @c[cgroup, comm] = count(); }';
     const out = addCgroupKey(source, ['@a', '@c']);
-    expect(out.source).toBe('// @a = count()\nk:f { @a[pid, cgroup] = count(); @ab = count(); /* @a */ @c[cgroup, comm] = count(); }');
+    expect(out.source).toBe(
+      '// @a = count()\nk:f { @a[pid, cgroup] = count(); @ab = count(); /* @a */ @c[cgroup, comm] = count(); }',
+    );
     expect(out.rewritten).toEqual(['@a']);
   });
 
   it('names the map a spec asks for that the program does not have', () => {
-    expect(() => addCgroupKey('k:f { @a = count(); }', ['@b'])).toThrow('maps.@b.podLabels: the program assigns no map @b (its maps: @a)');
+    expect(() => addCgroupKey('k:f { @a = count(); }', ['@b'])).toThrow(
+      'maps.@b.podLabels: the program assigns no map @b (its maps: @a)',
+    );
   });
 
   it('reads podLabels from a trace spec', () => {
-    const spec = parseTraceSpec({ program: 'k:f { @a[comm] = count(); @b = count(); }', maps: { '@a': { podLabels: true }, '@b': { metric: 'b' } } });
+    const spec = parseTraceSpec({
+      program: 'k:f { @a[comm] = count(); @b = count(); }',
+      maps: { '@a': { podLabels: true }, '@b': { metric: 'b' } },
+    });
     expect(podLabelsMaps(spec.maps)).toEqual(['@a']);
-    expect(() => parseTraceSpec({ program: 'k:f { @a = count(); }', maps: { '@a': { podLabels: 'yes' } } })).toThrow(/podLabels/);
+    expect(() => parseTraceSpec({ program: 'k:f { @a = count(); }', maps: { '@a': { podLabels: 'yes' } } })).toThrow(
+      /podLabels/,
+    );
   });
 });
 
@@ -65,7 +75,12 @@ describe('rewritten programs run on real bpftrace', () => {
   for (const { version, path } of bpftraceBinaries()) {
     it(`bpftrace ${version} compiles them and keys the counts by the workload's cgroup`, async () => {
       sandbox = new CgroupSandbox('ktrace-test-pods-');
-      const container = sandbox.container({ driver: 'cgroupfs', podUid: '5d7c1a2e-8f3b-4c6d-9e0a-1b2c3d4e5f60', containerId: 'f00d'.repeat(16), qosClass: 'burstable' });
+      const container = sandbox.container({
+        driver: 'cgroupfs',
+        podUid: '5d7c1a2e-8f3b-4c6d-9e0a-1b2c3d4e5f60',
+        containerId: 'f00d'.repeat(16),
+        qosClass: 'burstable',
+      });
       const binDir = mkdtempSync(join(tmpdir(), 'ktrace-test-pods-bin-'));
       const name = `ktkey${process.pid % 10000}`;
       copyFileSync('/bin/true', join(binDir, name));
@@ -86,7 +101,11 @@ describe('rewritten programs run on real bpftrace', () => {
           },
           { bpftrace: path, attachTimeoutMillis: 120_000 },
         );
-        const finals = new Map(parseOutput(run.stdout).filter((e): e is MapSample => e.type === 'map').map((s) => [s.name, s]));
+        const finals = new Map(
+          parseOutput(run.stdout)
+            .filter((e): e is MapSample => e.type === 'map')
+            .map((s) => [s.name, s]),
+        );
         const tree = new CgroupTree();
         const exits = finals.get('@exits')?.entries ?? [];
         expect(exits.map((e) => [e.key[0], tree.pathOf(e.key[1] ?? -1), e.value])).toEqual([[name, container.path, 3]]);

@@ -123,7 +123,10 @@ export function addCgroupKey(source: string, maps: readonly string[]): KeyRewrit
     const info = before.maps.find((m) => m.name === name);
     if (info === undefined) {
       const known = before.maps.map((m) => m.name).join(', ');
-      throw new KtraceError({ code: 'KTRACE_BAD_SPEC', message: `maps.${name}.podLabels: the program assigns no map ${name}${known === '' ? '' : ` (its maps: ${known})`}` });
+      throw new KtraceError({
+        code: 'KTRACE_BAD_SPEC',
+        message: `maps.${name}.podLabels: the program assigns no map ${name}${known === '' ? '' : ` (its maps: ${known})`}`,
+      });
     }
     if (!info.keyNames.includes('cgroup')) targets.add(name);
   }

@@ -5,11 +5,17 @@ import { parseCgroupPath, parseProcCgroup, unifiedPathOf } from './cgroup-path.j
 import type { CgroupPathInfo } from './cgroup-path.js';
 
 const dir = join(import.meta.dirname, '../../testdata/cgroup-paths');
-const golden = JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8')) as { file: string; source: string; expected: CgroupPathInfo | null }[];
+const golden = JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8')) as {
+  file: string;
+  source: string;
+  expected: CgroupPathInfo | null;
+}[];
 
 describe('parseProcCgroup on real /proc/PID/cgroup shapes', () => {
   it('has a golden entry for every fixture file', () => {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.cgroup')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.cgroup'))
+      .sort();
     expect(golden.map((g) => g.file).sort()).toEqual(files);
   });
 
@@ -25,7 +31,12 @@ describe('parseCgroupPath', () => {
   const cid = 'ab'.repeat(32);
   it('reads a path and a /proc line alike', () => {
     const path = `/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod12345678_aaaa_bbbb_cccc_1234567890ab.slice/cri-containerd-${cid}.scope`;
-    const expected = { runtime: 'containerd', containerId: cid, podUid: '12345678-aaaa-bbbb-cccc-1234567890ab', qosClass: 'besteffort' };
+    const expected = {
+      runtime: 'containerd',
+      containerId: cid,
+      podUid: '12345678-aaaa-bbbb-cccc-1234567890ab',
+      qosClass: 'besteffort',
+    };
     expect(parseCgroupPath(path)).toEqual(expected);
     expect(parseCgroupPath(`0::${path}`)).toEqual(expected);
     expect(parseCgroupPath(`9:memory:${path}`)).toEqual(expected);

@@ -32,7 +32,11 @@ const containerRules: { pattern: RegExp; runtime: ContainerRuntime | undefined }
   { pattern: /^([0-9a-f]{64})$/, runtime: undefined },
 ];
 /** cgroup v1 with the systemd naming of containerd/cri-o: `<pod slice>:<prefix>:<id>` in one segment. */
-const colonRuntimes: Record<string, ContainerRuntime> = { 'cri-containerd': 'containerd', crio: 'cri-o', docker: 'docker' };
+const colonRuntimes: Record<string, ContainerRuntime> = {
+  'cri-containerd': 'containerd',
+  crio: 'cri-o',
+  docker: 'docker',
+};
 
 /** A pod UID as the API server spells it, or undefined when the token is not one. */
 function podUidOf(token: string): string | undefined {
@@ -46,7 +50,9 @@ function podAt(segment: string, parent: string | undefined): { podUid: string; q
   const systemd = systemdPod.exec(segment);
   if (systemd !== null) {
     const podUid = podUidOf(systemd[2] ?? '');
-    return podUid === undefined ? undefined : { podUid, qosClass: (systemd[1] as QosClass | undefined) ?? 'guaranteed' };
+    return podUid === undefined
+      ? undefined
+      : { podUid, qosClass: (systemd[1] as QosClass | undefined) ?? 'guaranteed' };
   }
   const cgroupfs = cgroupfsPod.exec(segment);
   if (cgroupfs !== null) {
@@ -62,7 +68,8 @@ function containerAt(segment: string): { runtime?: ContainerRuntime; containerId
   if (conmon.test(segment)) return 'conmon';
   for (const rule of containerRules) {
     const match = rule.pattern.exec(segment);
-    if (match !== null) return { ...(rule.runtime === undefined ? {} : { runtime: rule.runtime }), containerId: match[1] ?? '' };
+    if (match !== null)
+      return { ...(rule.runtime === undefined ? {} : { runtime: rule.runtime }), containerId: match[1] ?? '' };
   }
   return undefined;
 }
@@ -86,7 +93,8 @@ export function parseCgroupPath(pathOrLine: string): CgroupPathInfo | undefined 
       const pod = podAt(colon[0] ?? '', segments[i - 1]);
       const runtime = colonRuntimes[colon[1] ?? ''];
       const id = colon[2] ?? '';
-      if (pod !== undefined && hex64.test(id)) return { ...(runtime === undefined ? {} : { runtime }), containerId: id, ...pod };
+      if (pod !== undefined && hex64.test(id))
+        return { ...(runtime === undefined ? {} : { runtime }), containerId: id, ...pod };
     }
     const pod = podAt(segment, segments[i - 1]);
     if (pod === undefined) continue;
@@ -122,7 +130,10 @@ export function parseProcCgroup(procCgroup: string): CgroupPathInfo | undefined 
   const unified = unifiedPathOf(procCgroup);
   const fromUnified = unified === undefined ? undefined : parseCgroupPath(unified);
   if (fromUnified !== undefined) return fromUnified;
-  const lines = procCgroup.split('\n').map((l) => /^\d+:([^:]*):(.*)$/.exec(l.trim())).filter((m) => m !== null);
+  const lines = procCgroup
+    .split('\n')
+    .map((l) => /^\d+:([^:]*):(.*)$/.exec(l.trim()))
+    .filter((m) => m !== null);
   for (const controller of v1Controllers) {
     const match = lines.find((m) => m[1] === controller);
     const info = match === undefined ? undefined : parseCgroupPath(match[2] ?? '');

@@ -58,7 +58,9 @@ describe('findCgroup2Mount', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktrace-test-pods-'));
     try {
       writeMountinfo(dir, '1350 1290 0:5 / /proc rw - proc proc rw\n');
-      expect(() => new CgroupTree({ mountinfoPath: join(dir, 'mountinfo') })).toThrow(/no cgroup2 file system is mounted/);
+      expect(() => new CgroupTree({ mountinfoPath: join(dir, 'mountinfo') })).toThrow(
+        /no cgroup2 file system is mounted/,
+      );
     } finally {
       rmSync(dir, { recursive: true });
     }
@@ -83,16 +85,32 @@ describe('CgroupTree on real cgroups', () => {
   it('resolves the inode of systemd- and cgroupfs-driver container cgroups to their paths, and a pid to its cgroup', async () => {
     sandbox = new CgroupSandbox('ktrace-test-pods-');
     const systemd = sandbox.container({ driver: 'systemd', podUid, containerId, qosClass: 'burstable' });
-    const cgroupfs = sandbox.container({ driver: 'cgroupfs', podUid: otherUid, containerId: otherContainer, qosClass: 'besteffort' });
-    expect(systemd.path).toMatch(/\/kubepods\.slice\/kubepods-burstable\.slice\/kubepods-burstable-pod3f2a9c1e_7b4d_4e8a_9c61_0d5e2f7a8b90\.slice\/cri-containerd-c0ffee.*\.scope$/);
+    const cgroupfs = sandbox.container({
+      driver: 'cgroupfs',
+      podUid: otherUid,
+      containerId: otherContainer,
+      qosClass: 'besteffort',
+    });
+    expect(systemd.path).toMatch(
+      /\/kubepods\.slice\/kubepods-burstable\.slice\/kubepods-burstable-pod3f2a9c1e_7b4d_4e8a_9c61_0d5e2f7a8b90\.slice\/cri-containerd-c0ffee.*\.scope$/,
+    );
     expect(cgroupfs.path).toMatch(/\/kubepods\/besteffort\/podb7e41d02-5c3a-4f19-8e2d-6a0c9b1f3e57\/(5eed){16}$/);
 
     const tree = new CgroupTree();
     expect(tree.mountPoint).toBe('/sys/fs/cgroup/unified');
     expect(tree.pathOf(systemd.id)).toBe(systemd.path);
     expect(tree.pathOf(cgroupfs.id)).toBe(cgroupfs.path);
-    expect(parseCgroupPath(tree.pathOf(systemd.id) ?? '')).toEqual({ runtime: 'containerd', containerId, podUid, qosClass: 'burstable' });
-    expect(parseCgroupPath(tree.pathOf(cgroupfs.id) ?? '')).toEqual({ containerId: otherContainer, podUid: otherUid, qosClass: 'besteffort' });
+    expect(parseCgroupPath(tree.pathOf(systemd.id) ?? '')).toEqual({
+      runtime: 'containerd',
+      containerId,
+      podUid,
+      qosClass: 'burstable',
+    });
+    expect(parseCgroupPath(tree.pathOf(cgroupfs.id) ?? '')).toEqual({
+      containerId: otherContainer,
+      podUid: otherUid,
+      qosClass: 'besteffort',
+    });
     expect(tree.pathOf(1)).toBe('/'); // the root of the hierarchy: processes outside any pod on this hybrid host
 
     const sleeper: ChildProcess = sandbox.spawnIn(systemd.dir, 'sleep', ['600']);
@@ -103,7 +121,10 @@ describe('CgroupTree on real cgroups', () => {
 
     // A process moved in from outside is found as well.
     const moved = sandbox.spawnIn(sandbox.top, 'sleep', ['600']);
-    await until(() => inCgroup(moved.pid ?? 0, sandbox?.top.slice(tree.mountPoint.length) ?? ''), 'the second sleep to start');
+    await until(
+      () => inCgroup(moved.pid ?? 0, sandbox?.top.slice(tree.mountPoint.length) ?? ''),
+      'the second sleep to start',
+    );
     sandbox.move(moved.pid ?? 0, cgroupfs.dir);
     await until(() => inCgroup(moved.pid ?? 0, cgroupfs.path), 'the move');
     const fresh = new CgroupTree({ pidTtlMillis: 0 });
@@ -127,7 +148,12 @@ describe('CgroupTree on real cgroups', () => {
 
     // A new cgroup made just after a rescan is found once the interval has passed, not by a walk per lookup.
     now += 1000;
-    const second = sandbox.container({ driver: 'cgroupfs', podUid, containerId: otherContainer, qosClass: 'burstable' });
+    const second = sandbox.container({
+      driver: 'cgroupfs',
+      podUid,
+      containerId: otherContainer,
+      qosClass: 'burstable',
+    });
     const rescans = tree.stats().rescans;
     expect(tree.pathOf(second.id)).toBe(second.path);
     expect(tree.stats().rescans).toBe(rescans + 1);
@@ -149,7 +175,13 @@ describe('CgroupTree on real cgroups', () => {
 
   it('reads the host tree under a host-root prefix, as a DaemonSet with a hostPath mount does', () => {
     sandbox = new CgroupSandbox('ktrace-test-pods-');
-    const container = sandbox.container({ driver: 'systemd', podUid, containerId, qosClass: 'guaranteed', runtime: 'cri-o' });
+    const container = sandbox.container({
+      driver: 'systemd',
+      podUid,
+      containerId,
+      qosClass: 'guaranteed',
+      runtime: 'cri-o',
+    });
     const hostRoot = mkdtempSync(join(tmpdir(), 'ktrace-test-pods-host-'));
     temps.push(hostRoot);
     const cgroupDir = join(hostRoot, 'sys/fs/cgroup');
@@ -163,7 +195,12 @@ describe('CgroupTree on real cgroups', () => {
     const tree = new CgroupTree({ hostRoot });
     expect(tree.mountPoint).toBe(cgroupDir);
     expect(tree.pathOf(container.id)).toBe(container.path);
-    expect(parseCgroupPath(tree.pathOf(container.id) ?? '')).toEqual({ runtime: 'cri-o', containerId, podUid, qosClass: 'guaranteed' });
+    expect(parseCgroupPath(tree.pathOf(container.id) ?? '')).toEqual({
+      runtime: 'cri-o',
+      containerId,
+      podUid,
+      qosClass: 'guaranteed',
+    });
     const ownPath = /^0::(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
     expect(tree.pathOfPid(process.pid)).toBe(ownPath);
   });
@@ -184,12 +221,15 @@ describe('bpftrace 0.17 and the resolver agree on cgroup ids', () => {
     copyFileSync('/bin/true', join(binDir, name));
     execFileSync('chmod', ['+x', join(binDir, name)]);
     try {
-      const run = await runBpftrace(`tracepoint:sched:sched_process_exit /comm == "${name}"/ { @exits[cgroup] = count(); }`, async () => {
-        for (let i = 0; i < 3; i++) {
-          const child = sandbox?.spawnIn(container.dir, join(binDir, name));
-          await new Promise((r) => child?.on('close', r));
-        }
-      });
+      const run = await runBpftrace(
+        `tracepoint:sched:sched_process_exit /comm == "${name}"/ { @exits[cgroup] = count(); }`,
+        async () => {
+          for (let i = 0; i < 3; i++) {
+            const child = sandbox?.spawnIn(container.dir, join(binDir, name));
+            await new Promise((r) => child?.on('close', r));
+          }
+        },
+      );
       const samples = parseOutput(run.stdout).filter((e): e is MapSample => e.type === 'map' && e.name === '@exits');
       const entries = samples.at(-1)?.entries ?? [];
       expect(entries).toHaveLength(1);

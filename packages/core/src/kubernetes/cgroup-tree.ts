@@ -101,7 +101,11 @@ export class CgroupTree {
     try {
       mountinfo = readFileSync(mountinfoPath, 'utf8');
     } catch (error) {
-      throw new KtraceError({ code: 'KTRACE_IO', message: `cannot read ${mountinfoPath} to find the cgroup v2 mount: ${(error as Error).message}`, cause: error });
+      throw new KtraceError({
+        code: 'KTRACE_IO',
+        message: `cannot read ${mountinfoPath} to find the cgroup v2 mount: ${(error as Error).message}`,
+        cause: error,
+      });
     }
     const mount = findCgroup2Mount(mountinfo, hostRoot);
     if (mount === undefined) {
@@ -154,7 +158,8 @@ export class CgroupTree {
 
   /** The mount-point directory of a hierarchy path. */
   directoryOf(path: string): string {
-    const relative = this.mountRoot === '/' ? path : path.startsWith(this.mountRoot) ? path.slice(this.mountRoot.length) : path;
+    const relative =
+      this.mountRoot === '/' ? path : path.startsWith(this.mountRoot) ? path.slice(this.mountRoot.length) : path;
     return join(this.mountPoint, relative);
   }
 

@@ -62,7 +62,8 @@ export function workloadOf(pod: V1Pod): PodWorkload | undefined {
   if (owner === undefined) return undefined;
   if (owner.kind === 'ReplicaSet') {
     const hash = pod.metadata?.labels?.['pod-template-hash'];
-    if (hash !== undefined && hash !== '' && owner.name.endsWith(`-${hash}`)) return { kind: 'Deployment', name: owner.name.slice(0, -hash.length - 1) };
+    if (hash !== undefined && hash !== '' && owner.name.endsWith(`-${hash}`))
+      return { kind: 'Deployment', name: owner.name.slice(0, -hash.length - 1) };
     return { kind: 'ReplicaSet', name: owner.name };
   }
   if (owner.kind === 'Job') {
@@ -115,7 +116,11 @@ export class PodCache {
     const previous = this.pods.get(uid);
     const containers = new Map(previous?.containers ?? []);
     const status = pod.status;
-    for (const [id, name] of [...statusIds(status?.initContainerStatuses), ...statusIds(status?.containerStatuses), ...statusIds(status?.ephemeralContainerStatuses)]) {
+    for (const [id, name] of [
+      ...statusIds(status?.initContainerStatuses),
+      ...statusIds(status?.containerStatuses),
+      ...statusIds(status?.ephemeralContainerStatuses),
+    ]) {
       containers.delete(id);
       containers.set(id, name);
     }
@@ -156,7 +161,8 @@ export class PodCache {
       if (pod.metadata?.uid !== undefined) listed.add(pod.metadata.uid);
     }
     const at = this.now();
-    for (const [uid, meta] of this.pods) if (!listed.has(uid) && meta.deletedAt === undefined) this.pods.set(uid, { ...meta, deletedAt: at });
+    for (const [uid, meta] of this.pods)
+      if (!listed.has(uid) && meta.deletedAt === undefined) this.pods.set(uid, { ...meta, deletedAt: at });
   }
 
   /** The pod with this UID (or static-pod config hash), if known and not deleted longer than the grace period ago. */
@@ -190,13 +196,16 @@ export class PodCache {
     if (meta === undefined) return;
     this.pods.delete(uid);
     for (const id of meta.containers.keys()) if (this.byContainer.get(id) === uid) this.byContainer.delete(id);
-    if (meta.configHash !== undefined && this.byConfigHash.get(meta.configHash) === uid) this.byConfigHash.delete(meta.configHash);
+    if (meta.configHash !== undefined && this.byConfigHash.get(meta.configHash) === uid)
+      this.byConfigHash.delete(meta.configHash);
   }
 
   /** Over maxPods: deleted pods go first (oldest deletion first), then the least recently updated. */
   private bound(): void {
     if (this.pods.size <= this.maxPods) return;
-    const deleted = [...this.pods.values()].filter((p) => p.deletedAt !== undefined).sort((a, b) => (a.deletedAt ?? 0) - (b.deletedAt ?? 0));
+    const deleted = [...this.pods.values()]
+      .filter((p) => p.deletedAt !== undefined)
+      .sort((a, b) => (a.deletedAt ?? 0) - (b.deletedAt ?? 0));
     for (const pod of deleted) {
       if (this.pods.size <= this.maxPods) return;
       this.drop(pod.uid);

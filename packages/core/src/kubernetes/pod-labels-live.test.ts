@@ -51,20 +51,51 @@ describe('pod labels on real cgroups, bpftrace and a pod watch', () => {
         name: 'web-5f7b9c8d4-qk2lp',
         namespace: 'shop',
         labels: { 'pod-template-hash': '5f7b9c8d4' },
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-5f7b9c8d4', uid: '7e0a9d44-0b1c-4e55-9f3e-1a2b3c4d5e6f', controller: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: 'web-5f7b9c8d4',
+            uid: '7e0a9d44-0b1c-4e55-9f3e-1a2b3c4d5e6f',
+            controller: true,
+          },
+        ],
       },
       spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] },
     });
-    api.setPodStatus('shop', 'web-5f7b9c8d4-qk2lp', { phase: 'Running', nodeName: 'node-a', containerIDs: { app: `containerd://${webId}` } });
-    api.seed({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'report', namespace: 'shop' }, spec: { containers: [{ name: 'worker', image: 'busybox:1.36' }] } });
-    api.setPodStatus('shop', 'report', { phase: 'Running', nodeName: 'node-a', containerIDs: { worker: `containerd://${jobId}` } });
+    api.setPodStatus('shop', 'web-5f7b9c8d4-qk2lp', {
+      phase: 'Running',
+      nodeName: 'node-a',
+      containerIDs: { app: `containerd://${webId}` },
+    });
+    api.seed({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'report', namespace: 'shop' },
+      spec: { containers: [{ name: 'worker', image: 'busybox:1.36' }] },
+    });
+    api.setPodStatus('shop', 'report', {
+      phase: 'Running',
+      nodeName: 'node-a',
+      containerIDs: { worker: `containerd://${jobId}` },
+    });
     const webUid = api.get('pods', 'shop', 'web-5f7b9c8d4-qk2lp')?.['metadata']?.uid ?? '';
     const reportUid = api.get('pods', 'shop', 'report')?.['metadata']?.uid ?? '';
 
     sandbox = new CgroupSandbox('ktrace-test-pods-');
     const web = sandbox.container({ driver: 'systemd', podUid: webUid, containerId: webId, qosClass: 'burstable' });
-    const report = sandbox.container({ driver: 'cgroupfs', podUid: reportUid, containerId: jobId, qosClass: 'besteffort' });
-    const stray = sandbox.container({ driver: 'systemd', podUid: '00000000-1111-4222-8333-444444444444', containerId: strayId, qosClass: 'besteffort' });
+    const report = sandbox.container({
+      driver: 'cgroupfs',
+      podUid: reportUid,
+      containerId: jobId,
+      qosClass: 'besteffort',
+    });
+    const stray = sandbox.container({
+      driver: 'systemd',
+      podUid: '00000000-1111-4222-8333-444444444444',
+      containerId: strayId,
+      qosClass: 'besteffort',
+    });
 
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(api.kubeconfigPath({ namespace: 'shop' }));
@@ -73,10 +104,19 @@ describe('pod labels on real cgroups, bpftrace and a pod watch', () => {
     watch.start();
     await watch.synced();
 
-    const { source, program } = addCgroupKey(`tracepoint:sched:sched_process_exit /comm == "ktlive${process.pid % 1000}"/ { @exits[comm] = count(); }`, ['@exits']);
+    const { source, program } = addCgroupKey(
+      `tracepoint:sched:sched_process_exit /comm == "ktlive${process.pid % 1000}"/ { @exits[comm] = count(); }`,
+      ['@exits'],
+    );
     const tree = new CgroupTree();
     const maps = podLabeledMaps(program);
-    const labeler = new PodLabeler({ cgroupPath: (id) => tree.pathOf(id), procCgroup: (pid) => tree.procCgroupOf(pid), resolvePod: (i) => pods.resolve(i), maps, workload: true });
+    const labeler = new PodLabeler({
+      cgroupPath: (id) => tree.pathOf(id),
+      procCgroup: (pid) => tree.procCgroupOf(pid),
+      resolvePod: (i) => pods.resolve(i),
+      maps,
+      workload: true,
+    });
 
     binDir = mkdtempSync(join(tmpdir(), 'ktrace-test-pods-bin-'));
     const comm = `ktlive${process.pid % 1000}`;
@@ -98,14 +138,18 @@ describe('pod labels on real cgroups, bpftrace and a pod watch', () => {
     const dump = parseOutput(run.stdout).find((e): e is MapSample => e.type === 'map' && e.name === '@exits');
     expect(dump?.final).toBe(true);
 
-    const store = new SeriesStore({ program, maps: { '@exits': { labels: labeler.labelNames('@exits', program.maps[0]?.keyNames ?? []) } } });
+    const store = new SeriesStore({
+      program,
+      maps: { '@exits': { labels: labeler.labelNames('@exits', program.maps[0]?.keyNames ?? []) } },
+    });
     store.ingest(labeler.rewrite(dump as MapSample));
     const lines = store
       .prometheusText()
       .split('\n')
       .filter((l) => l.startsWith('bpftrace_exits_total{'))
       .sort();
-    const empty = 'k8s_replicaset_name="",k8s_statefulset_name="",k8s_daemonset_name="",k8s_job_name="",k8s_cronjob_name=""';
+    const empty =
+      'k8s_replicaset_name="",k8s_statefulset_name="",k8s_daemonset_name="",k8s_job_name="",k8s_cronjob_name=""';
     expect(lines).toEqual(
       [
         `bpftrace_exits_total{comm="${comm}",k8s_namespace_name="",k8s_pod_name="",k8s_container_name="",container_id="",k8s_deployment_name="",${empty}} 1`,

@@ -14,7 +14,15 @@ const podPath = `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod
 
 function webPod(): V1Pod {
   return {
-    metadata: { uid, name: 'web-7d9f8b6c5d-x2x9k', namespace: 'shop', labels: { 'pod-template-hash': '7d9f8b6c5d' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f8b6c5d', uid: 'r', controller: true }] },
+    metadata: {
+      uid,
+      name: 'web-7d9f8b6c5d-x2x9k',
+      namespace: 'shop',
+      labels: { 'pod-template-hash': '7d9f8b6c5d' },
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f8b6c5d', uid: 'r', controller: true },
+      ],
+    },
     spec: { nodeName: 'node-a', containers: [{ name: 'app' }, { name: 'proxy' }] },
     status: {
       containerStatuses: [
@@ -49,8 +57,19 @@ function world(maps: Record<string, PodLabeledMap>, options: { workload?: boolea
   return { paths, procs, clock, pods, labeler };
 }
 
-function sample(name: string, entries: [Array<string | number>, number][], kind: MapKind = 'count', final = false): MapSample {
-  return { type: 'map', name, kind, entries: entries.map(([key, value]): MapEntry => ({ key, value })), ...(final ? { final } : {}) };
+function sample(
+  name: string,
+  entries: [Array<string | number>, number][],
+  kind: MapKind = 'count',
+  final = false,
+): MapSample {
+  return {
+    type: 'map',
+    name,
+    kind,
+    entries: entries.map(([key, value]): MapEntry => ({ key, value })),
+    ...(final ? { final } : {}),
+  };
 }
 
 const opens: Record<string, PodLabeledMap> = { '@opens': { keyPosition: 1, keyKind: 'cgroup' } };
@@ -59,7 +78,12 @@ describe('PodLabeler', () => {
   it('replaces the cgroup id with namespace, pod, container and container id', () => {
     const { pods, labeler } = world(opens);
     pods.upsert(webPod());
-    const out = labeler.rewrite(sample('@opens', [[['nginx', 101], 5], [['envoy', 102], 2]]));
+    const out = labeler.rewrite(
+      sample('@opens', [
+        [['nginx', 101], 5],
+        [['envoy', 102], 2],
+      ]),
+    );
     expect(out.entries).toEqual([
       { key: ['nginx', 'shop', 'web-7d9f8b6c5d-x2x9k', 'app', cid], value: 5 },
       { key: ['envoy', 'shop', 'web-7d9f8b6c5d-x2x9k', 'proxy', sidecar], value: 2 },
@@ -79,7 +103,13 @@ describe('PodLabeler', () => {
 
   it('exports processes outside any pod at once, with empty pod labels, merged when they land on the same labels', () => {
     const { labeler } = world(opens);
-    const out = labeler.rewrite(sample('@opens', [[['sshd', 7], 3], [['sshd', 8], 4], [['init', 1], 1]]));
+    const out = labeler.rewrite(
+      sample('@opens', [
+        [['sshd', 7], 3],
+        [['sshd', 8], 4],
+        [['init', 1], 1],
+      ]),
+    );
     expect(out.entries).toEqual([
       { key: ['sshd', '', '', '', ''], value: 7 },
       { key: ['init', '', '', '', ''], value: 1 },
@@ -92,10 +122,14 @@ describe('PodLabeler', () => {
     clock.now = 29_999;
     expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 2]])).entries).toEqual([]);
     clock.now = 30_000;
-    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 3]])).entries).toEqual([{ key: ['nginx', '', '', '', cid], value: 3 }]);
+    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 3]])).entries).toEqual([
+      { key: ['nginx', '', '', '', cid], value: 3 },
+    ]);
     // Sticky: the pod showing up later does not change the series' identity.
     pods.upsert(webPod());
-    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 4]])).entries).toEqual([{ key: ['nginx', '', '', '', cid], value: 4 }]);
+    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 4]])).entries).toEqual([
+      { key: ['nginx', '', '', '', cid], value: 4 },
+    ]);
   });
 
   it('resolves a held entry as soon as its pod is known', () => {
@@ -103,16 +137,32 @@ describe('PodLabeler', () => {
     expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 1]])).entries).toEqual([]);
     clock.now = 5000;
     pods.upsert(webPod());
-    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 2]])).entries).toEqual([{ key: ['nginx', 'shop', 'web-7d9f8b6c5d-x2x9k', 'app', cid], value: 2 }]);
+    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 2]])).entries).toEqual([
+      { key: ['nginx', 'shop', 'web-7d9f8b6c5d-x2x9k', 'app', cid], value: 2 },
+    ]);
   });
 
   it('holds a cgroup id not in the tree yet, and exports it with empty labels after the hold', () => {
     const { clock, labeler, paths, pods } = world(opens);
     pods.upsert(webPod());
-    expect(labeler.rewrite(sample('@opens', [[['a', 999], 1], [['b', 998], 1]])).entries).toEqual([]);
+    expect(
+      labeler.rewrite(
+        sample('@opens', [
+          [['a', 999], 1],
+          [['b', 998], 1],
+        ]),
+      ).entries,
+    ).toEqual([]);
     paths.set(998n, `${podPath}/cri-containerd-${cid}.scope`);
     clock.now = 30_000;
-    expect(labeler.rewrite(sample('@opens', [[['a', 999], 1], [['b', 998], 1]])).entries).toEqual([
+    expect(
+      labeler.rewrite(
+        sample('@opens', [
+          [['a', 999], 1],
+          [['b', 998], 1],
+        ]),
+      ).entries,
+    ).toEqual([
       { key: ['a', '', '', '', ''], value: 1 },
       { key: ['b', 'shop', 'web-7d9f8b6c5d-x2x9k', 'app', cid], value: 1 },
     ]);
@@ -120,7 +170,9 @@ describe('PodLabeler', () => {
 
   it('releases held entries in the exit-time dump', () => {
     const { labeler } = world(opens);
-    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 9]], 'count', true)).entries).toEqual([{ key: ['nginx', '', '', '', cid], value: 9 }]);
+    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 9]], 'count', true)).entries).toEqual([
+      { key: ['nginx', '', '', '', cid], value: 9 },
+    ]);
   });
 
   it('forgets a key that left the dumps, and resolves it afresh when it comes back', () => {
@@ -129,7 +181,13 @@ describe('PodLabeler', () => {
     labeler.rewrite(sample('@opens', [[['nginx', 101], 1]], 'count', true)); // exported with empty pod labels
     labeler.rewrite(sample('@opens', [])); // gone from the dump (cleared, deleted)
     pods.upsert(webPod());
-    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 1]])).entries[0]?.key).toEqual(['nginx', 'shop', 'web-7d9f8b6c5d-x2x9k', 'app', cid]);
+    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 1]])).entries[0]?.key).toEqual([
+      'nginx',
+      'shop',
+      'web-7d9f8b6c5d-x2x9k',
+      'app',
+      cid,
+    ]);
   });
 
   it('keeps the values of held entries of a delta map and adds them to the first labelled dump', () => {
@@ -138,12 +196,21 @@ describe('PodLabeler', () => {
     clock.now = 1000;
     expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 5]])).entries).toEqual([]);
     pods.upsert(webPod());
-    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 6]])).entries).toEqual([{ key: ['nginx', 'shop', 'web-7d9f8b6c5d-x2x9k', 'app', cid], value: 15 }]);
+    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 6]])).entries).toEqual([
+      { key: ['nginx', 'shop', 'web-7d9f8b6c5d-x2x9k', 'app', cid], value: 15 },
+    ]);
   });
 
   it('keeps a merged group of a cumulative map from going down when one member leaves the dumps', () => {
     const { labeler } = world(opens);
-    expect(labeler.rewrite(sample('@opens', [[['sh', 7], 3], [['sh', 8], 4]])).entries[0]?.value).toBe(7);
+    expect(
+      labeler.rewrite(
+        sample('@opens', [
+          [['sh', 7], 3],
+          [['sh', 8], 4],
+        ]),
+      ).entries[0]?.value,
+    ).toBe(7);
     expect(labeler.rewrite(sample('@opens', [[['sh', 7], 5]])).entries[0]?.value).toBe(9);
     expect(labeler.rewrite(sample('@opens', [[['sh', 7], 6]])).entries[0]?.value).toBe(10);
   });
@@ -155,12 +222,31 @@ describe('PodLabeler', () => {
       name: '@lat',
       kind: 'hist',
       entries: [
-        { key: [7], buckets: [{ min: 1, max: 1, count: 2 }, { min: 2, max: 3, count: 1 }] },
-        { key: [8], buckets: [{ min: 2, max: 3, count: 4 }, { min: 4, max: 7, count: 1 }] },
+        {
+          key: [7],
+          buckets: [
+            { min: 1, max: 1, count: 2 },
+            { min: 2, max: 3, count: 1 },
+          ],
+        },
+        {
+          key: [8],
+          buckets: [
+            { min: 2, max: 3, count: 4 },
+            { min: 4, max: 7, count: 1 },
+          ],
+        },
       ],
     };
     expect(labeler.rewrite(hist).entries).toEqual([
-      { key: ['', '', '', ''], buckets: [{ min: 1, max: 1, count: 2 }, { min: 2, max: 3, count: 5 }, { min: 4, max: 7, count: 1 }] },
+      {
+        key: ['', '', '', ''],
+        buckets: [
+          { min: 1, max: 1, count: 2 },
+          { min: 2, max: 3, count: 5 },
+          { min: 4, max: 7, count: 1 },
+        ],
+      },
     ]);
   });
 
@@ -169,7 +255,18 @@ describe('PodLabeler', () => {
     pods.upsert(webPod());
     procs.set(4242, `0::${podPath}/cri-containerd-${sidecar}.scope\n`);
     procs.set(1, '0::/init.scope\n');
-    expect(labeler.rewrite(sample('@bytes', [[[4242], 10], [[1], 2]], 'sum')).entries).toEqual([
+    expect(
+      labeler.rewrite(
+        sample(
+          '@bytes',
+          [
+            [[4242], 10],
+            [[1], 2],
+          ],
+          'sum',
+        ),
+      ).entries,
+    ).toEqual([
       { key: [4242, 'shop', 'web-7d9f8b6c5d-x2x9k', 'proxy', sidecar], value: 10 },
       { key: [1, '', '', '', ''], value: 2 },
     ]);
@@ -227,10 +324,24 @@ describe('podLabeledMaps and the exporter', () => {
     const program = readProgram(source);
     const { pods, labeler } = world(podLabeledMaps(program));
     pods.upsert(webPod());
-    const store = new SeriesStore({ program, maps: { '@opens': { labels: labeler.labelNames('@opens', program.maps[0]?.keyNames ?? []) } } });
-    store.ingest(labeler.rewrite(sample('@opens', [[['nginx', 101], 5], [['sshd', 7], 2]])));
+    const store = new SeriesStore({
+      program,
+      maps: { '@opens': { labels: labeler.labelNames('@opens', program.maps[0]?.keyNames ?? []) } },
+    });
+    store.ingest(
+      labeler.rewrite(
+        sample('@opens', [
+          [['nginx', 101], 5],
+          [['sshd', 7], 2],
+        ]),
+      ),
+    );
     const text = store.prometheusText();
-    expect(text).toContain(`bpftrace_opens_total{comm="nginx",k8s_namespace_name="shop",k8s_pod_name="web-7d9f8b6c5d-x2x9k",k8s_container_name="app",container_id="${cid}"} 5`);
-    expect(text).toContain('bpftrace_opens_total{comm="sshd",k8s_namespace_name="",k8s_pod_name="",k8s_container_name="",container_id=""} 2');
+    expect(text).toContain(
+      `bpftrace_opens_total{comm="nginx",k8s_namespace_name="shop",k8s_pod_name="web-7d9f8b6c5d-x2x9k",k8s_container_name="app",container_id="${cid}"} 5`,
+    );
+    expect(text).toContain(
+      'bpftrace_opens_total{comm="sshd",k8s_namespace_name="",k8s_pod_name="",k8s_container_name="",container_id=""} 2',
+    );
   });
 });

@@ -9,7 +9,14 @@ import type { PodResolution } from './pod-cache.js';
 /** The labels every pod-labelled map gets, in this order (OTel semantic conventions as Prometheus labels). */
 export const podLabelNames = ['k8s_namespace_name', 'k8s_pod_name', 'k8s_container_name', 'container_id'] as const;
 /** With `workload: true`, also these: at most one is non-empty per series (OTel's k8s.<kind>.name). */
-export const workloadLabelNames = ['k8s_deployment_name', 'k8s_replicaset_name', 'k8s_statefulset_name', 'k8s_daemonset_name', 'k8s_job_name', 'k8s_cronjob_name'] as const;
+export const workloadLabelNames = [
+  'k8s_deployment_name',
+  'k8s_replicaset_name',
+  'k8s_statefulset_name',
+  'k8s_daemonset_name',
+  'k8s_job_name',
+  'k8s_cronjob_name',
+] as const;
 const workloadKinds = ['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob'];
 
 /** How one map is labelled: which key position holds the cgroup id or the pid. */
@@ -42,7 +49,10 @@ export interface PodLabelerOptions {
 }
 
 /** The maps of a program keyed by `cgroup` (or else by `pid`), from readProgram()'s key names. */
-export function podLabeledMaps(program: ProgramInfo, options: { pid?: boolean; only?: readonly string[] } = {}): Record<string, PodLabeledMap> {
+export function podLabeledMaps(
+  program: ProgramInfo,
+  options: { pid?: boolean; only?: readonly string[] } = {},
+): Record<string, PodLabeledMap> {
   const out: Record<string, PodLabeledMap> = {};
   for (const map of program.maps) {
     if (options.only !== undefined && !options.only.includes(map.name)) continue;
@@ -129,7 +139,11 @@ export class PodLabeler {
     const config = this.options.maps[sample.name];
     if (config === undefined) return sample;
     let state = this.states.get(sample.name);
-    if (state === undefined) this.states.set(sample.name, (state = { keys: new Map(), heldValues: new Map(), last: new Map(), carried: new Map() }));
+    if (state === undefined)
+      this.states.set(
+        sample.name,
+        (state = { keys: new Map(), heldValues: new Map(), last: new Map(), carried: new Map() }),
+      );
     const now = this.now();
     const delta = config.reset === 'delta';
     const seen = new Set<string>();
@@ -156,7 +170,8 @@ export class PodLabeler {
       const key = [...kept, ...labels];
       const group = JSON.stringify(key);
       const existing = groups.get(group);
-      if (existing === undefined) groups.set(group, { key, entry: { ...full, key }, members: [{ original, entry: full }] });
+      if (existing === undefined)
+        groups.set(group, { key, entry: { ...full, key }, members: [{ original, entry: full }] });
       else {
         existing.entry = { ...mergeEntry(sample.kind, existing.entry, full), key };
         existing.members.push({ original, entry: full });
@@ -172,7 +187,8 @@ export class PodLabeler {
     const present = new Set<string>();
     for (const group of groups.values()) for (const member of group.members) present.add(member.original);
     for (const [member, last] of state.last) {
-      if (!present.has(member) && groups.has(last.group)) state.carried.set(last.group, mergeEntry(kind, state.carried.get(last.group), last.entry));
+      if (!present.has(member) && groups.has(last.group))
+        state.carried.set(last.group, mergeEntry(kind, state.carried.get(last.group), last.entry));
     }
     for (const group of state.carried.keys()) if (!groups.has(group)) state.carried.delete(group);
     state.last.clear();
@@ -185,7 +201,13 @@ export class PodLabeler {
   }
 
   /** The added label values of a key part; undefined while it is held; 'gone' once its pod was deleted and dropped. */
-  private labelsOf(state: MapState, config: PodLabeledMap, id: string, now: number, final: boolean): string[] | 'gone' | undefined {
+  private labelsOf(
+    state: MapState,
+    config: PodLabeledMap,
+    id: string,
+    now: number,
+    final: boolean,
+  ): string[] | 'gone' | undefined {
     let key = state.keys.get(id);
     if (key?.gone === true) return 'gone';
     if (key?.labels !== undefined) {
@@ -219,7 +241,12 @@ export class PodLabeler {
   }
 
   private values(resolved: PodResolution | undefined, containerId: string | undefined): string[] {
-    const values = [resolved?.pod.namespace ?? '', resolved?.pod.name ?? '', resolved?.containerName ?? '', containerId ?? ''];
+    const values = [
+      resolved?.pod.namespace ?? '',
+      resolved?.pod.name ?? '',
+      resolved?.containerName ?? '',
+      containerId ?? '',
+    ];
     if (this.options.workload === true) {
       const workload = resolved?.pod.workload;
       for (const kind of workloadKinds) values.push(workload?.kind === kind ? workload.name : '');
@@ -257,7 +284,12 @@ function mergeBuckets(a: HistogramBucket[], b: HistogramBucket[]): HistogramBuck
   for (const bucket of [...a, ...b]) {
     const bounds = `${bucket.min}:${bucket.max}`;
     const existing = byBounds.get(bounds);
-    byBounds.set(bounds, existing === undefined ? { ...bucket } : { ...existing, count: existing.count + bucket.count });
+    byBounds.set(
+      bounds,
+      existing === undefined ? { ...bucket } : { ...existing, count: existing.count + bucket.count },
+    );
   }
-  return [...byBounds.values()].sort((x, y) => (x.min ?? Number.NEGATIVE_INFINITY) - (y.min ?? Number.NEGATIVE_INFINITY));
+  return [...byBounds.values()].sort(
+    (x, y) => (x.min ?? Number.NEGATIVE_INFINITY) - (y.min ?? Number.NEGATIVE_INFINITY),
+  );
 }

@@ -26,10 +26,19 @@ function seedPod(name: string, node: string, containers: Record<string, string> 
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: 'shop', labels: { app: name } },
-    spec: { containers: (Object.keys(containers).length === 0 ? ['main'] : Object.keys(containers)).map((c) => ({ name: c, image: 'busybox:1.36' })) },
+    spec: {
+      containers: (Object.keys(containers).length === 0 ? ['main'] : Object.keys(containers)).map((c) => ({
+        name: c,
+        image: 'busybox:1.36',
+      })),
+    },
   };
   api.seed(pod);
-  api.setPodStatus('shop', name, { phase: 'Running', nodeName: node, ...(Object.keys(containers).length === 0 ? {} : { containerIDs: containers }) });
+  api.setPodStatus('shop', name, {
+    phase: 'Running',
+    nodeName: node,
+    ...(Object.keys(containers).length === 0 ? {} : { containerIDs: containers }),
+  });
   return api.get('pods', 'shop', name)?.['metadata']?.uid ?? '';
 }
 
@@ -59,7 +68,10 @@ describe('PodWatch against the loopback API server', () => {
     api.resetRequests();
     const watch = start(cache);
     await watch.synced();
-    expect(cache.resolve({ containerId: hex('a') })).toMatchObject({ containerName: 'app', pod: { name: 'web-a', namespace: 'shop', uid: a } });
+    expect(cache.resolve({ containerId: hex('a') })).toMatchObject({
+      containerName: 'app',
+      pod: { name: 'web-a', namespace: 'shop', uid: a },
+    });
     expect(cache.size).toBe(1);
     await until(() => api.openWatches() === 1, 'the watch to open');
     const requests = api.requests({ resource: 'pods' });

@@ -38,8 +38,9 @@ const pageSize = 500;
 
 function describeError(error: unknown): string {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown; statusCode?: unknown }).statusCode ?? (error as { code?: unknown }).code;
-    return code === undefined ? error.message : `${error.message} (${String(code)})`;
+    const { code, statusCode } = error as { code?: unknown; statusCode?: unknown };
+    const shown = [statusCode, code].find((c) => typeof c === 'string' || typeof c === 'number');
+    return shown === undefined ? error.message : `${error.message} (${shown})`;
   }
   return String(error);
 }
@@ -104,13 +105,20 @@ export class PodWatch {
     try {
       let next: string | undefined;
       do {
-        const page = await this.api.listPodForAllNamespaces({ fieldSelector: this.fieldSelector, limit: pageSize, ...(next === undefined ? {} : { _continue: next }) });
+        const page = await this.api.listPodForAllNamespaces({
+          fieldSelector: this.fieldSelector,
+          limit: pageSize,
+          ...(next === undefined ? {} : { _continue: next }),
+        });
         items.push(...page.items);
         resourceVersion = page.metadata?.resourceVersion;
         next = page.metadata?._continue === '' ? undefined : page.metadata?._continue;
       } while (next !== undefined);
     } catch (error) {
-      this.failed(`listing the pods of node ${this.options.nodeName} failed: ${describeError(error)}`, () => void this.list());
+      this.failed(
+        `listing the pods of node ${this.options.nodeName} failed: ${describeError(error)}`,
+        () => void this.list(),
+      );
       return;
     }
     if (this.stopped) return;
@@ -137,11 +145,17 @@ export class PodWatch {
     let ended = false;
     const armWatchdog = (): void => {
       clearTimeout(this.watchdog);
-      this.watchdog = setTimeout(() => {
-        this.options.onLog?.('warn', `the pod watch of node ${this.options.nodeName} was silent for ${timeoutSeconds + 30} s: restarting it`);
-        this.controller?.abort();
-        finish(null);
-      }, (timeoutSeconds + 30) * 1000);
+      this.watchdog = setTimeout(
+        () => {
+          this.options.onLog?.(
+            'warn',
+            `the pod watch of node ${this.options.nodeName} was silent for ${timeoutSeconds + 30} s: restarting it`,
+          );
+          this.controller?.abort();
+          finish(null);
+        },
+        (timeoutSeconds + 30) * 1000,
+      );
       this.watchdog.unref();
     };
     const finish = (error: unknown): void => {
@@ -151,10 +165,16 @@ export class PodWatch {
       this.controller = undefined;
       if (this.stopped) return;
       if (gone || isGone(error)) {
-        this.options.onLog?.('info', `the pod watch of node ${this.options.nodeName} is too old (410 Gone): listing again`);
+        this.options.onLog?.(
+          'info',
+          `the pod watch of node ${this.options.nodeName} is too old (410 Gone): listing again`,
+        );
         void this.list();
       } else if (error !== null && error !== undefined) {
-        this.failed(`the pod watch of node ${this.options.nodeName} failed: ${describeError(error)}`, () => void this.watch());
+        this.failed(
+          `the pod watch of node ${this.options.nodeName} failed: ${describeError(error)}`,
+          () => void this.watch(),
+        );
       } else if (events === 0 && Date.now() - startedAt < 1000) {
         // a server that closes every watch at once must not get a watch storm
         this.failed(`the pod watch of node ${this.options.nodeName} was closed at once`, () => void this.watch());
@@ -178,7 +198,11 @@ export class PodWatch {
       if (type === 'ERROR') {
         const status = object as V1Status;
         if (status.code === 410) gone = true;
-        else this.options.onLog?.('warn', `the pod watch of node ${this.options.nodeName} got an error event: ${status.message ?? status.reason ?? 'unknown'}`);
+        else
+          this.options.onLog?.(
+            'warn',
+            `the pod watch of node ${this.options.nodeName} got an error event: ${status.message ?? status.reason ?? 'unknown'}`,
+          );
         return;
       }
       const pod = object as V1Pod;
