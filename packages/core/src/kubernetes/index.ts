@@ -5,7 +5,7 @@ export { parseCgroupPath, parseProcCgroup, unifiedPathOf } from './cgroup-path.j
 export type { CgroupPathInfo, ContainerRuntime, QosClass } from './cgroup-path.js';
 export { CgroupTree, findCgroup2Mount } from './cgroup-tree.js';
 export type { Cgroup2Mount, CgroupTreeOptions, CgroupTreeStats } from './cgroup-tree.js';
-export { PodCache, containerIdOf, workloadOf } from './pod-cache.js';
+export { PodCache, containerIdOf, podCacheFeed, workloadOf } from './pod-cache.js';
 export type { PodCacheOptions, PodMeta, PodResolution, PodWorkload } from './pod-cache.js';
 export { PodWatch } from './pod-watch.js';
 export type { PodWatchOptions, PodWatchState, PodWatchStatus } from './pod-watch.js';

@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { PodCache, containerIdOf, workloadOf } from './pod-cache.js';
+import { PodCache, containerIdOf, podCacheFeed, workloadOf } from './pod-cache.js';
 
 const id = (c: string): string => c.repeat(64);
 
@@ -209,5 +209,18 @@ describe('PodCache', () => {
     cache.upsert(pod({ uid: uid(4), name: 'four' }));
     expect(cache.size).toBe(2);
     expect(cache.pod(uid(1))).toBeUndefined();
+  });
+
+  it('can be fed by a generic list+watch loop', () => {
+    let now = 0;
+    const cache = new PodCache({ deletedGraceMillis: 10, now: () => now });
+    const feed = podCacheFeed(cache);
+    feed.onSynced([pod()]);
+    expect(cache.resolve({ containerId: id('2') })?.containerName).toBe('app');
+    feed.onChange('added', pod({ uid: '11111111-2222-4333-8444-555555555555', name: 'other' }));
+    feed.onChange('deleted', pod());
+    now = 10;
+    expect(cache.resolve({ containerId: id('2') })).toBeUndefined();
+    expect(cache.pod('11111111-2222-4333-8444-555555555555')?.name).toBe('other');
   });
 });

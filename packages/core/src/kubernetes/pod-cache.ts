@@ -92,6 +92,8 @@ export class PodCache {
   private readonly deletedGraceMillis: number;
   private readonly maxPods: number;
   private readonly now: () => number;
+  /** When the oldest deletion's grace period ends: sweeps before then have nothing to do. */
+  private nextExpiry = Number.POSITIVE_INFINITY;
 
   constructor(options: PodCacheOptions = {}) {
     this.nodeName = options.nodeName;
@@ -150,7 +152,7 @@ export class PodCache {
     if (uid === undefined) return;
     if (this.pods.has(uid)) this.upsert(pod);
     const meta = this.pods.get(uid);
-    if (meta !== undefined && meta.deletedAt === undefined) this.pods.set(uid, { ...meta, deletedAt: this.now() });
+    if (meta !== undefined && meta.deletedAt === undefined) this.markDeleted(meta, this.now());
   }
 
   /** A relist: the list is the truth; pods absent from it are taken as deleted (and kept for the grace period). */
@@ -161,8 +163,8 @@ export class PodCache {
       if (pod.metadata?.uid !== undefined) listed.add(pod.metadata.uid);
     }
     const at = this.now();
-    for (const [uid, meta] of this.pods)
-      if (!listed.has(uid) && meta.deletedAt === undefined) this.pods.set(uid, { ...meta, deletedAt: at });
+    for (const meta of this.pods.values())
+      if (!listed.has(meta.uid) && meta.deletedAt === undefined) this.markDeleted(meta, at);
   }
 
   /** The pod with this UID (or static-pod config hash), if known and not deleted longer than the grace period ago. */
@@ -187,8 +189,20 @@ export class PodCache {
 
   /** Drops pods deleted longer than the grace period ago. */
   sweep(): void {
-    const cutoff = this.now() - this.deletedGraceMillis;
-    for (const [uid, meta] of this.pods) if (meta.deletedAt !== undefined && meta.deletedAt <= cutoff) this.drop(uid);
+    const now = this.now();
+    if (now < this.nextExpiry) return;
+    const cutoff = now - this.deletedGraceMillis;
+    this.nextExpiry = Number.POSITIVE_INFINITY;
+    for (const [uid, meta] of this.pods) {
+      if (meta.deletedAt === undefined) continue;
+      if (meta.deletedAt <= cutoff) this.drop(uid);
+      else this.nextExpiry = Math.min(this.nextExpiry, meta.deletedAt + this.deletedGraceMillis);
+    }
+  }
+
+  private markDeleted(meta: PodMeta, at: number): void {
+    this.pods.set(meta.uid, { ...meta, deletedAt: at });
+    this.nextExpiry = Math.min(this.nextExpiry, at + this.deletedGraceMillis);
   }
 
   private drop(uid: string): void {
@@ -215,4 +229,18 @@ export class PodCache {
       this.drop(uid);
     }
   }
+}
+
+/**
+ * Callbacks that feed a PodCache from a generic list+watch loop (changes `added`/`modified`/`deleted`, and the full
+ * set after each relist), for a caller that drives the watch itself instead of PodWatch.
+ */
+export function podCacheFeed(cache: PodCache): {
+  onChange: (change: 'added' | 'modified' | 'deleted', pod: V1Pod) => void;
+  onSynced: (pods: V1Pod[]) => void;
+} {
+  return {
+    onChange: (change, pod) => (change === 'deleted' ? cache.remove(pod) : cache.upsert(pod)),
+    onSynced: (pods) => cache.replace(pods),
+  };
 }

@@ -146,14 +146,16 @@ export class PodLabeler {
       );
     const now = this.now();
     const delta = config.reset === 'delta';
-    const seen = new Set<string>();
+    // One resolution per cgroup id (or pid) and dump, however many entries share it.
+    const seen = new Map<string, string[] | 'gone' | undefined>();
     const groups = new Map<string, Group>();
     for (const entry of sample.entries) {
       const part = entry.key[config.keyPosition];
       if (part === undefined) continue;
       const id = String(part);
-      seen.add(id);
-      const labels = this.labelsOf(state, config, id, now, sample.final === true);
+      let labels = seen.get(id);
+      if (labels === undefined && !seen.has(id))
+        seen.set(id, (labels = this.labelsOf(state, config, id, now, sample.final === true)));
       if (labels === 'gone') continue;
       const original = JSON.stringify(entry.key);
       if (labels === undefined) {
