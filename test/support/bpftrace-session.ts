@@ -1,7 +1,9 @@
 // One real bpftrace run for tests: start a program, wait until its probes are attached, run a workload, stop it with
 // SIGINT and return everything it printed (the exit-time map dump included).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface BpftraceRun {
   stdout: string;
@@ -23,6 +25,37 @@ export function bpftraceBinaries(): { version: string; path: string }[] {
   return out;
 }
 
+/** A readiness check for tracepoint programs: a probe line to add, and a poke that makes it print its marker. */
+export interface Readiness {
+  probe: string;
+  marker: string;
+  poke: () => Promise<void>;
+  cleanup: () => void;
+}
+
+/**
+ * bpftrace ≤0.23 prints "Attaching N probes..." before it attaches, so a workload started on that line can be missed.
+ * This adds a probe on sched_process_exit for a process of its own; once bpftrace prints the marker, that tracepoint
+ * (and every probe attached before it) is live.
+ */
+export function exitReadiness(): Readiness {
+  const dir = mkdtempSync(join(tmpdir(), 'ktrace-ready-'));
+  const name = `ktready${process.pid % 10000}`;
+  copyFileSync('/bin/true', join(dir, name));
+  const marker = `ktrace-ready-${process.pid}`;
+  return {
+    probe: `tracepoint:sched:sched_process_exit /comm == "${name}"/ { printf("${marker}\\n"); }`,
+    marker,
+    poke: () =>
+      new Promise((resolve, reject) => {
+        const child = spawn(join(dir, name), [], { stdio: 'ignore' });
+        child.on('error', reject);
+        child.on('close', () => resolve());
+      }),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
 /**
  * Runs `program` with `bpftrace [-f json]`, calls `workload` once bpftrace says it attached, then sends SIGINT. Rejects
  * when bpftrace exits before attaching (with its stderr), or does not attach within `attachTimeoutMillis`.
@@ -30,7 +63,7 @@ export function bpftraceBinaries(): { version: string; path: string }[] {
 export function runBpftrace(
   program: string,
   workload: () => Promise<void>,
-  options: { bpftrace?: string; json?: boolean; attachTimeoutMillis?: number } = {},
+  options: { bpftrace?: string; json?: boolean; attachTimeoutMillis?: number; ready?: Readiness } = {},
 ): Promise<BpftraceRun> {
   const args = [...(options.json === true ? ['-f', 'json'] : []), '-e', program];
   const child = spawn(options.bpftrace ?? '/usr/bin/bpftrace', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -47,13 +80,25 @@ export function runBpftrace(
     const onOutput = (): void => {
       if (attached || !/Attach(?:ing|ed) \d+ probe|"type": ?"attached_probes"/.test(stdout + stderr)) return;
       attached = true;
-      workload().then(
-        () => child.kill('SIGINT'),
-        (error: unknown) => {
-          child.kill('SIGINT');
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
+      const ready = options.ready;
+      const waitReady = async (): Promise<void> => {
+        if (ready === undefined) return;
+        const deadline = Date.now() + (options.attachTimeoutMillis ?? 60_000);
+        while (!stdout.includes(ready.marker)) {
+          if (Date.now() > deadline) throw new Error(`bpftrace never printed ${ready.marker}: its probes did not fire`);
+          await ready.poke();
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      waitReady()
+        .then(workload)
+        .then(
+          () => child.kill('SIGINT'),
+          (error: unknown) => {
+            child.kill('SIGINT');
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
     };
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseOutput } from '@ktrace/parser';
 import type { MapSample } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bpftraceBinaries, runBpftrace } from '../../../test/support/bpftrace-session.js';
+import { bpftraceBinaries, exitReadiness, runBpftrace } from '../../../test/support/bpftrace-session.js';
 import { CgroupSandbox } from '../../../test/support/cgroup-sandbox.js';
 import { addCgroupKey, podLabelsMaps } from './key-rewrite.js';
 import { CgroupTree } from './kubernetes/cgroup-tree.js';
@@ -90,16 +90,17 @@ describe('rewritten programs run on real bpftrace', () => {
         'END { clear(@last); }',
       ].join('\n');
       const { source } = addCgroupKey(user, ['@exits', '@all']);
+      const ready = exitReadiness();
       try {
         const run = await runBpftrace(
-          source,
+          `${source}\n${ready.probe}`,
           async () => {
             for (let i = 0; i < 3; i++) {
               const child = sandbox?.spawnIn(container.dir, join(binDir, name));
               await new Promise((r) => child?.on('close', r));
             }
           },
-          { bpftrace: path, attachTimeoutMillis: 120_000 },
+          { bpftrace: path, attachTimeoutMillis: 120_000, ready },
         );
         const finals = new Map(
           parseOutput(run.stdout)
@@ -112,6 +113,7 @@ describe('rewritten programs run on real bpftrace', () => {
         const all = finals.get('@all')?.entries ?? [];
         expect(all.map((e) => [tree.pathOf(e.key[0] ?? -1), e.value])).toEqual([[container.path, 3]]);
       } finally {
+        ready.cleanup();
         rmSync(binDir, { recursive: true, force: true });
       }
     }, 180_000);

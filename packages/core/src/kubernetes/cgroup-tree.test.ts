@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseOutput } from '@ktrace/parser';
 import type { MapSample } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runBpftrace } from '../../../../test/support/bpftrace-session.js';
+import { exitReadiness, runBpftrace } from '../../../../test/support/bpftrace-session.js';
 import { CgroupSandbox } from '../../../../test/support/cgroup-sandbox.js';
 import { parseCgroupPath } from './cgroup-path.js';
 import { CgroupTree, findCgroup2Mount } from './cgroup-tree.js';
@@ -220,15 +220,17 @@ describe('bpftrace 0.17 and the resolver agree on cgroup ids', () => {
     const name = `ktpods${process.pid % 10000}`;
     copyFileSync('/bin/true', join(binDir, name));
     execFileSync('chmod', ['+x', join(binDir, name)]);
+    const ready = exitReadiness();
     try {
       const run = await runBpftrace(
-        `tracepoint:sched:sched_process_exit /comm == "${name}"/ { @exits[cgroup] = count(); }`,
+        `tracepoint:sched:sched_process_exit /comm == "${name}"/ { @exits[cgroup] = count(); }\n${ready.probe}`,
         async () => {
           for (let i = 0; i < 3; i++) {
             const child = sandbox?.spawnIn(container.dir, join(binDir, name));
             await new Promise((r) => child?.on('close', r));
           }
         },
+        { ready },
       );
       const samples = parseOutput(run.stdout).filter((e): e is MapSample => e.type === 'map' && e.name === '@exits');
       const entries = samples.at(-1)?.entries ?? [];
@@ -239,6 +241,7 @@ describe('bpftrace 0.17 and the resolver agree on cgroup ids', () => {
       expect(tree.pathOf(entry?.key[0] ?? -1)).toBe(container.path);
       expect(BigInt(entry?.key[0] ?? -1)).toBe(container.id);
     } finally {
+      ready.cleanup();
       rmSync(binDir, { recursive: true, force: true });
     }
   }, 90_000);

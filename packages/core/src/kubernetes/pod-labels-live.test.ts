@@ -8,7 +8,7 @@ import { parseOutput } from '@ktrace/parser';
 import type { MapSample } from '@ktrace/parser';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runBpftrace } from '../../../../test/support/bpftrace-session.js';
+import { exitReadiness, runBpftrace } from '../../../../test/support/bpftrace-session.js';
 import { CgroupSandbox } from '../../../../test/support/cgroup-sandbox.js';
 import { startKubeApiServer } from '../../../../test/support/kube-api-server/index.js';
 import type { KubeApiServer } from '../../../../test/support/kube-api-server/index.js';
@@ -127,14 +127,19 @@ describe('pod labels on real cgroups, bpftrace and a pod watch', () => {
       [sandbox.top, 1],
       [stray.dir, 4],
     ];
-    const run = await runBpftrace(source, async () => {
-      for (const [dir, times] of runs) {
-        for (let i = 0; i < times; i++) {
-          const child = sandbox?.spawnIn(dir, join(binDir ?? '', comm));
-          await new Promise((r) => child?.on('close', r));
+    const ready = exitReadiness();
+    const run = await runBpftrace(
+      `${source}\n${ready.probe}`,
+      async () => {
+        for (const [dir, times] of runs) {
+          for (let i = 0; i < times; i++) {
+            const child = sandbox?.spawnIn(dir, join(binDir ?? '', comm));
+            await new Promise((r) => child?.on('close', r));
+          }
         }
-      }
-    });
+      },
+      { ready },
+    ).finally(() => ready.cleanup());
     const dump = parseOutput(run.stdout).find((e): e is MapSample => e.type === 'map' && e.name === '@exits');
     expect(dump?.final).toBe(true);
 
