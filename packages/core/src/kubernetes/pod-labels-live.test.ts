@@ -114,6 +114,7 @@ describe('pod labels on real cgroups, bpftrace and a pod watch', () => {
       cgroupPath: (id) => tree.pathOf(id),
       procCgroup: (pid) => tree.procCgroupOf(pid),
       resolvePod: (i) => pods.resolve(i),
+      podsCurrent: () => watch?.current() ?? false,
       maps,
       workload: true,
     });

@@ -45,6 +45,14 @@ export interface PodLabelerOptions {
   workload?: boolean;
   /** How long an unknown cgroup is held out of the dumps before it is exported with empty pod labels (default 30 000 ms). */
   holdMillis?: number;
+  /**
+   * Whether the pod source is up to date (PodWatch.current()): while it is not (before the first list, while the API
+   * server is away), pods that are not known yet are held on, and their hold restarts once it is — up to
+   * maxHoldMillis, so an agent that never reaches its API server still exports everything. Default: always current.
+   */
+  podsCurrent?: () => boolean;
+  /** The longest a pod's unknown cgroup is held while the pod source is not current (default 300 000 ms). */
+  maxHoldMillis?: number;
   now?: () => number;
 }
 
@@ -94,6 +102,9 @@ interface MapState {
 export class PodLabeler {
   private readonly options: PodLabelerOptions;
   private readonly holdMillis: number;
+  private readonly maxHoldMillis: number;
+  /** When the pod source was last seen not current. */
+  private podsStaleAt = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
   private readonly added: string[];
   private readonly states = new Map<string, MapState>();
@@ -101,6 +112,7 @@ export class PodLabeler {
   constructor(options: PodLabelerOptions) {
     this.options = options;
     this.holdMillis = options.holdMillis ?? 30_000;
+    this.maxHoldMillis = Math.max(this.holdMillis, options.maxHoldMillis ?? 300_000);
     this.now = options.now ?? Date.now;
     this.added = [...podLabelNames, ...(options.workload === true ? workloadLabelNames : [])];
   }
@@ -145,6 +157,7 @@ export class PodLabeler {
         (state = { keys: new Map(), heldValues: new Map(), last: new Map(), carried: new Map() }),
       );
     const now = this.now();
+    if (this.options.podsCurrent?.() === false) this.podsStaleAt = now;
     const delta = config.reset === 'delta';
     // One resolution per cgroup id (or pid) and dump, however many entries share it.
     const seen = new Map<string, string[] | 'gone' | undefined>();
@@ -237,7 +250,10 @@ export class PodLabeler {
     if (info?.podUid === undefined) return (key.labels = this.values(undefined, info?.containerId));
     const resolved = this.options.resolvePod(info);
     const complete = resolved !== undefined && (resolved.containerName !== '' || info.containerId === undefined);
-    if (!complete && !expired) return undefined;
+    // A pod the source may not have told us of yet: the hold counts from when the source was last current.
+    const podExpired =
+      final || now - key.firstSeen >= this.maxHoldMillis || (expired && now - this.podsStaleAt >= this.holdMillis);
+    if (!complete && !podExpired) return undefined;
     if (resolved !== undefined) key.pod = info;
     return (key.labels = this.values(resolved, info.containerId));
   }
