@@ -237,6 +237,30 @@ describe('PodLabeler', () => {
     ]);
   });
 
+  it('releases the held values of a delta map whose key stopped printing, once the pod is known or the hold ends', () => {
+    const { clock, labeler, pods, paths } = world({ '@opens': { keyPosition: 1, keyKind: 'cgroup', reset: 'delta' } });
+    paths.set(103n, `/kubepods/besteffort/pod7a7a7a7a-0000-4000-8000-000000000001/${'d4'.repeat(32)}`);
+    expect(
+      labeler.rewrite(
+        sample('@opens', [
+          [['nginx', 101], 4],
+          [['job', 103], 2],
+        ]),
+      ).entries,
+    ).toEqual([]);
+    clock.now = 1000;
+    pods.upsert(webPod());
+    // Neither key printed in this interval (no events): the known pod's held count comes out anyway.
+    expect(labeler.rewrite(sample('@opens', [])).entries).toEqual([
+      { key: ['nginx', 'shop', 'web-7d9f8b6c5d-x2x9k', 'app', cid], value: 4 },
+    ]);
+    clock.now = 30_000;
+    expect(labeler.rewrite(sample('@opens', [])).entries).toEqual([
+      { key: ['job', '', '', '', 'd4'.repeat(32)], value: 2 },
+    ]);
+    expect(labeler.rewrite(sample('@opens', [])).entries).toEqual([]);
+  });
+
   it('keeps a merged group of a cumulative map from going down when one member leaves the dumps', () => {
     const { labeler } = world(opens);
     expect(
