@@ -100,7 +100,7 @@ describe('rewritten programs run on real bpftrace', () => {
               await new Promise((r) => child?.on('close', r));
             }
           },
-          { bpftrace: path, attachTimeoutMillis: 120_000, ready },
+          { bpftrace: path, attachTimeoutMillis: 180_000, ready },
         );
         const finals = new Map(
           parseOutput(run.stdout)
@@ -116,6 +116,6 @@ describe('rewritten programs run on real bpftrace', () => {
         ready.cleanup();
         rmSync(binDir, { recursive: true, force: true });
       }
-    }, 180_000);
+    }, 300_000);
   }
 });

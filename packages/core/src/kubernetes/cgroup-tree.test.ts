@@ -230,7 +230,7 @@ describe('bpftrace 0.17 and the resolver agree on cgroup ids', () => {
             await new Promise((r) => child?.on('close', r));
           }
         },
-        { ready },
+        { ready, attachTimeoutMillis: 180_000 },
       );
       const samples = parseOutput(run.stdout).filter((e): e is MapSample => e.type === 'map' && e.name === '@exits');
       const entries = samples.at(-1)?.entries ?? [];
@@ -244,5 +244,5 @@ describe('bpftrace 0.17 and the resolver agree on cgroup ids', () => {
       ready.cleanup();
       rmSync(binDir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 300_000);
 });

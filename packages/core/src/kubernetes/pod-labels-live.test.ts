@@ -139,7 +139,7 @@ describe('pod labels on real cgroups, bpftrace and a pod watch', () => {
           }
         }
       },
-      { ready },
+      { ready, attachTimeoutMillis: 180_000 },
     ).finally(() => ready.cleanup());
     const dump = parseOutput(run.stdout).find((e): e is MapSample => e.type === 'map' && e.name === '@exits');
     expect(dump?.final).toBe(true);
@@ -172,5 +172,5 @@ describe('pod labels on real cgroups, bpftrace and a pod watch', () => {
     const after = labeler.rewrite({ ...(dump as MapSample), final: false });
     expect(after.entries.map((e) => e.key[2])).not.toContain('web-5f7b9c8d4-qk2lp');
     expect(after.entries.map((e) => e.key[2])).toContain('report');
-  }, 120_000);
+  }, 300_000);
 });
