@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseOutput } from '@ktrace/parser';
 import type { MapSample } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exitReadiness, runBpftrace } from '../../../../test/support/bpftrace-session.js';
+import { cleanupReadiness, exitReadiness, runBpftrace } from '../../../../test/support/bpftrace-session.js';
 import { CgroupSandbox } from '../../../../test/support/cgroup-sandbox.js';
 import { parseCgroupPath } from './cgroup-path.js';
 import { CgroupTree, findCgroup2Mount } from './cgroup-tree.js';
@@ -209,6 +209,7 @@ describe('CgroupTree on real cgroups', () => {
 describe('bpftrace 0.17 and the resolver agree on cgroup ids', () => {
   let sandbox: CgroupSandbox | undefined;
   afterEach(() => {
+    cleanupReadiness();
     sandbox?.cleanup();
     sandbox = undefined;
   });

@@ -8,7 +8,7 @@ import { parseOutput } from '@ktrace/parser';
 import type { MapSample } from '@ktrace/parser';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exitReadiness, runBpftrace } from '../../../../test/support/bpftrace-session.js';
+import { cleanupReadiness, exitReadiness, runBpftrace } from '../../../../test/support/bpftrace-session.js';
 import { CgroupSandbox } from '../../../../test/support/cgroup-sandbox.js';
 import { startKubeApiServer } from '../../../../test/support/kube-api-server/index.js';
 import type { KubeApiServer } from '../../../../test/support/kube-api-server/index.js';
@@ -23,6 +23,7 @@ let api: KubeApiServer | undefined;
 let watch: PodWatch | undefined;
 let binDir: string | undefined;
 afterEach(async () => {
+  cleanupReadiness();
   watch?.stop();
   sandbox?.cleanup();
   await api?.close();
