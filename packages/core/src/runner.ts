@@ -373,6 +373,7 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
       format: 'json',
       program: programInfo,
       maxLineLength: spec.limits.maxLineBytes,
+      bpftraceVersion: checked.bpftraceVersion,
       onEvent: (event) => onEvent(event, run),
     });
     current = run;
