@@ -32,8 +32,9 @@ root_for() { # suite -> a bpftrace wrapper at $cache/bin/bpftrace-<suite>
   # The wrapper mounts in a mount namespace of its own (unshare -m): the mounts vanish with the bpftrace process,
   # so nothing piles up on the host and nothing needs unmounting, even for an agent that runs for weeks or is
   # killed. unshare and chroot exec in place, so the wrapper's pid is bpftrace's and signals reach it directly.
-  # Host paths a program or workload may name (/tmp, homes, /opt, /srv, the caller's directory) are bound at the
-  # same place inside, so `-e`, a program file, -I dirs and uprobe paths mean what they mean on the host.
+  # Host paths a program or workload may name (/tmp, homes, /opt, /srv, top-level directories the root lacks such
+  # as a checkout under /work, the caller's directory) are bound at the same place inside, so a program file, -I
+  # dirs and uprobe paths mean what they mean on the host. System paths (/usr, /etc) are the root's own.
   cat >"$wrapper.new" <<EOF
 #!/usr/bin/env bash
 # bpftrace from Debian $suite, run in its own root on the host kernel (written by ktrace scripts/versions.sh).
@@ -45,6 +46,13 @@ fi
 unset KTRACE_VERSIONS_NS
 for d in proc sys dev tmp home root opt srv mnt media lib/modules usr/src; do
   if [ -d "/\$d" ] && [ ! -L "/\$d" ]; then mkdir -p "\$root/\$d" && mount --rbind "/\$d" "\$root/\$d"; fi
+done
+# Every other top-level host directory (a checkout under /work, /data…) is the host's; the system ones are the
+# root's own, and the caller's directory under them is bound when the root has nothing there.
+for d in /*/; do
+  d=\${d%/}
+  case \${d#/} in bin|boot|dev|etc|lib|lib32|lib64|libx32|proc|run|sbin|sys|tmp|usr|var|home|root|opt|srv|mnt|media|lost+found) continue ;; esac
+  if [ -d "\$d" ] && [ ! -L "\$d" ]; then mkdir -p "\$root\$d" && mount --rbind "\$d" "\$root\$d"; fi
 done
 cwd=\$(pwd -P)
 if [ ! -e "\$root\$cwd" ] || [ -z "\$(ls -A "\$root\$cwd" 2>/dev/null)" ]; then mkdir -p "\$root\$cwd" && mount --bind "\$cwd" "\$root\$cwd"; fi

@@ -8,6 +8,7 @@ import { feedParser, formatOption, loadProgram, openOutput, problemLine, writeOu
 
 interface ExportOptions {
   program?: string;
+  bpftraceVersion?: string;
   format: string;
   listen?: string;
   otlpEndpoint?: string;
@@ -36,6 +37,7 @@ export function registerExport(program: Command): void {
     .argument('[file]', 'bpftrace output to read; "-" or nothing for stdin')
     .option('--program <file.bt>', 'the program that produced the output: real map kinds, key label names, histogram layouts, clear()ed maps')
     .option('--format <format>', 'auto | text | json', 'auto')
+    .option('--bpftrace-version <version>', 'the bpftrace version that wrote the output (e.g. 0.23.2): repairs what that version gets wrong (0.22-0.23 JSON keys escaped twice)')
     .option('--listen <host:port>', 'serve GET /metrics and GET /healthz here (e.g. 127.0.0.1:9464)')
     .option('--otlp-endpoint <url>', 'push OTLP/HTTP metrics to this collector (e.g. http://127.0.0.1:4318); OTEL_EXPORTER_OTLP_* also apply')
     .option('--prefix <prefix>', 'metric name prefix', 'bpftrace')
@@ -56,6 +58,7 @@ export function registerExport(program: Command): void {
         const parser = new OutputParser({
           format,
           ...(programInfo === undefined ? {} : { program: programInfo }),
+          ...(options.bpftraceVersion === undefined ? {} : { bpftraceVersion: options.bpftraceVersion }),
           onEvent: (event) => {
             exporter.handle(event);
             if (event.type === 'problem') process.stderr.write(problemLine(event));
