@@ -21,7 +21,6 @@ unmount_stale() {
 root_for() { # suite -> a bpftrace wrapper at $cache/bin/bpftrace-<suite>
   local suite=$1 root=$cache/roots/$1 wrapper=$cache/bin/bpftrace-$1
   if [ ! -f "$root/.ktrace-complete" ]; then
-    need debootstrap debootstrap
     echo "ktrace versions: debootstrap $suite with bpftrace into $root (a few minutes, once)" >&2
     rm -rf "$root"
     debootstrap --variant=minbase --include=bpftrace "$suite" "$root" "$mirror" >"$cache/debootstrap-$suite.log" 2>&1 \
@@ -80,10 +79,18 @@ prometheus3() {
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(trixie sid prometheus3)
+# The roots are built side by side (a cold run is about as long as one debootstrap, ~2 min); each fails on its own.
+for t in "${targets[@]}"; do
+  case $t in trixie|sid) [ -f "$cache/roots/$t/.ktrace-complete" ] || need debootstrap debootstrap ;; esac
+done
+pids=()
 for t in "${targets[@]}"; do
   case $t in
-    trixie|sid) root_for "$t" ;;
+    trixie|sid) root_for "$t" & pids+=($!) ;;
     prometheus3) prometheus3 ;;
     *) echo "ktrace versions: unknown target $t (trixie, sid, prometheus3)" >&2; exit 2 ;;
   esac
 done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+exit $failed
