@@ -29,19 +29,23 @@ interface Ran {
 }
 
 /** Runs a short-lived process to its end, killing it (SIGKILL) when it outlives `timeoutMillis`. */
-function runBounded(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMillis: number }): Promise<Ran> {
+function runBounded(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMillis: number; input?: string }): Promise<Ran> {
   return new Promise((resolveRun) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (options.input !== undefined) {
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(options.input);
+    }
     let stdout = '';
     let stderr = '';
     let timedOut = false;
     let spawnError: Error | undefined;
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
       if (stdout.length < 65_536) stdout += chunk;
     });
-    child.stderr.on('data', (chunk: string) => {
+    child.stderr?.on('data', (chunk: string) => {
       if (stderr.length < 65_536) stderr += chunk;
     });
     const timer = setTimeout(() => {
@@ -287,9 +291,11 @@ export async function checkProgram(options: {
   try {
     const mode = programCheckArgs(options.bpftraceVersion ?? '0.17.0', join(dir, 'program.elf'));
     options.log?.({ level: 'debug', msg: `preflight: bpftrace checks the program (${mode[0] ?? ''})`, step: 'check program', timeoutMillis });
-    const ran = await runBounded(options.bpftracePath, [...(options.args ?? []), ...mode, '-e', options.program], {
+    // The program on stdin (`-`), as the runner gives it: no argv size limit (E2BIG past 128 KiB).
+    const ran = await runBounded(options.bpftracePath, [...(options.args ?? []), ...mode, '-'], {
       ...(options.env === undefined ? {} : { env: options.env }),
       timeoutMillis,
+      input: options.program,
     });
     if (ran.timedOut) {
       return new KtraceError({
