@@ -3,11 +3,11 @@
 // (npm test builds first).
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { freePort } from './support/prometheus.js';
 import { bpftraceReleases } from './support/versions.js';
 import type { BpftraceRelease } from './support/versions.js';
@@ -42,7 +42,9 @@ describe.each(bpftraceReleases().map((r) => [r.name, r] as [string, BpftraceRele
     requireTools();
     // ticks.bt, written so that every release takes it (0.27 types `@i + 1` as int8 and refuses sum(@i)) and no
     // extra tick lands between exit() and the exit dump on a busy machine.
-    const program = join(mkdtempSync(join(tmpdir(), 'ktrace-ticks-')), 'ticks.bt');
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-ticks-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const program = join(dir, 'ticks.bt');
     writeFileSync(
       program,
       [
