@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine (as root) to where ktrace runs (`setup.sh run`: bpftrace) or is tested
-# (`setup.sh test`: bpftrace and Prometheus), with tracefs/debugfs and npm packages. Idempotent and quick when
-# everything is already there.
+# (`setup.sh test`: bpftrace and Prometheus, plus the other releases the live tests run, from scripts/versions.sh),
+# with tracefs/debugfs and npm packages. Idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,15 @@ if [ "$(id -u)" = 0 ]; then
   fi
   if [ -d /sys/kernel/debug ] && ! mountpoint -q /sys/kernel/debug; then
     mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || echo "ktrace setup: could not mount debugfs" >&2
+  fi
+fi
+
+# The test matrix: bpftrace 0.23.2 and 0.27.1 in their own roots, Prometheus/promtool 3.5.3 (cached after the first run).
+if [ "${1:-test}" = test ]; then
+  if [ "$(id -u)" = 0 ]; then
+    bash scripts/versions.sh
+  else
+    echo "ktrace setup: not root, so bpftrace 0.23/0.27 and Prometheus 3 are not installed; the live tests run on what is installed (run: sudo bash scripts/versions.sh)" >&2
   fi
 fi
 

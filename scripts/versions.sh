@@ -12,28 +12,53 @@ mkdir -p "$cache/bin"
 
 need() { command -v "$1" >/dev/null 2>&1 || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq --no-install-recommends "$2" >/dev/null; }; }
 
+# Mounts an earlier wrapper left in the host's namespace under a root (it bind-mounted there directly).
+unmount_stale() {
+  local target
+  findmnt -rn -o TARGET | awk -v r="$1/" 'index($0, r) == 1' | sort -r | while read -r target; do umount -l "$target" 2>/dev/null || true; done
+}
+
 root_for() { # suite -> a bpftrace wrapper at $cache/bin/bpftrace-<suite>
   local suite=$1 root=$cache/roots/$1 wrapper=$cache/bin/bpftrace-$1
   if [ ! -f "$root/.ktrace-complete" ]; then
-    need debootstrap debootstrap
     echo "ktrace versions: debootstrap $suite with bpftrace into $root (a few minutes, once)" >&2
     rm -rf "$root"
     debootstrap --variant=minbase --include=bpftrace "$suite" "$root" "$mirror" >"$cache/debootstrap-$suite.log" 2>&1 \
       || { echo "ktrace versions: debootstrap $suite failed; see $cache/debootstrap-$suite.log" >&2; return 1; }
     touch "$root/.ktrace-complete"
   fi
-  cat >"$wrapper" <<EOF
+  unmount_stale "$root"
+  # The wrapper mounts in a mount namespace of its own (unshare -m): the mounts vanish with the bpftrace process,
+  # so nothing piles up on the host and nothing needs unmounting, even for an agent that runs for weeks or is
+  # killed. unshare and chroot exec in place, so the wrapper's pid is bpftrace's and signals reach it directly.
+  # Host paths a program or workload may name (/tmp, homes, /opt, /srv, top-level directories the root lacks such
+  # as a checkout under /work, the caller's directory) are bound at the same place inside, so a program file, -I
+  # dirs and uprobe paths mean what they mean on the host. System paths (/usr, /etc) are the root's own.
+  cat >"$wrapper.new" <<EOF
 #!/usr/bin/env bash
 # bpftrace from Debian $suite, run in its own root on the host kernel (written by ktrace scripts/versions.sh).
+set -e
 root=$root
-for d in proc sys dev tmp sys/kernel/tracing sys/kernel/debug sys/fs/cgroup/unified; do
-  [ -d "/\$d" ] || continue
-  mkdir -p "\$root/\$d"
-  mountpoint -q "\$root/\$d" || mount --bind "/\$d" "\$root/\$d"
+if [ "\${KTRACE_VERSIONS_NS:-}" != "\$\$" ]; then
+  KTRACE_VERSIONS_NS=\$\$ exec unshare --mount --propagation private "\$0" "\$@"
+fi
+unset KTRACE_VERSIONS_NS
+for d in proc sys dev tmp home root opt srv mnt media lib/modules usr/src; do
+  if [ -d "/\$d" ] && [ ! -L "/\$d" ]; then mkdir -p "\$root/\$d" && mount --rbind "/\$d" "\$root/\$d"; fi
 done
-exec chroot "\$root" /usr/bin/bpftrace "\$@"
+# Every other top-level host directory (a checkout under /work, /data…) is the host's; the system ones are the
+# root's own, and the caller's directory under them is bound when the root has nothing there.
+for d in /*/; do
+  d=\${d%/}
+  case \${d#/} in bin|boot|dev|etc|lib|lib32|lib64|libx32|proc|run|sbin|sys|tmp|usr|var|home|root|opt|srv|mnt|media|lost+found) continue ;; esac
+  if [ -d "\$d" ] && [ ! -L "\$d" ]; then mkdir -p "\$root\$d" && mount --rbind "\$d" "\$root\$d"; fi
+done
+cwd=\$(pwd -P)
+if [ ! -e "\$root\$cwd" ] || [ -z "\$(ls -A "\$root\$cwd" 2>/dev/null)" ]; then mkdir -p "\$root\$cwd" && mount --bind "\$cwd" "\$root\$cwd"; fi
+exec unshare --root="\$root" --wd="\$cwd" /usr/bin/bpftrace "\$@"
 EOF
-  chmod +x "$wrapper"
+  chmod +x "$wrapper.new"
+  mv -f "$wrapper.new" "$wrapper"
 }
 
 prometheus3() {
@@ -54,10 +79,18 @@ prometheus3() {
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(trixie sid prometheus3)
+# The roots are built side by side (a cold run is about as long as one debootstrap, ~2 min); each fails on its own.
+for t in "${targets[@]}"; do
+  case $t in trixie|sid) [ -f "$cache/roots/$t/.ktrace-complete" ] || need debootstrap debootstrap ;; esac
+done
+pids=()
 for t in "${targets[@]}"; do
   case $t in
-    trixie|sid) root_for "$t" ;;
+    trixie|sid) root_for "$t" & pids+=($!) ;;
     prometheus3) prometheus3 ;;
     *) echo "ktrace versions: unknown target $t (trixie, sid, prometheus3)" >&2; exit 2 ;;
   esac
 done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+exit $failed

@@ -1,6 +1,7 @@
 // The Prometheus rules in deploy/prometheus: the real promtool accepts them and their unit tests pass, every
 // alert carries what an on-call person needs (for, severity, summary, description), every alert has a unit
-// test that fires it and one that keeps it quiet, and deploy/README.md explains each alert.
+// test that fires it and one that keeps it quiet, and deploy/README.md explains each alert. promtool runs on every
+// Prometheus release of support/versions.ts (2.42 and 3.5: 3.0 made range selectors left-open).
 
 import { execFile } from 'node:child_process';
 import { access, constants, readdir, readFile } from 'node:fs/promises';
@@ -8,11 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { prometheusReleases } from './support/versions.js';
+import type { PrometheusRelease } from './support/versions.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RULES_DIR = join(ROOT, 'deploy', 'prometheus');
 const TESTS_DIR = join(RULES_DIR, 'tests');
-const PROMTOOL = process.env['KTRACE_PROMTOOL'] ?? '/usr/bin/promtool';
 
 interface Rule {
   alert?: string;
@@ -37,9 +39,9 @@ interface PromtoolResult {
   output: string;
 }
 
-function promtool(args: string[]): Promise<PromtoolResult> {
+function promtool(binary: string, args: string[]): Promise<PromtoolResult> {
   return new Promise((resolve) => {
-    execFile(PROMTOOL, args, { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(binary, args, { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       resolve({ code, output: `${stdout}${stderr}` });
     });
@@ -56,13 +58,12 @@ let unitTestFiles: string[] = [];
 let alerts: Rule[] = [];
 
 beforeAll(async () => {
-  try {
-    await access(PROMTOOL, constants.X_OK);
-  } catch {
-    throw new Error(
-      `promtool is required by this test but ${PROMTOOL} is missing or not executable. ` +
-        'Install it (Debian: apt-get install prometheus) or point KTRACE_PROMTOOL at a promtool binary.',
-    );
+  for (const release of prometheusReleases()) {
+    try {
+      await access(release.promtool, constants.X_OK);
+    } catch {
+      throw new Error(`promtool ${release.name} is required by this test but ${release.promtool} is missing or not executable: run scripts/versions.sh`);
+    }
   }
   ruleFiles = await yamlFiles(RULES_DIR);
   unitTestFiles = await yamlFiles(TESTS_DIR);
@@ -80,19 +81,6 @@ describe('deploy/prometheus rules', () => {
     ]);
     expect(unitTestFiles.length).toBeGreaterThan(0);
     expect(alerts.length).toBeGreaterThanOrEqual(5);
-  });
-
-  it('passes promtool check rules', async () => {
-    const result = await promtool(['check', 'rules', ...ruleFiles]);
-    expect(result.output).not.toMatch(/FAILED/);
-    expect(result.code, result.output).toBe(0);
-    expect(result.output.match(/SUCCESS/g)?.length).toBe(ruleFiles.length);
-  });
-
-  it('passes promtool test rules', async () => {
-    const result = await promtool(['test', 'rules', ...unitTestFiles]);
-    expect(result.code, result.output).toBe(0);
-    expect(result.output.match(/SUCCESS/g)?.length, result.output).toBe(unitTestFiles.length);
   });
 
   it('gives every alert a for, a severity and a summary and description', () => {
@@ -127,5 +115,20 @@ describe('deploy/prometheus rules', () => {
     const readme = await readFile(join(ROOT, 'deploy', 'README.md'), 'utf8');
     const missing = alerts.map((alert) => alert.alert ?? '').filter((name) => !readme.includes(name));
     expect(missing, 'alerts not described in deploy/README.md').toEqual([]);
+  });
+});
+
+describe.each(prometheusReleases().map((r) => [r.name, r] as [string, PrometheusRelease]))('deploy/prometheus rules on promtool %s', (_name, release) => {
+  it('passes promtool check rules', async () => {
+    const result = await promtool(release.promtool, ['check', 'rules', ...ruleFiles]);
+    expect(result.output).not.toMatch(/FAILED/);
+    expect(result.code, result.output).toBe(0);
+    expect(result.output.match(/SUCCESS/g)?.length).toBe(ruleFiles.length);
+  });
+
+  it('passes promtool test rules', async () => {
+    const result = await promtool(release.promtool, ['test', 'rules', ...unitTestFiles]);
+    expect(result.code, result.output).toBe(0);
+    expect(result.output.match(/SUCCESS/g)?.length, result.output).toBe(unitTestFiles.length);
   });
 });

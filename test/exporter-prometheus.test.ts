@@ -1,6 +1,7 @@
 // A real Prometheus scrapes the exporter's /metrics while real bpftrace output (packages/exporter/testdata/ticks.json,
 // captured from ticks.bt) is fed in dump by dump, across a bpftrace restart. Its HTTP API must then give the
-// increase() and histogram_quantile() the fixture implies, and hostile label values back exactly.
+// increase() and histogram_quantile() the fixture implies, and hostile label values back exactly. On every
+// Prometheus release of support/versions.ts (2.42 and 3.5: 3.0 made range selectors left-open and writes `le` as floats).
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +13,8 @@ import type { HistogramBucket, MapSample } from '@ktrace/parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrometheus } from './support/prometheus.js';
 import type { RunningPrometheus } from './support/prometheus.js';
+import { prometheusReleases } from './support/versions.js';
+import type { PrometheusRelease } from './support/versions.js';
 
 const testdata = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'exporter', 'testdata');
 const program = readProgram(readFileSync(join(testdata, 'ticks.bt'), 'utf8'));
@@ -63,7 +66,16 @@ function cumulative(printed: HistogramBucket[], times: number): Array<{ le: numb
   return out;
 }
 
-describe('exporter scraped by a real Prometheus', () => {
+/**
+ * A window that ends on `last` and holds every sample from `first` on, on both 2.x (left-closed ranges) and 3.x
+ * (left-open): 1 ms longer than first→last. Prometheus then extrapolates over that 1 ms, as `extrapolated` computes.
+ */
+function windowFrom(first: number, last: number): { range: string; extrapolated: (increase: number) => number } {
+  const millis = Math.round((last - first) * 1000);
+  return { range: `${millis + 1}ms`, extrapolated: (increase) => increase * ((millis + 1) / 1000 / (millis / 1000)) };
+}
+
+describe.each(prometheusReleases().map((r) => [r.name, r] as [string, PrometheusRelease]))('exporter scraped by a real Prometheus %s', (_name, release) => {
   let exporter: Exporter;
   let prometheus: RunningPrometheus;
   const all = dumps();
@@ -78,7 +90,7 @@ describe('exporter scraped by a real Prometheus', () => {
   beforeAll(async () => {
     exporter = createExporter({ listen: '127.0.0.1:0', program, maxLabelValueLength: 64, onWarning: () => {} });
     const { url } = await exporter.start();
-    prometheus = await startPrometheus({ targets: [new URL(url as string).host], scrapeInterval: '1s' });
+    prometheus = await startPrometheus({ targets: [new URL(url as string).host], scrapeInterval: '1s', binary: release.prometheus });
   });
 
   afterAll(async () => {
@@ -105,12 +117,12 @@ describe('exporter scraped by a real Prometheus', () => {
     const [firstTime, firstValue] = values[0] as [number, number];
     const [lastTime] = values[values.length - 1] as [number, number];
     expect(firstValue).toBe(3);
-    // a range exactly from the first to the last sample: Prometheus does not extrapolate
-    const range = `${Math.round((lastTime - firstTime) * 1000)}ms`;
-    expect(await valueOf2(`increase(bpftrace_calls_total{key0="0"}[${range}])`, lastTime)).toBe(20 - 3);
-    expect(await valueOf2(`increase(bpftrace_win_total[${range}])`, lastTime)).toBe(60 - 10);
+    const { range, extrapolated } = windowFrom(firstTime, lastTime);
+    expect(await valueOf2(`increase(bpftrace_calls_total{key0="0"}[${range}])`, lastTime)).toBeCloseTo(extrapolated(20 - 3), 9);
+    expect(await valueOf2(`increase(bpftrace_win_total[${range}])`, lastTime)).toBeCloseTo(extrapolated(60 - 10), 9);
     expect(await valueOf2(`resets(bpftrace_calls_total{key0="0"}[${range}])`, lastTime)).toBe(0);
-    expect(await valueOf2(`resets(bpftrace_lat_bucket{le="31"}[${range}])`, lastTime)).toBe(0);
+    // 3.x stores le="31" as "31.0": a regex matches both spellings.
+    expect(await valueOf2(`resets(bpftrace_lat_bucket{le=~"31(\\\\.0)?"}[${range}])`, lastTime)).toBe(0);
     expect(await valueOf('ktrace_bpftrace_restarts_total')).toBe(1);
   });
 
@@ -129,7 +141,8 @@ describe('exporter scraped by a real Prometheus', () => {
     const atRestart = values.findIndex(([, v]) => v > 30);
     const [startTime] = values[atRestart - 1] as [number, number];
     const [endTime] = values[values.length - 1] as [number, number];
-    const range = `${Math.round((endTime - startTime) * 1000)}ms`;
+    // Every bucket is extrapolated by the same factor over the extra 1 ms, so the quantile is unchanged.
+    const { range } = windowFrom(startTime, endTime);
     const secondLife = cumulative(printed, 1);
     expect(await valueOf2(`histogram_quantile(0.5, increase(bpftrace_lat_bucket[${range}]))`, endTime)).toBeCloseTo(
       promQuantile(0.5, secondLife),

@@ -1,21 +1,14 @@
-// Captures output live from the installed bpftrace and parses it, asserting exact values: a change in
-// bpftrace's output format on the CI machine shows up here, not in production.
+// Captures output live from every bpftrace release of support/versions.ts and parses it, asserting exact values:
+// a change in bpftrace's output format shows up here, not in production.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { OutputParser, parseOutput, readProgram } from '@ktrace/parser';
 import type { MapSample, ParseEvent } from '@ktrace/parser';
 import { describe, expect, it } from 'vitest';
+import { bpftraceReleases } from './support/versions.js';
 
-const BPFTRACE = process.env['KTRACE_BPFTRACE'] ?? '/usr/bin/bpftrace';
-
-function requireBpftrace(): void {
-  if (!existsSync(BPFTRACE)) throw new Error(`bpftrace not found at ${BPFTRACE}: install it (apt-get install bpftrace) or set KTRACE_BPFTRACE`);
-}
-
-function capture(program: string, json: boolean): string {
-  requireBpftrace();
-  const run = spawnSync(BPFTRACE, [...(json ? ['-f', 'json'] : []), '-e', program], { encoding: 'utf8', timeout: 60_000 });
-  if (run.status !== 0) throw new Error(`bpftrace exited ${run.status}: ${run.stderr}`);
+function capture(bpftrace: string, program: string, json: boolean): string {
+  const run = spawnSync(bpftrace, [...(json ? ['-f', 'json'] : []), '-e', program], { encoding: 'utf8', timeout: 60_000 });
+  if (run.status !== 0) throw new Error(`${bpftrace} exited ${run.status}: ${run.stderr}`);
   return run.stdout;
 }
 
@@ -23,33 +16,41 @@ function maps(events: ParseEvent[]): MapSample[] {
   return events.filter((e): e is MapSample => e.type === 'map');
 }
 
-describe.each([
-  ['text', false],
-  ['json', true],
-] as const)('live bpftrace, %s output', (_format, json) => {
+const matrix = bpftraceReleases().flatMap((release) => [
+  [release.name, 'text', release.path, false] as const,
+  [release.name, 'json', release.path, true] as const,
+]);
+
+describe.each(matrix)('live bpftrace %s, %s output', (name, _format, bpftrace, json) => {
+  // 0.17–0.23 print two blank lines before the exit-time dump, in text and in JSON; 0.24+ JSON prints none, so
+  // nothing in its output tells the exit dump from a print() and its samples cannot be marked final.
+  const final = json && name === '0.27' ? {} : { final: true };
+  // 0.24+ JSON writes keys with the text formatter and then deletes every space: bpftrace's loss, kept as given.
+  const key = (text: string): string => (json && name === '0.27' ? text.replaceAll(' ', '') : text);
   it('reads counts, sums and a keyed count exactly', () => {
     const program = 'BEGIN { @c = count(); @c = count(); @c = count(); @s = sum(40); @s = sum(2); @k["a b"] = count(); @k["a b"] = count(); @k["c, d"] = count(); exit(); }';
-    const events = parseOutput(capture(program, json), { program: readProgram(program) });
+    const events = parseOutput(capture(bpftrace, program, json), { program: readProgram(program) });
     expect(events.filter((e) => e.type === 'problem')).toEqual([]);
-    expect(events.find((e) => e.type === 'attached')).toEqual({ type: 'attached', probes: 1 });
+    // 0.27 writes `Attached 1 probe` to stderr in text mode; JSON and older text modes put it on stdout.
+    expect(events.find((e) => e.type === 'attached')).toEqual(!json && name === '0.27' ? undefined : { type: 'attached', probes: 1 });
     const byName = new Map(maps(events).map((m) => [m.name, m]));
-    expect(byName.get('@c')).toEqual({ type: 'map', name: '@c', kind: 'count', entries: [{ key: [], value: 3 }], final: true });
-    expect(byName.get('@s')).toEqual({ type: 'map', name: '@s', kind: 'sum', entries: [{ key: [], value: 42 }], final: true });
+    expect(byName.get('@c')).toEqual({ type: 'map', name: '@c', kind: 'count', entries: [{ key: [], value: 3 }], ...final });
+    expect(byName.get('@s')).toEqual({ type: 'map', name: '@s', kind: 'sum', entries: [{ key: [], value: 42 }], ...final });
     expect(byName.get('@k')).toEqual({
       type: 'map',
       name: '@k',
       kind: 'count',
       entries: [
-        { key: ['c, d'], value: 1 },
-        { key: ['a b'], value: 2 },
+        { key: [key('c, d')], value: 1 },
+        { key: [key('a b')], value: 2 },
       ],
-      final: true,
+      ...final,
     });
   });
 
   it('reads a hist with a value past 2^31 as bucket [2^31, 2^32-1]', () => {
     const program = 'BEGIN { @h = hist(3); @h = hist(3000000000); @l = lhist(55, 0, 100, 10); exit(); }';
-    const byName = new Map(maps(parseOutput(capture(program, json), { program: readProgram(program) })).map((m) => [m.name, m]));
+    const byName = new Map(maps(parseOutput(capture(bpftrace, program, json), { program: readProgram(program) })).map((m) => [m.name, m]));
     const h = byName.get('@h')?.entries[0]?.buckets ?? [];
     expect(h[0]).toEqual({ min: 2, max: 3, count: 1 });
     expect(h[h.length - 1]).toEqual({ min: 2147483648, max: 4294967295, count: 1 });
@@ -58,11 +59,10 @@ describe.each([
   });
 
   it('streams interval prints as they happen, then the exit dump as final', async () => {
-    requireBpftrace();
     const program = 'interval:ms:100 { @n = count(); @i++; print(@n); if (@i == 3) { exit(); } }';
     const events: ParseEvent[] = [];
     const parser = new OutputParser({ onEvent: (e) => events.push(e), program: readProgram(program) });
-    const child = spawn(BPFTRACE, [...(json ? ['-f', 'json'] : []), '-e', program]);
+    const child = spawn(bpftrace, [...(json ? ['-f', 'json'] : []), '-e', program]);
     child.stdout.on('data', (chunk: Buffer) => parser.write(chunk));
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     parser.end();
@@ -71,8 +71,8 @@ describe.each([
       ['@n', 'count', 1, false],
       ['@n', 'count', 2, false],
       ['@n', 'count', 3, false],
-      ['@i', 'count', 3, true],
-      ['@n', 'count', 3, true],
+      ['@i', 'count', 3, final.final === true],
+      ['@n', 'count', 3, final.final === true],
     ]);
   });
 });

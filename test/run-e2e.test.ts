@@ -1,6 +1,7 @@
 // `ktrace run` end to end: the built CLI runs the real bpftrace on a workload with known counts; /metrics and a real
 // Prometheus see the exact counts; a SIGKILLed bpftrace is restarted and the counter stays monotonic and exact;
 // SIGTERM exports bpftrace's final dump (events after the last periodic print) over OTLP, and ktrace exits 0.
+// On every bpftrace release of support/versions.ts, each paired with one Prometheus release in turn.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,14 @@ import {
   uniqueName,
 } from './support/workload.js';
 import type { KtraceProcess, OtlpReceiver } from './support/workload.js';
+import { bpftraceReleases, prometheusReleases } from './support/versions.js';
+import type { BpftraceRelease, PrometheusRelease } from './support/versions.js';
+
+const matrix = bpftraceReleases().map((release, i) => {
+  const proms = prometheusReleases();
+  const prom = proms[i % proms.length] as PrometheusRelease;
+  return [release.name, prom.name, release, prom] as [string, string, BpftraceRelease, PrometheusRelease];
+});
 
 /** Reads of fd 0 by process name, plus a printf when the ping process reads: proof that the probes are attached. */
 function program(ping: string): string {
@@ -61,7 +70,7 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-describe('ktrace run with the real bpftrace', () => {
+describe.each(matrix)('ktrace run with the real bpftrace %s (Prometheus %s)', (_name, _prom, release, prom) => {
   it('exports exact counts to /metrics and Prometheus, and stays monotonic and exact across a bpftrace restart', async () => {
     requireBuiltCli();
     const name = uniqueName('ktw');
@@ -70,13 +79,13 @@ describe('ktrace run with the real bpftrace', () => {
     const pingBinary = namedBinary('/bin/dd', ping);
     const port = await freePort();
     const listen = `127.0.0.1:${port}`;
-    const current = startKtrace(['run', '-e', program(ping), '--interval', '1s', '--listen', listen]);
+    const current = startKtrace(['run', '--bpftrace', release.path, '-e', program(ping), '--interval', '1s', '--listen', listen]);
     ktrace = current;
     const debug = (): string => current.output().slice(-4000);
     const reads = async (): Promise<number | undefined> => sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: name });
 
     await waitAttached(current, pingBinary);
-    prometheus = await startPrometheus({ targets: [listen], scrapeInterval: '1s' });
+    prometheus = await startPrometheus({ targets: [listen], scrapeInterval: '1s', binary: prom.prometheus });
 
     await readsFromStdin(dd, 2500);
     await eventually(async () => ((await reads()) === 2500 ? true : undefined), `bpftrace_reads_total{comm="${name}"} == 2500`, 30_000, debug);
@@ -124,7 +133,7 @@ describe('ktrace run with the real bpftrace', () => {
     receiver = await startOtlpReceiver();
     const listen = `127.0.0.1:${await freePort()}`;
     // An interval of an hour: no periodic print happens during the test, so only the exit-time dump can carry the count.
-    const current = startKtrace(['run', '-e', program(ping), '--interval', '1h', '--listen', listen, '--otlp-endpoint', receiver.endpoint]);
+    const current = startKtrace(['run', '--bpftrace', release.path, '-e', program(ping), '--interval', '1h', '--listen', listen, '--otlp-endpoint', receiver.endpoint]);
     ktrace = current;
     await waitAttached(current, pingBinary);
 
@@ -137,7 +146,9 @@ describe('ktrace run with the real bpftrace', () => {
     expect(logs.some((l) => l['msg'] === 'trace stopped' && l['reason'] === 'stopped')).toBe(true);
     expect(otlpSumValue(receiver.bodies(), 'reads', 'comm', name), JSON.stringify(receiver.bodies()).slice(0, 2000)).toBe(777);
   });
+});
 
+describe('ktrace run, whichever bpftrace', () => {
   it('serves no /metrics when the spec says metrics.listen: false (no default port added)', async () => {
     requireBuiltCli();
     const dir = mkdtempSync(join(tmpdir(), 'ktrace-nolisten-'));

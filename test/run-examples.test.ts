@@ -1,10 +1,12 @@
 // Every program in examples/ runs through `ktrace run --spec` with the real bpftrace here: it attaches, and where
 // this test can cause the activity it measures, its maps show up at /metrics. Also the bare `ktrace run` (the bundled
-// syscalls example) and `--duration`.
+// syscalls example) and `--duration`. Every example on every bpftrace release of support/versions.ts.
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
+import { bpftraceReleases } from './support/versions.js';
+import type { BpftraceRelease } from './support/versions.js';
 import { ROOT, eventually, namedBinary, readsFromStdin, requireBuiltCli, runToEnd, sampleValue, scrape, startKtrace, uniqueName } from './support/workload.js';
 
 const EXAMPLES = join(ROOT, 'examples');
@@ -51,10 +53,12 @@ describe('examples/', () => {
     }
   });
 
-  it.each(examples)('%s attaches with the real bpftrace and exports its maps', async (example) => {
+  const matrix = bpftraceReleases().flatMap((release) => examples.map((example) => [example, release.name, release] as [string, string, BpftraceRelease]));
+
+  it.each(matrix)('%s attaches with the real bpftrace %s and exports its maps', async (example, _name, release) => {
     requireBuiltCli();
     const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = startKtrace(['run', '--spec', join(EXAMPLES, `${example}.yaml`), '--listen', listen]);
+    const ktrace = startKtrace(['run', '--bpftrace', release.path, '--spec', join(EXAMPLES, `${example}.yaml`), '--listen', listen]);
     try {
       const text = await eventually(
         async () => {

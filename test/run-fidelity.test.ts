@@ -1,12 +1,14 @@
 // Fidelity at speed: a process named by the test makes millions of syscalls while `ktrace run` exports every
-// second; the counters at /metrics never go backwards and end exactly at the number of calls.
+// second; the counters at /metrics never go backwards and end exactly at the number of calls. On every bpftrace release.
 import { describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
+import { bpftraceReleases } from './support/versions.js';
+import type { BpftraceRelease } from './support/versions.js';
 import { eventually, namedBinary, readsFromStdin, requireBuiltCli, sampleValue, scrape, startKtrace, uniqueName } from './support/workload.js';
 
 const READS = 3_000_000;
 
-describe('ktrace run fidelity at speed', () => {
+describe.each(bpftraceReleases().map((r) => [r.name, r] as [string, BpftraceRelease]))('ktrace run fidelity at speed, bpftrace %s', (_name, release) => {
   it(`counts ${READS.toLocaleString('en')} reads and as many writes exactly while exporting every second`, async () => {
     requireBuiltCli();
     const name = uniqueName('ktfid');
@@ -20,7 +22,7 @@ describe('ktrace run fidelity at speed', () => {
       `tracepoint:syscalls:sys_enter_read /args->fd == 0 && comm == "${ping}"/ { printf("ktrace-ping\\n"); }`,
     ].join('\n');
     let running = true;
-    const ktrace = startKtrace(['run', '-e', program, '--interval', '1s', '--listen', listen]);
+    const ktrace = startKtrace(['run', '--bpftrace', release.path, '-e', program, '--interval', '1s', '--listen', listen]);
     try {
       await eventually(
         async () => {

@@ -2,9 +2,11 @@
 // on a timer with no print) run under `ktrace run` with exact counters exported while they run, not only at exit.
 import { describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
+import { bpftraceReleases } from './support/versions.js';
+import type { BpftraceRelease } from './support/versions.js';
 import { eventually, namedBinary, readsFromStdin, requireBuiltCli, sampleValue, scrape, startKtrace, uniqueName, waitForSample } from './support/workload.js';
 
-describe('ktrace run on programs that print or clear maps themselves', () => {
+describe.each(bpftraceReleases().map((r) => [r.name, r] as [string, BpftraceRelease]))('ktrace run (bpftrace %s) on programs that print or clear maps themselves', (_name, release) => {
   it('exports maps that the program prints and clears only in END, and maps it clears without printing, exactly while it runs', async () => {
     requireBuiltCli();
     const name = uniqueName('ktend');
@@ -29,7 +31,7 @@ describe('ktrace run on programs that print or clear maps themselves', () => {
       '  clear(@reads);',
       '}',
     ].join('\n');
-    const ktrace = startKtrace(['run', '-e', program, '--interval', '1s', '--listen', listen]);
+    const ktrace = startKtrace(['run', '--bpftrace', release.path, '-e', program, '--interval', '1s', '--listen', listen]);
     try {
       await eventually(
         async () => {
@@ -75,7 +77,7 @@ describe('ktrace run on programs that print or clear maps themselves', () => {
   it('does not warn that the probes have not fired while a program that prints its own maps waits for its own interval', async () => {
     requireBuiltCli();
     const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = startKtrace(['run', '-e', 'profile:hz:99 { @samples = count(); } interval:s:10 { print(@samples); clear(@samples); }', '--interval', '1s', '--listen', listen]);
+    const ktrace = startKtrace(['run', '--bpftrace', release.path, '-e', 'profile:hz:99 { @samples = count(); } interval:s:10 { print(@samples); clear(@samples); }', '--interval', '1s', '--listen', listen]);
     try {
       // The program's first print, 10 s in: ktrace's silence check (every second, after 5 s) has run several times by then.
       await waitForSample(ktrace, listen, { name: 'bpftrace_samples_total' }, (v) => v > 0, 'the program\'s own first print of @samples', 60_000);
@@ -89,7 +91,7 @@ describe('ktrace run on programs that print or clear maps themselves', () => {
   it('runs a program whose END ends without a semicolon (ktrace adds its exit-time clear() after it)', async () => {
     requireBuiltCli();
     const ktrace = startKtrace([
-      'run', '-e', 'tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; @calls = count(); } END { printf("bye\\n") }', '--duration', '5s', '--no-listen',
+      'run', '--bpftrace', release.path, '-e', 'tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; @calls = count(); } END { printf("bye\\n") }', '--duration', '5s', '--no-listen',
     ]);
     const { code } = await ktrace.exited;
     expect(code, ktrace.output().slice(-3000)).toBe(0);

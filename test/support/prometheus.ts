@@ -1,5 +1,6 @@
-// A real Prometheus for tests: starts Debian's /usr/bin/prometheus on a free loopback port with a temporary
-// config and TSDB, scrapes the given targets, and answers instant queries through its HTTP API.
+// A real Prometheus for tests: starts a Prometheus binary (Debian's /usr/bin/prometheus unless told; versions.ts
+// lists the releases) on a free loopback port with a temporary config and TSDB, scrapes the given targets, and
+// answers instant queries through its HTTP API.
 // A missing binary is a failure with a clear message, never a skip.
 
 import { spawn } from 'node:child_process';
@@ -29,6 +30,8 @@ export interface StartPrometheusOptions {
   scrapeInterval?: string;
   /** Rule files (absolute paths) loaded into the server. */
   ruleFiles?: string[];
+  /** The prometheus binary (a release from versions.ts); default PROMETHEUS_BIN. */
+  binary?: string;
 }
 
 export interface RunningPrometheus {
@@ -93,11 +96,12 @@ interface QueryResponse {
 }
 
 export async function startPrometheus(options: StartPrometheusOptions): Promise<RunningPrometheus> {
+  const binary = options.binary ?? PROMETHEUS_BIN;
   try {
-    await access(PROMETHEUS_BIN, constants.X_OK);
+    await access(binary, constants.X_OK);
   } catch {
     throw new Error(
-      `Prometheus is required by this test but ${PROMETHEUS_BIN} is missing or not executable. ` +
+      `Prometheus is required by this test but ${binary} is missing or not executable. ` +
         'Install it (Debian: apt-get install prometheus) or point KTRACE_PROMETHEUS at a prometheus binary.',
     );
   }
@@ -122,7 +126,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const child: ChildProcess = spawn(
-    PROMETHEUS_BIN,
+    binary,
     [
       `--config.file=${configPath}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,

@@ -22,6 +22,15 @@ function locate(program: string, needle: string): { line: number; column: number
   return undefined;
 }
 
+/**
+ * Warnings bpftrace prints on every start here that change nothing for the run: 0.17 cannot raise RLIMIT_MEMLOCK
+ * (newer kernels account BPF memory by cgroup), and 0.23+ cannot read available_filter_functions when debugfs has
+ * no tracing directory (only kprobe checks use it; a kprobe that cannot attach still fails with its own error).
+ */
+export function isBenignStderr(line: string): boolean {
+  return line.includes("couldn't set RLIMIT_MEMLOCK") || /Could not read functions from \S*available_filter_functions/.test(line);
+}
+
 export function bpftraceFailure(
   programSource: string,
   stderr: string[],
@@ -29,7 +38,7 @@ export function bpftraceFailure(
   signal: string | null,
   program?: string,
 ): KtraceError {
-  const meaningful = stderr.filter((l) => !l.includes("couldn't set RLIMIT_MEMLOCK"));
+  const meaningful = stderr.filter((l) => !isBenignStderr(l));
   const where = programSource === '<inline>' ? 'program' : programSource;
   for (let i = 0; i < meaningful.length; i++) {
     const match = programErrorPattern.exec(meaningful[i] ?? '');

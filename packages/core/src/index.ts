@@ -14,6 +14,6 @@ export {
 export type { MapSpec, ParseTraceSpecOptions, TraceSpec, TraceSpecInput } from './trace-spec.js';
 export { defaultExportedMaps, instrumentProgram } from './instrument.js';
 export type { InstrumentOptions, InstrumentedProgram } from './instrument.js';
-export { bpftraceVersion, checkKernelFeatures, checkPrivileges, findBpftrace, preflight, tracefsDir } from './preflight.js';
-export type { PreflightOptions, PreflightResult } from './preflight.js';
+export { bpftraceVersion, checkKernelFeatures, checkPrivileges, checkProgram, findBpftrace, preflight, programCheckArgs, tracefsDir } from './preflight.js';
+export type { PreflightLog, PreflightOptions, PreflightResult, PreflightStep } from './preflight.js';
 export { defaultTraceSpec, syscallsProgram } from './bundled-examples.js';

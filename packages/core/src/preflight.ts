@@ -1,14 +1,66 @@
 // Preflight: before spawning bpftrace, find it and its version, and check privileges and the kernel features the
 // program needs (tracefs, debugfs, BTF, kprobes), each failure naming exactly what is missing and how to fix it.
-import { execFile, spawn } from 'node:child_process';
+// Every step logs at debug level when it begins, and every step that runs a process has a time bound.
+import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { promisify } from 'node:util';
 import { KtraceError } from '@ktrace/parser';
-import { bpftraceFailure } from './bpftrace-errors.js';
+import { bpftraceFailure, isBenignStderr } from './bpftrace-errors.js';
 
-const execFileAsync = promisify(execFile);
+/** The steps before bpftrace runs, as named in their debug log lines and in their errors. */
+export type PreflightStep = 'find bpftrace' | 'bpftrace version' | 'privileges' | 'kernel features' | 'check program';
+
+/** A debug line when a step begins (the runner's LogRecord fits). */
+export type PreflightLog = (record: { level: 'debug'; msg: string; step: PreflightStep; [field: string]: unknown }) => void;
+
+/** `bpftrace --version` answers at once; a wrapper's first run (mount namespace, chroot) adds milliseconds. */
+export const VERSION_TIMEOUT_MILLIS = 15_000;
+/** Checking a program compiles it (clang for #include headers, BTF parsing): seconds on a busy machine. */
+export const CHECK_TIMEOUT_MILLIS = 60_000;
+
+interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  spawnError: Error | undefined;
+}
+
+/** Runs a short-lived process to its end, killing it (SIGKILL) when it outlives `timeoutMillis`. */
+function runBounded(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMillis: number; input?: string }): Promise<Ran> {
+  return new Promise((resolveRun) => {
+    const child = spawn(command, args, { env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (options.input !== undefined) {
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(options.input);
+    }
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    let spawnError: Error | undefined;
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      if (stdout.length < 65_536) stdout += chunk;
+    });
+    child.stderr?.on('data', (chunk: string) => {
+      if (stderr.length < 65_536) stderr += chunk;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMillis);
+    child.on('error', (error) => {
+      spawnError = error;
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolveRun({ code, signal, stdout, stderr, timedOut, spawnError });
+    });
+  });
+}
 
 export interface PreflightOptions {
   /** The bpftrace binary: a path, or a name looked up in PATH. Default `bpftrace`. */
@@ -17,6 +69,8 @@ export interface PreflightOptions {
   env?: NodeJS.ProcessEnv;
   /** The program, to check only the features it uses (kprobes, tracepoints, BTF-based probes). */
   program?: string;
+  /** Told when each step begins. */
+  log?: PreflightLog;
 }
 
 export interface PreflightResult {
@@ -59,19 +113,34 @@ export function findBpftrace(options: { bpftrace?: string; env?: NodeJS.ProcessE
   });
 }
 
-export async function bpftraceVersion(path: string): Promise<string> {
-  try {
-    const { stdout } = await execFileAsync(path, ['--version'], { timeout: 10_000 });
-    const match = /v?(\d+\.\d+(?:\.\d+)?)/.exec(stdout);
-    if (match?.[1] !== undefined) return match[1];
-    throw new Error(`unexpected --version output: ${stdout.trim()}`);
-  } catch (error) {
+/**
+ * The version of the bpftrace at `path`, from `--version` (`bpftrace v0.17.0`, `bpftrace v0.27.1`). Anything else is
+ * not bpftrace (`/bin/true --version` says `true (GNU coreutils) 9.1`), and a hang is cut short: KTRACE_NO_BPFTRACE.
+ */
+export async function bpftraceVersion(path: string, options: { env?: NodeJS.ProcessEnv; timeoutMillis?: number } = {}): Promise<string> {
+  const timeoutMillis = options.timeoutMillis ?? VERSION_TIMEOUT_MILLIS;
+  const ran = await runBounded(path, ['--version'], { ...(options.env === undefined ? {} : { env: options.env }), timeoutMillis });
+  const fix = 'point --bpftrace (or the SDK\'s bpftrace option) at a bpftrace binary or a wrapper that runs one';
+  if (ran.timedOut) {
     throw new KtraceError({
       code: 'KTRACE_NO_BPFTRACE',
-      message: `${path} does not run as bpftrace (\`${path} --version\` failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
-      cause: error,
+      message: `step "bpftrace version": \`${path} --version\` did not answer within ${timeoutMillis / 1000} s and was killed; check that ${path} is bpftrace and runs here, or ${fix}`,
     });
   }
+  if (ran.spawnError !== undefined) {
+    throw new KtraceError({
+      code: 'KTRACE_NO_BPFTRACE',
+      message: `step "bpftrace version": cannot run ${path} (${ran.spawnError.message}); ${fix}`,
+      cause: ran.spawnError,
+    });
+  }
+  const match = /^bpftrace v?(\d+\.\d+(?:\.\d+)?)/m.exec(ran.stdout);
+  if (match?.[1] !== undefined) return match[1];
+  const said = (ran.stdout.trim() || ran.stderr.trim()).split('\n')[0] ?? '';
+  throw new KtraceError({
+    code: 'KTRACE_NO_BPFTRACE',
+    message: `step "bpftrace version": ${path} is not bpftrace (\`${path} --version\` ${said === '' ? `printed nothing and exited ${ran.signal ?? ran.code}` : `printed "${said}"`}, not "bpftrace vX.Y.Z"); ${fix}`,
+  });
 }
 
 const CAP_SYS_ADMIN = 21n;
@@ -172,45 +241,72 @@ export function checkKernelFeatures(program: string): string[] {
 
 /** Everything checked before bpftrace is spawned. */
 export async function preflight(options: PreflightOptions = {}): Promise<PreflightResult> {
+  const log: PreflightLog = options.log ?? (() => undefined);
   const findOptions: { bpftrace?: string; env?: NodeJS.ProcessEnv } = {};
   if (options.bpftrace !== undefined) findOptions.bpftrace = options.bpftrace;
   if (options.env !== undefined) findOptions.env = options.env;
+  // Finding it and the kernel features are reads of local files (PATH entries, /proc, /sys): no process, no wait.
+  log({ level: 'debug', msg: 'preflight: finding bpftrace', step: 'find bpftrace', bpftrace: options.bpftrace ?? 'bpftrace' });
   const bpftracePath = findBpftrace(findOptions);
-  const version = await bpftraceVersion(bpftracePath);
+  log({ level: 'debug', msg: 'preflight: asking bpftrace its version', step: 'bpftrace version', path: bpftracePath, timeoutMillis: VERSION_TIMEOUT_MILLIS });
+  const version = await bpftraceVersion(bpftracePath, options.env === undefined ? {} : { env: options.env });
+  log({ level: 'debug', msg: 'preflight: checking privileges', step: 'privileges', version });
   checkPrivileges(version);
-  const warnings = options.program === undefined ? [] : checkKernelFeatures(options.program);
+  let warnings: string[] = [];
+  if (options.program !== undefined) {
+    log({ level: 'debug', msg: 'preflight: checking kernel features', step: 'kernel features' });
+    warnings = checkKernelFeatures(options.program);
+  }
   return { bpftracePath, bpftraceVersion: version, warnings };
 }
 
 /**
- * Lets bpftrace itself judge the program without running it (`--emit-elf`: parse, check and compile, no attach),
- * so a syntax or semantic error reaches the user in bpftrace's own words with its line and column.
- * Returns undefined when bpftrace accepts it (or this bpftrace cannot dry-run).
+ * How this bpftrace judges a program without running it. Up to 0.23, `--emit-elf FILE` parses, checks and compiles,
+ * then stops (0.23's `--dry-run` would attach every probe first). 0.27's `--emit-elf` writes the ELF and then goes on
+ * to run the program, forever for a continuous one; `--dry-run` (there since before 0.24) stops before anything runs.
+ * 0.24–0.26 cannot run here: they get `--dry-run`, which they have.
  */
-export async function checkProgram(options: { bpftracePath: string; program: string; programSource: string; env?: NodeJS.ProcessEnv; args?: string[] }): Promise<KtraceError | undefined> {
+export function programCheckArgs(version: string, elfPath: string): string[] {
+  return compareVersions(version, '0.24.0') >= 0 ? ['--dry-run'] : ['--emit-elf', elfPath];
+}
+
+/**
+ * Lets bpftrace itself judge the program without running it (see programCheckArgs), so a syntax or semantic error
+ * reaches the user in bpftrace's own words with its line and column. Bounded in time: a check that does not end is
+ * killed and reported (KTRACE_BPFTRACE_FAILED). Returns undefined when bpftrace accepts it (or cannot dry-run).
+ */
+export async function checkProgram(options: {
+  bpftracePath: string;
+  program: string;
+  programSource: string;
+  env?: NodeJS.ProcessEnv;
+  args?: string[];
+  /** From preflight; it picks the check bpftrace understands. Without it, `--emit-elf` (0.17–0.23). */
+  bpftraceVersion?: string;
+  log?: PreflightLog;
+  timeoutMillis?: number;
+}): Promise<KtraceError | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'ktrace-check-'));
+  const timeoutMillis = options.timeoutMillis ?? CHECK_TIMEOUT_MILLIS;
   try {
-    const { code, signal, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolveRun) => {
-      const child = spawn(options.bpftracePath, [...(options.args ?? []), '--emit-elf', join(dir, 'program.elf'), '-e', options.program], {
-        env: options.env ?? process.env,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let text = '';
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => {
-        if (text.length < 65_536) text += chunk;
-      });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', () => undefined);
-      child.on('close', (exitCode, exitSignal) => {
-        clearTimeout(timer);
-        resolveRun({ code: exitCode, signal: exitSignal, stderr: text });
-      });
+    const mode = programCheckArgs(options.bpftraceVersion ?? '0.17.0', join(dir, 'program.elf'));
+    options.log?.({ level: 'debug', msg: `preflight: bpftrace checks the program (${mode[0] ?? ''})`, step: 'check program', timeoutMillis });
+    // The program on stdin (`-`), as the runner gives it: no argv size limit (E2BIG past 128 KiB).
+    const ran = await runBounded(options.bpftracePath, [...(options.args ?? []), ...mode, '-'], {
+      ...(options.env === undefined ? {} : { env: options.env }),
+      timeoutMillis,
+      input: options.program,
     });
-    if (code === 0 || signal !== null) return undefined;
-    const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+    if (ran.timedOut) {
+      return new KtraceError({
+        code: 'KTRACE_BPFTRACE_FAILED',
+        message: `step "check program": \`${options.bpftracePath} ${mode[0] ?? ''}\` did not finish within ${timeoutMillis / 1000} s and was killed; a bpftrace that runs the program instead of only checking it (or a machine too busy to compile it) does this: check \`${options.bpftracePath} --version\` and the load, or report it with that version`,
+      });
+    }
+    if (ran.code === 0 || ran.signal !== null) return undefined;
+    const lines = ran.stderr.split('\n').filter((l) => l.trim() !== '' && !isBenignStderr(l));
     if (lines.some((l) => /unrecognized option|invalid option|unknown option/i.test(l))) return undefined;
-    return bpftraceFailure(options.programSource, lines, code, signal, options.program);
+    return bpftraceFailure(options.programSource, lines, ran.code, ran.signal, options.program);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -9,7 +9,7 @@ import { KtraceError, OutputParser, readProgram } from '@ktrace/parser';
 import type { MapSample, ParseEvent, ProgramInfo } from '@ktrace/parser';
 import { instrumentProgram } from './instrument.js';
 import type { InstrumentedProgram } from './instrument.js';
-import { bpftraceFailure } from './bpftrace-errors.js';
+import { bpftraceFailure, isBenignStderr } from './bpftrace-errors.js';
 import { checkProgram, preflight } from './preflight.js';
 import { parseTraceSpec } from './trace-spec.js';
 import type { TraceSpec, TraceSpecInput } from './trace-spec.js';
@@ -129,7 +129,7 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
   const env = options.env ?? process.env;
 
   const bpftraceName = options.bpftrace ?? spec.bpftrace.path;
-  const checked = await preflight({ ...(bpftraceName === undefined ? {} : { bpftrace: bpftraceName }), env, program: spec.program });
+  const checked = await preflight({ ...(bpftraceName === undefined ? {} : { bpftrace: bpftraceName }), env, program: spec.program, log });
   for (const warning of checked.warnings) log({ level: 'warn', msg: warning });
   const childEnv: NodeJS.ProcessEnv = { ...env, ...spec.bpftrace.env };
 
@@ -140,6 +140,8 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     programSource: spec.programSource,
     env: childEnv,
     args: spec.bpftrace.includeDirs.flatMap((d) => ['-I', d]),
+    bpftraceVersion: checked.bpftraceVersion,
+    log,
   });
   if (rejected !== undefined) throw rejected;
 
@@ -371,6 +373,7 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
       format: 'json',
       program: programInfo,
       maxLineLength: spec.limits.maxLineBytes,
+      bpftraceVersion: checked.bpftraceVersion,
       onEvent: (event) => onEvent(event, run),
     });
     current = run;
@@ -417,8 +420,7 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     if (line.trim() === '') return;
     run.stderrTail.push(line);
     if (run.stderrTail.length > STDERR_TAIL) run.stderrTail.shift();
-    // bpftrace 0.17 prints this when it cannot raise RLIMIT_MEMLOCK, then works (newer kernels account BPF memory by cgroup).
-    if (line.includes("couldn't set RLIMIT_MEMLOCK")) {
+    if (isBenignStderr(line)) {
       log({ level: 'debug', msg: line, stream: 'bpftrace-stderr' });
       return;
     }

@@ -8,6 +8,8 @@ export interface FormatReaderOptions {
   emit: Emit;
   /** What the .bt source says about each map: real kinds, key arity and types. */
   program?: ProgramInfo | undefined;
+  /** The bpftrace version that wrote the output (`0.23.2`), when known: some versions' quirks need it. */
+  bpftraceVersion?: string | undefined;
 }
 
 export interface FormatReader {

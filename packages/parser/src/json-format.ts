@@ -9,8 +9,8 @@
 // - Keys: without a program, split on every `,` (integers become numbers, a stack stays whole); with one, into
 //   exactly keyArity parts, extra commas going to the last string position (as the text reader does). A guess or
 //   a key that does not fit the program's types gives one problem event per map, and the entry is kept.
-// - 0.22–0.23 double-escaped keys and 0.24+ keys without spaces/parentheses are taken as given (the loss is
-//   bpftrace's). Integers past 2^53 (numbers, or 0.24+ strings) become the nearest JS number.
+// - 0.22–0.23 double-escaped keys are repaired when the caller gives bpftraceVersion (json-key-escapes.ts), else
+//   taken as given; 0.24+ keys without spaces/parentheses are taken as given (the loss is bpftrace's). Integers past 2^53 (numbers, or 0.24+ strings) become the nearest JS number.
 // - Buckets `{min: -2^31, max: 0}` (0.17–0.19) become [2^31, 2^32-1]; other impossible ones are rebuilt from
 //   their neighbours. A bucket without a count drops that entry, with a problem event.
 // - 0.17's `\uffffffXX` byte escapes are decoded as UTF-8. Blank lines (0.17–0.23, before the exit dump) mark
@@ -18,6 +18,7 @@
 //   runtime_error, errorf and warnf become runtime-error events; print() of a value becomes text shown as text.
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
 import { histogramKindOfEntries } from './histogram.js';
+import { escapesKeysTwice, unescapeKeyOnce } from './json-key-escapes.js';
 import { assignPieces, keyPart, parseInteger } from './keys.js';
 import type {
   HistogramBucket,
@@ -565,11 +566,13 @@ export class JsonFormatReader implements FormatReader {
   private readonly doubted = new Set<string>();
   /** 0.17–0.23 print blank lines right before the exit-time dump, even in JSON mode; nothing else is blank. */
   private final = false;
+  private readonly keysEscapedTwice: boolean;
   private lineNumber = 0;
   private text = '';
 
   constructor(options: FormatReaderOptions) {
     this.emit = options.emit;
+    this.keysEscapedTwice = escapesKeysTwice(options.bpftraceVersion);
     const program: ProgramInfo | undefined = options.program;
     for (const info of program?.maps ?? []) this.maps.set(info.name, info);
   }
@@ -843,7 +846,9 @@ export class JsonFormatReader implements FormatReader {
     this.emit(sample);
   }
 
-  private key(raw: string, plan: KeyPlan | undefined, name: string): KeyPart[] {
+  private key(escaped: string, plan: KeyPlan | undefined, name: string): KeyPart[] {
+    // 0.22–0.23 escape keys twice (json-key-escapes.ts): repaired when the caller says which version wrote this.
+    const raw = this.keysEscapedTwice ? unescapeKeyOnce(escaped) : escaped;
     const split = splitKey(raw, plan);
     if (split.doubt !== undefined && !this.doubted.has(name)) {
       // Once per map: the same keys come back in every print.

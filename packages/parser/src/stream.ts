@@ -13,6 +13,8 @@ export interface OutputParserOptions {
   program?: ProgramInfo;
   /** A line longer than this (in UTF-16 units) is reported and dropped. Default 16 MiB. */
   maxLineLength?: number;
+  /** The bpftrace version that wrote the output, when known (0.22–0.23 JSON keys are repaired with it). */
+  bpftraceVersion?: string;
 }
 
 const DEFAULT_MAX_LINE = 16 * 1024 * 1024;
@@ -23,6 +25,7 @@ export class OutputParser {
   private readonly format: 'auto' | 'text' | 'json';
   private readonly program: ProgramInfo | undefined;
   private readonly maxLineLength: number;
+  private readonly bpftraceVersion: string | undefined;
   private readonly decoder = new TextDecoder('utf-8');
   private reader: FormatReader | undefined;
   /** Blank lines seen before the format is known: they matter to the text reader, so they are replayed. */
@@ -40,6 +43,7 @@ export class OutputParser {
     this.format = options.format ?? 'auto';
     this.program = options.program;
     this.maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE;
+    this.bpftraceVersion = options.bpftraceVersion;
     if (this.format !== 'auto') this.reader = this.makeReader(this.format);
   }
 
@@ -158,7 +162,7 @@ export class OutputParser {
   }
 
   private makeReader(format: 'text' | 'json'): FormatReader {
-    const options = { emit: this.onEvent, program: this.program };
+    const options = { emit: this.onEvent, program: this.program, bpftraceVersion: this.bpftraceVersion };
     return format === 'json' ? new JsonFormatReader(options) : new TextFormatReader(options);
   }
 }

@@ -123,7 +123,8 @@ describe('text and -f json runs of the same 0.17 program give the same samples',
     // Two separate runs: user-space addresses move (ASLR), so the ustack keys differ by nature.
     '0.17/stacks': [{ map: '@us', why: 'ASLR: the text and json runs load sh at different addresses' }],
   };
-  const withJson = ALL.filter((f) => existsSync(`${f.base}.json`));
+  // 0.23 and 0.27 captures: fixtures-text-json.test.ts, with each version's own losses.
+  const withJson = ALL.filter((f) => f.id.startsWith('0.17/') && existsSync(`${f.base}.json`));
 
   it('covers every captured program that has a json run', () => {
     expect(withJson.map((f) => f.id).sort()).toEqual(

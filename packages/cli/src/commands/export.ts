@@ -8,6 +8,7 @@ import { feedParser, formatOption, loadProgram, openOutput, problemLine, writeOu
 
 interface ExportOptions {
   program?: string;
+  bpftraceVersion?: string;
   format: string;
   listen?: string;
   otlpEndpoint?: string;
@@ -34,6 +35,7 @@ export function registerExport(program: Command): void {
       'Read bpftrace output (text or -f json) from a pipe or file and export its maps as metrics: served at /metrics with --listen (kept serving after the input ends, until SIGINT/SIGTERM), pushed with --otlp-endpoint, or — with neither — printed to stdout in the Prometheus text format once the input ends.',
     )
     .argument('[file]', 'bpftrace output to read; "-" or nothing for stdin')
+    .option('--bpftrace-version <version>', 'the bpftrace version that wrote the output (e.g. 0.23.2): repairs what that version gets wrong (0.22-0.23 JSON keys escaped twice)')
     .option('--program <file.bt>', 'the program that produced the output: real map kinds, key label names, histogram layouts, clear()ed maps')
     .option('--format <format>', 'auto | text | json', 'auto')
     .option('--listen <host:port>', 'serve GET /metrics and GET /healthz here (e.g. 127.0.0.1:9464)')
@@ -54,6 +56,7 @@ export function registerExport(program: Command): void {
         const { url } = await exporter.start();
         if (url !== undefined) process.stderr.write(`ktrace: serving ${url}/metrics\n`);
         const parser = new OutputParser({
+          ...(options.bpftraceVersion === undefined ? {} : { bpftraceVersion: options.bpftraceVersion }),
           format,
           ...(programInfo === undefined ? {} : { program: programInfo }),
           onEvent: (event) => {

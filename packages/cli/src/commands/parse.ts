@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { feedParser, formatOption, loadProgram, openOutput, problemLine, writeOut } from '../io.js';
 
 interface ParseOptions {
+  bpftraceVersion?: string;
   format: string;
   program?: string;
 }
@@ -14,9 +15,10 @@ export function registerParse(program: Command): void {
   program
     .command('parse')
     .description(
-      'Read bpftrace output (text or -f json, any version 0.17-0.26) and write NDJSON: one object per map print, printf/time/cat line, attach count, lost-events report and runtime error. Lines that cannot be read are reported on stderr as "ktrace: line N: reason" and skipped (exit status stays 0).',
+      'Read bpftrace output (text or -f json, any version 0.17-0.27) and write NDJSON: one object per map print, printf/time/cat line, attach count, lost-events report and runtime error. Lines that cannot be read are reported on stderr as "ktrace: line N: reason" and skipped (exit status stays 0).',
     )
     .argument('[file]', 'bpftrace output to read (default: stdin)')
+    .option('--bpftrace-version <version>', 'the bpftrace version that wrote the output (e.g. 0.23.2): repairs what that version gets wrong (0.22-0.23 JSON keys escaped twice)')
     .option('--format <format>', 'auto | text | json (auto: JSON when the first non-blank line starts with "{")', 'auto')
     .option('--program <file.bt>', 'the program that produced the output: gives each map its real kind (count, sum…) and splits keys exactly')
     .action(async (file: string | undefined, options: ParseOptions) => {
@@ -38,7 +40,12 @@ export function registerParse(program: Command): void {
         }
         out += `${JSON.stringify(event)}\n`;
       };
-      const parser = new OutputParser({ onEvent, format, ...(programInfo === undefined ? {} : { program: programInfo }) });
+      const parser = new OutputParser({
+        onEvent,
+        format,
+        ...(programInfo === undefined ? {} : { program: programInfo }),
+        ...(options.bpftraceVersion === undefined ? {} : { bpftraceVersion: options.bpftraceVersion }),
+      });
       const flush = async (): Promise<void> => {
         if (out.length === 0) return;
         const text = out;
