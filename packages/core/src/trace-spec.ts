@@ -59,6 +59,8 @@ const mapSpecSchema = z
     unit: z.string().optional(),
     help: z.string().optional(),
     reset: z.enum(['cumulative', 'delta']).optional(),
+    /** hist(): the values the map holds, [low, high]; its buckets are all served from the first scrape. */
+    range: z.tuple([z.number(), z.number()]).refine(([low, high]) => low <= high, 'expected [low, high] with low <= high').optional(),
     /** The program prints only part of the map (print(@m, 10)): a missing key is not a deleted key. */
     partial: z.boolean().optional(),
   })

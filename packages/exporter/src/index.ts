@@ -6,17 +6,14 @@
 export { createExporter, PROMETHEUS_CONTENT_TYPE } from './exporter.js';
 export type { Exporter } from './exporter.js';
 export type { ExporterOptions, MapExportOptions, SeriesStoreOptions } from './options.js';
-export {
-  AGGREGATION_KINDS,
-  DEFAULTS,
-  OVERFLOW_ATTRIBUTE,
-  OVERFLOW_LABEL,
-  Series,
-  SeriesStore,
-  counterName,
-  renderMap,
-} from './series-store.js';
-export type { ExportShape, MapState } from './series-store.js';
+export { AGGREGATION_KINDS, DEFAULTS, OVERFLOW_ATTRIBUTE, OVERFLOW_LABEL, SeriesStore } from './series-store.js';
+export type { MapState, SkipReason } from './series-store.js';
+export { Series } from './series.js';
+export { renderMap } from './prometheus-text.js';
+export { MetricNamePlan, claimedNames, counterName } from './metric-names.js';
+export type { ExportShape } from './metric-names.js';
+export { SELF_METRICS } from './self-metrics.js';
+export type { SelfMetric } from './self-metrics.js';
 export { BpftraceMetricProducer, SCOPE, mapMetricData } from './metric-producer.js';
 export type { ProducerTemporality } from './metric-producer.js';
 export { bucketBounds, createLayout, growLayout, lhistBounds, nextLog2Bound } from './histogram.js';

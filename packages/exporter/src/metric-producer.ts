@@ -16,7 +16,8 @@ import type {
   MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import { OVERFLOW_ATTRIBUTE } from './series-store.js';
-import type { MapState, Series, SeriesStore } from './series-store.js';
+import type { MapState, SeriesStore } from './series-store.js';
+import type { Series } from './series.js';
 
 export const SCOPE = { name: '@ktrace/exporter', version: '0.1.0' } as const;
 

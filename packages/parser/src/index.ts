@@ -20,7 +20,7 @@ export type {
 } from './types.js';
 export { KtraceError, isKtraceError } from './errors.js';
 export type { KtraceErrorCode, KtraceErrorOptions } from './errors.js';
-export { OutputParser, parseOutput } from './stream.js';
+export { DEFAULT_MAX_LINE_LENGTH, OutputParser, parseOutput } from './stream.js';
 export type { OutputParserOptions } from './stream.js';
 export { JsonFormatReader } from './json-format.js';
 export { TextFormatReader } from './text-format.js';

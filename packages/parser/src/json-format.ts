@@ -13,12 +13,13 @@
 //   bpftrace's). Integers past 2^53 (numbers, or 0.24+ strings) become the nearest JS number.
 // - Buckets `{min: -2^31, max: 0}` (0.17–0.19) become [2^31, 2^32-1]; other impossible ones are rebuilt from
 //   their neighbours. A bucket without a count drops that entry, with a problem event.
-// - 0.17's `\uffffffXX` byte escapes are decoded as UTF-8. Blank lines (0.17–0.23, before the exit dump) mark
+// - 0.17's `\uffffffXX` byte escapes are decoded as UTF-8, invalid bytes kept as in utf8.ts. Blank lines (0.17–0.23, before the exit dump) mark
 //   later samples `final`. tseries lines, unknown types and invalid JSON become problem events; helper_error,
 //   runtime_error, errorf and warnf become runtime-error events; print() of a value becomes text shown as text.
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
 import { histogramKindOfEntries } from './histogram.js';
 import { assignPieces, keyPart, parseInteger } from './keys.js';
+import { decodeKeepingBytes } from './utf8.js';
 import type {
   HistogramBucket,
   KeyPart,
@@ -350,9 +351,8 @@ function isHex(t: string, at: number, count: number): boolean {
   return true;
 }
 
-const byteDecoder = new TextDecoder('utf-8');
 function decodeBytes(bytes: number[]): string {
-  return byteDecoder.decode(Uint8Array.from(bytes));
+  return decodeKeepingBytes(Uint8Array.from(bytes));
 }
 
 const INT_RE = /^-?\d+$/;

@@ -3,11 +3,12 @@
 import { OutputParser } from '@ktrace/parser';
 import type { ParseEvent } from '@ktrace/parser';
 import type { Command } from 'commander';
-import { feedParser, formatOption, loadProgram, openOutput, problemLine, writeOut } from '../io.js';
+import { MAX_LINE_BYTES_HELP, feedParser, formatOption, loadProgram, openOutput, problemLine, sizeOption, writeOut } from '../io.js';
 
 interface ParseOptions {
   format: string;
   program?: string;
+  maxLineBytes?: string;
 }
 
 export function registerParse(program: Command): void {
@@ -19,8 +20,10 @@ export function registerParse(program: Command): void {
     .argument('[file]', 'bpftrace output to read (default: stdin)')
     .option('--format <format>', 'auto | text | json (auto: JSON when the first non-blank line starts with "{")', 'auto')
     .option('--program <file.bt>', 'the program that produced the output: gives each map its real kind (count, sum…) and splits keys exactly')
+    .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 256MiB)`)
     .action(async (file: string | undefined, options: ParseOptions) => {
       const format = formatOption(options.format);
+      const maxLineLength = options.maxLineBytes === undefined ? undefined : sizeOption(options.maxLineBytes, '--max-line-bytes');
       const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
       const handle = await openOutput(file);
 
@@ -38,7 +41,12 @@ export function registerParse(program: Command): void {
         }
         out += `${JSON.stringify(event)}\n`;
       };
-      const parser = new OutputParser({ onEvent, format, ...(programInfo === undefined ? {} : { program: programInfo }) });
+      const parser = new OutputParser({
+        onEvent,
+        format,
+        ...(programInfo === undefined ? {} : { program: programInfo }),
+        ...(maxLineLength === undefined ? {} : { maxLineLength }),
+      });
       const flush = async (): Promise<void> => {
         if (out.length === 0) return;
         const text = out;
