@@ -6,7 +6,7 @@
 export { createExporter, PROMETHEUS_CONTENT_TYPE } from './exporter.js';
 export type { Exporter } from './exporter.js';
 export type { ExporterOptions, MapExportOptions, SeriesStoreOptions } from './options.js';
-export { AGGREGATION_KINDS, DEFAULTS, OVERFLOW_ATTRIBUTE, OVERFLOW_LABEL, SeriesStore } from './series-store.js';
+export { DEFAULTS, OVERFLOW_ATTRIBUTE, OVERFLOW_LABEL, SeriesStore } from './series-store.js';
 export type { MapState, SkipReason } from './series-store.js';
 export { Series } from './series.js';
 export { renderMap } from './prometheus-text.js';

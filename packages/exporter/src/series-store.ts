@@ -2,6 +2,7 @@
 // (cumulative vs cleared maps, restarts carried forward, fixed histogram layouts, caps with an overflow series,
 // expiry) and renders its own Prometheus text, cached per map, so a scrape of 100k series stays cheap.
 
+import { AGGREGATION_KINDS } from '@ktrace/parser';
 import type { HistogramBucket, MapEntry, MapInfo, MapKind, MapSample, StatsValue } from '@ktrace/parser';
 import { bucketBounds, createLayout, growLayout, remapCounts } from './histogram.js';
 import type { BucketLayout } from './histogram.js';
@@ -14,8 +15,6 @@ import { SELF_METRICS } from './self-metrics.js';
 import { Series, carryForward } from './series.js';
 
 export type { ExportShape } from './metric-names.js';
-
-export const AGGREGATION_KINDS: readonly MapKind[] = ['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist'];
 
 export const DEFAULTS = {
   prefix: 'bpftrace',

@@ -220,12 +220,12 @@ describe('temporality (property, seeded)', () => {
     for (const cleared of [false, true]) {
       it(`${kind}, ${cleared ? 'clear()ed' : 'cumulative'}: monotonic and exact over 300 random sequences`, () => {
         for (let seed = 1; seed <= 300; seed++) run({ seed: seed * 7919 + kinds.indexOf(kind), kind, cleared });
-      });
+      }, 60_000); // bounded work, but two shared cores can be slow
     }
     it(`${kind}: exact in total when keys fold into the overflow series (caps of 2–3 keys)`, () => {
       // the cap counts Prometheus series: a stats key prints 3, a hist key its buckets + 2 (here up to SLOTS + 2)
       const cap = kind === 'count' ? 2 : kind === 'stats' ? 6 : 3 * (SLOTS + 2);
       for (let seed = 1; seed <= 200; seed++) run({ seed: seed * 104729, kind, cleared: seed % 2 === 0, maxSeriesPerMap: cap });
-    });
+    }, 60_000);
   }
 });
