@@ -144,7 +144,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   observe(SELF_METRICS.attachedProbes, (result) => result.observe(attachedProbes));
   perMap(SELF_METRICS.series, storedSeries);
   perMap(SELF_METRICS.overflowed, (state) => state.overflowedTotal);
-  perMap(SELF_METRICS.folded, (state) => state.shadow.size);
+  perMap(SELF_METRICS.folded, (state) => state.folded.size);
   perMap(SELF_METRICS.expired, (state) => state.expiredTotal);
   observe(SELF_METRICS.valuesSkipped, (result) => {
     for (const state of store.mapStates()) {

@@ -32,7 +32,7 @@ export function renderMap(state: MapState): string {
     case 'counter': {
       const name = counterName(state.metric);
       let out = header(name, state.help, state.unit, 'counter');
-      for (const s of all) out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(s.total0)}\n`;
+      for (const s of all) out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(s.total)}\n`;
       return out;
     }
     case 'gauge': {
@@ -50,8 +50,8 @@ export function renderMap(state: MapState): string {
       let c = header(average, `${state.help} average`, state.unit, 'gauge');
       for (const s of all) {
         const labels = s.labelText === '' ? '' : `{${s.labelText}}`;
-        a += `${count}${labels} ${formatValue(s.total0)}\n`;
-        b += `${sum}${labels} ${formatValue(s.total1)}\n`;
+        a += `${count}${labels} ${formatValue(s.total)}\n`;
+        b += `${sum}${labels} ${formatValue(s.sumTotal)}\n`;
         c += `${average}${labels} ${formatValue(s.gauge)}\n`;
       }
       return a + b + c;

@@ -53,7 +53,7 @@ export interface MapState {
   /** Label texts in use, to keep two keys from printing as one series. */
   readonly labelTexts: Set<string>;
   /** Keys past the cap: their own state (never exported) so their increments fold into `overflow` exactly. */
-  readonly shadow: Map<string, Series>;
+  readonly folded: Map<string, Series>;
   overflow: Series | undefined;
   dumps: number;
   lastDumpMs: number | undefined;
@@ -178,7 +178,7 @@ export class SeriesStore {
     for (const state of this.maps.values()) {
       if (state.mode !== 'cumulative') continue;
       for (const series of state.series.values()) carryForward(series);
-      for (const series of state.shadow.values()) carryForward(series);
+      for (const series of state.folded.values()) carryForward(series);
     }
   }
 
@@ -272,7 +272,7 @@ export class SeriesStore {
       layout,
       series: new Map(),
       labelTexts: new Set(),
-      shadow: new Map(),
+      folded: new Map(),
       overflow: undefined,
       dumps: 0,
       lastDumpMs: undefined,
@@ -305,7 +305,7 @@ export class SeriesStore {
       const series = state.series.get(key);
       found[e] = series;
       if (state.shape === 'gauge') continue;
-      const known = series ?? state.shadow.get(key);
+      const known = series ?? state.folded.get(key);
       if (known !== undefined) {
         if (known.mark === dump) duplicate = true;
         known.mark = dump;
@@ -328,22 +328,22 @@ export class SeriesStore {
       if (bad !== undefined) {
         // Skipped, never exported as a made-up number; a known key still counts as printed (not deleted).
         this.skip(state, bad, entry);
-        const known = series ?? state.shadow.get(key);
+        const known = series ?? state.folded.get(key);
         if (known !== undefined) known.seenDump = dump;
         continue;
       }
       if (series === undefined) {
-        const shadow = state.shadow.get(key);
-        if (shadow !== undefined) {
-          this.fold(state, shadow, entry, dump, length, nowMs);
+        const own = state.folded.get(key);
+        if (own !== undefined) {
+          this.fold(state, own, entry, dump, length, nowMs);
           continue;
         }
         const stored = storedSeries(state);
         if (stored + perKey > this.maxSeriesPerMap || this.othersStored + stored + perKey > this.maxSeries) {
-          const folded = new Series([], '', nowMs, dump);
-          state.shadow.set(key, folded);
+          const own = new Series([], '', nowMs, dump);
+          state.folded.set(key, own);
           state.overflowedTotal += 1;
-          this.fold(state, folded, entry, dump, length, nowMs);
+          this.fold(state, own, entry, dump, length, nowMs);
           continue;
         }
         series = this.createSeries(state, entry, nowMs, dump);
@@ -389,15 +389,15 @@ export class SeriesStore {
     switch (state.shape) {
       case 'counter': {
         const value = toNumber(entry.value) as number;
-        if (state.mode === 'delta') series.carry0 += value;
+        if (state.mode === 'delta') series.carried += value;
         else {
-          if (value < series.raw0) {
+          if (value < series.printed) {
             // Restarts are carried forward before their first dump, so a fall here is within one bpftrace run: a key
             // deleted and re-created between two prints, or a sum() of signed values, which no counter can show.
             if (state.kind === 'sum') this.sumDecreased(state, series, value);
             carryForward(series);
           }
-          series.raw0 = value;
+          series.printed = value;
         }
         return;
       }
@@ -409,18 +409,18 @@ export class SeriesStore {
         const stats = entry.stats as StatsValue;
         series.gauge = stats.average;
         if (state.mode === 'delta') {
-          series.carry0 += stats.count;
+          series.carried += stats.count;
           if (stats.total < 0) this.statsTotalFell(state, series, stats.total, 'negative');
-          else series.carry1 += stats.total;
+          else series.carriedSum += stats.total;
           return;
         }
-        if (stats.count < series.raw0) carryForward(series);
-        series.raw0 = stats.count;
+        if (stats.count < series.printed) carryForward(series);
+        series.printed = stats.count;
         // Within one life the count only grows; a total that falls (or is below zero) adds negative values: no
         // counter can show that, so `_sum` holds its highest value until the total passes it again.
         if (stats.total < 0) this.statsTotalFell(state, series, stats.total, 'negative');
-        else if (stats.total < series.raw1) this.statsTotalFell(state, series, stats.total, 'decreased');
-        else series.raw1 = stats.total;
+        else if (stats.total < series.printedSum) this.statsTotalFell(state, series, stats.total, 'decreased');
+        else series.printedSum = stats.total;
         return;
       }
       case 'histogram': {
@@ -432,15 +432,15 @@ export class SeriesStore {
           const slot = slotOf(layout, bounds[i]);
           counts[slot] = (counts[slot] as number) + (buckets[i] as HistogramBucket).count;
         }
-        if (series.rawBuckets === undefined || series.rawBuckets.length !== length) series.rawBuckets = new Float64Array(length);
-        if (series.carryBuckets === undefined || series.carryBuckets.length !== length) series.carryBuckets = new Float64Array(length);
+        if (series.printedBuckets === undefined || series.printedBuckets.length !== length) series.printedBuckets = new Float64Array(length);
+        if (series.carriedBuckets === undefined || series.carriedBuckets.length !== length) series.carriedBuckets = new Float64Array(length);
         if (state.mode === 'delta') {
-          for (let i = 0; i < length; i++) series.carryBuckets[i] = (series.carryBuckets[i] as number) + (counts[i] as number);
+          for (let i = 0; i < length; i++) series.carriedBuckets[i] = (series.carriedBuckets[i] as number) + (counts[i] as number);
         } else {
           let down = false;
-          for (let i = 0; i < length; i++) if ((counts[i] as number) < (series.rawBuckets[i] as number)) down = true;
+          for (let i = 0; i < length; i++) if ((counts[i] as number) < (series.printedBuckets[i] as number)) down = true;
           if (down) carryForward(series);
-          series.rawBuckets = counts;
+          series.printedBuckets = counts;
         }
         return;
       }
@@ -450,8 +450,8 @@ export class SeriesStore {
   private sumDecreased(state: MapState, series: Series, value: number): void {
     this.warn(
       `decrease:${state.map}`,
-      `map ${state.map} is a sum() that went down without a bpftrace restart (${series.raw0} to ${value}${series.labelText === '' ? '' : ` for {${series.labelText}}`}); ` +
-        `ktrace takes the fall as the key deleted and re-created, so its counter adds ${value} on top of the ${series.raw0} printed before. ` +
+      `map ${state.map} is a sum() that went down without a bpftrace restart (${series.printed} to ${value}${series.labelText === '' ? '' : ` for {${series.labelText}}`}); ` +
+        `ktrace takes the fall as the key deleted and re-created, so its counter adds ${value} on top of the ${series.printed} printed before. ` +
         `If the program adds negative values, that overstates the sum: export the map as a gauge (kind: value for ${state.map} in the trace spec's maps)`,
     );
   }
@@ -460,7 +460,7 @@ export class SeriesStore {
     this.count(state, reason);
     this.warn(
       `stats-total:${state.map}`,
-      `map ${state.map} is a stats() whose total ${reason === 'negative' ? 'is below zero' : 'went down while its count did not'} (${series.raw1} to ${total}${series.labelText === '' ? '' : ` for {${series.labelText}}`}): ` +
+      `map ${state.map} is a stats() whose total ${reason === 'negative' ? 'is below zero' : 'went down while its count did not'} (${series.printedSum} to ${total}${series.labelText === '' ? '' : ` for {${series.labelText}}`}): ` +
         `it adds negative values, which no counter can show, so ${state.metric}_sum_total keeps its highest value until the total passes it ` +
         `(counted in ${SELF_METRICS.valuesSkipped.name}_total{reason="${reason}"}); its _count and _average stay exact. For a sum that goes both ways, keep a separate map and export it as a gauge (kind: value)`,
     );
@@ -483,27 +483,27 @@ export class SeriesStore {
   }
 
   /** A key past the cap: update its private state, and add what its exported value gained to the overflow series. */
-  private fold(state: MapState, shadow: Series, entry: MapEntry, dump: number, length: number, nowMs: number): void {
+  private fold(state: MapState, own: Series, entry: MapEntry, dump: number, length: number, nowMs: number): void {
     if (state.overflow === undefined) {
       state.overflow = new Series([], `${OVERFLOW_LABEL}="true"`, nowMs, dump);
       this.seriesCount += 1;
     }
     const overflow = state.overflow;
     overflow.seenDump = dump;
-    const before0 = shadow.total0;
-    const before1 = shadow.total1;
-    const beforeBuckets = state.shape === 'histogram' ? shadow.bucketCounts(length) : undefined;
-    this.apply(state, shadow, entry, length);
-    shadow.seenDump = dump;
-    overflow.carry0 += shadow.total0 - before0;
-    overflow.carry1 += shadow.total1 - before1;
-    if (state.shape === 'gauge') overflow.gauge = shadow.gauge;
-    if (state.shape === 'stats') overflow.gauge = shadow.gauge;
+    const before0 = own.total;
+    const before1 = own.sumTotal;
+    const beforeBuckets = state.shape === 'histogram' ? own.bucketCounts(length) : undefined;
+    this.apply(state, own, entry, length);
+    own.seenDump = dump;
+    overflow.carried += own.total - before0;
+    overflow.carriedSum += own.sumTotal - before1;
+    if (state.shape === 'gauge') overflow.gauge = own.gauge;
+    if (state.shape === 'stats') overflow.gauge = own.gauge;
     if (beforeBuckets !== undefined) {
-      const after = shadow.bucketCounts(length);
-      overflow.carryBuckets ??= new Float64Array(length);
+      const after = own.bucketCounts(length);
+      overflow.carriedBuckets ??= new Float64Array(length);
       for (let i = 0; i < length; i++) {
-        overflow.carryBuckets[i] = (overflow.carryBuckets[i] as number) + (after[i] as number) - (beforeBuckets[i] as number);
+        overflow.carriedBuckets[i] = (overflow.carriedBuckets[i] as number) + (after[i] as number) - (beforeBuckets[i] as number);
       }
     }
   }
@@ -522,10 +522,10 @@ export class SeriesStore {
         this.seriesCount -= 1;
       }
     }
-    for (const [key, shadow] of state.shadow) {
-      if (shadow.seenDump === dump) continue;
-      if (deletedMeansZero) carryForward(shadow);
-      if (expire > 0 && dump - shadow.seenDump >= expire) state.shadow.delete(key);
+    for (const [key, own] of state.folded) {
+      if (own.seenDump === dump) continue;
+      if (deletedMeansZero) carryForward(own);
+      if (expire > 0 && dump - own.seenDump >= expire) state.folded.delete(key);
     }
   }
 
@@ -568,11 +568,11 @@ export class SeriesStore {
     if (remap === undefined) return;
     const length = layout.bounds.length + 1;
     const move = (series: Series): void => {
-      if (series.rawBuckets !== undefined && series.rawBuckets.length === oldLength) series.rawBuckets = remapCounts(series.rawBuckets, remap, length);
-      if (series.carryBuckets !== undefined && series.carryBuckets.length === oldLength) series.carryBuckets = remapCounts(series.carryBuckets, remap, length);
+      if (series.printedBuckets !== undefined && series.printedBuckets.length === oldLength) series.printedBuckets = remapCounts(series.printedBuckets, remap, length);
+      if (series.carriedBuckets !== undefined && series.carriedBuckets.length === oldLength) series.carriedBuckets = remapCounts(series.carriedBuckets, remap, length);
     };
     for (const series of state.series.values()) move(series);
-    for (const series of state.shadow.values()) move(series);
+    for (const series of state.folded.values()) move(series);
     if (state.overflow !== undefined) move(state.overflow);
   }
 }

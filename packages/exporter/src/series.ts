@@ -9,15 +9,15 @@ export class Series {
   /** The dump whose entries last named this key (finds a key printed twice in one dump). */
   mark = 0;
   /** counter value, or stats count: printed in the current life, and carried from earlier ones. */
-  raw0 = 0;
-  carry0 = 0;
+  printed = 0;
+  carried = 0;
   /** stats total. */
-  raw1 = 0;
-  carry1 = 0;
+  printedSum = 0;
+  carriedSum = 0;
   /** gauge value, or stats average. */
   gauge = 0;
-  rawBuckets: Float64Array | undefined;
-  carryBuckets: Float64Array | undefined;
+  printedBuckets: Float64Array | undefined;
+  carriedBuckets: Float64Array | undefined;
 
   constructor(labelValues: string[], labelText: string, startMs: number, seenDump: number) {
     this.labelValues = labelValues;
@@ -27,19 +27,19 @@ export class Series {
   }
 
   /** The exported counter value (counters), or the stats count. */
-  get total0(): number {
-    return this.carry0 + this.raw0;
+  get total(): number {
+    return this.carried + this.printed;
   }
 
-  get total1(): number {
-    return this.carry1 + this.raw1;
+  get sumTotal(): number {
+    return this.carriedSum + this.printedSum;
   }
 
   /** Per-bucket (non-cumulative) exported counts, length = layout bounds + 1. */
   bucketCounts(length: number): Float64Array {
     const out = new Float64Array(length);
-    const raw = this.rawBuckets;
-    const carry = this.carryBuckets;
+    const raw = this.printedBuckets;
+    const carry = this.carriedBuckets;
     for (let i = 0; i < length; i++) out[i] = (raw?.[i] ?? 0) + (carry?.[i] ?? 0);
     return out;
   }
@@ -47,13 +47,13 @@ export class Series {
 
 /** The series' current bpftrace life ended (restart, deletion): what it printed becomes carried total. */
 export function carryForward(series: Series): void {
-  series.carry0 += series.raw0;
-  series.raw0 = 0;
-  series.carry1 += series.raw1;
-  series.raw1 = 0;
-  const raw = series.rawBuckets;
+  series.carried += series.printed;
+  series.printed = 0;
+  series.carriedSum += series.printedSum;
+  series.printedSum = 0;
+  const raw = series.printedBuckets;
   if (raw !== undefined) {
-    const carry = (series.carryBuckets ??= new Float64Array(raw.length));
+    const carry = (series.carriedBuckets ??= new Float64Array(raw.length));
     for (let i = 0; i < raw.length; i++) carry[i] = (carry[i] as number) + (raw[i] as number);
     raw.fill(0);
   }
