@@ -6,18 +6,7 @@
 import type { HistogramBucket, MapEntry, MapKind, ProgramInfo } from '@ktrace/parser';
 import { describe, expect, it } from 'vitest';
 import { SeriesStore } from './index.js';
-
-/** mulberry32: small, fast, and good enough to drive a simulation reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../../test/support/prng.js';
 
 /** hist() bucket index: 0 negatives, 1 zero, k+2 for [2^k, 2^(k+1)-1]. */
 function log2Index(value: number): number {

@@ -7,6 +7,7 @@ import { readProgram } from './program.js';
 import { OutputParser, parseOutput } from './stream.js';
 import type { OutputParserOptions } from './stream.js';
 import type { ParseEvent, ProgramInfo } from './types.js';
+import { prng } from '../../../test/support/prng.js';
 
 const testdata = join(import.meta.dirname, '..', 'testdata');
 
@@ -44,18 +45,6 @@ function run(chunks: Array<string | Uint8Array>, options: Omit<OutputParserOptio
   for (const chunk of chunks) parser.write(chunk);
   parser.end();
   return events;
-}
-
-/** A seeded PRNG (mulberry32): the same "random" splits on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const all = fixtures();
