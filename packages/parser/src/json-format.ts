@@ -18,12 +18,12 @@
 //   runtime_error, errorf and warnf become runtime-error events; print() of a value becomes text shown as text.
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
 import { histogramKindOfEntries } from './histogram.js';
-import { assignPieces, keyPart, parseInteger } from './keys.js';
+import { keyPlanOf, splitKey } from './keys.js';
+import type { KeyPlan } from './keys.js';
 import { decodeKeepingBytes } from './utf8.js';
 import type {
   HistogramBucket,
   KeyPart,
-  KeyType,
   MapEntry,
   MapInfo,
   MapKind,
@@ -390,115 +390,6 @@ function plainOf(value: JsonValue): PlainValue {
 
 /** Kinds that `map`-type JSON can carry; anything else the program claims is ignored for this type. */
 const MAP_TYPE_KINDS: ReadonlySet<MapKind> = new Set<MapKind>(['count', 'sum', 'min', 'max', 'value']);
-
-interface KeyPlan {
-  arity: number;
-  types: KeyType[];
-  /** Index of the one position that is not an int, or -1 when all are ints, or -2 when several are not. */
-  loose: number;
-}
-
-function keyPlanOf(info: MapInfo | undefined): KeyPlan | undefined {
-  if (info === undefined) return undefined;
-  let loose = -1;
-  for (let i = 0; i < info.keyArity; i++) {
-    if (info.keyTypes[i] !== 'int') loose = loose === -1 ? i : -2;
-  }
-  return { arity: info.keyArity, types: info.keyTypes, loose };
-}
-
-/** Splits a joined JSON key on `,`, keeping a stack (`\n    f1\n    f2\n`) whole even if a frame contains `,`. */
-function keyPieces(raw: string): string[] {
-  const rough = raw.split(',');
-  if (raw.charCodeAt(0) !== 10 && raw.indexOf('\n') < 0) return rough;
-  const pieces: string[] = [];
-  for (let k = 0; k < rough.length; k++) {
-    let piece = rough[k] ?? '';
-    if (piece.charCodeAt(0) === 10) {
-      while (piece.charCodeAt(piece.length - 1) !== 10 && k + 1 < rough.length) piece = `${piece},${rough[++k] ?? ''}`;
-    }
-    pieces.push(piece);
-  }
-  return pieces;
-}
-
-interface SplitKey {
-  parts: KeyPart[];
-  /** Set when the split is a guess (several string positions could take a `,`) or does not fit the program. */
-  doubt?: 'ambiguous' | 'mismatch';
-}
-
-/**
- * The common case without splitting into an array: integer positions are cut off from the front (before the
- * one string position) and from the back (after it); the string keeps whatever is left, commas and all.
- * Undefined when a position does not hold an integer: the general path then reports it.
- */
-function splitAroundLoose(raw: string, plan: KeyPlan): KeyPart[] | undefined {
-  const { arity, types, loose } = plan;
-  const parts = new Array<KeyPart>(arity);
-  let lo = 0;
-  let hi = raw.length;
-  const front = loose < 0 ? arity - 1 : loose;
-  for (let i = 0; i < front; i++) {
-    const comma = raw.indexOf(',', lo);
-    if (comma < 0) return undefined;
-    const n = parseInteger(raw, lo, comma);
-    if (Number.isNaN(n)) return undefined;
-    parts[i] = n;
-    lo = comma + 1;
-  }
-  for (let i = arity - 1; i > front; i--) {
-    const comma = raw.lastIndexOf(',', hi - 1);
-    if (comma < lo) return undefined;
-    const n = parseInteger(raw, comma + 1, hi);
-    if (Number.isNaN(n)) return undefined;
-    parts[i] = n;
-    hi = comma;
-  }
-  if (loose < 0) {
-    const n = parseInteger(raw, lo, hi);
-    if (Number.isNaN(n)) return undefined;
-    parts[front] = n;
-  } else {
-    parts[front] = keyPart(raw.slice(lo, hi), types[front]);
-  }
-  return parts;
-}
-
-/**
- * Splits bpftrace's joined JSON key (`"x,1"`) into parts. Without the program: on every `,` (a string key
- * containing `,` then splits too, as JSON cannot tell the key `"a,b"` from the keys `"a","b"`). With it: into
- * exactly keyArity parts, see assignPieces.
- */
-function splitKey(raw: string, plan: KeyPlan | undefined): SplitKey {
-  if (plan === undefined || plan.arity === 0) {
-    if (raw.indexOf(',') < 0) return { parts: [keyPart(raw, undefined)] };
-    return { parts: keyPieces(raw).map((p) => keyPart(p, undefined)) };
-  }
-  const { arity, types } = plan;
-  if (arity === 1) {
-    const part = keyPart(raw, types[0]);
-    return types[0] === 'int' && typeof part !== 'number' ? { parts: [part], doubt: 'mismatch' } : { parts: [part] };
-  }
-  if (plan.loose !== -2 && raw.indexOf('\n') < 0) {
-    const parts = splitAroundLoose(raw, plan);
-    if (parts !== undefined) return { parts };
-  }
-  const pieces = keyPieces(raw);
-  if (pieces.length === arity) {
-    const parts = pieces.map((p, i) => keyPart(p, types[i]));
-    const fits = parts.every((p, i) => types[i] !== 'int' || typeof p === 'number');
-    return fits ? { parts } : { parts, doubt: 'mismatch' };
-  }
-  const assigned = pieces.length > arity ? assignPieces(pieces, types, arity, ',') : undefined;
-  if (assigned === undefined) {
-    const fallback = pieces.slice(0, arity - 1);
-    fallback.push(pieces.slice(arity - 1).join(','));
-    return { parts: fallback.map((p, i) => keyPart(p, types[i])), doubt: 'mismatch' };
-  }
-  const parts = assigned.map((p, i) => keyPart(p, types[i]));
-  return plan.loose === -2 ? { parts, doubt: 'ambiguous' } : { parts };
-}
 
 function bucketsOf(value: JsonValue): HistogramBucket[] | undefined {
   if (!Array.isArray(value)) return undefined;
