@@ -145,3 +145,19 @@ export function remapCounts(counts: Float64Array, remap: Int32Array, newLength: 
   for (let i = 0; i < counts.length; i++) out[remap[i] as number] = counts[i] as number;
   return out;
 }
+
+/** The layout slot a printed bucket counts in: its own bound, else the next bound served, else `+Inf`. */
+export function slotOf(layout: BucketLayout, bound: number | undefined): number {
+  const top = layout.bounds.length;
+  if (bound === undefined || bound === Infinity) return top;
+  const exact = layout.index.get(bound);
+  if (exact !== undefined) return exact;
+  let lo = 0;
+  let hi = top;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((layout.bounds[mid] as number) < bound) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

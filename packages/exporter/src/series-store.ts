@@ -4,8 +4,10 @@
 
 import { AGGREGATION_KINDS } from '@ktrace/parser';
 import type { HistogramBucket, MapEntry, MapInfo, MapKind, MapSample, StatsValue } from '@ktrace/parser';
-import { bucketBounds, createLayout, growLayout, remapCounts } from './histogram.js';
+import { bucketBounds, createLayout, growLayout, remapCounts, slotOf } from './histogram.js';
 import type { BucketLayout } from './histogram.js';
+import { divided, entriesByKey, keyOf, toNumber, unusable } from './map-entries.js';
+import type { SkipReason } from './map-entries.js';
 import { MetricNamePlan, shownName } from './metric-names.js';
 import type { ExportShape } from './metric-names.js';
 import { hashSuffixed, labelValue, sanitizeLabelNames, sanitizeMetricName } from './names.js';
@@ -15,6 +17,8 @@ import { SELF_METRICS } from './self-metrics.js';
 import { Series, carryForward } from './series.js';
 
 export type { ExportShape } from './metric-names.js';
+export { SKIP_REASONS } from './map-entries.js';
+export type { SkipReason } from './map-entries.js';
 
 export const DEFAULTS = {
   prefix: 'bpftrace',
@@ -26,13 +30,6 @@ export const DEFAULTS = {
 
 export const OVERFLOW_LABEL = 'otel_metric_overflow';
 export const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
-
-/**
- * Why a printed value was not exported (ktrace_values_skipped_total{reason}): not a finite number (`1e309`,
- * `true`, `null`, an array), a negative count, sum or bucket count, or a stats() total that went down.
- */
-export type SkipReason = 'not_a_number' | 'negative' | 'decreased';
-export const SKIP_REASONS: readonly SkipReason[] = ['not_a_number', 'negative', 'decreased'];
 
 /** One exported map and everything the store knows about it. */
 export interface MapState {
@@ -107,14 +104,6 @@ function shapeOf(kind: MapKind): ExportShape {
   }
 }
 
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value);
-    return Number.isFinite(n) ? n : undefined;
-  }
-  return undefined;
-}
 
 export class SeriesStore {
   readonly prefix: string;
@@ -324,7 +313,7 @@ export class SeriesStore {
       const entry = entries[e] as MapEntry;
       const key = keys[e] as string;
       let series = found === undefined ? state.series.get(key) : found[e];
-      const bad = unusable(state, entry);
+      const bad = unusable(state.shape, entry);
       if (bad !== undefined) {
         // Skipped, never exported as a made-up number; a known key still counts as printed (not deleted).
         this.skip(state, bad, entry);
@@ -576,93 +565,3 @@ export class SeriesStore {
     if (state.overflow !== undefined) move(state.overflow);
   }
 }
-
-/** Why an entry cannot be exported as it stands, or undefined when it can. */
-function unusable(state: MapState, entry: MapEntry): SkipReason | undefined {
-  switch (state.shape) {
-    case 'counter': {
-      const value = toNumber(entry.value);
-      return value === undefined ? 'not_a_number' : value < 0 ? 'negative' : undefined;
-    }
-    case 'gauge':
-      return toNumber(entry.value) === undefined ? 'not_a_number' : undefined;
-    case 'stats': {
-      const stats = entry.stats;
-      if (stats === undefined || ![stats.count, stats.total, stats.average].every(Number.isFinite)) return 'not_a_number';
-      return stats.count < 0 ? 'negative' : undefined;
-    }
-    case 'histogram': {
-      const buckets = entry.buckets;
-      if (buckets === undefined || !buckets.every((b) => typeof b.count === 'number' && Number.isFinite(b.count))) return 'not_a_number';
-      return buckets.some((b) => b.count < 0) ? 'negative' : undefined;
-    }
-  }
-}
-
-/** The layout slot a printed bucket counts in: its own bound, else the next bound served, else `+Inf`. */
-function slotOf(layout: BucketLayout, bound: number | undefined): number {
-  const top = layout.bounds.length;
-  if (bound === undefined || bound === Infinity) return top;
-  const exact = layout.index.get(bound);
-  if (exact !== undefined) return exact;
-  let lo = 0;
-  let hi = top;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((layout.bounds[mid] as number) < bound) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function keyOf(entry: MapEntry): string {
-  return entry.key.length === 0 ? '' : entry.key.length === 1 ? String(entry.key[0]) : entry.key.join('\u0000');
-}
-
-/**
- * One entry per key. bpftrace's JSON keys are lossy (0.24+ deletes spaces, ≤0.21 joins parts with a bare `,`), so
- * two bpftrace keys can print as one: both are the same series, so their values add up (counters, stats, buckets)
- * before they are compared with the previous dump. Applied one after the other, the second looked like a restart
- * and the series grew on every dump. Gauges keep the last value.
- */
-function entriesByKey(entries: MapEntry[]): { entries: MapEntry[]; keys: string[] } {
-  const keys: string[] = [];
-  const merged: MapEntry[] = [];
-  const seen = new Map<string, number>();
-  for (const entry of entries) {
-    const key = keyOf(entry);
-    const at = seen.get(key);
-    if (at === undefined) {
-      seen.set(key, merged.length);
-      keys.push(key);
-      merged.push(entry);
-    } else {
-      merged[at] = addEntries(merged[at] as MapEntry, entry);
-    }
-  }
-  return { entries: merged, keys };
-}
-
-function addEntries(first: MapEntry, entry: MapEntry): MapEntry {
-  const sum: MapEntry = { key: first.key };
-  const a = toNumber(first.value);
-  const b = toNumber(entry.value);
-  if (a !== undefined && b !== undefined) sum.value = a + b;
-  else if (first.value !== undefined) sum.value = first.value;
-  if (first.stats !== undefined && entry.stats !== undefined) {
-    const count = first.stats.count + entry.stats.count;
-    const total = first.stats.total + entry.stats.total;
-    sum.stats = { count, total, average: count === 0 ? 0 : Math.trunc(total / count) };
-  } else if (first.stats !== undefined) sum.stats = first.stats;
-  if (first.buckets !== undefined || entry.buckets !== undefined) sum.buckets = [...(first.buckets ?? []), ...(entry.buckets ?? [])];
-  return sum;
-}
-
-/** Entries divided as bpftrace's `print(@m, top, div)` divides them: integer division, toward zero. */
-function divided(entries: MapEntry[], divisor: number): MapEntry[] {
-  return entries.map((entry) => {
-    const value = toNumber(entry.value);
-    return value === undefined ? entry : { ...entry, value: Math.trunc(value / divisor) };
-  });
-}
-
