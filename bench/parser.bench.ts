@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { OutputParser, readProgram } from '@ktrace/parser';
 import type { ParseEvent } from '@ktrace/parser';
+import { prng } from '../test/support/prng.js';
 
 const PROGRAM = `tracepoint:raw_syscalls:sys_enter { @calls[comm, pid] = count(); @start[tid] = nsecs; }
 tracepoint:raw_syscalls:sys_exit /@start[tid]/ { @lat_ns[comm] = hist(nsecs - @start[tid]); delete(@start[tid]); }
@@ -12,18 +13,6 @@ const KEYS = 50_000;
 const HIST_KEYS = 1_500;
 const TARGET_BYTES = 10 * 1024 * 1024;
 const CHUNK = 64 * 1024;
-
-/** A deterministic PRNG (mulberry32) so every run parses the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SUFFIXES = ['', 'K', 'M', 'G'];
 function log2Label(p: number): string {

@@ -1,6 +1,6 @@
 // `ktrace parse` as a user runs it: the built CLI as a process, fixtures in, NDJSON out, warnings and exit codes.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,5 +114,37 @@ describe('ktrace parse', () => {
     child.stdin.end('{"type": "map", "data": {"@a": 2}}\n');
     expect(await closed).toBe(0);
     expect(records(stdout).map((e) => (e['entries'] as Array<{ value: number }>)[0]?.value)).toEqual([1, 2]);
+  });
+});
+
+describe('--max-line-bytes (parse, export, run)', () => {
+  const long = `{"type": "map", "data": {"@a": ${'1'.repeat(300)}}}\n{"type": "map", "data": {"@a": 5}}\n`;
+
+  it('parse: a longer line is reported with the limit and skipped; the next line is read', async () => {
+    const r = await ktrace(['parse', '--max-line-bytes', '200'], long);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('ktrace: line 1: line longer than 200 characters without a newline: dropped');
+    expect(records(r.stdout)).toEqual([{ type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 5 }] }]);
+  });
+
+  it('export: the dropped line is counted in ktrace_output_lines_dropped_total and warned with the option to raise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-exactness-'));
+    const program = join(dir, 'a.bt');
+    writeFileSync(program, 'interval:s:1 { @a = count(); }\n');
+    const r = await ktrace(['export', '--program', program, '--max-line-bytes', '1KiB'], long.replace('1'.repeat(300), '1'.repeat(2000)));
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ktrace_output_lines_dropped_total 1$/m);
+    expect(r.stdout).toMatch(/^bpftrace_a_total 5$/m);
+    expect(r.stderr).toContain('line longer than 1024 characters');
+    expect(r.stderr).toContain('--max-line-bytes');
+  });
+
+  it('parse, export and run refuse a size that is not one, with exit 2', async () => {
+    for (const command of [['parse'], ['export'], ['run', '-e', 'interval:s:1 { @a = count(); }']]) {
+      const r = await ktrace([...command, '--max-line-bytes', 'lots']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('--max-line-bytes must be a size such as 67108864, 64MiB or 1GiB, not "lots"');
+    }
   });
 });

@@ -157,11 +157,18 @@ describe.each(prometheusReleases().map((r) => [r.name, r] as [string, Prometheus
     expect(byValue.get(1)).toBe('quote"d');
     expect(byValue.get(2)).toBe('back\\slash');
     expect(byValue.get(3)).toBe('new\nline');
-    expect(byValue.get(4)).toBe('bad\ufffdutf');
+    expect(byValue.get(4)).toBe('bad\\ud800utf');
     expect(byValue.get(5)).toBe('tab\there');
     expect(byValue.get(6)).toBe('héllo ☃');
     expect(byValue.get(7)).toMatch(/^k{55}…[0-9a-f]{8}$/);
     expect(await valueOf('up{job="ktrace"}')).toBe(1);
+  });
+
+  it('interpolates a quantile inside the lowest bucket from its real lower edge (300 reads of 4096 bytes: not 4095.5)', async () => {
+    exporter.handle({ type: 'map', name: '@read_bytes', kind: 'hist', entries: [{ key: [], buckets: [{ min: 4096, max: 8191, count: 300 }] }] });
+    const rows = await prometheus.waitFor('histogram_quantile(0.5, bpftrace_read_bytes_bucket)', (r) => r.length === 1);
+    // between le=4095 (0) and le=8191 (300): 4095 + 4096 / 2
+    expect(rows[0]?.value).toBe(6143);
   });
 
   async function valueOf2(expr: string, time: number): Promise<number | undefined> {

@@ -17,6 +17,22 @@ export function formatOption(value: string): Format {
   return value as Format;
 }
 
+const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 };
+
+/** A size option (`--max-line-bytes 64MiB`): bytes, or K/KiB, M/MiB, G/GiB (powers of 1024). */
+export function sizeOption(value: string, flag: string): number {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  const bytes = match === null || unit === undefined ? NaN : Number(match[1]) * unit;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `${flag} must be a size such as 67108864, 64MiB or 1GiB, not "${value}"` });
+  }
+  return bytes;
+}
+
+export const MAX_LINE_BYTES_HELP =
+  'the longest output line read (one map dump in -f json is one line); a longer line is dropped, warned and counted in ktrace_output_lines_dropped_total (e.g. 64MiB)';
+
 function ioReason(error: unknown): string {
   const code = (error as { code?: unknown }).code;
   if (code === 'ENOENT') return 'no such file';

@@ -1,6 +1,6 @@
 // Program instrumentation: what ktrace adds to a user's .bt program so its maps flow out continuously
 // (a periodic print() of the exported maps, exit-time clearing of scratch maps) without the user editing it.
-import { KtraceError } from '@ktrace/parser';
+import { KtraceError, isAggregation } from '@ktrace/parser';
 import type { MapInfo, ProgramInfo } from '@ktrace/parser';
 
 export interface InstrumentOptions {
@@ -25,8 +25,6 @@ export interface InstrumentedProgram {
   /** Maps cleared at exit so the exit-time dump does not print them (scratch maps such as `@start[tid]`). */
   clearedAtExit: string[];
 }
-
-const aggregationKinds: ReadonlySet<string> = new Set(['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist']);
 
 interface Span {
   start: number;
@@ -120,7 +118,7 @@ function findEndBody(source: string): (Span & { alone: boolean; last: string }) 
 
 /** The default exported maps: every aggregation; plain-value maps (scratch state such as `@start[tid] = nsecs`) are not. */
 export function defaultExportedMaps(program: ProgramInfo): string[] {
-  return program.maps.filter((m) => aggregationKinds.has(m.kind)).map((m) => m.name);
+  return program.maps.filter((m) => isAggregation(m.kind)).map((m) => m.name);
 }
 
 function intervalProbe(intervalMillis: number): string {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { MapExportOptions } from '@ktrace/exporter';
-import { KtraceError } from '@ktrace/parser';
+import { KtraceError, MAP_KINDS } from '@ktrace/parser';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -47,18 +47,19 @@ export function parseDuration(value: string | number, field = 'duration'): numbe
   });
 }
 
-const mapKinds = ['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist', 'value'] as const;
 const durationSchema = z.union([z.string().regex(durationPattern, 'expected a duration such as 500ms, 1s, 10m or 1h'), z.number().positive()]);
 const listenPattern = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 const mapSpecSchema = z
   .object({
     metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a Prometheus metric name').optional(),
-    kind: z.enum(mapKinds).optional(),
+    kind: z.enum(MAP_KINDS).optional(),
     labels: z.array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name')).optional(),
     unit: z.string().optional(),
     help: z.string().optional(),
     reset: z.enum(['cumulative', 'delta']).optional(),
+    /** hist(): the values the map holds, [low, high]; its buckets are all served from the first scrape. */
+    range: z.tuple([z.number(), z.number()]).refine(([low, high]) => low <= high, 'expected [low, high] with low <= high').optional(),
     /** The program prints only part of the map (print(@m, 10)): a missing key is not a deleted key. */
     partial: z.boolean().optional(),
     /** Add bpftrace's `cgroup` to the map's key (key-rewrite.ts) so the agent labels each entry with its pod. */

@@ -12,15 +12,23 @@ import { createExporter } from './index.js';
 import type { Exporter } from './index.js';
 
 const exporters: Exporter[] = [];
+/** Warnings of exporters made without their own onWarning: a test that expects one passes onWarning and reads it. */
+const unexpected: string[] = [];
 afterEach(async () => {
   await Promise.all(exporters.splice(0).map((e) => e.shutdown()));
+  expect(unexpected.splice(0)).toEqual([]);
 });
 
 function make(options: Parameters<typeof createExporter>[0] = {}): Exporter {
-  const warnings: string[] = [];
-  const exporter = createExporter({ onWarning: (w) => warnings.push(w), ...options });
+  const exporter = createExporter({ onWarning: (w) => unexpected.push(w), ...options });
   exporters.push(exporter);
   return exporter;
+}
+
+/** A stored capture of real bpftrace 0.17 (testdata/README.md): the program read, and its output. */
+function capture(programFile: string, outputFile: string): { program: ProgramInfo; output: string } {
+  const dir = join(import.meta.dirname, '..', 'testdata');
+  return { program: readProgram(readFileSync(join(dir, programFile), 'utf8')), output: readFileSync(join(dir, outputFile), 'utf8') };
 }
 
 function count(name: string, entries: Array<[Array<string | number>, number]>): MapSample {
@@ -160,7 +168,7 @@ describe('a sum() that goes down', () => {
     exporter.handle(sum(5));
     expect(value(await exporter.prometheusText(), 'bpftrace_delta_total{key0="a"}')).toBe(10 + 7 + 5);
     expect(warnings.filter((w) => w.includes('went down'))).toEqual([
-      'map @delta is a sum() that went down without a bpftrace restart (10 to 7 for {key0="a"}); its counter takes the fall as a reset and keeps counting up, so it overstates a sum of negative values. If the program adds negative values, export the map as a gauge: kind: value for @delta in the trace spec\'s maps',
+      'map @delta is a sum() that went down without a bpftrace restart (10 to 7 for {key0="a"}); ktrace takes the fall as the key deleted and re-created, so its counter adds 7 on top of the 10 printed before. If the program adds negative values, that overstates the sum: export the map as a gauge (kind: value for @delta in the trace spec\'s maps)',
     ]);
   });
 
@@ -207,7 +215,7 @@ describe('names and hostile values', () => {
     expect(text).toContain('# HELP bt_files_total my help\n# UNIT bt_files_total ops\n');
   });
 
-  it('escapes quotes, backslashes and newlines, repairs invalid UTF-8, truncates long keys visibly and distinctly', async () => {
+  it('escapes quotes, backslashes and newlines, writes undecodable bytes and lone surrogates visibly, truncates long keys visibly and distinctly', async () => {
     const exporter = make({ maxLabelValueLength: 32 });
     const long1 = `${'x'.repeat(40)}-one`;
     const long2 = `${'x'.repeat(40)}-two`;
@@ -216,7 +224,7 @@ describe('names and hostile values', () => {
     expect(value(text, 'bpftrace_h_total{key0="a\\"b"}')).toBe(1);
     expect(value(text, 'bpftrace_h_total{key0="back\\\\slash"}')).toBe(2);
     expect(value(text, 'bpftrace_h_total{key0="two\\nlines"}')).toBe(3);
-    expect(value(text, 'bpftrace_h_total{key0="bad\ufffdutf"}')).toBe(4);
+    expect(value(text, 'bpftrace_h_total{key0="bad\\\\ud800utf"}')).toBe(4);
     const truncated = [...text.matchAll(/bpftrace_h_total\{key0="(x+…[0-9a-f]{8})"\} (\d)/g)];
     expect(truncated.map((m) => m[2])).toEqual(['5', '6']);
     expect(truncated[0]?.[1]).not.toBe(truncated[1]?.[1]);
@@ -338,7 +346,7 @@ describe('OTLP delta temporality (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERE
           byBound.set(bound, (byBound.get(bound) ?? 0) + Number(c));
         });
       }
-      expect(Object.fromEntries(byBound)).toEqual({ 1: 2, 3: 4, 7: 0, 15: 3, Infinity: 0 });
+      expect(Object.fromEntries(byBound)).toEqual({ 0: 0, 1: 2, 3: 4, 7: 0, 15: 3, Infinity: 0 });
     } finally {
       if (saved === undefined) delete process.env['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE'];
       else process.env['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE'] = saved;
@@ -360,7 +368,8 @@ describe('dump shapes', () => {
     exporter.handle(hist([[1, 1, 2], [2, 3, 1], [4, 7, 0], [8, 15, 0], [16, 31, 0], [32, 63, 0], [64, 127, 5]]));
     const text = await exporter.prometheusText();
     const les = [...text.matchAll(/bpftrace_lat_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => `${m[1]}=${m[2]}`);
-    expect(les).toEqual(['1=2', '3=3', '7=3', '15=3', '31=3', '63=3', '127=8', '+Inf=8']);
+    // le="0": the lower edge of the lowest bucket, so a quantile there is interpolated from 1, not from 0
+    expect(les).toEqual(['0=0', '1=2', '3=3', '7=3', '15=3', '31=3', '63=3', '127=8', '+Inf=8']);
   });
 
   it('with partial: a key missing from a print(@m, top) dump is not taken as deleted', async () => {
@@ -383,22 +392,12 @@ describe('dump shapes', () => {
 
   it('takes the prints of a map the program clear()s only in END as cumulative (real bpftrace 0.17 run)', async () => {
     // `END { clear(@m); }` keeps @m out of the exit-time dump; it does not make the periodic prints deltas.
-    const source = 'interval:ms:100 { @ticks = count(); }\ninterval:ms:250 { print(@ticks); }\ninterval:ms:1100 { exit(); }\nEND { clear(@ticks); }\n';
-    const output = [
-      '{"type": "attached_probes", "data": {"probes": 4}}',
-      '{"type": "map", "data": {"@ticks": 2}}',
-      '{"type": "map", "data": {"@ticks": 5}}',
-      '{"type": "map", "data": {"@ticks": 7}}',
-      '{"type": "map", "data": {"@ticks": 10}}',
-      '',
-      '',
-      '{"type": "map", "data": {"@ticks": 0}}',
-      '',
-    ].join('\n');
-    const program = readProgram(source);
+    const { program, output } = capture('end-clear.bt', 'end-clear.json');
+    const printed = [...output.matchAll(/"@ticks": (\d+)/g)].map((m) => Number(m[1]));
+    expect(printed[printed.length - 1]).toBe(0); // the exit-time dump, after END's clear()
     const exporter = make({ program });
     for (const event of parseOutput(output, { program })) exporter.handle(event);
-    expect(value(await exporter.prometheusText(), 'bpftrace_ticks_total')).toBe(10);
+    expect(value(await exporter.prometheusText(), 'bpftrace_ticks_total')).toBe(Math.max(...printed));
   });
 
   it('places hist(x, k) sub-buckets (bpftrace 0.20+) at their own inclusive upper bounds', async () => {
@@ -442,22 +441,19 @@ describe('dump shapes', () => {
 
   it('carries totals forward when a second bpftrace run follows in the same stream (real bpftrace 0.17 runs)', async () => {
     // `(bpftrace -f json runs.bt 4; bpftrace -f json runs.bt 10) | ktrace export`: 4 + 10 ticks counted.
-    const program = readProgram('interval:ms:20 { @c = count(); @n = @n + 1; if (@n == $1) { exit(); } }\n');
-    const run = (n: number): string[] => ['{"type": "attached_probes", "data": {"probes": 1}}', '', '', `{"type": "map", "data": {"@c": ${n}}}`, `{"type": "map", "data": {"@n": ${n}}}`];
-    const exporter = make({ program });
-    for (const event of parseOutput([...run(4), ...run(10), ''].join('\n'), { program })) exporter.handle(event);
-    expect(value(await exporter.prometheusText(), 'bpftrace_c_total')).toBe(14);
-    // the same from text output (bpftrace ≤0.23 prints "Attaching 1 probe..." on stdout)
-    const text = make({ program });
-    const runText = (n: number): string[] => ['Attaching 1 probe...', '', '', `@c: ${n}`, `@n: ${n}`];
-    for (const event of parseOutput([...runText(4), ...runText(10), ''].join('\n'), { program })) text.handle(event);
-    expect(value(await text.prometheusText(), 'bpftrace_c_total')).toBe(14);
+    for (const file of ['runs.json', 'runs.txt']) {
+      const { program, output } = capture('runs.bt', file);
+      const warnings: string[] = [];
+      const exporter = make({ program, onWarning: (w) => warnings.push(w) });
+      for (const event of parseOutput(output, { program })) exporter.handle(event);
+      expect(value(await exporter.prometheusText(), 'bpftrace_c_total'), file).toBe(14);
+      expect(warnings).toEqual(['map @n (value) is not exported: plain-value maps are exported only when listed in include']);
+    }
   });
 
   it('makes up no bucket for the partial last step of an lhist whose step does not divide its range (real bpftrace 0.17 run)', async () => {
     // lhist(x, 0, 100, 30) of 95, 99, 100, 89, 5: bpftrace 0.17 counts 95 and 99 in its overflow bucket [100, ...).
-    const program = readProgram('BEGIN { @l = lhist(95, 0, 100, 30); @l = lhist(99, 0, 100, 30); @l = lhist(100, 0, 100, 30); @l = lhist(89, 0, 100, 30); @l = lhist(5, 0, 100, 30); exit(); }');
-    const output = '{"type": "hist", "data": {"@l": [{"min": 0, "max": 29, "count": 1}, {"min": 30, "max": 59, "count": 0}, {"min": 60, "max": 89, "count": 1}, {"min": 100, "count": 3}]}}\n';
+    const { program, output } = capture('lhist-partial-step.bt', 'lhist-partial-step.json');
     const exporter = make({ program });
     for (const event of parseOutput(output, { program })) exporter.handle(event);
     const text = await exporter.prometheusText();
@@ -467,32 +463,14 @@ describe('dump shapes', () => {
 
   it('does not count a key twice when it drops out of a print(@m, top) list and the exit-time dump prints it again (real bpftrace 0.17 run)', async () => {
     // "a" counts 10 times, then "b" 20 times; print(@c, 1) every 5 ticks, then bpftrace's exit-time dump of all of @c.
-    const source = [
-      'interval:ms:20 {',
-      '  @i = @i + 1;',
-      '  if (@i <= 10) { @c["a"] = count(); } else { @c["b"] = count(); @c["b"] = count(); }',
-      '  if (@i % 5 == 0) { print(@c, 1); }',
-      '  if (@i == 20) { exit(); }',
-      '}',
-      '',
-    ].join('\n');
-    const output = [
-      '{"type": "attached_probes", "data": {"probes": 1}}',
-      '{"type": "map", "data": {"@c": {"a": 5}}}',
-      '{"type": "map", "data": {"@c": {"a": 10}}}',
-      '{"type": "map", "data": {"@c": {"b": 10}}}',
-      '{"type": "map", "data": {"@c": {"b": 20}}}',
-      '',
-      '',
-      '{"type": "map", "data": {"@c": {"a": 10, "b": 20}}}',
-      '{"type": "map", "data": {"@i": 20}}',
-      '',
-    ].join('\n');
-    const program = readProgram(source);
-    const exporter = make({ program });
+    const { program, output } = capture('print-top.bt', 'print-top.json');
+    const exit = /\{"type": "map", "data": \{"@c": \{"a": (\d+), "b": (\d+)\}\}\}/.exec(output);
+    const warnings: string[] = [];
+    const exporter = make({ program, onWarning: (w) => warnings.push(w) });
     for (const event of parseOutput(output, { program })) exporter.handle(event);
     const text = await exporter.prometheusText();
-    expect(value(text, 'bpftrace_c_total{key0="a"}')).toBe(10);
-    expect(value(text, 'bpftrace_c_total{key0="b"}')).toBe(20);
+    expect(value(text, 'bpftrace_c_total{key0="a"}')).toBe(Number(exit?.[1]));
+    expect(value(text, 'bpftrace_c_total{key0="b"}')).toBe(Number(exit?.[2]));
+    expect(warnings).toEqual(['map @i (value) is not exported: plain-value maps are exported only when listed in include']);
   });
 });

@@ -11,10 +11,14 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { detectResources, envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { InstrumentType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import type { ObservableResult } from '@opentelemetry/api';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { BpftraceMetricProducer, SCOPE } from './metric-producer.js';
 import type { ExporterOptions } from './options.js';
-import { SeriesStore } from './series-store.js';
+import { SKIP_REASONS, SeriesStore, storedSeries } from './series-store.js';
+import type { MapState } from './series-store.js';
+import { SELF_METRICS } from './self-metrics.js';
+import type { SelfMetric } from './self-metrics.js';
 
 export interface Exporter {
   /** Map samples and self-metric events (attached, lost, problem, runtime-error). Never throws. */
@@ -114,54 +118,43 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   const provider = new MeterProvider({ resource, readers });
   const meter = provider.getMeter(SCOPE.name, SCOPE.version);
 
-  // Self-metrics: ordinary OTel instruments. Observables read the store, so they can never drift from it.
+  // Self-metrics (self-metrics.ts): ordinary OTel instruments. Observables read the store, so they never drift from it.
   let up = false;
   let attachedProbes = 0;
-  const restarts = meter.createCounter('ktrace_bpftrace_restarts', { description: 'Times bpftrace was restarted' });
-  const problems = meter.createCounter('ktrace_parse_problems', { description: 'bpftrace output lines the parser could not read' });
-  const lost = meter.createCounter('ktrace_lost_events', { description: 'Events bpftrace reported lost' });
-  const runtimeErrors = meter.createCounter('ktrace_runtime_errors', { description: 'Runtime errors bpftrace printed' });
+  const counter = (metric: SelfMetric) => meter.createCounter(metric.name, { description: metric.description });
+  const observe = (metric: SelfMetric, read: (result: ObservableResult) => void): void => {
+    const options = { description: metric.description, ...(metric.unit === undefined ? {} : { unit: metric.unit }) };
+    (metric.type === 'counter' ? meter.createObservableCounter(metric.name, options) : meter.createObservableGauge(metric.name, options)).addCallback(read);
+  };
+  const restarts = counter(SELF_METRICS.restarts);
+  const problems = counter(SELF_METRICS.problems);
+  const linesDropped = counter(SELF_METRICS.linesDropped);
+  const lost = counter(SELF_METRICS.lost);
+  const runtimeErrors = counter(SELF_METRICS.runtimeErrors);
   // counters start at 0 so rate() and alerts see them before the first event
-  for (const counter of [restarts, problems, lost, runtimeErrors]) counter.add(0);
-  meter
-    .createObservableGauge('ktrace_up', { description: '1 while bpftrace runs and its output is read' })
-    .addCallback((result) => result.observe(up ? 1 : 0));
-  meter
-    .createObservableGauge('ktrace_attached_probes', { description: 'Probes bpftrace attached' })
-    .addCallback((result) => result.observe(attachedProbes));
-  meter
-    .createObservableGauge('ktrace_series', { description: 'Series exported per map (overflow series included)' })
-    .addCallback((result) => {
-      for (const state of store.mapStates()) result.observe(state.series.size + (state.overflow === undefined ? 0 : 1), { map: state.map });
-    });
-  meter
-    .createObservableCounter('ktrace_series_overflowed', { description: 'Keys folded into the overflow series of their map' })
-    .addCallback((result) => {
-      for (const state of store.mapStates()) result.observe(state.overflowedTotal, { map: state.map });
-    });
-  meter
-    .createObservableGauge('ktrace_series_folded', { description: 'Keys of the map folded into its overflow series now (0 while under its cap)' })
-    .addCallback((result) => {
-      for (const state of store.mapStates()) result.observe(state.shadow.size, { map: state.map });
-    });
-  meter
-    .createObservableCounter('ktrace_series_expired', { description: 'Series expired after being absent from their map dumps' })
-    .addCallback((result) => {
-      for (const state of store.mapStates()) result.observe(state.expiredTotal, { map: state.map });
-    });
-  meter
-    .createObservableCounter('ktrace_dumps', { description: 'Dumps (prints) of each map ingested' })
-    .addCallback((result) => {
-      for (const state of store.mapStates()) result.observe(state.dumps, { map: state.map });
-    });
-  meter
-    .createObservableGauge('ktrace_dump_age_seconds', { description: "Seconds since the map's last dump", unit: 's' })
-    .addCallback((result) => {
-      const now = (options.now ?? Date.now)();
+  for (const c of [restarts, problems, linesDropped, lost, runtimeErrors]) c.add(0);
+  const perMap = (metric: SelfMetric, read: (state: MapState) => number | undefined): void =>
+    observe(metric, (result) => {
       for (const state of store.mapStates()) {
-        if (state.lastDumpMs !== undefined) result.observe((now - state.lastDumpMs) / 1000, { map: state.map });
+        const value = read(state);
+        if (value !== undefined) result.observe(value, { map: state.map });
       }
     });
+  observe(SELF_METRICS.up, (result) => result.observe(up ? 1 : 0));
+  observe(SELF_METRICS.attachedProbes, (result) => result.observe(attachedProbes));
+  perMap(SELF_METRICS.series, storedSeries);
+  perMap(SELF_METRICS.overflowed, (state) => state.overflowedTotal);
+  perMap(SELF_METRICS.folded, (state) => state.folded.size);
+  perMap(SELF_METRICS.expired, (state) => state.expiredTotal);
+  observe(SELF_METRICS.valuesSkipped, (result) => {
+    for (const state of store.mapStates()) {
+      for (const reason of SKIP_REASONS) result.observe(state.skipped.get(reason) ?? 0, { map: state.map, reason });
+    }
+  });
+  perMap(SELF_METRICS.bucketsMerged, (state) => (state.shape === 'histogram' ? state.bucketsMerged : undefined));
+  perMap(SELF_METRICS.dumps, (state) => state.dumps);
+  const clock = options.now ?? Date.now;
+  perMap(SELF_METRICS.dumpAge, (state) => (state.lastDumpMs === undefined ? undefined : (clock() - state.lastDumpMs) / 1000));
 
   const prometheusText = async (): Promise<string> => {
     const { resourceMetrics, errors } = await prometheus.collect();
@@ -173,7 +166,9 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   };
 
   const handleRequest = (request: IncomingMessage, response: ServerResponse): void => {
-    const path = (request.url ?? '/').split('?')[0];
+    // An absolute-form target (`GET http://host/metrics`, RFC 9112 3.2.2) names the same resource as `/metrics`.
+    const target = request.url ?? '/';
+    const path = (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '') || '/' : target).split('?')[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -220,6 +215,10 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
             break;
           case 'problem':
             problems.add(1);
+            if (event.cause === 'line-too-long') {
+              linesDropped.add(1);
+              warn(`${event.reason} (line ${event.line}; counted in ${SELF_METRICS.linesDropped.name}_total). Raise the limit with --max-line-bytes (limits.maxLineBytes in a trace spec)`);
+            }
             break;
           case 'runtime-error':
             runtimeErrors.add(1);

@@ -136,8 +136,8 @@ describe('ticks.bt (deterministic, JSON)', () => {
     };
     expect(lat.histogram.aggregationTemporality).toBe(2); // cumulative
     const point = lat.histogram.dataPoints[0];
-    expect(point?.explicitBounds).toEqual([1, 3, 7, 15, 31]);
-    expect(point?.bucketCounts.map(Number)).toEqual([1, 2, 4, 8, 15, 0]);
+    expect(point?.explicitBounds).toEqual([0, 1, 3, 7, 15, 31]);
+    expect(point?.bucketCounts.map(Number)).toEqual([0, 1, 2, 4, 8, 15, 0]);
     expect(Number(point?.count)).toBe(30);
     expect(point?.sum).toBeUndefined();
   });

@@ -39,11 +39,33 @@ export function lhistBounds(min: number, max: number, step: number): number[] {
   return bounds;
 }
 
-export function createLayout(kind: 'hist' | 'lhist', args: readonly number[]): BucketLayout {
+/**
+ * The hist() bounds that cover values in [low, high] from the start: from the lower edge of the bucket holding
+ * `low` (so a quantile in that bucket is interpolated from its real edge) to the upper bound of the one holding
+ * `high`.
+ */
+export function log2RangeBounds(low: number, high: number): number[] {
+  if (!Number.isFinite(low) || !Number.isFinite(high) || high < low) return [];
+  const upper = (v: number): number => (v < 0 ? -1 : v < 1 ? 0 : 2 ** (Math.floor(Math.log2(v)) + 1) - 1);
+  let bound = low < 1 ? -1 : 2 ** Math.floor(Math.log2(low)) - 1;
+  const last = upper(high);
+  const bounds: number[] = [];
+  for (; bound <= last && bounds.length < 130; bound = nextLog2Bound(bound)) bounds.push(bound);
+  return bounds;
+}
+
+/**
+ * The layout a histogram starts with: lhist(min, max, step)'s whole layout when the program gives it, or the
+ * log2 buckets of a declared `range` (maps['@m'].range) for hist(), so Prometheus sees every bucket from the first
+ * scrape; otherwise empty, and it grows as buckets are printed.
+ */
+export function createLayout(kind: 'hist' | 'lhist', args: readonly number[], range?: readonly [number, number]): BucketLayout {
   let bounds: number[] = [];
   if (kind === 'lhist' && args.length >= 3) {
     const [min, max, step] = args as [number, number, number];
     bounds = lhistBounds(min, max, step);
+  } else if (kind === 'hist' && range !== undefined) {
+    bounds = log2RangeBounds(range[0], range[1]);
   }
   return { kind, bounds, index: indexOf(bounds) };
 }
@@ -83,9 +105,14 @@ export function bucketBounds(kind: 'hist' | 'lhist', buckets: readonly Histogram
 
 /**
  * Adds the given finite bounds to the layout (hist(): also every log2 bound in between, so the layout stays
- * contiguous). Returns the old→new index remap when the layout changed, else undefined.
+ * contiguous). Returns the old→new index remap when the layout changed, undefined when nothing was new, and
+ * `refused` (the layout unchanged) when `fits` rejects the grown number of bounds.
  */
-export function growLayout(layout: BucketLayout, add: Iterable<number>): Int32Array | undefined {
+export function growLayout(
+  layout: BucketLayout,
+  add: Iterable<number>,
+  fits: (bounds: number) => boolean = () => true,
+): Int32Array | undefined | 'refused' {
   const fresh = new Set<number>();
   for (const bound of add) if (Number.isFinite(bound) && !layout.index.has(bound)) fresh.add(bound);
   if (fresh.size === 0) return undefined;
@@ -95,9 +122,10 @@ export function growLayout(layout: BucketLayout, add: Iterable<number>): Int32Ar
     const low = sorted[0] as number;
     const high = sorted[sorted.length - 1] as number;
     if (isLog2Bound(low)) {
-      for (let bound = low; bound < high; bound = nextLog2Bound(bound)) merged.add(bound);
+      for (let bound = low; bound < high && merged.size <= 4096; bound = nextLog2Bound(bound)) merged.add(bound);
     }
   }
+  if (!fits(merged.size)) return 'refused';
   const bounds = [...merged].sort((a, b) => a - b);
   const index = indexOf(bounds);
   // +1 slot: the open top keeps its place at the end.
@@ -116,4 +144,20 @@ export function remapCounts(counts: Float64Array, remap: Int32Array, newLength: 
   const out = new Float64Array(newLength);
   for (let i = 0; i < counts.length; i++) out[remap[i] as number] = counts[i] as number;
   return out;
+}
+
+/** The layout slot a printed bucket counts in: its own bound, else the next bound served, else `+Inf`. */
+export function slotOf(layout: BucketLayout, bound: number | undefined): number {
+  const top = layout.bounds.length;
+  if (bound === undefined || bound === Infinity) return top;
+  const exact = layout.index.get(bound);
+  if (exact !== undefined) return exact;
+  let lo = 0;
+  let hi = top;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((layout.bounds[mid] as number) < bound) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

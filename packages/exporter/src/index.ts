@@ -1,26 +1,19 @@
-// Public API of @ktrace/exporter: createExporter for hosts (core, cli), and the lower-level pieces (the series
-// store, the MetricProducer, bucket layouts, name rules) for SDK users wiring their own OTel pipeline.
-//
-// Contract extensions beyond issue #3: MapExportOptions.partial (maps printed with print(@m, top)),
-// ExporterOptions.onWarning, .now and .prometheusRenderer, and Exporter.store.
+// Public API of @ktrace/exporter: what hosts and SDK users need, nothing else.
+// - createExporter (hosts: core, cli): the series store wired into OTel, /metrics and /healthz, OTLP.
+// - SeriesStore and BpftraceMetricProducer: for SDK users wiring their own OTel pipeline (a MetricProducer).
+// - The name rules (sanitize, escape, truncate), the self-metric table and the overflow label, which dashboards
+//   and alert rules depend on.
+// Series state, bucket layouts, the Prometheus renderer and the name plan are internal (series.ts, histogram.ts,
+// prometheus-text.ts, metric-names.ts).
 export { createExporter, PROMETHEUS_CONTENT_TYPE } from './exporter.js';
 export type { Exporter } from './exporter.js';
 export type { ExporterOptions, MapExportOptions, SeriesStoreOptions } from './options.js';
-export {
-  AGGREGATION_KINDS,
-  DEFAULTS,
-  OVERFLOW_ATTRIBUTE,
-  OVERFLOW_LABEL,
-  Series,
-  SeriesStore,
-  counterName,
-  renderMap,
-} from './series-store.js';
-export type { ExportShape, MapState } from './series-store.js';
-export { BpftraceMetricProducer, SCOPE, mapMetricData } from './metric-producer.js';
+export { OVERFLOW_ATTRIBUTE, OVERFLOW_LABEL, SeriesStore } from './series-store.js';
+export type { SkipReason } from './series-store.js';
+export { SELF_METRICS } from './self-metrics.js';
+export type { SelfMetric } from './self-metrics.js';
+export { BpftraceMetricProducer, SCOPE } from './metric-producer.js';
 export type { ProducerTemporality } from './metric-producer.js';
-export { bucketBounds, createLayout, growLayout, lhistBounds, nextLog2Bound } from './histogram.js';
-export type { BucketLayout } from './histogram.js';
 export {
   escapeHelp,
   escapeLabelValue,

@@ -16,7 +16,8 @@ import type {
   MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import { OVERFLOW_ATTRIBUTE } from './series-store.js';
-import type { MapState, Series, SeriesStore } from './series-store.js';
+import type { MapState, SeriesStore } from './series-store.js';
+import type { Series } from './series.js';
 
 export const SCOPE = { name: '@ktrace/exporter', version: '0.1.0' } as const;
 
@@ -37,8 +38,8 @@ function attributesOf(state: MapState, series: Series, overflow: boolean): Attri
 /** What one producer last reported of a series, for delta temporality. */
 interface Reported {
   ms: number;
-  total0: number;
-  total1: number;
+  total: number;
+  sumTotal: number;
   /** Bucket counts by upper bound (`Infinity` for the open top): a layout that grew still lines up. */
   buckets: Map<number, number> | undefined;
 }
@@ -78,7 +79,7 @@ export function mapMetricData(
     unit: unit ?? '',
     valueType: ValueType.INT,
   });
-  const sum = (name: string, description: string, unit: string | undefined, which: 'total0' | 'total1'): MetricData => ({
+  const sum = (name: string, description: string, unit: string | undefined, which: 'total' | 'sumTotal'): MetricData => ({
     descriptor: descriptor(name, description, unit),
     aggregationTemporality: temporality.sum,
     dataPointType: DataPointType.SUM,
@@ -96,15 +97,15 @@ export function mapMetricData(
   const bucketsNow = new Map<Series, Map<number, number>>();
   switch (state.shape) {
     case 'counter':
-      metrics = [sum(state.metric, state.help, state.unit, 'total0')];
+      metrics = [sum(state.metric, state.help, state.unit, 'total')];
       break;
     case 'gauge':
       metrics = [gauge(state.metric, state.help, state.unit, (s) => s.gauge)];
       break;
     case 'stats':
       metrics = [
-        sum(`${state.metric}_count`, `${state.help} count`, undefined, 'total0'),
-        sum(`${state.metric}_sum`, `${state.help} sum`, state.unit, 'total1'),
+        sum(`${state.metric}_count`, `${state.help} count`, undefined, 'total'),
+        sum(`${state.metric}_sum`, `${state.help} sum`, state.unit, 'sumTotal'),
         gauge(`${state.metric}_average`, `${state.help} average`, state.unit, (s) => s.gauge),
       ];
       break;
@@ -135,7 +136,7 @@ export function mapMetricData(
     }
   }
   if (deltaSums || deltaHistograms) {
-    for (const [s] of all) reported.set(s, { ms: endMs, total0: s.total0, total1: s.total1, buckets: bucketsNow.get(s) });
+    for (const [s] of all) reported.set(s, { ms: endMs, total: s.total, sumTotal: s.sumTotal, buckets: bucketsNow.get(s) });
   }
   return metrics;
 }

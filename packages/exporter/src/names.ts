@@ -41,11 +41,26 @@ export function sanitizeLabelNames(names: readonly string[]): string[] {
   return out;
 }
 
-/** A label value that is valid UTF-8 (lone surrogates → U+FFFD), truncated to `maxLength` code units if longer. */
+/**
+ * A label value that is valid UTF-8, truncated to `maxLength` code units if longer. The parser keeps each byte
+ * bpftrace printed that is not UTF-8 as a lone surrogate (U+DC80–U+DCFF): it is written `\xHH`, and any other
+ * lone surrogate `\uHHHH`, so keys that differ only there stay distinct and readable.
+ */
 export function labelValue(raw: string, maxLength: number): string {
-  let value = wellFormed(raw);
+  let value = escapeLoneSurrogates(raw);
   if (value.length > maxLength) value = truncateLabelValue(value, maxLength);
   return value;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Lone surrogates as visible escapes: `\xHH` for a byte the parser kept, `\uHHHH` otherwise. */
+export function escapeLoneSurrogates(raw: string): string {
+  if ((raw as unknown as { isWellFormed(): boolean }).isWellFormed()) return raw;
+  return raw.replace(LONE_SURROGATE, (c) => {
+    const code = c.charCodeAt(0);
+    return code >= 0xdc80 && code <= 0xdcff ? `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
 }
 
 /**
@@ -53,14 +68,15 @@ export function labelValue(raw: string, maxLength: number): string {
  * 8 hex digits of the SHA-256 of the full value, so two long keys sharing a prefix stay two series.
  */
 export function truncateLabelValue(value: string, maxLength: number): string {
-  const hash = createHash('sha256').update(value, 'utf8').digest('hex').slice(0, 8);
-  const keep = Math.max(0, maxLength - 9);
-  return wellFormed(`${value.slice(0, keep)}…${hash}`);
+  return hashSuffixed(value, value, maxLength);
 }
 
-// String.prototype.toWellFormed is in Node 20 but not in the ES2023 lib typings.
-function wellFormed(value: string): string {
-  return (value as unknown as { toWellFormed(): string }).toWellFormed();
+/** `value` cut to leave room, then `…` and 8 hex digits of the SHA-256 of `seed`: at most `maxLength` long. */
+export function hashSuffixed(value: string, seed: string, maxLength: number): string {
+  const hash = createHash('sha256').update(escapeLoneSurrogates(seed), 'utf8').digest('hex').slice(0, 8);
+  const keep = Math.max(0, Math.min(value.length, maxLength - 9));
+  // a cut through a surrogate pair leaves half of it: that half becomes U+FFFD
+  return (`${value.slice(0, keep)}…${hash}` as unknown as { toWellFormed(): string }).toWellFormed();
 }
 
 /** Escapes a label value for the text exposition format: backslash, double quote, newline. */

@@ -22,6 +22,12 @@ export interface MapExportOptions {
    * re-created key counts on top of it.
    */
   partial?: boolean;
+  /**
+   * hist() only: the values the map is expected to hold, `[low, high]`. Its layout then has every log2 bucket
+   * from the one holding `low` to the one holding `high` from the first scrape (as ebpf_exporter serves its whole
+   * configured range), so Prometheus never sees the layout grow there; values outside still add buckets.
+   */
+  range?: readonly [number, number];
 }
 
 export interface SeriesStoreOptions {
@@ -35,9 +41,12 @@ export interface SeriesStoreOptions {
    * plain-value maps are exported only when listed.
    */
   include?: string[];
-  /** Default 50 000. */
+  /**
+   * Caps on the Prometheus series a map (default 50 000) and all maps (default 200 000) print: a counter or gauge
+   * key is 1 series, a stats key 3, a histogram key its buckets + 2. Past them new keys fold into the overflow
+   * series, and a histogram layout stops growing.
+   */
   maxSeriesPerMap?: number;
-  /** Default 200 000 over all maps. */
   maxSeries?: number;
   /** Default 128 characters. */
   maxLabelValueLength?: number;

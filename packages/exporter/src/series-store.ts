@@ -2,24 +2,23 @@
 // (cumulative vs cleared maps, restarts carried forward, fixed histogram layouts, caps with an overflow series,
 // expiry) and renders its own Prometheus text, cached per map, so a scrape of 100k series stays cheap.
 
-import type { MapEntry, MapInfo, MapKind, MapSample } from '@ktrace/parser';
-import { bucketBounds, createLayout, growLayout, remapCounts } from './histogram.js';
+import { AGGREGATION_KINDS } from '@ktrace/parser';
+import type { HistogramBucket, MapEntry, MapInfo, MapKind, MapSample, StatsValue } from '@ktrace/parser';
+import { bucketBounds, createLayout, growLayout, remapCounts, slotOf } from './histogram.js';
 import type { BucketLayout } from './histogram.js';
-import {
-  escapeHelp,
-  escapeLabelValue,
-  formatValue,
-  labelValue,
-  sanitizeLabelNames,
-  sanitizeMetricName,
-  truncateLabelValue,
-} from './names.js';
+import { divided, entriesByKey, keyOf, toNumber, unusable } from './map-entries.js';
+import type { SkipReason } from './map-entries.js';
+import { MetricNamePlan, shownName } from './metric-names.js';
+import type { ExportShape } from './metric-names.js';
+import { hashSuffixed, labelValue, sanitizeLabelNames, sanitizeMetricName } from './names.js';
 import type { MapExportOptions, SeriesStoreOptions } from './options.js';
+import { labelText, renderMap } from './prometheus-text.js';
+import { SELF_METRICS } from './self-metrics.js';
+import { Series, carryForward } from './series.js';
 
-/** How a map is exported. `stats` is two counters (count, sum) and a gauge (average). */
-export type ExportShape = 'counter' | 'gauge' | 'histogram' | 'stats';
-
-export const AGGREGATION_KINDS: readonly MapKind[] = ['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist'];
+export type { ExportShape } from './metric-names.js';
+export { SKIP_REASONS } from './map-entries.js';
+export type { SkipReason } from './map-entries.js';
 
 export const DEFAULTS = {
   prefix: 'bpftrace',
@@ -31,54 +30,6 @@ export const DEFAULTS = {
 
 export const OVERFLOW_LABEL = 'otel_metric_overflow';
 export const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
-
-/**
- * One exported key. Counters are `carry + raw`: `raw` is the value bpftrace printed last in its current life
- * (cumulative maps), `carry` everything before (previous lives, or the sum of deltas of a cleared map).
- */
-export class Series {
-  readonly labelValues: string[];
-  readonly labelText: string;
-  readonly startMs: number;
-  seenDump: number;
-  /** The dump whose entries last named this key (finds a key printed twice in one dump). */
-  mark = 0;
-  /** counter value, or stats count. */
-  raw0 = 0;
-  carry0 = 0;
-  /** stats total. */
-  raw1 = 0;
-  carry1 = 0;
-  /** gauge value, or stats average. */
-  gauge = 0;
-  rawBuckets: Float64Array | undefined;
-  carryBuckets: Float64Array | undefined;
-
-  constructor(labelValues: string[], labelText: string, startMs: number, seenDump: number) {
-    this.labelValues = labelValues;
-    this.labelText = labelText;
-    this.startMs = startMs;
-    this.seenDump = seenDump;
-  }
-
-  /** The exported counter value (counters), or the stats count. */
-  get total0(): number {
-    return this.carry0 + this.raw0;
-  }
-
-  get total1(): number {
-    return this.carry1 + this.raw1;
-  }
-
-  /** Per-bucket (non-cumulative) exported counts, length = layout bounds + 1. */
-  bucketCounts(length: number): Float64Array {
-    const out = new Float64Array(length);
-    const raw = this.rawBuckets;
-    const carry = this.carryBuckets;
-    for (let i = 0; i < length; i++) out[i] = (raw?.[i] ?? 0) + (carry?.[i] ?? 0);
-    return out;
-  }
-}
 
 /** One exported map and everything the store knows about it. */
 export interface MapState {
@@ -99,14 +50,37 @@ export interface MapState {
   /** Label texts in use, to keep two keys from printing as one series. */
   readonly labelTexts: Set<string>;
   /** Keys past the cap: their own state (never exported) so their increments fold into `overflow` exactly. */
-  readonly shadow: Map<string, Series>;
+  readonly folded: Map<string, Series>;
   overflow: Series | undefined;
   dumps: number;
   lastDumpMs: number | undefined;
   overflowedTotal: number;
   expiredTotal: number;
+  /** Printed values not exported, by reason. */
+  readonly skipped: Map<SkipReason, number>;
+  /** Printed buckets counted in the next served bucket because their bound would have passed a cap. */
+  bucketsMerged: number;
   /** Cached Prometheus text of this map; undefined when something changed since the last render. */
   rendered: string | undefined;
+}
+
+/** Prometheus series one key of this map prints: 1, 3 for stats, buckets + `+Inf` + `_count` for histograms. */
+export function seriesPerKey(state: MapState): number {
+  if (state.shape === 'stats') return 3;
+  if (state.layout !== undefined) return state.layout.bounds.length + 2;
+  return 1;
+}
+
+/** Prometheus series the map prints now (what ktrace_series{map} reports and the caps count). */
+export function storedSeries(state: MapState): number {
+  return (state.series.size + (state.overflow === undefined ? 0 : 1)) * seriesPerKey(state);
+}
+
+/** What the store decided for a map before its first sample: its kind, shape and (claimed) metric name. */
+interface MapPlan {
+  readonly kind: MapKind;
+  readonly shape: ExportShape;
+  readonly metric: string;
 }
 
 function aggregationText(info: MapInfo | undefined, kind: MapKind): string {
@@ -130,14 +104,6 @@ function shapeOf(kind: MapKind): ExportShape {
   }
 }
 
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const n = Number(value);
-    return Number.isFinite(n) ? n : undefined;
-  }
-  return undefined;
-}
 
 export class SeriesStore {
   readonly prefix: string;
@@ -147,10 +113,13 @@ export class SeriesStore {
   readonly expireAfterDumps: number;
   private readonly options: SeriesStoreOptions;
   private readonly maps = new Map<string, MapState>();
-  private readonly skipped = new Set<string>();
+  private readonly plans = new Map<string, MapPlan | 'skipped'>();
+  private readonly names = new MetricNamePlan();
   private readonly warned = new Set<string>();
   private readonly now: () => number;
   private seriesCount = 0;
+  /** Series of all maps but the one being ingested (caps over all maps). */
+  private othersStored = 0;
 
   constructor(options: SeriesStoreOptions = {}) {
     this.options = options;
@@ -160,6 +129,11 @@ export class SeriesStore {
     this.maxLabelValueLength = Math.max(16, options.maxLabelValueLength ?? DEFAULTS.maxLabelValueLength);
     this.expireAfterDumps = options.expireAfterDumps ?? DEFAULTS.expireAfterDumps;
     this.now = options.now ?? Date.now;
+    // The program's maps claim their names first, in source order: the clash rule does not depend on which map
+    // bpftrace happens to print first, and a clash is reported as the exporter starts.
+    for (const info of options.program?.maps ?? []) {
+      if (this.included(info.name, this.options.maps?.[info.name]?.kind ?? info.kind)) this.planFor(info.name, info.kind);
+    }
   }
 
   /** Exported maps, in the order they first appeared. */
@@ -167,7 +141,7 @@ export class SeriesStore {
     return this.maps.values();
   }
 
-  /** Exported series over all maps (overflow series included). */
+  /** Exported keys over all maps (overflow series included). */
   get size(): number {
     return this.seriesCount;
   }
@@ -177,6 +151,8 @@ export class SeriesStore {
     try {
       const state = this.stateFor(sample);
       if (state === undefined) return;
+      this.othersStored = 0;
+      for (const other of this.maps.values()) if (other !== state) this.othersStored += storedSeries(other);
       this.ingestInto(state, sample);
     } catch (error) {
       this.warn(`ingest:${sample.name}`, `could not export a dump of ${sample.name}: ${String(error)}`);
@@ -191,7 +167,7 @@ export class SeriesStore {
     for (const state of this.maps.values()) {
       if (state.mode !== 'cumulative') continue;
       for (const series of state.series.values()) carryForward(series);
-      for (const series of state.shadow.values()) carryForward(series);
+      for (const series of state.folded.values()) carryForward(series);
     }
   }
 
@@ -215,44 +191,62 @@ export class SeriesStore {
     }
   }
 
-  private stateFor(sample: MapSample): MapState | undefined {
-    const existing = this.maps.get(sample.name);
-    if (existing !== undefined) return existing;
-    if (this.skipped.has(sample.name)) return undefined;
-    const config: MapExportOptions = this.options.maps?.[sample.name] ?? {};
-    const info = this.options.program?.maps.find((map) => map.name === sample.name);
-    const kind: MapKind = config.kind ?? info?.kind ?? sample.kind;
-    const included =
-      this.options.include !== undefined ? this.options.include.includes(sample.name) : AGGREGATION_KINDS.includes(kind);
-    if (!included) {
-      this.skipped.add(sample.name);
+  private included(name: string, kind: MapKind): boolean {
+    return this.options.include !== undefined ? this.options.include.includes(name) : AGGREGATION_KINDS.includes(kind);
+  }
+
+  /** Decides once per map whether and how it is exported; the metric name is claimed here (metric-names.ts). */
+  private planFor(name: string, sampleKind: MapKind): MapPlan | undefined {
+    const known = this.plans.get(name);
+    if (known !== undefined) return known === 'skipped' ? undefined : known;
+    const config: MapExportOptions = this.options.maps?.[name] ?? {};
+    const info = this.options.program?.maps.find((map) => map.name === name);
+    const kind: MapKind = config.kind ?? info?.kind ?? sampleKind;
+    if (!this.included(name, kind)) {
+      this.plans.set(name, 'skipped');
       this.warn(
-        `skip:${sample.name}`,
+        `skip:${name}`,
         this.options.include !== undefined
-          ? `map ${sample.name} is not exported: it is not in the include list`
+          ? `map ${name} is not exported: it is not in the include list`
           : info === undefined && config.kind === undefined
-            ? `map ${sample.name} is not exported: its aggregation is unknown (bpftrace -f json prints count(), sum() and plain values alike); give the program (--program FILE.bt) to export it as what it is, or list it in include to export it as a gauge`
-            : `map ${sample.name} (${kind}) is not exported: plain-value maps are exported only when listed in include`,
+            ? `map ${name} is not exported: its aggregation is unknown (bpftrace -f json prints count(), sum() and plain values alike); give the program (--program FILE.bt) to export it as what it is, or list it in include to export it as a gauge`
+            : `map ${name} (${kind}) is not exported: plain-value maps are exported only when listed in include`,
       );
       return undefined;
     }
     const shape = shapeOf(kind);
-    const baseName = config.metric ?? (sample.name === '@' ? 'map' : sample.name.replace(/^@/, ''));
-    const metric = sanitizeMetricName(this.prefix === '' ? baseName : `${this.prefix}_${baseName}`);
+    const baseName = config.metric ?? (name === '@' ? 'map' : name.replace(/^@/, ''));
+    const wanted = sanitizeMetricName(this.prefix === '' ? baseName : `${this.prefix}_${baseName}`);
+    const { metric, clash } = this.names.claim(name, shape, wanted);
+    if (clash !== undefined) {
+      const holder = clash.owner === 'ktrace' ? `ktrace's own ${clash.name}` : `map ${clash.owner} (${clash.name})`;
+      this.warn(
+        `clash:${name}`,
+        `map ${name} would be exported as ${shownName(shape, wanted)}, whose Prometheus names meet those of ${holder}; it is exported as ${shownName(shape, metric)} instead. ` +
+          `Choose its name with maps['${name}'].metric (or another --prefix)`,
+      );
+    }
+    const plan: MapPlan = { kind, shape, metric };
+    this.plans.set(name, plan);
+    return plan;
+  }
+
+  private stateFor(sample: MapSample): MapState | undefined {
+    const existing = this.maps.get(sample.name);
+    if (existing !== undefined) return existing;
+    const plan = this.planFor(sample.name, sample.kind);
+    if (plan === undefined) return undefined;
+    const { kind, shape, metric } = plan;
+    const config: MapExportOptions = this.options.maps?.[sample.name] ?? {};
+    const info = this.options.program?.maps.find((map) => map.name === sample.name);
     const arity = Math.max(info?.keyArity ?? 0, sample.entries[0]?.key.length ?? 0);
     const labelNames = sanitizeLabelNames(
       Array.from({ length: arity }, (_, i) => config.labels?.[i] ?? info?.keyNames[i] ?? `key${i}`),
     );
     const keyText = info !== undefined && info.keyNames.length > 0 ? `[${info.keyNames.join(', ')}]` : arity > 0 ? `[${labelNames.join(', ')}]` : '';
     const help = config.help ?? `bpftrace map ${sample.name}${keyText}, ${aggregationText(info, kind)}`;
-    const layout = shape === 'histogram' ? createLayout(kind === 'lhist' ? 'lhist' : 'hist', info?.kind === kind ? info.args : []) : undefined;
-    for (const other of this.maps.values()) {
-      if (other.metric === metric) {
-        this.skipped.add(sample.name);
-        this.warn(`clash:${sample.name}`, `map ${sample.name} is not exported: its metric name ${metric} is already used by ${other.map}; rename it with maps['${sample.name}'].metric`);
-        return undefined;
-      }
-    }
+    const layout =
+      shape === 'histogram' ? createLayout(kind === 'lhist' ? 'lhist' : 'hist', info?.kind === kind ? info.args : [], config.range) : undefined;
     const state: MapState = {
       map: sample.name,
       kind,
@@ -267,12 +261,14 @@ export class SeriesStore {
       layout,
       series: new Map(),
       labelTexts: new Set(),
-      shadow: new Map(),
+      folded: new Map(),
       overflow: undefined,
       dumps: 0,
       lastDumpMs: undefined,
       overflowedTotal: 0,
       expiredTotal: 0,
+      skipped: new Map(),
+      bucketsMerged: 0,
       rendered: undefined,
     };
     this.maps.set(sample.name, state);
@@ -298,7 +294,7 @@ export class SeriesStore {
       const series = state.series.get(key);
       found[e] = series;
       if (state.shape === 'gauge') continue;
-      const known = series ?? state.shadow.get(key);
+      const known = series ?? state.folded.get(key);
       if (known !== undefined) {
         if (known.mark === dump) duplicate = true;
         known.mark = dump;
@@ -312,21 +308,31 @@ export class SeriesStore {
       ({ entries, keys } = entriesByKey(entries));
       found = undefined;
     }
+    const perKey = seriesPerKey(state);
     for (let e = 0; e < entries.length; e++) {
       const entry = entries[e] as MapEntry;
       const key = keys[e] as string;
       let series = found === undefined ? state.series.get(key) : found[e];
+      const bad = unusable(state.shape, entry);
+      if (bad !== undefined) {
+        // Skipped, never exported as a made-up number; a known key still counts as printed (not deleted).
+        this.skip(state, bad, entry);
+        const known = series ?? state.folded.get(key);
+        if (known !== undefined) known.seenDump = dump;
+        continue;
+      }
       if (series === undefined) {
-        const shadow = state.shadow.get(key);
-        if (shadow !== undefined) {
-          this.fold(state, shadow, entry, dump, length, nowMs);
+        const own = state.folded.get(key);
+        if (own !== undefined) {
+          this.fold(state, own, entry, dump, length, nowMs);
           continue;
         }
-        if (state.series.size >= this.maxSeriesPerMap || this.seriesCount >= this.maxSeries) {
-          const fresh = new Series([], '', nowMs, dump);
-          state.shadow.set(key, fresh);
+        const stored = storedSeries(state);
+        if (stored + perKey > this.maxSeriesPerMap || this.othersStored + stored + perKey > this.maxSeries) {
+          const own = new Series([], '', nowMs, dump);
+          state.folded.set(key, own);
           state.overflowedTotal += 1;
-          this.fold(state, fresh, entry, dump, length, nowMs);
+          this.fold(state, own, entry, dump, length, nowMs);
           continue;
         }
         series = this.createSeries(state, entry, nowMs, dump);
@@ -353,74 +359,77 @@ export class SeriesStore {
     });
     let text = labelText(state.labelNames, values);
     if (state.labelTexts.has(text)) {
-      // two keys that print the same labels (lossy UTF-8 repair): keep them apart visibly, never merge silently
+      // Two keys that print the same labels (a key that reads like another's escape, or a long shared prefix):
+      // keep them apart visibly, never merge silently. The suffix hashes the key itself, then a counter.
       const last = values.length - 1;
-      values[last] = truncateLabelValue(`${values[last] ?? ''}${entry.key.join('\u0000')}`, this.maxLabelValueLength);
-      text = labelText(state.labelNames, values);
+      const original = values[last] ?? '';
+      for (let n = 0; state.labelTexts.has(text); n++) {
+        values[last] = hashSuffixed(original, `${JSON.stringify(entry.key)}#${n}`, this.maxLabelValueLength);
+        text = labelText(state.labelNames, values);
+      }
       this.warn(`dup:${state.map}`, `map ${state.map} has keys that print identical labels; the last label of one gets a hash suffix`);
     }
     state.labelTexts.add(text);
     return new Series(values, text, nowMs, dump);
   }
 
-  /** Updates one series from one printed entry. */
+  /** Updates one series from one printed entry that `unusable` accepted. */
   private apply(state: MapState, series: Series, entry: MapEntry, length: number): void {
     switch (state.shape) {
       case 'counter': {
-        const value = toNumber(entry.value);
-        if (value === undefined) return this.badEntry(state, entry);
-        if (state.mode === 'delta') series.carry0 += value;
+        const value = toNumber(entry.value) as number;
+        if (state.mode === 'delta') series.carried += value;
         else {
-          if (value < series.raw0) {
+          if (value < series.printed) {
             // Restarts are carried forward before their first dump, so a fall here is within one bpftrace run: a key
-            // deleted and re-created between two prints, or a sum() of negative values, which no counter can show.
+            // deleted and re-created between two prints, or a sum() of signed values, which no counter can show.
             if (state.kind === 'sum') this.sumDecreased(state, series, value);
             carryForward(series);
           }
-          series.raw0 = value;
+          series.printed = value;
         }
         return;
       }
       case 'gauge': {
-        const value = toNumber(entry.value);
-        if (value === undefined) return this.badEntry(state, entry);
-        series.gauge = value;
+        series.gauge = toNumber(entry.value) as number;
         return;
       }
       case 'stats': {
-        const stats = entry.stats;
-        if (stats === undefined) return this.badEntry(state, entry);
-        if (state.mode === 'delta') {
-          series.carry0 += stats.count;
-          series.carry1 += stats.total;
-        } else {
-          if (stats.count < series.raw0) carryForward(series);
-          series.raw0 = stats.count;
-          series.raw1 = stats.total;
-        }
+        const stats = entry.stats as StatsValue;
         series.gauge = stats.average;
+        if (state.mode === 'delta') {
+          series.carried += stats.count;
+          if (stats.total < 0) this.statsTotalFell(state, series, stats.total, 'negative');
+          else series.carriedSum += stats.total;
+          return;
+        }
+        if (stats.count < series.printed) carryForward(series);
+        series.printed = stats.count;
+        // Within one life the count only grows; a total that falls (or is below zero) adds negative values: no
+        // counter can show that, so `_sum` holds its highest value until the total passes it again.
+        if (stats.total < 0) this.statsTotalFell(state, series, stats.total, 'negative');
+        else if (stats.total < series.printedSum) this.statsTotalFell(state, series, stats.total, 'decreased');
+        else series.printedSum = stats.total;
         return;
       }
       case 'histogram': {
-        const buckets = entry.buckets;
-        const layout = state.layout;
-        if (buckets === undefined || layout === undefined) return this.badEntry(state, entry);
+        const buckets = entry.buckets as HistogramBucket[];
+        const layout = state.layout as BucketLayout;
         const counts = new Float64Array(length);
         const bounds = bucketBounds(layout.kind, buckets);
         for (let i = 0; i < buckets.length; i++) {
-          const bound = bounds[i];
-          const index = bound === undefined || bound === Infinity ? length - 1 : (layout.index.get(bound) ?? length - 1);
-          counts[index] = (counts[index] as number) + (buckets[i] as { count: number }).count;
+          const slot = slotOf(layout, bounds[i]);
+          counts[slot] = (counts[slot] as number) + (buckets[i] as HistogramBucket).count;
         }
-        if (series.rawBuckets === undefined || series.rawBuckets.length !== length) series.rawBuckets = new Float64Array(length);
-        if (series.carryBuckets === undefined || series.carryBuckets.length !== length) series.carryBuckets = new Float64Array(length);
+        if (series.printedBuckets === undefined || series.printedBuckets.length !== length) series.printedBuckets = new Float64Array(length);
+        if (series.carriedBuckets === undefined || series.carriedBuckets.length !== length) series.carriedBuckets = new Float64Array(length);
         if (state.mode === 'delta') {
-          for (let i = 0; i < length; i++) series.carryBuckets[i] = (series.carryBuckets[i] as number) + (counts[i] as number);
+          for (let i = 0; i < length; i++) series.carriedBuckets[i] = (series.carriedBuckets[i] as number) + (counts[i] as number);
         } else {
           let down = false;
-          for (let i = 0; i < length; i++) if ((counts[i] as number) < (series.rawBuckets[i] as number)) down = true;
+          for (let i = 0; i < length; i++) if ((counts[i] as number) < (series.printedBuckets[i] as number)) down = true;
           if (down) carryForward(series);
-          series.rawBuckets = counts;
+          series.printedBuckets = counts;
         }
         return;
       }
@@ -430,41 +439,60 @@ export class SeriesStore {
   private sumDecreased(state: MapState, series: Series, value: number): void {
     this.warn(
       `decrease:${state.map}`,
-      `map ${state.map} is a sum() that went down without a bpftrace restart (${series.raw0} to ${value}${series.labelText === '' ? '' : ` for {${series.labelText}}`}); ` +
-        `its counter takes the fall as a reset and keeps counting up, so it overstates a sum of negative values. ` +
-        `If the program adds negative values, export the map as a gauge: kind: value for ${state.map} in the trace spec's maps`,
+      `map ${state.map} is a sum() that went down without a bpftrace restart (${series.printed} to ${value}${series.labelText === '' ? '' : ` for {${series.labelText}}`}); ` +
+        `ktrace takes the fall as the key deleted and re-created, so its counter adds ${value} on top of the ${series.printed} printed before. ` +
+        `If the program adds negative values, that overstates the sum: export the map as a gauge (kind: value for ${state.map} in the trace spec's maps)`,
     );
   }
 
-  private badEntry(state: MapState, entry: MapEntry): void {
+  private statsTotalFell(state: MapState, series: Series, total: number, reason: SkipReason): void {
+    this.count(state, reason);
     this.warn(
-      `bad:${state.map}`,
-      `map ${state.map}: an entry has no usable ${state.shape} value (key ${JSON.stringify(entry.key)}, value ${JSON.stringify(entry.value ?? entry.stats ?? null)}); such entries are skipped`,
+      `stats-total:${state.map}`,
+      `map ${state.map} is a stats() whose total ${reason === 'negative' ? 'is below zero' : 'went down while its count did not'} (${series.printedSum} to ${total}${series.labelText === '' ? '' : ` for {${series.labelText}}`}): ` +
+        `it adds negative values, which no counter can show, so ${state.metric}_sum_total keeps its highest value until the total passes it ` +
+        `(counted in ${SELF_METRICS.valuesSkipped.name}_total{reason="${reason}"}); its _count and _average stay exact. For a sum that goes both ways, keep a separate map and export it as a gauge (kind: value)`,
     );
+  }
+
+  private skip(state: MapState, reason: SkipReason, entry: MapEntry): void {
+    this.count(state, reason);
+    const shown = JSON.stringify(entry.value ?? entry.stats ?? entry.buckets ?? null);
+    this.warn(
+      `bad:${state.map}:${reason}`,
+      reason === 'negative'
+        ? `map ${state.map} printed a negative ${state.kind === 'sum' ? 'sum' : 'count'} (key ${JSON.stringify(entry.key)}, value ${shown}): no counter can show it, so the entry is skipped and its series does not move ` +
+            `(${SELF_METRICS.valuesSkipped.name}_total{reason="negative"})${state.kind === 'sum' ? `. If the program adds negative values, export the map as a gauge (kind: value for ${state.map} in the trace spec's maps)` : ''}`
+        : `map ${state.map}: an entry has no usable ${state.shape} value (key ${JSON.stringify(entry.key)}, value ${shown}): it is skipped, not exported as a made-up number (${SELF_METRICS.valuesSkipped.name}_total{reason="not_a_number"})`,
+    );
+  }
+
+  private count(state: MapState, reason: SkipReason): void {
+    state.skipped.set(reason, (state.skipped.get(reason) ?? 0) + 1);
   }
 
   /** A key past the cap: update its private state, and add what its exported value gained to the overflow series. */
-  private fold(state: MapState, shadow: Series, entry: MapEntry, dump: number, length: number, nowMs: number): void {
+  private fold(state: MapState, own: Series, entry: MapEntry, dump: number, length: number, nowMs: number): void {
     if (state.overflow === undefined) {
       state.overflow = new Series([], `${OVERFLOW_LABEL}="true"`, nowMs, dump);
       this.seriesCount += 1;
     }
     const overflow = state.overflow;
     overflow.seenDump = dump;
-    const before0 = shadow.total0;
-    const before1 = shadow.total1;
-    const beforeBuckets = state.shape === 'histogram' ? shadow.bucketCounts(length) : undefined;
-    this.apply(state, shadow, entry, length);
-    shadow.seenDump = dump;
-    overflow.carry0 += shadow.total0 - before0;
-    overflow.carry1 += shadow.total1 - before1;
-    if (state.shape === 'gauge') overflow.gauge = shadow.gauge;
-    if (state.shape === 'stats') overflow.gauge = shadow.gauge;
+    const before0 = own.total;
+    const before1 = own.sumTotal;
+    const beforeBuckets = state.shape === 'histogram' ? own.bucketCounts(length) : undefined;
+    this.apply(state, own, entry, length);
+    own.seenDump = dump;
+    overflow.carried += own.total - before0;
+    overflow.carriedSum += own.sumTotal - before1;
+    if (state.shape === 'gauge') overflow.gauge = own.gauge;
+    if (state.shape === 'stats') overflow.gauge = own.gauge;
     if (beforeBuckets !== undefined) {
-      const after = shadow.bucketCounts(length);
-      overflow.carryBuckets ??= new Float64Array(length);
+      const after = own.bucketCounts(length);
+      overflow.carriedBuckets ??= new Float64Array(length);
       for (let i = 0; i < length; i++) {
-        overflow.carryBuckets[i] = (overflow.carryBuckets[i] as number) + (after[i] as number) - (beforeBuckets[i] as number);
+        overflow.carriedBuckets[i] = (overflow.carriedBuckets[i] as number) + (after[i] as number) - (beforeBuckets[i] as number);
       }
     }
   }
@@ -483,174 +511,57 @@ export class SeriesStore {
         this.seriesCount -= 1;
       }
     }
-    for (const [key, shadow] of state.shadow) {
-      if (shadow.seenDump === dump) continue;
-      if (deletedMeansZero) carryForward(shadow);
-      if (expire > 0 && dump - shadow.seenDump >= expire) state.shadow.delete(key);
+    for (const [key, own] of state.folded) {
+      if (own.seenDump === dump) continue;
+      if (deletedMeansZero) carryForward(own);
+      if (expire > 0 && dump - own.seenDump >= expire) state.folded.delete(key);
     }
   }
 
+  /**
+   * Adds the bounds this dump printed to the layout (and, for each key, the lower edge of its lowest bucket, so
+   * Prometheus never interpolates a quantile from 0), unless the grown layout would pass a series cap: then the
+   * layout stays, and those buckets count in the next served bound (exact for every `le` served, only coarser).
+   */
   private growFor(state: MapState, entries: readonly MapEntry[]): void {
     const layout = state.layout as BucketLayout;
     const seen: number[] = [];
     for (const entry of entries) {
       if (entry.buckets === undefined) continue;
+      let lowest: number | undefined;
+      for (const bucket of entry.buckets) {
+        if (bucket.min !== null && Number.isFinite(bucket.min) && bucket.count > 0) lowest = Math.min(lowest ?? Infinity, bucket.min);
+      }
+      if (lowest !== undefined) seen.push(lowest - 1);
       for (const bound of bucketBounds(layout.kind, entry.buckets)) if (bound !== undefined) seen.push(bound);
     }
+    // Keys already exported (new keys of this dump are created only if they fit the grown layout, else fold).
+    const keys = Math.max(1, state.series.size + (state.overflow === undefined ? 0 : 1));
+    const fits = (bounds: number): boolean => {
+      const stored = keys * (bounds + 2);
+      return stored <= this.maxSeriesPerMap && this.othersStored + stored <= this.maxSeries;
+    };
     const oldLength = layout.bounds.length + 1;
-    const remap = growLayout(layout, seen);
+    const remap = growLayout(layout, seen, fits);
+    if (remap === 'refused') {
+      let merged = 0;
+      for (const bound of seen) if (Number.isFinite(bound) && !layout.index.has(bound)) merged += 1;
+      state.bucketsMerged += merged;
+      this.warn(
+        `buckets:${state.map}`,
+        `map ${state.map}: adding the bucket bounds it printed would take ${keys} keys past the series caps (maxSeriesPerMap ${this.maxSeriesPerMap}, maxSeries ${this.maxSeries}); ` +
+          `those buckets are counted in the next bucket served (exact, coarser; ${SELF_METRICS.bucketsMerged.name}_total). Raise the caps or declare the range (maps['${state.map}'].range)`,
+      );
+      return;
+    }
     if (remap === undefined) return;
     const length = layout.bounds.length + 1;
     const move = (series: Series): void => {
-      if (series.rawBuckets !== undefined && series.rawBuckets.length === oldLength) series.rawBuckets = remapCounts(series.rawBuckets, remap, length);
-      if (series.carryBuckets !== undefined && series.carryBuckets.length === oldLength) series.carryBuckets = remapCounts(series.carryBuckets, remap, length);
+      if (series.printedBuckets !== undefined && series.printedBuckets.length === oldLength) series.printedBuckets = remapCounts(series.printedBuckets, remap, length);
+      if (series.carriedBuckets !== undefined && series.carriedBuckets.length === oldLength) series.carriedBuckets = remapCounts(series.carriedBuckets, remap, length);
     };
     for (const series of state.series.values()) move(series);
-    for (const series of state.shadow.values()) move(series);
+    for (const series of state.folded.values()) move(series);
     if (state.overflow !== undefined) move(state.overflow);
-  }
-}
-
-function keyOf(entry: MapEntry): string {
-  return entry.key.length === 0 ? '' : entry.key.length === 1 ? String(entry.key[0]) : entry.key.join('\u0000');
-}
-
-/**
- * One entry per key. bpftrace's JSON keys are lossy (0.24+ deletes spaces, ≤0.21 joins parts with a bare `,`), so
- * two bpftrace keys can print as one: both are the same series, so their values add up (counters, stats, buckets)
- * before they are compared with the previous dump. Applied one after the other, the second looked like a restart
- * and the series grew on every dump. Gauges keep the last value.
- */
-function entriesByKey(entries: MapEntry[]): { entries: MapEntry[]; keys: string[] } {
-  const keys: string[] = [];
-  const merged: MapEntry[] = [];
-  const seen = new Map<string, number>();
-  for (const entry of entries) {
-    const key = keyOf(entry);
-    const at = seen.get(key);
-    if (at === undefined) {
-      seen.set(key, merged.length);
-      keys.push(key);
-      merged.push(entry);
-    } else {
-      merged[at] = addEntries(merged[at] as MapEntry, entry);
-    }
-  }
-  return { entries: merged, keys };
-}
-
-function addEntries(first: MapEntry, entry: MapEntry): MapEntry {
-  const sum: MapEntry = { key: first.key };
-  const a = toNumber(first.value);
-  const b = toNumber(entry.value);
-  if (a !== undefined && b !== undefined) sum.value = a + b;
-  else if (first.value !== undefined) sum.value = first.value;
-  if (first.stats !== undefined && entry.stats !== undefined) {
-    const count = first.stats.count + entry.stats.count;
-    const total = first.stats.total + entry.stats.total;
-    sum.stats = { count, total, average: count === 0 ? 0 : Math.trunc(total / count) };
-  } else if (first.stats !== undefined) sum.stats = first.stats;
-  if (first.buckets !== undefined || entry.buckets !== undefined) sum.buckets = [...(first.buckets ?? []), ...(entry.buckets ?? [])];
-  return sum;
-}
-
-/** Entries divided as bpftrace's `print(@m, top, div)` divides them: integer division, toward zero. */
-function divided(entries: MapEntry[], divisor: number): MapEntry[] {
-  return entries.map((entry) => {
-    const value = toNumber(entry.value);
-    return value === undefined ? entry : { ...entry, value: Math.trunc(value / divisor) };
-  });
-}
-
-/** The series' current bpftrace life ended (restart, deletion): what it printed becomes carried total. */
-function carryForward(series: Series): void {
-  series.carry0 += series.raw0;
-  series.raw0 = 0;
-  series.carry1 += series.raw1;
-  series.raw1 = 0;
-  const raw = series.rawBuckets;
-  if (raw !== undefined) {
-    const carry = (series.carryBuckets ??= new Float64Array(raw.length));
-    for (let i = 0; i < raw.length; i++) carry[i] = (carry[i] as number) + (raw[i] as number);
-    raw.fill(0);
-  }
-}
-
-function labelText(names: readonly string[], values: readonly string[]): string {
-  let out = '';
-  for (let i = 0; i < names.length; i++) {
-    out += `${i === 0 ? '' : ','}${names[i] as string}="${escapeLabelValue(values[i] as string)}"`;
-  }
-  return out;
-}
-
-/** The Prometheus counter name OTel's serializer would write for a monotonic sum. */
-export function counterName(metric: string): string {
-  return metric.endsWith('_total') ? metric : `${metric}_total`;
-}
-
-function header(name: string, help: string, unit: string | undefined, type: string): string {
-  return `# HELP ${name} ${escapeHelp(help)}\n${unit ? `# UNIT ${name} ${escapeHelp(unit)}\n` : ''}# TYPE ${name} ${type}\n`;
-}
-
-function seriesList(state: MapState): Series[] {
-  const list = [...state.series.values()];
-  if (state.overflow !== undefined) list.push(state.overflow);
-  return list;
-}
-
-/** Renders one map the way OTel's PrometheusSerializer renders the producer's MetricData (withoutScopeInfo). */
-export function renderMap(state: MapState): string {
-  const all = seriesList(state);
-  switch (state.shape) {
-    case 'counter': {
-      const name = counterName(state.metric);
-      let out = header(name, state.help, state.unit, 'counter');
-      for (const s of all) out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(s.total0)}\n`;
-      return out;
-    }
-    case 'gauge': {
-      const name = state.metric;
-      let out = header(name, state.help, state.unit, 'gauge');
-      for (const s of all) out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(s.gauge)}\n`;
-      return out;
-    }
-    case 'stats': {
-      const count = counterName(`${state.metric}_count`);
-      const sum = counterName(`${state.metric}_sum`);
-      const average = `${state.metric}_average`;
-      let a = header(count, `${state.help} count`, undefined, 'counter');
-      let b = header(sum, `${state.help} sum`, state.unit, 'counter');
-      let c = header(average, `${state.help} average`, state.unit, 'gauge');
-      for (const s of all) {
-        const labels = s.labelText === '' ? '' : `{${s.labelText}}`;
-        a += `${count}${labels} ${formatValue(s.total0)}\n`;
-        b += `${sum}${labels} ${formatValue(s.total1)}\n`;
-        c += `${average}${labels} ${formatValue(s.gauge)}\n`;
-      }
-      return a + b + c;
-    }
-    case 'histogram': {
-      const layout = state.layout as BucketLayout;
-      const length = layout.bounds.length + 1;
-      const les = layout.bounds.map((bound) => `le="${formatValue(bound)}"`);
-      les.push('le="+Inf"');
-      const countName = `${state.metric}_count`;
-      const bucketName = `${state.metric}_bucket`;
-      let out = header(state.metric, state.help, state.unit, 'histogram');
-      for (const s of all) {
-        const counts = s.bucketCounts(length);
-        let total = 0;
-        for (let i = 0; i < length; i++) total += counts[i] as number;
-        const labels = s.labelText === '' ? '' : `${s.labelText},`;
-        out += `${countName}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(total)}\n`;
-        let cumulative = 0;
-        for (let i = 0; i < length; i++) {
-          cumulative += counts[i] as number;
-          out += `${bucketName}{${labels}${les[i] as string}} ${formatValue(cumulative)}\n`;
-        }
-      }
-      return out;
-    }
   }
 }

@@ -19,8 +19,9 @@ export type {
   TextEvent,
 } from './types.js';
 export { KtraceError, isKtraceError } from './errors.js';
+export { AGGREGATION_KINDS, MAP_KINDS, isAggregation } from './kinds.js';
 export type { KtraceErrorCode, KtraceErrorOptions } from './errors.js';
-export { OutputParser, parseOutput } from './stream.js';
+export { DEFAULT_MAX_LINE_LENGTH, OutputParser, parseOutput } from './stream.js';
 export type { OutputParserOptions } from './stream.js';
 export { JsonFormatReader } from './json-format.js';
 export { TextFormatReader } from './text-format.js';

@@ -13,17 +13,19 @@
 //   taken as given; 0.24+ keys without spaces/parentheses are taken as given (the loss is bpftrace's). Integers past 2^53 (numbers, or 0.24+ strings) become the nearest JS number.
 // - Buckets `{min: -2^31, max: 0}` (0.17–0.19) become [2^31, 2^32-1]; other impossible ones are rebuilt from
 //   their neighbours. A bucket without a count drops that entry, with a problem event.
-// - 0.17's `\uffffffXX` byte escapes are decoded as UTF-8. Blank lines (0.17–0.23, before the exit dump) mark
+// - 0.17's `\uffffffXX` byte escapes are decoded as UTF-8, invalid bytes kept as in utf8.ts. Blank lines (0.17–0.23, before the exit dump) mark
 //   later samples `final`. tseries lines, unknown types and invalid JSON become problem events; helper_error,
 //   runtime_error, errorf and warnf become runtime-error events; print() of a value becomes text shown as text.
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
 import { histogramKindOfEntries } from './histogram.js';
 import { escapesKeysTwice, unescapeKeyOnce } from './json-key-escapes.js';
-import { assignPieces, keyPart, parseInteger } from './keys.js';
+import { keyPlanOf, splitKey } from './keys.js';
+import type { KeyPlan } from './keys.js';
+import { INT_RE, JsonObject, JsonScanner, JsonSyntaxError, toNumber } from './json-scanner.js';
+import type { JsonValue } from './json-scanner.js';
 import type {
   HistogramBucket,
   KeyPart,
-  KeyType,
   MapEntry,
   MapInfo,
   MapKind,
@@ -33,337 +35,12 @@ import type {
   StatsValue,
 } from './types.js';
 
-/** A JSON object with its members in source order, duplicates kept. */
-class JsonObject {
-  readonly keys: string[] = [];
-  readonly values: JsonValue[] = [];
-  get(key: string): JsonValue | undefined {
-    const i = this.keys.indexOf(key);
-    return i < 0 ? undefined : this.values[i];
-  }
-}
-
-type JsonValue = number | string | boolean | null | JsonValue[] | JsonObject;
-
-class JsonSyntaxError extends Error {}
-
 /** The fast path met something only the general path reports properly. */
 class NotFast extends Error {}
 
 const TWO_31 = 2147483648;
 const TWO_32_MINUS_1 = 4294967295;
 const MAX_PROBLEM_TEXT = 200;
-
-/** Scans one line of JSON. Numbers beyond 2^53 come out rounded, as every double does. */
-class JsonScanner {
-  private text = '';
-  private pos = 0;
-  private backslash = -1;
-
-  parse(text: string): JsonValue {
-    this.reset(text);
-    const value = this.value();
-    this.atEnd();
-    return value;
-  }
-
-  reset(text: string): void {
-    this.text = text;
-    this.pos = 0;
-    this.backslash = -1;
-  }
-
-  atEnd(): void {
-    this.skipSpace();
-    if (this.pos !== this.text.length) this.fail('unexpected text after the JSON value');
-  }
-
-  /** The next non-space character code (NaN at the end), without consuming it. */
-  peek(): number {
-    this.skipSpace();
-    return this.text.charCodeAt(this.pos);
-  }
-
-  /** Consumes `c` (after spaces) or fails. */
-  expect(c: number): void {
-    if (this.peek() !== c) this.fail(`expected ${JSON.stringify(String.fromCharCode(c))}`);
-    this.pos++;
-  }
-
-  /** A member name and its `:`. */
-  key(): string {
-    if (this.peek() !== 34) this.fail('expected a quoted key');
-    const key = this.string();
-    this.expect(58);
-    return key;
-  }
-
-  /** After a member or element: true on `,`, false on the closing `close`. */
-  more(close: number): boolean {
-    const c = this.peek();
-    this.pos++;
-    if (c === 44) return true;
-    if (c === close) return false;
-    this.pos--;
-    return this.fail(`expected "," or ${JSON.stringify(String.fromCharCode(close))}`);
-  }
-
-  /** Opens `{` or `[`; true when it is empty (and consumes its close). */
-  open(c: number): boolean {
-    this.expect(c);
-    if (this.peek() === c + 2) {
-      this.pos++;
-      return true;
-    }
-    return false;
-  }
-
-  /**
-   * A bucket list `[{"min": …, "max": …, "count": …}, …]` read straight into buckets (no intermediate objects).
-   * Undefined (the list consumed) when a bucket has no numeric count.
-   */
-  buckets(): HistogramBucket[] | undefined {
-    const list: HistogramBucket[] = [];
-    let ok = true;
-    if (this.open(91)) return list;
-    do {
-      let min: number | null = null;
-      let max: number | null = null;
-      let count: number | undefined;
-      if (!this.open(123)) {
-        do {
-          const key = this.key();
-          const v = this.value();
-          const n = typeof v === 'number' ? v : toNumber(v);
-          if (key === 'min') min = n ?? null;
-          else if (key === 'max') max = n ?? null;
-          else if (key === 'count') count = n;
-        } while (this.more(125));
-      }
-      if (count === undefined) ok = false;
-      else list.push({ min, max, count });
-    } while (this.more(93));
-    return ok ? repairBuckets(list) : undefined;
-  }
-
-  private fail(what: string): never {
-    throw new JsonSyntaxError(`${what} at column ${this.pos + 1}`);
-  }
-
-  private skipSpace(): void {
-    const t = this.text;
-    let p = this.pos;
-    for (;;) {
-      const c = t.charCodeAt(p);
-      if (c === 32 || c === 9 || c === 10 || c === 13) p++;
-      else break;
-    }
-    this.pos = p;
-  }
-
-  value(): JsonValue {
-    this.skipSpace();
-    const c = this.text.charCodeAt(this.pos);
-    if (c === 34) return this.string();
-    if (c === 123) return this.object();
-    if (c === 91) return this.array();
-    if (c === 45 || (c >= 48 && c <= 57)) return this.number();
-    if (this.text.startsWith('true', this.pos)) {
-      this.pos += 4;
-      return true;
-    }
-    if (this.text.startsWith('false', this.pos)) {
-      this.pos += 5;
-      return false;
-    }
-    if (this.text.startsWith('null', this.pos)) {
-      this.pos += 4;
-      return null;
-    }
-    return this.fail(Number.isNaN(c) ? 'unexpected end of line' : `unexpected character ${JSON.stringify(this.text[this.pos])}`);
-  }
-
-  private object(): JsonObject {
-    const obj = new JsonObject();
-    this.pos++;
-    this.skipSpace();
-    if (this.text.charCodeAt(this.pos) === 125) {
-      this.pos++;
-      return obj;
-    }
-    for (;;) {
-      this.skipSpace();
-      if (this.text.charCodeAt(this.pos) !== 34) this.fail('expected a quoted key');
-      obj.keys.push(this.string());
-      this.skipSpace();
-      if (this.text.charCodeAt(this.pos) !== 58) this.fail('expected ":"');
-      this.pos++;
-      obj.values.push(this.value());
-      this.skipSpace();
-      const c = this.text.charCodeAt(this.pos++);
-      if (c === 44) continue;
-      if (c === 125) return obj;
-      this.pos--;
-      this.fail('expected "," or "}"');
-    }
-  }
-
-  private array(): JsonValue[] {
-    const arr: JsonValue[] = [];
-    this.pos++;
-    this.skipSpace();
-    if (this.text.charCodeAt(this.pos) === 93) {
-      this.pos++;
-      return arr;
-    }
-    for (;;) {
-      arr.push(this.value());
-      this.skipSpace();
-      const c = this.text.charCodeAt(this.pos++);
-      if (c === 44) continue;
-      if (c === 93) return arr;
-      this.pos--;
-      this.fail('expected "," or "]"');
-    }
-  }
-
-  private number(): number {
-    const t = this.text;
-    const start = this.pos;
-    let p = start;
-    let c = t.charCodeAt(p);
-    let negative = false;
-    if (c === 45) {
-      negative = true;
-      c = t.charCodeAt(++p);
-    }
-    let n = 0;
-    const digitsStart = p;
-    while (c >= 48 && c <= 57) {
-      n = n * 10 + (c - 48);
-      c = t.charCodeAt(++p);
-    }
-    if (p === digitsStart) this.fail('expected a digit');
-    // Fractions, exponents and integers past 2^53: let the engine round them exactly as JSON.parse would.
-    if (c === 46 || c === 101 || c === 69 || p - digitsStart > 15) {
-      while (c === 46 || c === 101 || c === 69 || c === 43 || c === 45 || (c >= 48 && c <= 57)) c = t.charCodeAt(++p);
-      const parsed = Number(t.slice(start, p));
-      if (Number.isNaN(parsed)) this.fail('bad number');
-      this.pos = p;
-      return parsed;
-    }
-    this.pos = p;
-    return negative ? -n : n;
-  }
-
-  private string(): string {
-    const t = this.text;
-    const start = this.pos + 1;
-    const close = t.indexOf('"', start);
-    if (close < 0) this.fail('unterminated string');
-    // The next backslash of the line, found once and reused until passed: a fresh search per string would
-    // scan to the end of a long line for every key.
-    if (this.backslash < start) {
-      this.backslash = t.indexOf('\\', start);
-      if (this.backslash < 0) this.backslash = Number.MAX_SAFE_INTEGER;
-    }
-    if (this.backslash > close) {
-      this.pos = close + 1;
-      return t.slice(start, close);
-    }
-    return this.escapedString(start);
-  }
-
-  private escapedString(start: number): string {
-    const t = this.text;
-    let out = '';
-    let p = start;
-    let bytes: number[] | undefined;
-    for (;;) {
-      const c = t.charCodeAt(p);
-      if (Number.isNaN(c)) this.fail('unterminated string');
-      if (c === 34) break;
-      if (c !== 92) {
-        if (bytes !== undefined) {
-          out += decodeBytes(bytes);
-          bytes = undefined;
-        }
-        const next = nextSpecial(t, p);
-        out += t.slice(p, next);
-        p = next;
-        continue;
-      }
-      const e = t.charCodeAt(p + 1);
-      // 0.17 escapes each non-ASCII byte as a sign-extended `\uffffffXX`: collect the bytes, decode them as UTF-8.
-      if (e === 117 && t.startsWith('ffffff', p + 2) && isHex(t, p + 8, 2)) {
-        (bytes ??= []).push(Number.parseInt(t.slice(p + 8, p + 10), 16));
-        p += 10;
-        continue;
-      }
-      if (bytes !== undefined) {
-        out += decodeBytes(bytes);
-        bytes = undefined;
-      }
-      switch (e) {
-        case 34: out += '"'; break;
-        case 92: out += '\\'; break;
-        case 47: out += '/'; break;
-        case 98: out += '\b'; break;
-        case 102: out += '\f'; break;
-        case 110: out += '\n'; break;
-        case 114: out += '\r'; break;
-        case 116: out += '\t'; break;
-        case 117:
-          if (!isHex(t, p + 2, 4)) {
-            this.pos = p;
-            this.fail('bad \\u escape');
-          }
-          out += String.fromCharCode(Number.parseInt(t.slice(p + 2, p + 6), 16));
-          p += 4;
-          break;
-        default:
-          this.pos = p;
-          this.fail('bad escape');
-      }
-      p += 2;
-    }
-    if (bytes !== undefined) out += decodeBytes(bytes);
-    this.pos = p + 1;
-    return out;
-  }
-}
-
-function nextSpecial(t: string, from: number): number {
-  let p = from;
-  for (;;) {
-    const c = t.charCodeAt(p);
-    if (c === 34 || c === 92 || Number.isNaN(c)) return p;
-    p++;
-  }
-}
-
-function isHex(t: string, at: number, count: number): boolean {
-  if (at + count > t.length) return false;
-  for (let i = at; i < at + count; i++) {
-    const c = t.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
-  }
-  return true;
-}
-
-const byteDecoder = new TextDecoder('utf-8');
-function decodeBytes(bytes: number[]): string {
-  return byteDecoder.decode(Uint8Array.from(bytes));
-}
-
-const INT_RE = /^-?\d+$/;
-
-/** A numeric field: numbers as they are, and the integer strings 0.24+ prints for values past 2^53. */
-function toNumber(value: JsonValue | undefined): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && INT_RE.test(value)) return Number(value);
-  return undefined;
-}
 
 /** A value the way bpftrace's text output would show it, for print() of non-map values and struct values. */
 function textOf(value: JsonValue): string {
@@ -391,115 +68,6 @@ function plainOf(value: JsonValue): PlainValue {
 
 /** Kinds that `map`-type JSON can carry; anything else the program claims is ignored for this type. */
 const MAP_TYPE_KINDS: ReadonlySet<MapKind> = new Set<MapKind>(['count', 'sum', 'min', 'max', 'value']);
-
-interface KeyPlan {
-  arity: number;
-  types: KeyType[];
-  /** Index of the one position that is not an int, or -1 when all are ints, or -2 when several are not. */
-  loose: number;
-}
-
-function keyPlanOf(info: MapInfo | undefined): KeyPlan | undefined {
-  if (info === undefined) return undefined;
-  let loose = -1;
-  for (let i = 0; i < info.keyArity; i++) {
-    if (info.keyTypes[i] !== 'int') loose = loose === -1 ? i : -2;
-  }
-  return { arity: info.keyArity, types: info.keyTypes, loose };
-}
-
-/** Splits a joined JSON key on `,`, keeping a stack (`\n    f1\n    f2\n`) whole even if a frame contains `,`. */
-function keyPieces(raw: string): string[] {
-  const rough = raw.split(',');
-  if (raw.charCodeAt(0) !== 10 && raw.indexOf('\n') < 0) return rough;
-  const pieces: string[] = [];
-  for (let k = 0; k < rough.length; k++) {
-    let piece = rough[k] ?? '';
-    if (piece.charCodeAt(0) === 10) {
-      while (piece.charCodeAt(piece.length - 1) !== 10 && k + 1 < rough.length) piece = `${piece},${rough[++k] ?? ''}`;
-    }
-    pieces.push(piece);
-  }
-  return pieces;
-}
-
-interface SplitKey {
-  parts: KeyPart[];
-  /** Set when the split is a guess (several string positions could take a `,`) or does not fit the program. */
-  doubt?: 'ambiguous' | 'mismatch';
-}
-
-/**
- * The common case without splitting into an array: integer positions are cut off from the front (before the
- * one string position) and from the back (after it); the string keeps whatever is left, commas and all.
- * Undefined when a position does not hold an integer: the general path then reports it.
- */
-function splitAroundLoose(raw: string, plan: KeyPlan): KeyPart[] | undefined {
-  const { arity, types, loose } = plan;
-  const parts = new Array<KeyPart>(arity);
-  let lo = 0;
-  let hi = raw.length;
-  const front = loose < 0 ? arity - 1 : loose;
-  for (let i = 0; i < front; i++) {
-    const comma = raw.indexOf(',', lo);
-    if (comma < 0) return undefined;
-    const n = parseInteger(raw, lo, comma);
-    if (Number.isNaN(n)) return undefined;
-    parts[i] = n;
-    lo = comma + 1;
-  }
-  for (let i = arity - 1; i > front; i--) {
-    const comma = raw.lastIndexOf(',', hi - 1);
-    if (comma < lo) return undefined;
-    const n = parseInteger(raw, comma + 1, hi);
-    if (Number.isNaN(n)) return undefined;
-    parts[i] = n;
-    hi = comma;
-  }
-  if (loose < 0) {
-    const n = parseInteger(raw, lo, hi);
-    if (Number.isNaN(n)) return undefined;
-    parts[front] = n;
-  } else {
-    parts[front] = keyPart(raw.slice(lo, hi), types[front]);
-  }
-  return parts;
-}
-
-/**
- * Splits bpftrace's joined JSON key (`"x,1"`) into parts. Without the program: on every `,` (a string key
- * containing `,` then splits too, as JSON cannot tell the key `"a,b"` from the keys `"a","b"`). With it: into
- * exactly keyArity parts, see assignPieces.
- */
-function splitKey(raw: string, plan: KeyPlan | undefined): SplitKey {
-  if (plan === undefined || plan.arity === 0) {
-    if (raw.indexOf(',') < 0) return { parts: [keyPart(raw, undefined)] };
-    return { parts: keyPieces(raw).map((p) => keyPart(p, undefined)) };
-  }
-  const { arity, types } = plan;
-  if (arity === 1) {
-    const part = keyPart(raw, types[0]);
-    return types[0] === 'int' && typeof part !== 'number' ? { parts: [part], doubt: 'mismatch' } : { parts: [part] };
-  }
-  if (plan.loose !== -2 && raw.indexOf('\n') < 0) {
-    const parts = splitAroundLoose(raw, plan);
-    if (parts !== undefined) return { parts };
-  }
-  const pieces = keyPieces(raw);
-  if (pieces.length === arity) {
-    const parts = pieces.map((p, i) => keyPart(p, types[i]));
-    const fits = parts.every((p, i) => types[i] !== 'int' || typeof p === 'number');
-    return fits ? { parts } : { parts, doubt: 'mismatch' };
-  }
-  const assigned = pieces.length > arity ? assignPieces(pieces, types, arity, ',') : undefined;
-  if (assigned === undefined) {
-    const fallback = pieces.slice(0, arity - 1);
-    fallback.push(pieces.slice(arity - 1).join(','));
-    return { parts: fallback.map((p, i) => keyPart(p, types[i])), doubt: 'mismatch' };
-  }
-  const parts = assigned.map((p, i) => keyPart(p, types[i]));
-  return plan.loose === -2 ? { parts, doubt: 'ambiguous' } : { parts };
-}
 
 function bucketsOf(value: JsonValue): HistogramBucket[] | undefined {
   if (!Array.isArray(value)) return undefined;
@@ -658,7 +226,7 @@ export class JsonFormatReader implements FormatReader {
     if (sc.peek() === 91) {
       const buckets = sc.buckets();
       if (buckets === undefined) throw new NotFast();
-      entries.push({ key: [], buckets });
+      entries.push({ key: [], buckets: repairBuckets(buckets) });
     } else {
       const plan = this.planFor(name);
       if (!sc.open(123)) {
@@ -666,7 +234,7 @@ export class JsonFormatReader implements FormatReader {
           const key = this.key(sc.key(), plan, name);
           const buckets = sc.buckets();
           if (buckets === undefined) throw new NotFast();
-          entries.push({ key, buckets });
+          entries.push({ key, buckets: repairBuckets(buckets) });
         } while (sc.more(125));
       }
     }

@@ -1,6 +1,7 @@
 // Map key parts as both output formats print them: integers, folded stacks, and the split of a joined key
-// into the positions the program declares. Shared by the text and JSON readers, so both read a key the same way.
-import type { KeyPart, KeyType } from './types.js';
+// into the positions the program declares (the text reader's `a, b` keys and the JSON reader's `"a,b"` keys).
+// All key splitting lives here, so both readers read a key the same way.
+import type { KeyPart, KeyType, MapInfo } from './types.js';
 
 /** A decimal integer (optionally negative) filling `text[start, end)`, or NaN. */
 export function parseInteger(text: string, start: number, end: number): number {
@@ -65,4 +66,116 @@ export function assignPieces(pieces: readonly string[], types: readonly KeyType[
     return false;
   };
   return place(0, 0) ? out : undefined;
+}
+
+// JSON keys: bpftrace -f json joins a key's parts with `,` into one string.
+
+/** How the program says a map's JSON key splits: its arity, each position's type, and its one string position. */
+export interface KeyPlan {
+  arity: number;
+  types: KeyType[];
+  /** The one position that is not an int (a string, a stack…), `none` when all are ints, `several` otherwise. */
+  loose: number | 'none' | 'several';
+}
+
+export function keyPlanOf(info: MapInfo | undefined): KeyPlan | undefined {
+  if (info === undefined) return undefined;
+  let loose: KeyPlan['loose'] = 'none';
+  for (let i = 0; i < info.keyArity; i++) {
+    if (info.keyTypes[i] !== 'int') loose = loose === 'none' ? i : 'several';
+  }
+  return { arity: info.keyArity, types: info.keyTypes, loose };
+}
+
+/** Splits a joined JSON key on `,`, keeping a stack (`\n    f1\n    f2\n`) whole even if a frame contains `,`. */
+function keyPieces(raw: string): string[] {
+  const rough = raw.split(',');
+  if (raw.charCodeAt(0) !== 10 && raw.indexOf('\n') < 0) return rough;
+  const pieces: string[] = [];
+  for (let k = 0; k < rough.length; k++) {
+    let piece = rough[k] ?? '';
+    if (piece.charCodeAt(0) === 10) {
+      while (piece.charCodeAt(piece.length - 1) !== 10 && k + 1 < rough.length) piece = `${piece},${rough[++k] ?? ''}`;
+    }
+    pieces.push(piece);
+  }
+  return pieces;
+}
+
+export interface SplitKey {
+  parts: KeyPart[];
+  /** Set when the split is a guess (several string positions could take a `,`) or does not fit the program. */
+  doubt?: 'ambiguous' | 'mismatch';
+}
+
+/**
+ * The common case without splitting into an array: integer positions are cut off from the front (before the
+ * one string position) and from the back (after it); the string keeps whatever is left, commas and all.
+ * Undefined when a position does not hold an integer: the general path then reports it.
+ */
+function splitAroundLoose(raw: string, plan: KeyPlan, loose: number | 'none'): KeyPart[] | undefined {
+  const { arity, types } = plan;
+  const parts = new Array<KeyPart>(arity);
+  let lo = 0;
+  let hi = raw.length;
+  const front = loose === 'none' ? arity - 1 : loose;
+  for (let i = 0; i < front; i++) {
+    const comma = raw.indexOf(',', lo);
+    if (comma < 0) return undefined;
+    const n = parseInteger(raw, lo, comma);
+    if (Number.isNaN(n)) return undefined;
+    parts[i] = n;
+    lo = comma + 1;
+  }
+  for (let i = arity - 1; i > front; i--) {
+    const comma = raw.lastIndexOf(',', hi - 1);
+    if (comma < lo) return undefined;
+    const n = parseInteger(raw, comma + 1, hi);
+    if (Number.isNaN(n)) return undefined;
+    parts[i] = n;
+    hi = comma;
+  }
+  if (loose === 'none') {
+    const n = parseInteger(raw, lo, hi);
+    if (Number.isNaN(n)) return undefined;
+    parts[front] = n;
+  } else {
+    parts[front] = keyPart(raw.slice(lo, hi), types[front]);
+  }
+  return parts;
+}
+
+/**
+ * Splits bpftrace's joined JSON key (`"x,1"`) into parts. Without the program: on every `,` (a string key
+ * containing `,` then splits too, as JSON cannot tell the key `"a,b"` from the keys `"a","b"`). With it: into
+ * exactly keyArity parts, see assignPieces.
+ */
+export function splitKey(raw: string, plan: KeyPlan | undefined): SplitKey {
+  if (plan === undefined || plan.arity === 0) {
+    if (raw.indexOf(',') < 0) return { parts: [keyPart(raw, undefined)] };
+    return { parts: keyPieces(raw).map((p) => keyPart(p, undefined)) };
+  }
+  const { arity, types } = plan;
+  if (arity === 1) {
+    const part = keyPart(raw, types[0]);
+    return types[0] === 'int' && typeof part !== 'number' ? { parts: [part], doubt: 'mismatch' } : { parts: [part] };
+  }
+  if (plan.loose !== 'several' && raw.indexOf('\n') < 0) {
+    const parts = splitAroundLoose(raw, plan, plan.loose);
+    if (parts !== undefined) return { parts };
+  }
+  const pieces = keyPieces(raw);
+  if (pieces.length === arity) {
+    const parts = pieces.map((p, i) => keyPart(p, types[i]));
+    const fits = parts.every((p, i) => types[i] !== 'int' || typeof p === 'number');
+    return fits ? { parts } : { parts, doubt: 'mismatch' };
+  }
+  const assigned = pieces.length > arity ? assignPieces(pieces, types, arity, ',') : undefined;
+  if (assigned === undefined) {
+    const fallback = pieces.slice(0, arity - 1);
+    fallback.push(pieces.slice(arity - 1).join(','));
+    return { parts: fallback.map((p, i) => keyPart(p, types[i])), doubt: 'mismatch' };
+  }
+  const parts = assigned.map((p, i) => keyPart(p, types[i]));
+  return plan.loose === 'several' ? { parts, doubt: 'ambiguous' } : { parts };
 }

@@ -2,6 +2,7 @@
 // key positions each has, a label name and a type per position, and whether it clears them or prints them itself.
 // It is a lexer plus a few patterns, not a bpftrace parser: it finds what the output cannot tell.
 import { KtraceError } from './errors.js';
+import { isAggregation } from './kinds.js';
 import type { KeyType, MapInfo, MapKind, ProgramInfo } from './types.js';
 
 interface Token {
@@ -133,8 +134,6 @@ function lex(source: string): Token[] {
   }
   return tokens;
 }
-
-const AGGREGATIONS: ReadonlySet<string> = new Set(['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist']);
 
 /** Builtins usable as keys: their label name is their own name. */
 const BUILTIN_KEYS: Record<string, KeyType> = {
@@ -339,7 +338,7 @@ export function readProgram(source: string): ProgramInfo {
     let assignment: Assignment | undefined;
     if (op.text === '=') {
       const fn = tokens[j + 1];
-      if (fn?.kind === 'ident' && AGGREGATIONS.has(fn.text) && tokens[j + 2]?.text === '(') {
+      if (fn?.kind === 'ident' && isAggregation(fn.text) && tokens[j + 2]?.text === '(') {
         const close = closingOf(tokens, j + 2);
         const callArgs = splitTopLevel(tokens.slice(j + 3, close));
         const args: number[] = [];

@@ -7,6 +7,7 @@ import { readProgram } from './program.js';
 import { OutputParser, parseOutput } from './stream.js';
 import type { OutputParserOptions } from './stream.js';
 import type { ParseEvent, ProgramInfo } from './types.js';
+import { prng } from '../../../test/support/prng.js';
 
 const testdata = join(import.meta.dirname, '..', 'testdata');
 
@@ -44,18 +45,6 @@ function run(chunks: Array<string | Uint8Array>, options: Omit<OutputParserOptio
   for (const chunk of chunks) parser.write(chunk);
   parser.end();
   return events;
-}
-
-/** A seeded PRNG (mulberry32): the same "random" splits on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const all = fixtures();
@@ -103,12 +92,39 @@ describe('OutputParser', () => {
     expect(parseOutput('@a: 1\n').filter((e) => e.type === 'map')).toEqual([{ type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }] }]);
   });
 
-  it('decodes UTF-8 split inside a character, and turns invalid bytes into U+FFFD without throwing', () => {
+  it('decodes UTF-8 split inside a character, and keeps each invalid byte as its own lone surrogate without throwing', () => {
     const bytes = new TextEncoder().encode('{"type": "printf", "data": "é€😀"}\n');
     const at = bytes.indexOf(0xe2) + 1;
     expect(run([bytes.subarray(0, at), bytes.subarray(at)])).toEqual([{ type: 'text', source: 'printf', text: 'é€😀' }]);
     const bad = Uint8Array.from([...new TextEncoder().encode('{"type": "printf", "data": "a'), 0xff, 0xc3, ...new TextEncoder().encode('b"}\n')]);
-    expect(run([bad])).toEqual([{ type: 'text', source: 'printf', text: 'a\ufffd\ufffdb' }]);
+    expect(run([bad])).toEqual([{ type: 'text', source: 'printf', text: 'a\udcff\udcc3b' }]);
+  });
+
+  it('keeps keys that differ only in invalid bytes distinct, in text and JSON, wherever the chunks are cut', () => {
+    const encode = (s: string): number[] => [...new TextEncoder().encode(s)];
+    const text = Uint8Array.from([...encode('@x[a'), 0xff, ...encode(']: 3\n@x[a'), 0xfe, ...encode(']: 4\n@x[a\ufffd]: 5\n@x[a'), 0xe2, 0x82, ...encode(']: 6\n@x[a€]: 7\n')]);
+    const json = Uint8Array.from([...encode('{"type": "map", "data": {"@x": {"a'), 0xff, ...encode('": 3, "a'), 0xfe, ...encode('": 4, "a\\uffffffff": 5}}}\n')]);
+    for (let cut = 0; cut <= text.length; cut++) {
+      const maps = run([text.subarray(0, cut), text.subarray(cut)], { format: 'text' }).filter((e) => e.type === 'map');
+      const entries = maps.flatMap((m) => (m.type === 'map' ? m.entries : []));
+      // one dump: no key repeats, so the text reader never starts a second dump and no count is lost
+      expect(maps).toHaveLength(1);
+      expect(entries).toEqual([
+        { key: ['a\udcff'], value: 3 },
+        { key: ['a\udcfe'], value: 4 },
+        { key: ['a\ufffd'], value: 5 },
+        { key: ['a\udce2\udc82'], value: 6 },
+        { key: ['a€'], value: 7 },
+      ]);
+    }
+    for (let cut = 0; cut <= json.length; cut++) {
+      const maps = run([json.subarray(0, cut), json.subarray(cut)]).filter((e) => e.type === 'map');
+      expect(maps.flatMap((m) => (m.type === 'map' ? m.entries : []))).toEqual([
+        { key: ['a\udcff'], value: 3 },
+        { key: ['a\udcfe'], value: 4 },
+        { key: ['a\udcff'], value: 5 },
+      ]);
+    }
   });
 
   it('counts lines from 1 across chunks and CRLF endings', () => {
@@ -123,7 +139,7 @@ describe('OutputParser', () => {
   it('reports a line longer than the limit, drops it without waiting for its end, and goes on', () => {
     const events = run(['{"type": "map", ', 'x'.repeat(50), 'y'.repeat(50), '\n{"type": "map", "data": {"@a": 2}}\n'], { format: 'json', maxLineLength: 64 });
     expect(events).toEqual([
-      { type: 'problem', line: 1, text: expect.stringMatching(/^\{"type": "map", x+$/), reason: expect.stringContaining('longer than 64 characters') },
+      { type: 'problem', line: 1, text: expect.stringMatching(/^\{"type": "map", x+$/), reason: expect.stringContaining('longer than 64 characters'), cause: 'line-too-long' },
       { type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 2 }] },
     ]);
     const single = run([`${'z'.repeat(100)}\n@b: 3\n`], { format: 'text', maxLineLength: 64 });

@@ -1,7 +1,8 @@
 // The streaming parser: takes bpftrace stdout in chunks split anywhere, decodes UTF-8, cuts whole lines,
-// detects text or JSON from the first non-blank line, and hands lines to that format's reader.
+// keeps undecodable bytes distinct (utf8.ts), detects text or JSON from the first non-blank line, and hands lines to that format's reader.
 import { JsonFormatReader } from './json-format.js';
 import { TextFormatReader } from './text-format.js';
+import { ByteKeepingDecoder } from './utf8.js';
 import type { FormatReader } from './format-reader.js';
 import type { ParseEvent, ProgramInfo } from './types.js';
 
@@ -11,13 +12,18 @@ export interface OutputParserOptions {
   format?: 'auto' | 'text' | 'json';
   /** What the .bt source says about each map (see readProgram): real kinds and key splitting. */
   program?: ProgramInfo;
-  /** A line longer than this (in UTF-16 units) is reported and dropped. Default 16 MiB. */
+  /**
+   * A line longer than this (in UTF-16 units) is dropped, reported as a problem with `cause: 'line-too-long'`.
+   * Default 256 Mi: a 1M-key map printed by `-f json` is one line of about 22 MB. JavaScript strings stop near
+   * 512 Mi units, so a larger limit cannot be kept.
+   */
   maxLineLength?: number;
   /** The bpftrace version that wrote the output, when known (0.22–0.23 JSON keys are repaired with it). */
   bpftraceVersion?: string;
 }
 
-const DEFAULT_MAX_LINE = 16 * 1024 * 1024;
+export const DEFAULT_MAX_LINE_LENGTH = 256 * 1024 * 1024;
+const STRING_LIMIT = 512 * 1024 * 1024 - 64;
 const PROBLEM_TEXT = 200;
 
 export class OutputParser {
@@ -26,7 +32,8 @@ export class OutputParser {
   private readonly program: ProgramInfo | undefined;
   private readonly maxLineLength: number;
   private readonly bpftraceVersion: string | undefined;
-  private readonly decoder = new TextDecoder('utf-8');
+  /** Undecodable bytes are kept (as lone surrogates), so keys differing only in them stay distinct. */
+  private readonly decoder = new ByteKeepingDecoder();
   private reader: FormatReader | undefined;
   /** Blank lines seen before the format is known: they matter to the text reader, so they are replayed. */
   private leadingBlanks: number[] = [];
@@ -42,20 +49,20 @@ export class OutputParser {
     this.onEvent = options.onEvent;
     this.format = options.format ?? 'auto';
     this.program = options.program;
-    this.maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE;
+    this.maxLineLength = Math.min(options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH, STRING_LIMIT);
     this.bpftraceVersion = options.bpftraceVersion;
     if (this.format !== 'auto') this.reader = this.makeReader(this.format);
   }
 
   write(chunk: string | Uint8Array): void {
     if (this.ended) return;
-    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk);
     if (text.length > 0) this.take(text);
   }
 
   end(): void {
     if (this.ended) return;
-    const rest = this.decoder.decode();
+    const rest = this.decoder.end();
     if (rest.length > 0) this.take(rest);
     this.ended = true;
     if (this.dropping) {
@@ -118,6 +125,7 @@ export class OutputParser {
       line,
       text: text.slice(0, PROBLEM_TEXT),
       reason: `line longer than ${this.maxLineLength} characters without a newline: dropped (is this bpftrace output?)`,
+      cause: 'line-too-long',
     });
   }
 

@@ -289,19 +289,6 @@ describe('map boundaries and blank lines', () => {
     expect(events[2]).toEqual({ type: 'lost', events: 15 });
     expect(events[5]).toEqual({ type: 'attached', probes: 3 });
   });
-
-  it('flush() hands over a finished print() without waiting for the next line', () => {
-    const events: ParseEvent[] = [];
-    const reader = new TextFormatReader({ emit: (e) => events.push(e) });
-    reader.line('@c[a]: 1', 1);
-    reader.line('@c[b]: 2', 2);
-    expect(events).toEqual([]);
-    reader.flush();
-    expect(maps(events).map((s) => s.entries.length)).toEqual([2]);
-    reader.line('@c[a]: 3', 3);
-    reader.end();
-    expect(maps(events).map((s) => s.entries.length)).toEqual([2, 1]);
-  });
 });
 
 describe('helper errors (-k/-kk, ≤0.23 prints them on stdout)', () => {
@@ -431,13 +418,36 @@ describe('truncated and malformed input never throws, keeps what is complete, an
   });
 
   it('every prefix of every fixture parses without throwing, and cut blocks become problems', () => {
+    const bucket = /^[[(].*\|.*\|\s*$/;
+    const histHeader = /^@\w*(\[.*\])?: ?$/;
+    const frame = /^\s+\S/;
+    const keyOpen = /^@\w*\[(?!.*\]: ).*$/;
+    let cutInside = 0;
     for (const f of ALL) {
       const lines = toLines(f.text);
       for (let n = 0; n <= lines.length; n++) {
         const events = read(lines.slice(0, n).join('\n'), f.program);
         for (const e of events) expect(['map', 'text', 'attached', 'lost', 'problem', 'runtime-error']).toContain(e.type);
+        // Cut between two lines of one hist block, or inside a multi-line (stack) key: the reader must say so.
+        // joined without a final newline, a trailing empty line is no line at all: the cut is before it
+        const m = n > 0 && lines[n - 1] === '' ? n - 1 : n;
+        const last = lines[m - 1] ?? '';
+        const next = lines[m] ?? '';
+        /** The line that opened the run of `body` lines ending at the cut. */
+        const opener = (body: RegExp): string => {
+          let i = m - 1;
+          while (i >= 0 && body.test(lines[i] ?? '')) i--;
+          return lines[i] ?? '';
+        };
+        // (a hist block ends at its blank line: a cut just before that line cannot know the block is complete)
+        const inHist = (bucket.test(last) || histHeader.test(last)) && (bucket.test(next) || next === '') && histHeader.test(opener(bucket));
+        const inKey = (frame.test(next) || /^(\]|, )/.test(next)) && keyOpen.test(opener(frame));
+        const said = events.some((e) => e.type === 'problem' && e.reason.startsWith('the output ended inside'));
+        if (inHist || inKey) cutInside += 1;
+        expect(said, `${f.id}: cut after line ${n} (${JSON.stringify(last)} | ${JSON.stringify(next)})`).toBe(inHist || inKey);
       }
     }
+    expect(cutInside).toBeGreaterThan(20);
   });
 });
 

@@ -137,11 +137,10 @@ export class TextFormatReader implements FormatReader {
   }
 
   /**
-   * Emits the map sample being collected, if any, when the stream has been idle: bpftrace ≤0.23 prints no
-   * terminator after a non-hist map, so without this a `print()` is only seen when the next line arrives.
-   * Does nothing in the middle of a hist block or a multi-line key.
+   * Emits the map sample being collected, if any, when a line shows the sample is over (another map, text, a
+   * blank line, end of input). Does nothing in the middle of a hist block or a multi-line key.
    */
-  flush(): void {
+  private flush(): void {
     if (this.mode !== 'top' || this.pending === undefined) return;
     const sample = this.pending;
     if (this.pendingKind === undefined) {

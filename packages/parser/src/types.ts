@@ -77,6 +77,8 @@ export interface ProblemEvent {
   /** The offending text (truncated to a reasonable length). */
   text: string;
   reason: string;
+  /** Set when a limit, not the text, dropped the line: `line-too-long` (OutputParserOptions.maxLineLength). */
+  cause?: 'line-too-long';
 }
 
 export type ParseEvent = MapSample | TextEvent | AttachedEvent | LostEvent | RuntimeErrorEvent | ProblemEvent;

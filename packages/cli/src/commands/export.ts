@@ -4,7 +4,7 @@ import { createExporter } from '@ktrace/exporter';
 import type { Exporter } from '@ktrace/exporter';
 import { OutputParser } from '@ktrace/parser';
 import type { Command } from 'commander';
-import { feedParser, formatOption, loadProgram, openOutput, problemLine, writeOut } from '../io.js';
+import { MAX_LINE_BYTES_HELP, feedParser, formatOption, loadProgram, openOutput, problemLine, sizeOption, writeOut } from '../io.js';
 
 interface ExportOptions {
   program?: string;
@@ -13,6 +13,7 @@ interface ExportOptions {
   listen?: string;
   otlpEndpoint?: string;
   prefix?: string;
+  maxLineBytes?: string;
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -41,8 +42,10 @@ export function registerExport(program: Command): void {
     .option('--listen <host:port>', 'serve GET /metrics and GET /healthz here (e.g. 127.0.0.1:9464)')
     .option('--otlp-endpoint <url>', 'push OTLP/HTTP metrics to this collector (e.g. http://127.0.0.1:4318); OTEL_EXPORTER_OTLP_* also apply')
     .option('--prefix <prefix>', 'metric name prefix', 'bpftrace')
+    .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 256MiB)`)
     .action(async (file: string | undefined, options: ExportOptions) => {
       const format = formatOption(options.format);
+      const maxLineLength = options.maxLineBytes === undefined ? undefined : sizeOption(options.maxLineBytes, '--max-line-bytes');
       const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
       const handle = await openOutput(file === '-' ? undefined : file);
       const exporter: Exporter = createExporter({
@@ -59,9 +62,11 @@ export function registerExport(program: Command): void {
           ...(options.bpftraceVersion === undefined ? {} : { bpftraceVersion: options.bpftraceVersion }),
           format,
           ...(programInfo === undefined ? {} : { program: programInfo }),
+          ...(maxLineLength === undefined ? {} : { maxLineLength }),
           onEvent: (event) => {
             exporter.handle(event);
-            if (event.type === 'problem') process.stderr.write(problemLine(event));
+            // a line cut by the limit is warned by the exporter, with the option to raise it
+            if (event.type === 'problem' && event.cause === undefined) process.stderr.write(problemLine(event));
           },
         });
         exporter.setUp(true);

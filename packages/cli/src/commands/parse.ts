@@ -3,12 +3,13 @@
 import { OutputParser } from '@ktrace/parser';
 import type { ParseEvent } from '@ktrace/parser';
 import type { Command } from 'commander';
-import { feedParser, formatOption, loadProgram, openOutput, problemLine, writeOut } from '../io.js';
+import { MAX_LINE_BYTES_HELP, feedParser, formatOption, loadProgram, openOutput, problemLine, sizeOption, writeOut } from '../io.js';
 
 interface ParseOptions {
   bpftraceVersion?: string;
   format: string;
   program?: string;
+  maxLineBytes?: string;
 }
 
 export function registerParse(program: Command): void {
@@ -21,8 +22,10 @@ export function registerParse(program: Command): void {
     .option('--bpftrace-version <version>', 'the bpftrace version that wrote the output (e.g. 0.23.2): repairs what that version gets wrong (0.22-0.23 JSON keys escaped twice)')
     .option('--format <format>', 'auto | text | json (auto: JSON when the first non-blank line starts with "{")', 'auto')
     .option('--program <file.bt>', 'the program that produced the output: gives each map its real kind (count, sum…) and splits keys exactly')
+    .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 256MiB)`)
     .action(async (file: string | undefined, options: ParseOptions) => {
       const format = formatOption(options.format);
+      const maxLineLength = options.maxLineBytes === undefined ? undefined : sizeOption(options.maxLineBytes, '--max-line-bytes');
       const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
       const handle = await openOutput(file);
 
@@ -45,6 +48,7 @@ export function registerParse(program: Command): void {
         format,
         ...(programInfo === undefined ? {} : { program: programInfo }),
         ...(options.bpftraceVersion === undefined ? {} : { bpftraceVersion: options.bpftraceVersion }),
+        ...(maxLineLength === undefined ? {} : { maxLineLength }),
       });
       const flush = async (): Promise<void> => {
         if (out.length === 0) return;

@@ -7,6 +7,7 @@ import type { LogRecord, TraceSpec } from '@ktrace/core';
 import type { MapSample } from '@ktrace/parser';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
+import { MAX_LINE_BYTES_HELP, sizeOption } from '../io.js';
 import { renderLiveView } from '../live-view.js';
 
 interface RunOptions {
@@ -22,6 +23,7 @@ interface RunOptions {
   prefix?: string;
   verbose?: boolean;
   view?: boolean;
+  maxLineBytes?: string;
 }
 
 export const defaultListen = '127.0.0.1:9464';
@@ -55,6 +57,7 @@ function resolveSpec(options: RunOptions): TraceSpec {
   else spec.metrics.listen ??= defaultListen;
   if (options.otlpEndpoint !== undefined) spec.metrics.otlpEndpoint = options.otlpEndpoint;
   if (options.prefix !== undefined) spec.metrics.prefix = options.prefix;
+  if (options.maxLineBytes !== undefined) spec.limits.maxLineBytes = sizeOption(options.maxLineBytes, '--max-line-bytes');
   return spec;
 }
 
@@ -75,6 +78,7 @@ export function registerRun(program: Command): void {
     .option('--stop-timeout <duration>', 'how long bpftrace may take to print its final dump after SIGINT before it is killed (default 30s)')
     .option('--bpftrace <path>', 'the bpftrace binary (default: bpftrace on PATH)')
     .option('--prefix <prefix>', 'metric name prefix (default bpftrace)')
+    .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 64MiB, or the spec's limits.maxLineBytes)`)
     .option('--no-view', 'log lines instead of the live view, even on a terminal')
     .option('-v, --verbose', 'also log debug lines')
     .action(async (options: RunOptions) => {
