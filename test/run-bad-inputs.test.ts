@@ -170,12 +170,13 @@ describe('ktrace run rejects bad input clearly', () => {
 
   it('a bpftrace that does not exit after SIGINT: killed with what it started after --stop-timeout, exit 1 and why the final dump is lost', async () => {
     requireBuiltCli();
-    // The real bpftrace, run by a shell that does not pass SIGINT on (as if its END or its detach hung).
+    // The real bpftrace, run by a shell that does not pass SIGINT on (as if its END or its detach hung); the program
+    // comes on stdin, which a background job of sh gets only when given explicitly.
     const dir = mkdtempSync(join(tmpdir(), 'ktrace-deaf-'));
     const wrapper = join(dir, 'bpftrace-deaf');
     writeFileSync(
       wrapper,
-      ['#!/bin/sh', 'case " $* " in *" --emit-elf "*|*" --version "*) exec bpftrace "$@";; esac', "trap '' INT", 'bpftrace "$@" &', 'wait', ''].join('\n'),
+      ['#!/bin/sh', 'case " $* " in *" --emit-elf "*|*" --version "*) exec bpftrace "$@";; esac', "trap '' INT", 'exec 3<&0', 'bpftrace "$@" <&3 &', 'wait', ''].join('\n'),
       { mode: 0o755 },
     );
     const map = `@deaf_${process.pid}`;

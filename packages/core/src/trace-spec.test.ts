@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKtraceError } from '@ktrace/parser';
@@ -99,12 +99,17 @@ describe('loadTraceSpec', () => {
     expect(() => loadTraceSpec(join(dir, 'bad.yaml'))).toThrow(/bad\.yaml is not valid YAML/);
   });
 
-  it('loads every spec in examples/', () => {
-    for (const name of ['syscalls', 'read-write-sizes', 'block-io-latency', 'runqueue-latency', 'tcp-retransmits', 'file-opens', 'bash-readline', 'cpu-profile']) {
-      const spec = loadTraceSpec(join(import.meta.dirname, '../../../examples', `${name}.yaml`));
+  it('loads every spec in examples/, and every example program has its spec', () => {
+    const dir = join(import.meta.dirname, '../../../examples');
+    const files = readdirSync(dir);
+    const specs = files.filter((f) => f.endsWith('.yaml'));
+    expect(specs.length).toBeGreaterThanOrEqual(8);
+    for (const name of specs) {
+      const spec = loadTraceSpec(join(dir, name));
       expect(spec.program.length, name).toBeGreaterThan(0);
       expect(Object.keys(spec.maps).length, name).toBeGreaterThan(0);
     }
+    for (const program of files.filter((f) => f.endsWith('.bt'))) expect(specs, program).toContain(program.replace(/\.bt$/, '.yaml'));
   });
 });
 

@@ -1,5 +1,6 @@
 // `ktrace export`: bpftrace output (a pipe or a file, text or -f json) in, metrics out: served at /metrics
 // (--listen), pushed over OTLP (--otlp-endpoint), or, with neither, the final exposition printed to stdout.
+import { exporterOptionsFor } from '@ktrace/core';
 import { createExporter } from '@ktrace/exporter';
 import type { Exporter } from '@ktrace/exporter';
 import { OutputParser } from '@ktrace/parser';
@@ -44,10 +45,14 @@ export function registerExport(program: Command): void {
       const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
       const handle = await openOutput(file === '-' ? undefined : file);
       const exporter: Exporter = createExporter({
-        ...(programInfo === undefined ? {} : { program: programInfo }),
-        ...(options.listen === undefined ? {} : { listen: options.listen }),
-        ...(options.otlpEndpoint === undefined ? {} : { otlpEndpoint: options.otlpEndpoint }),
-        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+        ...exporterOptionsFor({
+          ...(programInfo === undefined ? {} : { program: programInfo }),
+          metrics: {
+            ...(options.listen === undefined ? {} : { listen: options.listen }),
+            ...(options.otlpEndpoint === undefined ? {} : { otlpEndpoint: options.otlpEndpoint }),
+            ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+          },
+        }),
         onWarning: (message) => process.stderr.write(`ktrace: warning: ${message}\n`),
       });
       try {
