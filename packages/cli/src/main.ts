@@ -15,6 +15,14 @@ program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
 });
 
+// A reader that goes away (`ktrace export … | head`) ends the output, not ktrace with a stack trace: exit quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 registerRun(program);
 registerParse(program);
 registerExport(program);

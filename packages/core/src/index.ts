@@ -15,6 +15,8 @@ export {
 } from './trace-spec.js';
 export type { MapSpec, ParseTraceSpecOptions, TraceSpec, TraceSpecInput } from './trace-spec.js';
 export { exporterOptionsFor } from './exporter-options.js';
+export { checkProgramText, maxProgramBytes, maxSpecBytes, readBoundedText, readSpecProgramFile } from './program-file.js';
+export type { ReadBoundedOptions } from './program-file.js';
 export type { ExportDeclaration } from './exporter-options.js';
 export { callsExit, defaultExportedMaps, instrumentProgram, programProbes } from './instrument.js';
 export type { InstrumentOptions, InstrumentedProgram } from './instrument.js';

@@ -62,6 +62,17 @@ function parseListen(listen: string): { host: string; port: number } {
   return { host: host === '' ? '0.0.0.0' : host, port };
 }
 
+/**
+ * The warning for a listen address that binds every interface (`0.0.0.0:P`, `[::]:P`, and `:P`, which means
+ * 0.0.0.0): /metrics is then reachable from other machines. Undefined for an address of one interface.
+ */
+export function listenWarning(listen: string): string | undefined {
+  const { host, port } = parseListen(listen);
+  if (host !== '0.0.0.0' && host !== '::') return undefined;
+  const meaning = listen.trim().startsWith(':') ? ' (no host means 0.0.0.0)' : '';
+  return `--listen ${listen} binds every network interface${meaning}: /metrics and /healthz are reachable from other machines; give 127.0.0.1:${port} to serve this machine only`;
+}
+
 /** A base URL (no path) gets OTLP's metrics path; a URL with a path is used as given. */
 function otlpUrl(endpoint: string): string {
   let url: URL;
@@ -277,11 +288,8 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
         const address = server.address() as AddressInfo;
         return { url: `http://${listen.host.includes(':') ? `[${address.address}]` : address.address}:${address.port}` };
       }
-      if (['0.0.0.0', '::', ''].includes(listen.host)) {
-        warn(
-          `--listen ${options.listen ?? ''} binds every network interface (${listen.host === '::' ? '[::], IPv6 and IPv4' : '0.0.0.0'}): /metrics and /healthz are reachable from other machines; give 127.0.0.1:${listen.port} to serve this machine only`,
-        );
-      }
+      const everywhere = listenWarning(options.listen ?? '');
+      if (everywhere !== undefined) warn(everywhere);
       const created = createServer(handleRequest);
       await new Promise<void>((resolve, reject) => {
         const onError = (error: NodeJS.ErrnoException): void => {
