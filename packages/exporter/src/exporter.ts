@@ -323,6 +323,8 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
         });
       }
       const result: ExporterShutdown = {};
+      // One deadline for the final flush and the OTel shutdown after it: an unreachable collector costs at most that.
+      const deadline = Date.now() + OTLP_FINAL_FLUSH_MILLIS;
       if (otlpReader !== undefined && otlpPush !== undefined) {
         const before = otlpPush.completed;
         let flushError: string | undefined;
@@ -341,12 +343,12 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
           result.otlp = { url, delivered: false, error: flushError ?? otlpPush.lastError ?? 'the push did not complete' };
         }
       }
-      // The reader pushes once more as it shuts down: bounded too, since the collector may be gone.
+      // The reader pushes once more as it shuts down: within what is left of the deadline, since the collector may be gone.
       const shut = await within(
         provider.shutdown().catch((error: unknown) => {
           if (result.otlp?.delivered !== false) warn(`shutting down OTel: ${String(error)}`);
         }),
-        OTLP_FINAL_FLUSH_MILLIS,
+        Math.max(0, deadline - Date.now()),
       );
       if (shut === undefined && result.otlp === undefined) warn('shutting down OTel took too long; gave up waiting');
       return result;

@@ -76,7 +76,14 @@ export function registerExport(program: Command): void {
           await writeOut(await exporter.prometheusText());
         }
       } finally {
-        await exporter.shutdown();
+        const { otlp } = await exporter.shutdown();
+        if (otlp !== undefined) {
+          process.stderr.write(
+            otlp.delivered
+              ? `ktrace: the final state reached the OTLP collector at ${otlp.url}\n`
+              : `ktrace: warning: the final state did not reach the OTLP collector at ${otlp.url}: ${otlp.error ?? 'unknown error'}\n`,
+          );
+        }
       }
     });
 }
