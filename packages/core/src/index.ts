@@ -1,6 +1,9 @@
 // Public API of @ktrace/core: trace specs, program instrumentation, preflight checks and the local runner.
 export { startTrace } from './runner.js';
 export type { LogLevel, LogRecord, StartTraceOptions, TraceHandle, TraceResult, TraceState, TraceStatus } from './runner.js';
+export { onTerminatingSignal, terminatingSignals } from './runner/signals.js';
+export { judgeSilence, silenceThresholdMillis } from './runner/staleness.js';
+export type { Silence, SilenceInput } from './runner/staleness.js';
 export { decideRestart, initialRestartHistory, isTransientSpawnError } from './runner/restart-policy.js';
 export type { RestartDecision, RestartHistory, RestartPolicyOptions, RunEnd } from './runner/restart-policy.js';
 export {

@@ -1,6 +1,6 @@
 // `ktrace export`: bpftrace output (a pipe or a file, text or -f json) in, metrics out: served at /metrics
 // (--listen), pushed over OTLP (--otlp-endpoint), or, with neither, the final exposition printed to stdout.
-import { exporterOptionsFor } from '@ktrace/core';
+import { exporterOptionsFor, onTerminatingSignal } from '@ktrace/core';
 import { createExporter } from '@ktrace/exporter';
 import type { Exporter } from '@ktrace/exporter';
 import { OutputParser } from '@ktrace/parser';
@@ -15,16 +15,13 @@ interface ExportOptions {
   prefix?: string;
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
+/** Resolves on the first terminating signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR2). */
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+    const remove = onTerminatingSignal((signal) => {
+      remove();
       resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    });
   });
 }
 
