@@ -271,7 +271,10 @@ describe('ktrace run hides no failure', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-epipe-'));
     const input = join(dir, 'dump.txt');
     writeFileSync(input, `Attaching 1 probe...\n\n${lines}\n\n`);
-    const shell = spawn('bash', ['-c', `set -o pipefail; node ${CLI} export ${input} | head -1`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // With the program, @calls is exported: an exposition of 20 000 series, far more than head reads.
+    const program = join(dir, 'calls.bt');
+    writeFileSync(program, 'BEGIN { @calls[1] = count(); }\n');
+    const shell = spawn('bash', ['-c', `set -o pipefail; node ${CLI} export --program ${program} ${input} | head -1`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     shell.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
