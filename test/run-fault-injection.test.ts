@@ -5,7 +5,7 @@
 // once it printed again. Set KTRACE_FAULT_SEED to replay a run.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTrace } from '@ktrace/core';
@@ -46,6 +46,7 @@ function printedTotal(log: string, map: string): number {
 let trace: TraceHandle | undefined;
 let exporter: Exporter | undefined;
 let load: ChildProcess | undefined;
+let dir: string | undefined;
 
 afterEach(async () => {
   load?.kill('SIGKILL');
@@ -54,6 +55,8 @@ afterEach(async () => {
   trace = undefined;
   await exporter?.shutdown();
   exporter = undefined;
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
 });
 
 describe('fault injection (real bpftrace, seeded)', () => {
@@ -61,7 +64,7 @@ describe('fault injection (real bpftrace, seeded)', () => {
     if (!existsSync('/usr/bin/bpftrace')) throw new Error('this test runs the real bpftrace: apt-get install bpftrace');
     const seed = Number(process.env['KTRACE_FAULT_SEED'] ?? 20_261_202);
     const random = seededRandom(seed);
-    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-faults-'));
+    dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-faults-'));
     const log = join(dir, 'bpftrace-stdout.log');
     // The real bpftrace, its stdout copied to a log; `exec` keeps bpftrace's pid the one ktrace started.
     const wrapper = join(dir, 'bpftrace-tee');

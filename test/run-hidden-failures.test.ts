@@ -3,7 +3,7 @@
 // nothing fails, a stopped bpftrace shows in /healthz, a transient EMFILE is retried, and inputs that used to crash
 // (a program over 128 KiB, a NUL byte, /dev/zero, EPIPE) get one line.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,6 +28,14 @@ import type { KtraceProcess, OtlpReceiver } from './support/workload.js';
 
 let running: KtraceProcess[] = [];
 let receivers: OtlpReceiver[] = [];
+let dirs: string[] = [];
+
+/** A temporary directory removed after the test. */
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+}
 
 afterEach(async () => {
   for (const ktrace of running) {
@@ -39,6 +47,8 @@ afterEach(async () => {
   running = [];
   for (const receiver of receivers) await receiver.close();
   receivers = [];
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  dirs = [];
 });
 
 function start(args: string[], options: Parameters<typeof startKtrace>[1] = {}): KtraceProcess {
@@ -104,7 +114,7 @@ describe('ktrace run hides no failure', () => {
   });
 
   it('a signal during start-up (while bpftrace checks the program) leaves no bpftrace and no temporary file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-startup-'));
+    const dir = tempDir('ktrace-runner-startup-');
     const privateTmp = mkdtempSync(join(dir, 'tmp-'));
     const marker = join(dir, 'checking');
     // The real bpftrace; its dry run (--emit-elf) announces itself and takes a while, so the signal lands in it.
@@ -132,7 +142,7 @@ describe('ktrace run hides no failure', () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/v1/metrics`;
     const listen = `127.0.0.1:${await freePort()}`;
-    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-otlp-'));
+    const dir = tempDir('ktrace-runner-otlp-');
     const spec = join(dir, 'trace.yaml');
     writeFileSync(spec, `program: "profile:hz:99 { @samples = count(); }"\nmetrics:\n  otlpEndpoint: ${url}\n  otlpInterval: 500ms\n`);
     const ktrace = start(['run', '--spec', spec, '--listen', listen]);
@@ -233,7 +243,7 @@ describe('ktrace run hides no failure', () => {
   });
 
   it('runs a program over 128 KiB (the argv limit), and refuses a NUL byte and -f /dev/zero in one line, exit 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-big-'));
+    const dir = tempDir('ktrace-runner-big-');
     const big = join(dir, 'big.bt');
     // 200 KiB: comments, then one real probe; a single argv string may not exceed 128 KiB.
     writeFileSync(big, `${'// padding padding padding padding padding padding padding padding\n'.repeat(3100)}profile:hz:99 { @samples = count(); }\n`);
@@ -253,7 +263,7 @@ describe('ktrace run hides no failure', () => {
   });
 
   it('a spec that names a bpftrace binary is refused, exit 2, and the binary never runs', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-evil-'));
+    const dir = tempDir('ktrace-runner-evil-');
     const evil = join(dir, 'evil.sh');
     const ran = join(dir, 'ran');
     writeFileSync(evil, `#!/bin/sh\n: > ${ran}\nexec bpftrace "$@"\n`, { mode: 0o755 });
@@ -268,7 +278,7 @@ describe('ktrace run hides no failure', () => {
   it('`ktrace export … | head` ends quietly (EPIPE), with no stack trace', async () => {
     requireBuiltCli();
     const lines = Array.from({ length: 20_000 }, (_, i) => `@calls[${i}]: ${i + 1}`).join('\n');
-    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-epipe-'));
+    const dir = tempDir('ktrace-runner-epipe-');
     const input = join(dir, 'dump.txt');
     writeFileSync(input, `Attaching 1 probe...\n\n${lines}\n\n`);
     // With the program, @calls is exported: an exposition of 20 000 series, far more than head reads.

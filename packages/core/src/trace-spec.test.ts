@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKtraceError } from '@ktrace/parser';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadTraceSpec, parseDuration, parseTraceSpec } from './trace-spec.js';
 
 function specError(input: unknown): { code: string; message: string } {
@@ -114,6 +114,16 @@ describe('loadTraceSpec', () => {
 });
 
 describe('what a spec may make ktrace read and run', () => {
+  const dirs: string[] = [];
+  const tempDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-spec-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
   it('refuses bpftrace.path: the binary is chosen by whoever starts ktrace, not by the spec', () => {
     expect(specError({ program: 'x', bpftrace: { path: './evil.sh' } })).toEqual({
       code: 'KTRACE_BAD_SPEC',
@@ -127,7 +137,7 @@ describe('what a spec may make ktrace read and run', () => {
     const environ = specError({ programFile: '/proc/self/environ' });
     expect(environ.code).toBe('KTRACE_BAD_SPEC');
     expect(environ.message).toMatch(/^spec\.programFile: \/proc\/self\/environ \(\/proc\/\d+\/environ\) is not a \.bt file; a spec's programFile names a bpftrace program file ending in \.bt$/);
-    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-spec-'));
+    const dir = tempDir();
     writeFileSync(join(dir, 'secret.txt'), 'root-password-line\n', { mode: 0o600 });
     symlinkSync(join(dir, 'secret.txt'), join(dir, 'looks-like.bt'));
     for (const file of ['secret.txt', 'looks-like.bt']) {
@@ -145,7 +155,7 @@ describe('what a spec may make ktrace read and run', () => {
     expect(specError({ program: 'BEGIN { @a = count(); }\n// x\u0000y' }).message).toBe(
       'spec.program: the program contains a NUL byte (line 2, column 5); a bpftrace program is text',
     );
-    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-spec-'));
+    const dir = tempDir();
     writeFileSync(join(dir, 'nul.bt'), 'BEGIN { printf("secret\0"); }\n');
     expect(specError({ programFile: join(dir, 'nul.bt') }).message).toBe(
       `spec.programFile ${join(dir, 'nul.bt')}: the program contains a NUL byte (line 1, column 23); a bpftrace program is text`,
@@ -153,7 +163,7 @@ describe('what a spec may make ktrace read and run', () => {
   });
 
   it('bounds what it reads: a spec of 100 MB or /dev/zero is refused after 1 MiB, as is a program over 1 MiB', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-spec-'));
+    const dir = tempDir();
     const huge = join(dir, 'huge.yaml');
     writeFileSync(huge, '');
     truncateSync(huge, 100 * 1024 * 1024);
