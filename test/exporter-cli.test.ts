@@ -66,6 +66,24 @@ describe.each(bpftraceReleases().map((r) => [r.name, r] as [string, BpftraceRele
     expect(value(stdout, 'ktrace_attached_probes')).toBe(1);
     expect(stdout).toContain('# HELP bpftrace_lat bpftrace map @lat, hist()');
   });
+  it('counts a bpftrace restart in the piped input in ktrace_bpftrace_restarts_total, and carries the totals across it', async () => {
+    requireTools();
+    // BEGIN alone, then exit(): every run prints exactly @n = 3 in its exit-time dump, whatever the machine's load.
+    const program = join(mkdtempSync(join(tmpdir(), 'ktrace-restarts-')), 'three.bt');
+    writeFileSync(program, 'BEGIN { @n = count(); @n = count(); @n = count(); exit(); }\n');
+    try {
+      for (const format of ['json', 'text']) {
+        const run = `${BPFTRACE} ${format === 'json' ? '-f json ' : ''}${program} 2>/dev/null`;
+        const { code, stdout, stderr } = await pipeline(`{ ${run}; ${run}; } | node ${cli} export --program ${program}`);
+        expect(code, stderr).toBe(0);
+        expect(value(stdout, 'ktrace_bpftrace_restarts_total'), format).toBe(1);
+        expect(value(stdout, 'bpftrace_n_total'), format).toBe(6);
+      }
+    } finally {
+      rmSync(dirname(program), { recursive: true, force: true });
+    }
+  });
+
 });
 
 // 0.17–0.23 mark the exit-time dump with two blank lines, in JSON too; 0.24+ JSON does not, so nothing in its

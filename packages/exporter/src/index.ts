@@ -5,8 +5,9 @@
 //   and alert rules depend on.
 // Series state, bucket layouts, the Prometheus renderer and the name plan are internal (series.ts, histogram.ts,
 // prometheus-text.ts, metric-names.ts).
-export { createExporter, PROMETHEUS_CONTENT_TYPE } from './exporter.js';
-export type { Exporter } from './exporter.js';
+export { createExporter, listenWarning, OTLP_FINAL_FLUSH_MILLIS, PROMETHEUS_CONTENT_TYPE } from './exporter.js';
+export type { Exporter, ExporterShutdown } from './exporter.js';
+export type { OtlpFinalPush } from './otlp-push.js';
 export type { ExporterOptions, MapExportOptions, SeriesStoreOptions } from './options.js';
 export { OVERFLOW_ATTRIBUTE, OVERFLOW_LABEL, SeriesStore } from './series-store.js';
 export type { SkipReason } from './series-store.js';

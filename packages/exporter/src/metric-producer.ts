@@ -15,11 +15,12 @@ import type {
   MetricData,
   MetricProducer,
 } from '@opentelemetry/sdk-metrics';
+import { ktraceVersion } from '@ktrace/parser';
 import { OVERFLOW_ATTRIBUTE } from './series-store.js';
 import type { MapState, SeriesStore } from './series-store.js';
 import type { Series } from './series.js';
 
-export const SCOPE = { name: '@ktrace/exporter', version: '0.1.0' } as const;
+export const SCOPE = { name: '@ktrace/exporter', version: ktraceVersion } as const;
 
 function hrTime(ms: number): HrTime {
   const seconds = Math.floor(ms / 1000);

@@ -20,6 +20,7 @@ export const SELF_METRICS = {
   },
   lost: { name: 'ktrace_lost_events', type: 'counter', description: 'Events bpftrace reported lost' },
   runtimeErrors: { name: 'ktrace_runtime_errors', type: 'counter', description: 'Runtime errors bpftrace printed' },
+  otlpFailures: { name: 'ktrace_otlp_export_failures', type: 'counter', description: 'OTLP pushes that did not reach the collector' },
   attachedProbes: { name: 'ktrace_attached_probes', type: 'gauge', description: 'Probes bpftrace attached' },
   series: {
     name: 'ktrace_series',
