@@ -17,15 +17,3 @@ export type { InstrumentOptions, InstrumentedProgram } from './instrument.js';
 export { bpftraceVersion, checkKernelFeatures, checkPrivileges, findBpftrace, preflight, tracefsDir } from './preflight.js';
 export type { PreflightOptions, PreflightResult } from './preflight.js';
 export { defaultTraceSpec, syscallsProgram } from './bundled-examples.js';
-export {
-  KubeClient,
-  ListWatch,
-  agentFieldManager,
-  cliFieldManager,
-  createKubeClient,
-  defaultRequestTimeoutMillis,
-  httpStatusOf,
-  kubeError,
-  loadKubeConfig,
-} from './kubernetes/index.js';
-export type { ApiCall, ApplyOptions, KubeConnectionOptions, ListWatchOptions, ListWatchStats, LoadedKubeConfig, ObjectList, WatchChange } from './kubernetes/index.js';
