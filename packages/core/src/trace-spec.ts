@@ -61,6 +61,8 @@ const mapSpecSchema = z
     reset: z.enum(['cumulative', 'delta']).optional(),
     /** The program prints only part of the map (print(@m, 10)): a missing key is not a deleted key. */
     partial: z.boolean().optional(),
+    /** Add bpftrace's `cgroup` to the map's key (key-rewrite.ts) so the agent labels each entry with its pod. */
+    podLabels: z.boolean().optional(),
   })
   .strict();
 
@@ -109,8 +111,8 @@ const traceSpecSchema = z
   .strict();
 
 export type TraceSpecInput = z.input<typeof traceSpecSchema>;
-/** How one map is exported (the exporter's MapExportOptions). */
-export type MapSpec = MapExportOptions;
+/** How one map is exported (the exporter's MapExportOptions), and whether ktrace keys it by cgroup for pod labels. */
+export type MapSpec = MapExportOptions & { podLabels?: boolean };
 
 function definedFields<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
