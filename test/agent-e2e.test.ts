@@ -12,7 +12,16 @@ import type { KubeApiServer } from './support/kube-api-server/index.js';
 import { leaseType, runCli } from './support/cluster.js';
 import type { CliResult } from './support/cluster.js';
 import { freePort } from './support/prometheus.js';
-import { eventually, namedBinary, readsFromStdin, requireBuiltCli, sampleValue, scrape, startKtrace, uniqueName } from './support/workload.js';
+import {
+  eventually,
+  namedBinary,
+  readsFromStdin,
+  requireBuiltCli,
+  sampleValue,
+  scrape,
+  startKtrace,
+  uniqueName,
+} from './support/workload.js';
 import type { KtraceProcess } from './support/workload.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ktrace-cluster-agent-'));
@@ -40,7 +49,11 @@ beforeAll(async () => {
   requireBuiltCli();
   api = await startKubeApiServer({ namespaces: ['ktrace'], resources: [leaseType] });
   kubeconfig = api.kubeconfigPath({ namespace: 'ktrace' });
-  api.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { 'kubernetes.io/os': 'linux', pool: 'a' } } });
+  api.seed({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'n1', labels: { 'kubernetes.io/os': 'linux', pool: 'a' } },
+  });
   listen = `127.0.0.1:${await freePort()}`;
 });
 
@@ -59,16 +72,39 @@ describe('ktrace agent with the real bpftrace and the loopback API server', () =
     const ping = uniqueName('kap');
     const dd = namedBinary('/bin/dd', work);
     const pingDd = namedBinary('/bin/dd', ping);
-    const readsFile = program('reads.bt', 'tracepoint:syscalls:sys_enter_read /args->fd == 0/ { @reads[comm] = count(); }\n');
-    const current = startKtrace(['agent', '--node-name', 'n1', '--kubeconfig', kubeconfig, '--listen', listen, '--cluster-name', 'test-cluster', '--bpftrace', '/usr/bin/bpftrace', '--heartbeat', '2s'], {
-      env: { PATH: process.env['PATH'], HOME: dir },
-    });
+    const readsFile = program(
+      'reads.bt',
+      'tracepoint:syscalls:sys_enter_read /args->fd == 0/ { @reads[comm] = count(); }\n',
+    );
+    const current = startKtrace(
+      [
+        'agent',
+        '--node-name',
+        'n1',
+        '--kubeconfig',
+        kubeconfig,
+        '--listen',
+        listen,
+        '--cluster-name',
+        'test-cluster',
+        '--bpftrace',
+        '/usr/bin/bpftrace',
+        '--heartbeat',
+        '2s',
+      ],
+      {
+        env: { PATH: process.env['PATH'], HOME: dir },
+      },
+    );
     agent = current;
     const tail = (): string => current.output().slice(-4000);
     const metrics = (): Promise<string> => scrape(listen);
-    const value = async (name: string, labels: Record<string, string>): Promise<number | undefined> => sampleValue(await metrics(), name, labels);
-    const reads = (comm: string): Promise<number | undefined> => value('bpftrace_reads_total', { trace: 'reads', comm });
-    const waitFor = <T>(probe: () => Promise<T | undefined>, what: string): Promise<T> => eventually(probe, what, 60_000, tail);
+    const value = async (name: string, labels: Record<string, string>): Promise<number | undefined> =>
+      sampleValue(await metrics(), name, labels);
+    const reads = (comm: string): Promise<number | undefined> =>
+      value('bpftrace_reads_total', { trace: 'reads', comm });
+    const waitFor = <T>(probe: () => Promise<T | undefined>, what: string): Promise<T> =>
+      eventually(probe, what, 60_000, tail);
     /** Reads by the ping process until the trace counts them: bpftrace's probe is attached now. */
     const attached = async (): Promise<void> => {
       const before = (await reads(ping).catch(() => undefined)) ?? 0;
@@ -79,11 +115,17 @@ describe('ktrace agent with the real bpftrace and the loopback API server', () =
       }, 'the reads trace to count the ping reads');
     };
 
-    await waitFor(async () => ((await value('ktrace_agent_watch_connected', {})) === 1 ? true : undefined), 'the agent to watch traces');
+    await waitFor(
+      async () => ((await value('ktrace_agent_watch_connected', {})) === 1 ? true : undefined),
+      'the agent to watch traces',
+    );
     await applied(readsFile);
     await attached();
     await readsFromStdin(dd, 1234);
-    await waitFor(async () => ((await reads(work)) === 1234 ? true : undefined), 'exactly 1234 reads with trace="reads"');
+    await waitFor(
+      async () => ((await reads(work)) === 1234 ? true : undefined),
+      'exactly 1234 reads with trace="reads"',
+    );
     const text = await metrics();
     expect(text).toMatch(/^target_info\{trace="reads",[^}]*k8s_node_name="n1"/m);
     expect(text).toMatch(/^target_info\{[^}]*k8s_cluster_name="test-cluster"/m);
@@ -96,7 +138,9 @@ describe('ktrace agent with the real bpftrace and the loopback API server', () =
       const got = await cli(['get', 'reads', '-o', 'json']);
       const parsed = JSON.parse(got.stdout) as { nodes: Array<Record<string, unknown>> };
       const node = parsed.nodes.find((n) => n['node'] === 'n1');
-      return node?.['state'] === 'running' && node['attachedProbes'] === 2 && node['lastDumpAt'] !== undefined ? node : undefined;
+      return node?.['state'] === 'running' && node['attachedProbes'] === 2 && node['lastDumpAt'] !== undefined
+        ? node
+        : undefined;
     }, 'ktrace get to show reads running on n1');
     expect(report).toMatchObject({ stale: false, outdated: false, restarts: 0 });
     const table = await cli(['get', 'reads']);
@@ -108,8 +152,15 @@ describe('ktrace agent with the real bpftrace and the loopback API server', () =
     api.seed({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'trace-broken', namespace: 'ktrace', labels: { 'app.kubernetes.io/component': 'trace', 'ktrace.dev/trace': 'broken' } },
-      data: { 'trace.yaml': 'apiVersion: ktrace.dev/v1alpha1\nkind: Trace\nmetadata: {name: broken}\nspec: {program: "x", interval: often}\n' },
+      metadata: {
+        name: 'trace-broken',
+        namespace: 'ktrace',
+        labels: { 'app.kubernetes.io/component': 'trace', 'ktrace.dev/trace': 'broken' },
+      },
+      data: {
+        'trace.yaml':
+          'apiVersion: ktrace.dev/v1alpha1\nkind: Trace\nmetadata: {name: broken}\nspec: {program: "x", interval: often}\n',
+      },
     });
     await waitFor(async () => {
       const t = await metrics();
@@ -124,23 +175,39 @@ describe('ktrace agent with the real bpftrace and the loopback API server', () =
     expect(listed.stdout).toMatch(/^bad\s+<all>\s+0\/1\s+1\s+.*ktrace_no_such/m);
     expect(listed.stdout).toMatch(/^broken\s+-\s+0\/1\s+1\s+trace broken: invalid trace spec:/m);
     expect(listed.stdout).toMatch(/^gpu-only\s+pool=gpu\s+0\/0\s+0/m);
-    expect(current.logs().some((l) => l['level'] === 'error' && l['trace'] === 'broken' && String(l['msg']).includes('spec.interval'))).toBe(true);
+    expect(
+      current
+        .logs()
+        .some((l) => l['level'] === 'error' && l['trace'] === 'broken' && String(l['msg']).includes('spec.interval')),
+    ).toBe(true);
     await readsFromStdin(dd, 100);
     await waitFor(async () => ((await reads(work)) === 1334 ? true : undefined), 'reads still counting exactly (1334)');
 
     // the API server goes away: the trace keeps counting; it comes back: the watch resumes, nothing was lost
     await api.stop();
     await readsFromStdin(dd, 66);
-    await waitFor(async () => ((await reads(work)) === 1400 ? true : undefined), '1400 reads while the API server is away');
-    await waitFor(async () => ((await value('ktrace_agent_watch_connected', {})) === 0 ? true : undefined), 'the agent to notice the outage');
+    await waitFor(
+      async () => ((await reads(work)) === 1400 ? true : undefined),
+      '1400 reads while the API server is away',
+    );
+    await waitFor(
+      async () => ((await value('ktrace_agent_watch_connected', {})) === 0 ? true : undefined),
+      'the agent to notice the outage',
+    );
     expect(await (await fetch(`http://${listen}/healthz`)).text()).toMatch(/^ok: /);
     await api.restart();
-    await waitFor(async () => ((await value('ktrace_agent_watch_connected', {})) === 1 ? true : undefined), 'the watch to resume');
+    await waitFor(
+      async () => ((await value('ktrace_agent_watch_connected', {})) === 1 ? true : undefined),
+      'the watch to resume',
+    );
     expect(await reads(work)).toBe(1400);
 
     // a changed document restarts bpftrace; the counter carries on, exact
     await applied(readsFile, ['--interval', '700ms']);
-    await waitFor(async () => ((await value('ktrace_bpftrace_restarts_total', { trace: 'reads' })) === 1 ? true : undefined), 'the restart for the new interval');
+    await waitFor(
+      async () => ((await value('ktrace_bpftrace_restarts_total', { trace: 'reads' })) === 1 ? true : undefined),
+      'the restart for the new interval',
+    );
     await attached();
     expect(await reads(work)).toBe(1400);
     await readsFromStdin(dd, 11);

@@ -11,7 +11,16 @@ import { leaseType, runCli } from './support/cluster.js';
 import { startKubeApiServer } from './support/kube-api-server/index.js';
 import type { KubeApiServer } from './support/kube-api-server/index.js';
 import { freePort } from './support/prometheus.js';
-import { eventually, namedBinary, readsFromStdin, requireBuiltCli, sampleValue, scrape, startKtrace, uniqueName } from './support/workload.js';
+import {
+  eventually,
+  namedBinary,
+  readsFromStdin,
+  requireBuiltCli,
+  sampleValue,
+  scrape,
+  startKtrace,
+  uniqueName,
+} from './support/workload.js';
 import type { KtraceProcess } from './support/workload.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ktrace-cluster-pods-'));
@@ -44,7 +53,11 @@ describe('pod labels from the agent', () => {
       metadata: { name: 'web-1', namespace: 'shop' },
       spec: { containers: [{ name: 'app', image: 'nginx:1.27' }] },
     });
-    api.setPodStatus('shop', 'web-1', { phase: 'Running', nodeName: 'n1', containerIDs: { app: `containerd://${containerId}` } });
+    api.setPodStatus('shop', 'web-1', {
+      phase: 'Running',
+      nodeName: 'n1',
+      containerIDs: { app: `containerd://${containerId}` },
+    });
     const podUid = String(api.get('pods', 'shop', 'web-1')?.['metadata']?.uid ?? '');
     sandbox = new CgroupSandbox('ktrace-test-cluster-');
     const web = sandbox.container({ driver: 'systemd', podUid, containerId, qosClass: 'burstable' });
@@ -66,13 +79,33 @@ describe('pod labels from the agent', () => {
     );
     const kubeconfig = api.kubeconfigPath({ namespace: 'ktrace' });
     const listen = `127.0.0.1:${await freePort()}`;
-    const current = startKtrace(['agent', '--node-name', 'n1', '--kubeconfig', kubeconfig, '--listen', listen, '--bpftrace', '/usr/bin/bpftrace', '--deleted-pod-grace', '1s'], {
-      env: { PATH: process.env['PATH'], HOME: dir },
-    });
+    const current = startKtrace(
+      [
+        'agent',
+        '--node-name',
+        'n1',
+        '--kubeconfig',
+        kubeconfig,
+        '--listen',
+        listen,
+        '--bpftrace',
+        '/usr/bin/bpftrace',
+        '--deleted-pod-grace',
+        '1s',
+      ],
+      {
+        env: { PATH: process.env['PATH'], HOME: dir },
+      },
+    );
     agent = current;
     const tail = (): string => current.output().slice(-4000);
     const noPod = { k8s_namespace_name: '', k8s_pod_name: '', k8s_container_name: '', container_id: '' };
-    const inPod = { k8s_namespace_name: 'shop', k8s_pod_name: 'web-1', k8s_container_name: 'app', container_id: containerId };
+    const inPod = {
+      k8s_namespace_name: 'shop',
+      k8s_pod_name: 'web-1',
+      k8s_container_name: 'app',
+      container_id: containerId,
+    };
     const reads = async (comm: string, labels: Record<string, string>): Promise<number | undefined> =>
       sampleValue(await scrape(listen), 'bpftrace_reads_total', { trace: 'reads', comm, ...labels });
 
@@ -90,11 +123,21 @@ describe('pod labels from the agent', () => {
     );
     const child = sandbox.spawnIn(web.dir, dd, ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=321', 'status=none']);
     await new Promise((resolve) => child.on('close', resolve));
-    await eventually(async () => ((await reads(work, inPod)) === 321 ? true : undefined), '321 reads labelled with pod web-1', 60_000, tail);
+    await eventually(
+      async () => ((await reads(work, inPod)) === 321 ? true : undefined),
+      '321 reads labelled with pod web-1',
+      60_000,
+      tail,
+    );
     expect(await reads(work, noPod)).toBeUndefined();
 
     api.delete('pods', 'shop', 'web-1');
-    await eventually(async () => ((await reads(work, inPod)) === undefined ? true : undefined), "the deleted pod's series to go", 60_000, tail);
+    await eventually(
+      async () => ((await reads(work, inPod)) === undefined ? true : undefined),
+      "the deleted pod's series to go",
+      60_000,
+      tail,
+    );
     expect(((await reads(ping, noPod)) ?? 0) > 0).toBe(true);
   }, 240_000);
 });

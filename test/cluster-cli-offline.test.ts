@@ -30,9 +30,15 @@ function kubeconfig(port: number, namespace?: string): string {
   ].join('\n');
 }
 
-function ktrace(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function ktrace(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [requireBuiltCli(), ...args], { cwd: ROOT, env: { PATH: process.env['PATH'], HOME: dir, ...env } });
+    const child = spawn(process.execPath, [requireBuiltCli(), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'], HOME: dir, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -54,7 +60,10 @@ beforeAll(async () => {
   closedConfig = join(dir, 'closed.yaml');
   writeFileSync(closedConfig, kubeconfig(await freePort()));
   writeFileSync(join(dir, 'opens.bt'), 'tracepoint:syscalls:sys_enter_openat { @opens[comm] = count(); }\n');
-  writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: ktrace.dev/v1alpha1\nkind: Trace\nmetadata: {name: bad}\nspec: {program: "x", interval: often}\n');
+  writeFileSync(
+    join(dir, 'bad.yaml'),
+    'apiVersion: ktrace.dev/v1alpha1\nkind: Trace\nmetadata: {name: bad}\nspec: {program: "x", interval: often}\n',
+  );
 });
 afterAll(async () => {
   await new Promise<void>((resolve) => counter.close(() => resolve()));
@@ -63,23 +72,55 @@ afterAll(async () => {
 
 describe('ktrace apply --dry-run', () => {
   it('prints the ConfigMap it would apply, valid for Kubernetes, in the context namespace, and contacts no server', async () => {
-    const result = await ktrace(['apply', '-f', join(dir, 'opens.bt'), '--nodes', 'kubernetes.io/os=linux', '--dry-run', '-o', 'json', '--kubeconfig', listeningConfig]);
+    const result = await ktrace([
+      'apply',
+      '-f',
+      join(dir, 'opens.bt'),
+      '--nodes',
+      'kubernetes.io/os=linux',
+      '--dry-run',
+      '-o',
+      'json',
+      '--kubeconfig',
+      listeningConfig,
+    ]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const object = JSON.parse(result.stdout) as Record<string, unknown>;
-    new ConfigMap(object as never).validate();
+    new ConfigMap(object).validate();
     expect(object).toMatchObject({
       kind: 'ConfigMap',
-      metadata: { name: 'trace-opens', namespace: 'tracing', labels: { 'ktrace.dev/trace': 'opens', 'app.kubernetes.io/managed-by': 'ktrace' } },
+      metadata: {
+        name: 'trace-opens',
+        namespace: 'tracing',
+        labels: { 'ktrace.dev/trace': 'opens', 'app.kubernetes.io/managed-by': 'ktrace' },
+      },
     });
-    const document = parseYaml((object['data'] as Record<string, string>)['trace.yaml'] ?? '') as Record<string, unknown>;
+    const document = parseYaml((object['data'] as Record<string, string>)['trace.yaml'] ?? '') as Record<
+      string,
+      unknown
+    >;
     expect(document).toEqual({
       apiVersion: 'ktrace.dev/v1alpha1',
       kind: 'Trace',
       metadata: { name: 'opens' },
-      spec: { program: 'tracepoint:syscalls:sys_enter_openat { @opens[comm] = count(); }\n', nodeSelector: { matchLabels: { 'kubernetes.io/os': 'linux' } } },
+      spec: {
+        program: 'tracepoint:syscalls:sys_enter_openat { @opens[comm] = count(); }\n',
+        nodeSelector: { matchLabels: { 'kubernetes.io/os': 'linux' } },
+      },
     });
-    const yaml = await ktrace(['apply', '-f', join(dir, 'opens.bt'), '--name', 'other', '-n', 'ns2', '--dry-run', '--kubeconfig', listeningConfig]);
+    const yaml = await ktrace([
+      'apply',
+      '-f',
+      join(dir, 'opens.bt'),
+      '--name',
+      'other',
+      '-n',
+      'ns2',
+      '--dry-run',
+      '--kubeconfig',
+      listeningConfig,
+    ]);
     expect(yaml.code).toBe(0);
     expect(parseYaml(yaml.stdout)).toMatchObject({ metadata: { name: 'trace-other', namespace: 'ns2' } });
     expect(connections).toBe(0);
@@ -94,7 +135,9 @@ describe('ktrace apply --dry-run', () => {
   it('rejects a bad document with the field named, exit 2, before any server', async () => {
     const result = await ktrace(['apply', '-f', join(dir, 'bad.yaml'), '--kubeconfig', listeningConfig]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^ktrace: .*bad\.yaml: trace bad: invalid trace spec:\n {2}spec\.interval: expected a duration/);
+    expect(result.stderr).toMatch(
+      /^ktrace: .*bad\.yaml: trace bad: invalid trace spec:\n {2}spec\.interval: expected a duration/,
+    );
     const selector = await ktrace(['apply', '-f', join(dir, 'opens.bt'), '--nodes', 'a b c', '--dry-run']);
     expect(selector.code).toBe(2);
     expect(selector.stderr).toMatch(/^ktrace: --nodes: cannot read "a b c"/);
@@ -103,20 +146,27 @@ describe('ktrace apply --dry-run', () => {
 });
 
 describe('an unreachable cluster', () => {
-  it.each([
-    [['get']],
-    [['apply', '-f', 'OPENS']],
-    [['delete', 'opens']],
-  ])('ktrace %s: one line naming the server, exit 1', async (args) => {
-    const result = await ktrace([...args.map((a) => (a === 'OPENS' ? join(dir, 'opens.bt') : a)), '--kubeconfig', closedConfig]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^ktrace: cannot reach the Kubernetes API server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-  });
+  it.each([[['get']], [['apply', '-f', 'OPENS']], [['delete', 'opens']]])(
+    'ktrace %s: one line naming the server, exit 1',
+    async (args) => {
+      const result = await ktrace([
+        ...args.map((a) => (a === 'OPENS' ? join(dir, 'opens.bt') : a)),
+        '--kubeconfig',
+        closedConfig,
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /^ktrace: cannot reach the Kubernetes API server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/,
+      );
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    },
+  );
 
   it('no kubeconfig: says where it looked, exit 1', async () => {
     const result = await ktrace(['get']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`ktrace: no kubeconfig: give --kubeconfig FILE, set KUBECONFIG, or create ${dir}/.kube/config (kubectl config view shows what kubectl uses)\n`);
+    expect(result.stderr).toBe(
+      `ktrace: no kubeconfig: give --kubeconfig FILE, set KUBECONFIG, or create ${dir}/.kube/config (kubectl config view shows what kubectl uses)\n`,
+    );
   });
 });

@@ -35,14 +35,19 @@ describe('ktrace apply, get, delete against the API server', () => {
     expect(applied.stderr).toBe('');
     expect(applied.stdout).toBe('trace/opens applied (configmap ktrace/trace-opens)\n');
     const stored = api.get('configmaps', 'ktrace', 'trace-opens');
-    expect(stored?.['metadata']?.labels).toMatchObject({ 'ktrace.dev/trace': 'opens', 'app.kubernetes.io/component': 'trace' });
+    expect(stored?.['metadata']?.labels).toMatchObject({
+      'ktrace.dev/trace': 'opens',
+      'app.kubernetes.io/component': 'trace',
+    });
     expect(stored?.['metadata']?.managedFields?.map((f) => [f.manager, f.operation])).toEqual([['ktrace', 'Apply']]);
     const version = stored?.['metadata']?.resourceVersion;
 
     // the real kubectl reads the same object
     const viaKubectl = await api.kubectl(['get', 'configmap', 'trace-opens', '-o', 'yaml'], { kubeconfig });
     expect(viaKubectl.code).toBe(0);
-    expect(parseYaml((parseYaml(viaKubectl.stdout) as { data: Record<string, string> }).data['trace.yaml'] ?? '')).toMatchObject({ kind: 'Trace', metadata: { name: 'opens' } });
+    expect(
+      parseYaml((parseYaml(viaKubectl.stdout) as { data: Record<string, string> }).data['trace.yaml'] ?? ''),
+    ).toMatchObject({ kind: 'Trace', metadata: { name: 'opens' } });
 
     // again, with a node selector: the same object, updated
     expect((await ktrace(['apply', '-f', join(dir, 'opens.bt'), '--nodes', 'pool in (a,b)'])).code).toBe(0);
@@ -53,7 +58,11 @@ describe('ktrace apply, get, delete against the API server', () => {
     const listed = await ktrace(['get']);
     expect(listed.stdout).toMatch(/^NAME\s+NODES\s+RUNNING\s+FAILED\s+ERROR\nopens\s+pool in \(a,b\)\s+0\/0\s+0\s*\n$/);
     const one = await ktrace(['get', 'opens', '-o', 'yaml']);
-    expect(parseYaml(one.stdout)).toMatchObject({ name: 'opens', document: { spec: { nodeSelector: { matchExpressions: [{ key: 'pool', operator: 'In', values: ['a', 'b'] }] } } }, nodes: [] });
+    expect(parseYaml(one.stdout)).toMatchObject({
+      name: 'opens',
+      document: { spec: { nodeSelector: { matchExpressions: [{ key: 'pool', operator: 'In', values: ['a', 'b'] }] } } },
+      nodes: [],
+    });
     const missing = await ktrace(['get', 'nope']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('ktrace: no trace nope in namespace ktrace (ktrace get lists them)\n');
@@ -69,7 +78,9 @@ describe('ktrace apply, get, delete against the API server', () => {
     try {
       const result = await ktrace(['apply', '-f', join(dir, 'opens.bt')]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/^ktrace: forbidden: cannot patch configmaps "trace-opens" in namespace "ktrace": .*cannot patch resource "configmaps".*\. Ask for RBAC permission to patch configmaps in namespace ktrace\n$/);
+      expect(result.stderr).toMatch(
+        /^ktrace: forbidden: cannot patch configmaps "trace-opens" in namespace "ktrace": .*cannot patch resource "configmaps".*\. Ask for RBAC permission to patch configmaps in namespace ktrace\n$/,
+      );
       expect(api.get('configmaps', 'ktrace', 'trace-opens')).toBeUndefined();
     } finally {
       undo();
@@ -78,7 +89,9 @@ describe('ktrace apply, get, delete against the API server', () => {
     try {
       const result = await ktrace(['get']);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/^ktrace: forbidden: cannot list leases\.coordination\.k8s\.io in namespace "ktrace"/);
+      expect(result.stderr).toMatch(
+        /^ktrace: forbidden: cannot list leases\.coordination\.k8s\.io in namespace "ktrace"/,
+      );
     } finally {
       listDenied();
     }

@@ -25,7 +25,10 @@ export interface CliResult {
 /** Runs `ktrace ARGS` to its end with a minimal environment (HOME given, so no ~/.kube/config of this machine). */
 export function runCli(args: string[], env: { HOME: string } & NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [requireBuiltCli(), ...args], { cwd: ROOT, env: { PATH: process.env['PATH'], ...env } });
+    const child = spawn(process.execPath, [requireBuiltCli(), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'], ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

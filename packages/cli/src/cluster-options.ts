@@ -17,7 +17,10 @@ export function addClusterOptions(command: Command): Command {
   return command
     .option('--kubeconfig <file>', 'the kubeconfig to use (default: KUBECONFIG, else ~/.kube/config, else in-cluster)')
     .option('--context <name>', 'the kubeconfig context to use')
-    .option('-n, --namespace <namespace>', "ktrace's namespace (default: POD_NAMESPACE, else the context's, else default)")
+    .option(
+      '-n, --namespace <namespace>',
+      "ktrace's namespace (default: POD_NAMESPACE, else the context's, else default)",
+    )
     .option('--request-timeout <duration>', 'give up on an API request after this long (default 15s)');
 }
 
@@ -26,7 +29,9 @@ function connection(options: ClusterOptions): KubeConnectionOptions {
     ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }),
     ...(options.context === undefined ? {} : { context: options.context }),
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
-    ...(options.requestTimeout === undefined ? {} : { requestTimeoutMillis: parseDuration(options.requestTimeout, '--request-timeout') }),
+    ...(options.requestTimeout === undefined
+      ? {}
+      : { requestTimeoutMillis: parseDuration(options.requestTimeout, '--request-timeout') }),
   };
 }
 
@@ -39,7 +44,12 @@ export function namespaceFor(options: ClusterOptions): string {
   try {
     return loadKubeConfig(connection(options)).namespace;
   } catch (error) {
-    if (isKtraceError(error) && error.code === 'KTRACE_KUBECONFIG' && options.kubeconfig === undefined && options.context === undefined) {
+    if (
+      isKtraceError(error) &&
+      error.code === 'KTRACE_KUBECONFIG' &&
+      options.kubeconfig === undefined &&
+      options.context === undefined
+    ) {
       return options.namespace ?? process.env['POD_NAMESPACE'] ?? 'default';
     }
     throw error;

@@ -29,7 +29,9 @@ export function registerAgent(program: Command): void {
   addClusterOptions(
     program
       .command('agent')
-      .description("Run the node agent: every trace of its namespace whose nodeSelector matches this node, one /metrics for all.")
+      .description(
+        'Run the node agent: every trace of its namespace whose nodeSelector matches this node, one /metrics for all.',
+      )
       .option('--node-name <name>', 'this node (default: NODE_NAME, set from spec.nodeName by the DaemonSet)')
       .option('--listen <host:port>', `serve /metrics and /healthz here (0.0.0.0:9464 in a pod)`, defaultAgentListen)
       .option('--cluster-name <name>', 'k8s.cluster.name on every metric')
@@ -37,16 +39,25 @@ export function registerAgent(program: Command): void {
       .option('--otlp-endpoint <url>', 'also push every trace over OTLP/HTTP to this collector')
       .option('--heartbeat <duration>', 'refresh the node status this often even when nothing changes (default 30s)')
       .option('--no-pod-labels', 'no pod labels on maps keyed by cgroup or pid (and no pod watch)')
-      .option('--deleted-pod-grace <duration>', "how long a deleted pod's series keep their labels before they expire (default 60s)")
+      .option(
+        '--deleted-pod-grace <duration>',
+        "how long a deleted pod's series keep their labels before they expire (default 60s)",
+      )
       .option('--workload-labels', 'also label series with the workload (k8s_deployment_name, …)')
       .option('--host-root <dir>', "where the host's / is mounted (its cgroup2 tree and /proc), e.g. /host in a pod")
       .option('-v, --verbose', 'also log debug lines'),
   ).action(async (options: AgentCommandOptions) => {
     const node = options.nodeName ?? process.env['NODE_NAME'];
     if (node === undefined || node.trim() === '') {
-      throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: 'ktrace agent needs its node: --node-name NAME, or NODE_NAME (the downward API spec.nodeName)' });
+      throw new KtraceError({
+        code: 'KTRACE_BAD_OPTION',
+        message: 'ktrace agent needs its node: --node-name NAME, or NODE_NAME (the downward API spec.nodeName)',
+      });
     }
-    const heartbeatSeconds = options.heartbeat === undefined ? undefined : Math.max(1, Math.round(parseDuration(options.heartbeat, '--heartbeat') / 1000));
+    const heartbeatSeconds =
+      options.heartbeat === undefined
+        ? undefined
+        : Math.max(1, Math.round(parseDuration(options.heartbeat, '--heartbeat') / 1000));
     const client = kubeClientFor(options);
     const writeLog = (record: LogRecord): void => {
       if (record.level === 'debug' && options.verbose !== true) return;
@@ -67,7 +78,9 @@ export function registerAgent(program: Command): void {
         options.podLabels === false
           ? false
           : {
-              ...(options.deletedPodGrace === undefined ? {} : { deletedGraceMillis: parseDuration(options.deletedPodGrace, '--deleted-pod-grace') }),
+              ...(options.deletedPodGrace === undefined
+                ? {}
+                : { deletedGraceMillis: parseDuration(options.deletedPodGrace, '--deleted-pod-grace') }),
               ...(options.workloadLabels === true ? { workload: true } : {}),
               ...(options.hostRoot === undefined ? {} : { hostRoot: options.hostRoot }),
             },

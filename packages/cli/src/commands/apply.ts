@@ -21,7 +21,8 @@ interface ApplyOptions extends ClusterOptions {
 /** -o: yaml or json (kubectl's names). */
 export function outputFormat(value: string | undefined): 'yaml' | 'json' | undefined {
   if (value === undefined) return undefined;
-  if (value !== 'yaml' && value !== 'json') throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `-o must be yaml or json, not "${value}"` });
+  if (value !== 'yaml' && value !== 'json')
+    throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `-o must be yaml or json, not "${value}"` });
   return value;
 }
 
@@ -35,21 +36,30 @@ export function registerApply(program: Command): void {
       .command('apply')
       .description('Create or update a continuous trace in the cluster: every ktrace agent whose node matches runs it.')
       .option('-f, --file <file>', 'a Trace document, a trace spec (trace.yaml) or a bpftrace program (prog.bt)')
-      .option('--name <name>', 'the trace name (default: the document\'s, else the file name)')
-      .option('--nodes <selector>', 'run on nodes whose labels match this selector, e.g. kubernetes.io/os=linux,pool in (a,b)')
+      .option('--name <name>', "the trace name (default: the document's, else the file name)")
+      .option(
+        '--nodes <selector>',
+        'run on nodes whose labels match this selector, e.g. kubernetes.io/os=linux,pool in (a,b)',
+      )
       .option('--pods <selector>', 'trace only pods whose labels match this selector')
       .option('--pod-namespaces <selector>', 'trace only pods in namespaces whose labels match this selector')
       .option('--interval <duration>', 'how often maps are printed and exported')
       .option('--dry-run', 'print what would be applied; contact no server')
       .option('-o, --output <format>', 'print the object as yaml or json'),
   ).action(async (options: ApplyOptions) => {
-    if (options.file === undefined) throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: 'ktrace apply needs -f FILE: a trace.yaml or a prog.bt' });
+    if (options.file === undefined)
+      throw new KtraceError({
+        code: 'KTRACE_BAD_OPTION',
+        message: 'ktrace apply needs -f FILE: a trace.yaml or a prog.bt',
+      });
     const format = outputFormat(options.output);
     const trace = traceFromFile(options.file, {
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.nodes === undefined ? {} : { nodeSelector: parseLabelSelector(options.nodes, '--nodes') }),
       ...(options.pods === undefined ? {} : { podSelector: parseLabelSelector(options.pods, '--pods') }),
-      ...(options.podNamespaces === undefined ? {} : { namespaceSelector: parseLabelSelector(options.podNamespaces, '--pod-namespaces') }),
+      ...(options.podNamespaces === undefined
+        ? {}
+        : { namespaceSelector: parseLabelSelector(options.podNamespaces, '--pod-namespaces') }),
       ...(options.interval === undefined ? {} : { interval: options.interval }),
     });
     if (options.dryRun === true) {
@@ -59,6 +69,9 @@ export function registerApply(program: Command): void {
     const client = kubeClientFor(options);
     const applied = await applyTrace(client, trace);
     if (format !== undefined) process.stdout.write(render(applied, format));
-    else process.stdout.write(`trace/${trace.name} applied (configmap ${client.namespace}/${applied.metadata?.name ?? '?'})\n`);
+    else
+      process.stdout.write(
+        `trace/${trace.name} applied (configmap ${client.namespace}/${applied.metadata?.name ?? '?'})\n`,
+      );
   });
 }

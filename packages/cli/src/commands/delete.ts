@@ -18,7 +18,10 @@ export function registerDelete(program: Command): void {
       .option('--all', 'delete every trace in the namespace'),
   ).action(async (name: string | undefined, options: DeleteOptions) => {
     if ((name === undefined) === (options.all !== true)) {
-      throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: 'ktrace delete needs a trace NAME or --all (not both)' });
+      throw new KtraceError({
+        code: 'KTRACE_BAD_OPTION',
+        message: 'ktrace delete needs a trace NAME or --all (not both)',
+      });
     }
     const client = kubeClientFor(options);
     const names = name === undefined ? await deleteAllTraces(client) : (await deleteTrace(client, name), [name]);

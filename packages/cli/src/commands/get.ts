@@ -15,16 +15,33 @@ function ago(iso: string | undefined, now: number): string {
   if (iso === undefined) return '-';
   const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
   if (!Number.isFinite(seconds)) return '-';
-  return seconds < 120 ? `${seconds}s ago` : seconds < 7200 ? `${Math.round(seconds / 60)}m ago` : `${Math.round(seconds / 3600)}h ago`;
+  return seconds < 120
+    ? `${seconds}s ago`
+    : seconds < 7200
+      ? `${Math.round(seconds / 60)}m ago`
+      : `${Math.round(seconds / 3600)}h ago`;
 }
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('   ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+          .join('   ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 function nodeState(node: NodeTraceReport): string {
-  return node.stale ? `${node.state} (agent silent since ${ago(node.updatedAt, Date.now())})` : node.outdated ? `${node.state} (older version)` : node.state;
+  return node.stale
+    ? `${node.state} (agent silent since ${ago(node.updatedAt, Date.now())})`
+    : node.outdated
+      ? `${node.state} (older version)`
+      : node.state;
 }
 
 function summary(report: TraceReport): string[] {
@@ -34,7 +51,7 @@ function summary(report: TraceReport): string[] {
   const firstError = report.error ?? report.nodes.find((n) => n.error !== undefined)?.error ?? '';
   return [
     report.name,
-    report.error === undefined ? (formatLabelSelector(report.trace?.nodeSelector) || '<all>') : '-',
+    report.error === undefined ? formatLabelSelector(report.trace?.nodeSelector) || '<all>' : '-',
     `${running}/${selected}`,
     String(failed),
     firstError.split('\n')[0] ?? '',
@@ -59,7 +76,9 @@ export function registerGet(program: Command): void {
         ...(r.trace === undefined ? {} : { document: r.trace.document, digest: r.trace.digest }),
         nodes: r.nodes,
       }));
-      process.stdout.write(render(name === undefined ? { namespace: client.namespace, traces: plain } : plain[0], format));
+      process.stdout.write(
+        render(name === undefined ? { namespace: client.namespace, traces: plain } : plain[0], format),
+      );
       return;
     }
     if (name === undefined) {
@@ -74,7 +93,10 @@ export function registerGet(program: Command): void {
     const now = Date.now();
     process.stdout.write(`trace ${report.name} in namespace ${client.namespace}\n`);
     if (report.error !== undefined) process.stdout.write(`invalid: ${report.error}\n`);
-    else process.stdout.write(`nodes: ${formatLabelSelector(report.trace?.nodeSelector) || '<all>'}   interval: ${report.trace?.spec.intervalMillis ?? '?'}ms\n`);
+    else
+      process.stdout.write(
+        `nodes: ${formatLabelSelector(report.trace?.nodeSelector) || '<all>'}   interval: ${report.trace?.spec.intervalMillis ?? '?'}ms\n`,
+      );
     if (report.nodes.length === 0) {
       process.stdout.write('no agent reports this trace yet\n');
       return;

@@ -17,14 +17,21 @@ export interface NodeView {
 }
 
 /** One plan per trace name, in name order. Two documents claiming one name: the first by ConfigMap name runs. */
-export function planTraces(documents: Array<{ configMap: string; decoded: DecodedTraceConfigMap }>, node: NodeView): TracePlan[] {
+export function planTraces(
+  documents: Array<{ configMap: string; decoded: DecodedTraceConfigMap }>,
+  node: NodeView,
+): TracePlan[] {
   const byName = new Map<string, TracePlan>();
   const owner = new Map<string, string>();
   const sorted = [...documents].sort((a, b) => a.configMap.localeCompare(b.configMap));
   for (const { configMap, decoded } of sorted) {
     const first = owner.get(decoded.name);
     if (first !== undefined) {
-      byName.set(decoded.name, { name: decoded.name, action: 'invalid', error: `trace ${decoded.name} is defined by two ConfigMaps (${first} and ${configMap}); delete one` });
+      byName.set(decoded.name, {
+        name: decoded.name,
+        action: 'invalid',
+        error: `trace ${decoded.name} is defined by two ConfigMaps (${first} and ${configMap}); delete one`,
+      });
       continue;
     }
     owner.set(decoded.name, configMap);
@@ -35,11 +42,21 @@ export function planTraces(documents: Array<{ configMap: string; decoded: Decode
     const trace = decoded.trace;
     if (!isEmptySelector(trace.nodeSelector)) {
       if (node.labels === undefined) {
-        byName.set(decoded.name, { name: decoded.name, action: 'skip', digest: trace.digest, reason: `the labels of node ${node.name} are unknown (${node.unknownBecause ?? 'not read yet'}), so its nodeSelector cannot be checked` });
+        byName.set(decoded.name, {
+          name: decoded.name,
+          action: 'skip',
+          digest: trace.digest,
+          reason: `the labels of node ${node.name} are unknown (${node.unknownBecause ?? 'not read yet'}), so its nodeSelector cannot be checked`,
+        });
         continue;
       }
       if (!matchesLabelSelector(trace.nodeSelector, node.labels)) {
-        byName.set(decoded.name, { name: decoded.name, action: 'skip', digest: trace.digest, reason: `nodeSelector does not match node ${node.name}` });
+        byName.set(decoded.name, {
+          name: decoded.name,
+          action: 'skip',
+          digest: trace.digest,
+          reason: `nodeSelector does not match node ${node.name}`,
+        });
         continue;
       }
     }

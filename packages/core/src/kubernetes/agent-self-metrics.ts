@@ -22,7 +22,15 @@ export interface SelfMetricsInput {
   pods?: { cached: number; watch: { synced: boolean; lists: number; watches: number; errors: number } };
 }
 
-const states: readonly NodeTraceState[] = ['starting', 'running', 'restarting', 'stopping', 'failed', 'invalid', 'skipped'];
+const states: readonly NodeTraceState[] = [
+  'starting',
+  'running',
+  'restarting',
+  'stopping',
+  'failed',
+  'invalid',
+  'skipped',
+];
 
 function family(name: string, type: 'gauge' | 'counter', help: string, samples: Array<[string, number]>): string {
   let out = `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
@@ -40,7 +48,12 @@ export function renderSelfMetrics(input: SelfMetricsInput): string {
   for (const [, status] of entries) byState.set(status.state, (byState.get(status.state) ?? 0) + 1);
   const sum = (pick: (s: ListWatchStats) => number): number => input.watches.reduce((n, s) => n + pick(s), 0);
   let out = '';
-  out += family('ktrace_agent_traces', 'gauge', "Traces known to this node's agent, by state (invalid: the document is bad; skipped: not for this node)", [...byState].map(([s, n]) => [`state=${quote(s)}`, n]));
+  out += family(
+    'ktrace_agent_traces',
+    'gauge',
+    "Traces known to this node's agent, by state (invalid: the document is bad; skipped: not for this node)",
+    [...byState].map(([s, n]) => [`state=${quote(s)}`, n]),
+  );
   out += family(
     'ktrace_agent_trace_state',
     'gauge',
@@ -51,14 +64,39 @@ export function renderSelfMetrics(input: SelfMetricsInput): string {
     'ktrace_agent_bpftrace_resident_bytes',
     'gauge',
     "Resident memory of each trace's bpftrace process",
-    [...input.rss].filter((e): e is [string, number] => e[1] !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([name, bytes]) => [`trace=${quote(name)}`, bytes]),
+    [...input.rss]
+      .filter((e): e is [string, number] => e[1] !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, bytes]) => [`trace=${quote(name)}`, bytes]),
   );
-  out += family('ktrace_agent_resident_bytes', 'gauge', 'Resident memory of the agent process (bpftrace processes not included)', [['', process.memoryUsage().rss]]);
-  out += family('ktrace_agent_watch_connected', 'gauge', '1 while the watch of trace documents is connected to the API server', [['', input.watching ? 1 : 0]]);
-  out += family('ktrace_agent_node_labels_known', 'gauge', "1 once the node's labels are read (traces with a nodeSelector wait for them)", [['', input.nodeLabelsKnown ? 1 : 0]]);
+  out += family(
+    'ktrace_agent_resident_bytes',
+    'gauge',
+    'Resident memory of the agent process (bpftrace processes not included)',
+    [['', process.memoryUsage().rss]],
+  );
+  out += family(
+    'ktrace_agent_watch_connected',
+    'gauge',
+    '1 while the watch of trace documents is connected to the API server',
+    [['', input.watching ? 1 : 0]],
+  );
+  out += family(
+    'ktrace_agent_node_labels_known',
+    'gauge',
+    "1 once the node's labels are read (traces with a nodeSelector wait for them)",
+    [['', input.nodeLabelsKnown ? 1 : 0]],
+  );
   if (input.pods !== undefined) {
-    out += family('ktrace_agent_pods_cached', 'gauge', "Pods of this node the agent knows (deleted ones kept for their grace period)", [['', input.pods.cached]]);
-    out += family('ktrace_agent_pod_watch_synced', 'gauge', '1 once the node-scoped pod watch has listed the pods', [['', input.pods.watch.synced ? 1 : 0]]);
+    out += family(
+      'ktrace_agent_pods_cached',
+      'gauge',
+      'Pods of this node the agent knows (deleted ones kept for their grace period)',
+      [['', input.pods.cached]],
+    );
+    out += family('ktrace_agent_pod_watch_synced', 'gauge', '1 once the node-scoped pod watch has listed the pods', [
+      ['', input.pods.watch.synced ? 1 : 0],
+    ]);
   }
   out += family('ktrace_agent_api_requests_total', 'counter', 'Requests the agent made to the API server, by kind', [
     ['kind="list"', sum((s) => s.lists)],

@@ -30,13 +30,19 @@ function parseListen(listen: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen.trim());
   const port = match === null ? NaN : Number(match[3]);
   if (match === null || !Number.isInteger(port) || port > 65535) {
-    throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `--listen ${JSON.stringify(listen)} is not HOST:PORT; use e.g. 127.0.0.1:9464 (0.0.0.0:9464 in a pod)` });
+    throw new KtraceError({
+      code: 'KTRACE_BAD_OPTION',
+      message: `--listen ${JSON.stringify(listen)} is not HOST:PORT; use e.g. 127.0.0.1:9464 (0.0.0.0:9464 in a pod)`,
+    });
   }
   return { host: match[1] ?? (match[2] === '' ? '0.0.0.0' : (match[2] ?? '127.0.0.1')), port };
 }
 
 /** Serves /metrics and /healthz on `listen`; resolves with the URL once bound. KTRACE_LISTEN if it cannot bind. */
-export async function serveAgentMetrics(listen: string, source: AgentMetricsSource): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveAgentMetrics(
+  listen: string,
+  source: AgentMetricsSource,
+): Promise<{ url: string; close(): Promise<void> }> {
   const { host, port } = parseListen(listen);
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
@@ -50,7 +56,8 @@ export async function serveAgentMetrics(listen: string, source: AgentMetricsSour
           response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
           response.end(request.method === 'HEAD' ? undefined : text);
         },
-        (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`# error: ${String(error)}\n`),
+        (error: unknown) =>
+          response.writeHead(500, { 'content-type': 'text/plain' }).end(`# error: ${String(error)}\n`),
       );
       return;
     }

@@ -58,14 +58,18 @@ describe('AgentTrace with the real bpftrace', () => {
       onLog: (r) => logs.push(r.msg),
       onChange: () => undefined,
     });
-    const count = (comm: string) => async () => value(await trace.prometheusText(), new RegExp(`^bpftrace_reads_total\\{comm="${comm}"\\} (\\d+)$`, 'm'));
+    const count = (comm: string) => async () =>
+      value(await trace.prometheusText(), new RegExp(`^bpftrace_reads_total\\{comm="${comm}"\\} (\\d+)$`, 'm'));
     const attached = async (): Promise<void> => {
       const before = (await count(pingName)()) ?? 0;
-      await until(async () => {
-        reads(ping, 1);
-        const now = await count(pingName)();
-        return now !== undefined && now > before ? true : undefined;
-      }, `bpftrace attached (${logs.slice(-5).join(' | ')})`);
+      await until(
+        async () => {
+          reads(ping, 1);
+          const now = await count(pingName)();
+          return now !== undefined && now > before ? true : undefined;
+        },
+        `bpftrace attached (${logs.slice(-5).join(' | ')})`,
+      );
     };
     try {
       trace.want(document('500ms'));
@@ -76,7 +80,13 @@ describe('AgentTrace with the real bpftrace', () => {
       expect(trace.status()).toMatchObject({ state: 'running', attachedProbes: 2 });
 
       trace.want(document('700ms'));
-      await until(async () => (trace.status().digest === document('700ms').digest && trace.status().state === 'running' ? true : undefined), 'the restart');
+      await until(
+        () =>
+          Promise.resolve(
+            trace.status().digest === document('700ms').digest && trace.status().state === 'running' ? true : undefined,
+          ),
+        'the restart',
+      );
       await attached();
       // carried: the new bpftrace counts from zero, the exported counter goes on from 300
       expect(await count(workName)()).toBe(300);

@@ -30,7 +30,10 @@ export interface AgentTraceOptions {
   /** Something a status report shows has changed. */
   onChange: () => void;
   /** Passed to startTrace (restart backoff, stop timeout, env). */
-  runner?: Pick<StartTraceOptions, 'env' | 'restartDelayMillis' | 'maxRestartDelayMillis' | 'maxFailedStarts' | 'stopTimeoutMillis'>;
+  runner?: Pick<
+    StartTraceOptions,
+    'env' | 'restartDelayMillis' | 'maxRestartDelayMillis' | 'maxFailedStarts' | 'stopTimeoutMillis'
+  >;
   /**
    * Pod labels: maps keyed by `cgroup` or `pid` (or with `podLabels: true`, which adds `cgroup` to their key) get
    * k8s_namespace_name, k8s_pod_name, k8s_container_name and container_id from the node's pods.
@@ -72,11 +75,25 @@ function labelled(exporter: Exporter, labeler: PodLabeler): Exporter {
 /** What decides how samples become series: while it is unchanged, one exporter (and its counters) carries on. */
 function exportSignature(spec: TraceSpec, program: ProgramInfo): string {
   return JSON.stringify({
-    maps: program.maps.map((m) => [m.name, m.kind, m.args, m.keyArity, m.keyNames, m.cleared, m.clearedApart ?? false, m.partial ?? false]),
+    maps: program.maps.map((m) => [
+      m.name,
+      m.kind,
+      m.args,
+      m.keyArity,
+      m.keyNames,
+      m.cleared,
+      m.clearedApart ?? false,
+      m.partial ?? false,
+    ]),
     options: spec.maps,
     include: spec.include ?? null,
     prefix: spec.metrics.prefix ?? null,
-    limits: [spec.limits.maxSeries, spec.limits.maxSeriesPerMap, spec.limits.maxLabelValueLength, spec.limits.expireAfterDumps],
+    limits: [
+      spec.limits.maxSeries,
+      spec.limits.maxSeriesPerMap,
+      spec.limits.maxLabelValueLength,
+      spec.limits.expireAfterDumps,
+    ],
     resource: spec.metrics.resourceAttributes ?? null,
     otlp: [spec.metrics.otlpEndpoint ?? null, spec.metrics.otlpIntervalMillis ?? null],
   });
@@ -187,7 +204,11 @@ export class AgentTrace {
         this.pumping = undefined;
       }
       // a change that arrived during the last step
-      if (this.desired === null ? this.running !== undefined || this.exporter !== undefined : this.desired.digest !== this.running?.digest && this.desired.digest !== this.failedDigest) {
+      if (
+        this.desired === null
+          ? this.running !== undefined || this.exporter !== undefined
+          : this.desired.digest !== this.running?.digest && this.desired.digest !== this.failedDigest
+      ) {
         this.pump();
       }
     })();
@@ -237,7 +258,11 @@ export class AgentTrace {
     }
     const options: ExporterOptions = {
       ...exporterOptionsFor({ program, maps, include: plan.instrumented.exported, metrics, limits: spec.limits }),
-      resourceAttributes: { ...this.options.resourceAttributes, ...spec.metrics.resourceAttributes, 'ktrace.trace.name': trace.name },
+      resourceAttributes: {
+        ...this.options.resourceAttributes,
+        ...spec.metrics.resourceAttributes,
+        'ktrace.trace.name': trace.name,
+      },
       onWarning: (message) => this.options.onLog({ level: 'warn', msg: message }),
     };
     const otlp = spec.metrics.otlpEndpoint ?? this.options.otlpEndpoint;
@@ -262,7 +287,11 @@ export class AgentTrace {
     }
     const signature = exportSignature(spec, plan.programInfo);
     if (this.exporter !== undefined && signature !== this.signature) {
-      this.options.onLog({ level: 'info', msg: 'the trace exports other series now: its series start again', trace: trace.name });
+      this.options.onLog({
+        level: 'info',
+        msg: 'the trace exports other series now: its series start again',
+        trace: trace.name,
+      });
       await this.dropExporter();
     }
     if (this.exporter === undefined) {
@@ -284,7 +313,11 @@ export class AgentTrace {
         ...(this.options.bpftrace === undefined ? {} : { bpftrace: this.options.bpftrace }),
         onLog: (record) => {
           this.options.onLog(record);
-          if (record.msg === 'bpftrace attached probes' || record.msg === 'first map sample exported' || record.msg === 'restarting bpftrace') {
+          if (
+            record.msg === 'bpftrace attached probes' ||
+            record.msg === 'first map sample exported' ||
+            record.msg === 'restarting bpftrace'
+          ) {
             this.syncState();
           }
         },
@@ -325,7 +358,12 @@ export class AgentTrace {
   private fail(trace: ClusterTrace, error: unknown): void {
     this.failedDigest = trace.digest;
     const message = isKtraceError(error) ? error.message : String(error);
-    this.options.onLog({ level: 'error', msg: `trace ${trace.name} failed: ${message}`, trace: trace.name, ...(isKtraceError(error) ? { code: error.code } : {}) });
+    this.options.onLog({
+      level: 'error',
+      msg: `trace ${trace.name} failed: ${message}`,
+      trace: trace.name,
+      ...(isKtraceError(error) ? { code: error.code } : {}),
+    });
     this.setState('failed', message);
   }
 }

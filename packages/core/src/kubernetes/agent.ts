@@ -54,11 +54,14 @@ export interface AgentOptions {
 }
 
 /** The resource attributes of every trace's metrics on this node. */
-export function agentResourceAttributes(options: Pick<AgentOptions, 'node' | 'clusterName' | 'podName'> & { namespace: string }): Record<string, string> {
+export function agentResourceAttributes(
+  options: Pick<AgentOptions, 'node' | 'clusterName' | 'podName'> & { namespace: string },
+): Record<string, string> {
   return {
     'k8s.node.name': options.node,
     'host.name': options.node,
-    'service.instance.id': options.podName === undefined ? options.node : `${options.namespace}.${options.podName}.agent`,
+    'service.instance.id':
+      options.podName === undefined ? options.node : `${options.namespace}.${options.podName}.agent`,
     ...(options.clusterName === undefined ? {} : { 'k8s.cluster.name': options.clusterName }),
   };
 }
@@ -124,7 +127,11 @@ export class Agent {
       },
       onError: (error, retry) => {
         if (this.watching || this.loggedProblems.get('watch') !== error.message) {
-          this.log({ level: 'warn', msg: `cannot watch traces: ${error.message}; traces keep running, retrying`, retryInMillis: retry });
+          this.log({
+            level: 'warn',
+            msg: `cannot watch traces: ${error.message}; traces keep running, retrying`,
+            retryInMillis: retry,
+          });
           this.loggedProblems.set('watch', error.message);
         }
         this.watching = false;
@@ -148,7 +155,10 @@ export class Agent {
         this.counters.mergeConflicts++;
         if (this.loggedProblems.get('merge') !== families.join(',')) {
           this.loggedProblems.set('merge', families.join(','));
-          this.log({ level: 'warn', msg: `two traces export ${families.join(', ')} with different types: only the first is served; rename one (maps.@m.metric or metrics.prefix)` });
+          this.log({
+            level: 'warn',
+            msg: `two traces export ${families.join(', ')} with different types: only the first is served; rename one (maps.@m.metric or metrics.prefix)`,
+          });
         }
       },
       health: () => `ok: ${this.traces.size} traces, ${this.watching ? 'watching' : 'not watching'} the API server\n`,
@@ -158,7 +168,13 @@ export class Agent {
     void this.readNode();
     const heartbeat = (this.options.heartbeatSeconds ?? 30) * 1000;
     this.heartbeat = setInterval(() => this.writeStatusSoon(0), heartbeat);
-    this.log({ level: 'info', msg: 'ktrace agent started', node: this.node, namespace: this.namespace, metrics: `${this.server.url}/metrics` });
+    this.log({
+      level: 'info',
+      msg: 'ktrace agent started',
+      node: this.node,
+      namespace: this.namespace,
+      metrics: `${this.server.url}/metrics`,
+    });
     return { url: this.server.url };
   }
 
@@ -188,10 +204,16 @@ export class Agent {
     try {
       tree = new CgroupTree(options?.hostRoot === undefined ? {} : { hostRoot: options.hostRoot });
     } catch (error) {
-      this.log({ level: 'warn', msg: `no pod labels: ${isKtraceError(error) || error instanceof Error ? error.message : String(error)}` });
+      this.log({
+        level: 'warn',
+        msg: `no pod labels: ${isKtraceError(error) || error instanceof Error ? error.message : String(error)}`,
+      });
       return;
     }
-    const cache = new PodCache({ nodeName: this.node, ...(options?.deletedGraceMillis === undefined ? {} : { deletedGraceMillis: options.deletedGraceMillis }) });
+    const cache = new PodCache({
+      nodeName: this.node,
+      ...(options?.deletedGraceMillis === undefined ? {} : { deletedGraceMillis: options.deletedGraceMillis }),
+    });
     const watch = new PodWatch({
       kubeConfig: this.client.kubeConfig,
       nodeName: this.node,
@@ -213,20 +235,29 @@ export class Agent {
     const before = JSON.stringify(this.nodeView);
     this.nodeReads.gets++;
     try {
-      const node = await this.client.call({ verb: 'get', resource: 'nodes', name: this.node }, () => this.client.core.readNode({ name: this.node }));
+      const node = await this.client.call({ verb: 'get', resource: 'nodes', name: this.node }, () =>
+        this.client.core.readNode({ name: this.node }),
+      );
       this.nodeView = { name: this.node, labels: { ...(node.metadata?.labels ?? {}) } };
     } catch (error) {
       this.nodeReads.failures++;
       const message = isKtraceError(error) ? error.message : String(error);
       // labels once read stay good while the API server is away
-      if (this.nodeView.labels === undefined) this.nodeView = { name: this.node, labels: undefined, unknownBecause: message };
+      if (this.nodeView.labels === undefined)
+        this.nodeView = { name: this.node, labels: undefined, unknownBecause: message };
       if (this.loggedProblems.get('node') !== message) {
         this.loggedProblems.set('node', message);
-        this.log({ level: 'warn', msg: `cannot read node ${this.node}: ${message}${this.nodeView.labels === undefined ? '; traces with a nodeSelector wait' : ''}` });
+        this.log({
+          level: 'warn',
+          msg: `cannot read node ${this.node}: ${message}${this.nodeView.labels === undefined ? '; traces with a nodeSelector wait' : ''}`,
+        });
       }
     }
     if (JSON.stringify(this.nodeView) !== before) this.scheduleReconcile();
-    const retry = this.nodeView.labels === undefined ? Math.min(this.options.maxBackoffMillis ?? 30_000, 5_000) : (this.options.nodeRefreshSeconds ?? 60) * 1000;
+    const retry =
+      this.nodeView.labels === undefined
+        ? Math.min(this.options.maxBackoffMillis ?? 30_000, 5_000)
+        : (this.options.nodeRefreshSeconds ?? 60) * 1000;
     if (!this.stopped) {
       this.nodeTimer = setTimeout(() => void this.readNode(), retry);
       this.nodeTimer.unref();
@@ -251,9 +282,13 @@ export class Agent {
         onChange: () => this.writeStatusSoon(),
         ...(this.options.bpftrace === undefined ? {} : { bpftrace: this.options.bpftrace }),
         ...(this.options.otlpEndpoint === undefined ? {} : { otlpEndpoint: this.options.otlpEndpoint }),
-        ...(this.options.otlpIntervalMillis === undefined ? {} : { otlpIntervalMillis: this.options.otlpIntervalMillis }),
+        ...(this.options.otlpIntervalMillis === undefined
+          ? {}
+          : { otlpIntervalMillis: this.options.otlpIntervalMillis }),
         ...(this.options.runner === undefined ? {} : { runner: this.options.runner }),
-        ...(this.pods === undefined ? {} : { pods: { tree: this.pods.tree, cache: this.pods.cache, workload: this.pods.workload } }),
+        ...(this.pods === undefined
+          ? {}
+          : { pods: { tree: this.pods.tree, cache: this.pods.cache, workload: this.pods.workload } }),
       });
       this.traces.set(name, trace);
     }
@@ -269,7 +304,9 @@ export class Agent {
   }
 
   private reconcile(): void {
-    const documents = this.traceWatch.objects().map((configMap) => ({ configMap: configMap.metadata?.name ?? '', decoded: decodeTraceConfigMap(configMap) }));
+    const documents = this.traceWatch
+      .objects()
+      .map((configMap) => ({ configMap: configMap.metadata?.name ?? '', decoded: decodeTraceConfigMap(configMap) }));
     const plans = planTraces(documents, this.nodeView);
     const planned = new Set(plans.map((p) => p.name));
     for (const name of [...this.traces.keys()]) if (!planned.has(name)) this.retire(name);
@@ -279,9 +316,18 @@ export class Agent {
         this.others.delete(plan.name);
         const trace = this.traceFor(plan.name);
         if (trace.digest !== plan.trace.digest) {
-          this.log({ level: 'info', msg: trace.digest === undefined ? 'starting trace' : 'trace changed: restarting it, counters carried', trace: plan.name, digest: plan.trace.digest });
+          this.log({
+            level: 'info',
+            msg: trace.digest === undefined ? 'starting trace' : 'trace changed: restarting it, counters carried',
+            trace: plan.name,
+            digest: plan.trace.digest,
+          });
           if (plan.trace.podSelector !== undefined || plan.trace.namespaceSelector !== undefined) {
-            this.log({ level: 'warn', msg: 'podSelector and namespaceSelector are not applied by this agent yet: the trace sees every process of the node', trace: plan.name });
+            this.log({
+              level: 'warn',
+              msg: 'podSelector and namespaceSelector are not applied by this agent yet: the trace sees every process of the node',
+              trace: plan.name,
+            });
           }
         }
         trace.want(plan.trace);
@@ -289,11 +335,17 @@ export class Agent {
       }
       this.retire(plan.name);
       const status: NodeTraceStatus =
-        plan.action === 'invalid' ? { state: 'invalid', error: plan.error } : { state: 'skipped', reason: plan.reason, digest: plan.digest };
+        plan.action === 'invalid'
+          ? { state: 'invalid', error: plan.error }
+          : { state: 'skipped', reason: plan.reason, digest: plan.digest };
       const problem = plan.action === 'invalid' ? plan.error : plan.reason;
       if (this.loggedProblems.get(`trace:${plan.name}`) !== problem) {
         this.loggedProblems.set(`trace:${plan.name}`, problem);
-        this.log(plan.action === 'invalid' ? { level: 'error', msg: `invalid trace: ${plan.error}`, trace: plan.name } : { level: 'info', msg: `trace skipped: ${plan.reason}`, trace: plan.name });
+        this.log(
+          plan.action === 'invalid'
+            ? { level: 'error', msg: `invalid trace: ${plan.error}`, trace: plan.name }
+            : { level: 'info', msg: `trace skipped: ${plan.reason}`, trace: plan.name },
+        );
       }
       this.others.set(plan.name, status);
     }
@@ -313,7 +365,12 @@ export class Agent {
       node: this.node,
       updatedAt: new Date().toISOString(),
       heartbeatSeconds: this.options.heartbeatSeconds ?? 30,
-      agent: { version: this.options.version ?? '0.1.0', startedAt: this.startedAt, pid: process.pid, ...(hostname() === '' ? {} : {}) },
+      agent: {
+        version: this.options.version ?? '0.1.0',
+        startedAt: this.startedAt,
+        pid: process.pid,
+        ...(hostname() === '' ? {} : {}),
+      },
       watching: this.watching,
       traces: this.stopped ? {} : this.traceStatuses(),
     };
@@ -338,13 +395,20 @@ export class Agent {
 
   private async writeStatus(): Promise<void> {
     try {
-      await this.client.apply(nodeStatusLease(this.nodeStatus(), this.namespace), { fieldManager: agentFieldManager, force: true });
+      await this.client.apply(nodeStatusLease(this.nodeStatus(), this.namespace), {
+        fieldManager: agentFieldManager,
+        force: true,
+      });
       this.counters.statusWrites++;
       if (this.statusFailing) this.log({ level: 'info', msg: 'node status written again' });
       this.statusFailing = false;
     } catch (error) {
       this.counters.statusWriteFailures++;
-      if (!this.statusFailing) this.log({ level: 'warn', msg: `cannot write the node status: ${isKtraceError(error) ? error.message : String(error)}; retrying at the next change or heartbeat` });
+      if (!this.statusFailing)
+        this.log({
+          level: 'warn',
+          msg: `cannot write the node status: ${isKtraceError(error) ? error.message : String(error)}; retrying at the next change or heartbeat`,
+        });
       this.statusFailing = true;
       throw error;
     }

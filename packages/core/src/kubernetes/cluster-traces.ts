@@ -61,13 +61,22 @@ export function traceFromFile(file: string, options: TraceFromFileOptions = {}):
       data = parseYaml(text);
     } catch (error) {
       if (/\.ya?ml$|\.json$/.test(file)) {
-        throw new KtraceError({ code: 'KTRACE_BAD_SPEC', message: `${file} is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, cause: error });
+        throw new KtraceError({
+          code: 'KTRACE_BAD_SPEC',
+          message: `${file} is not valid YAML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+          cause: error,
+        });
       }
       data = undefined;
     }
   }
   let document: Record<string, unknown>;
-  if (data !== null && typeof data === 'object' && !Array.isArray(data) && (data as Record<string, unknown>)['kind'] !== undefined) {
+  if (
+    data !== null &&
+    typeof data === 'object' &&
+    !Array.isArray(data) &&
+    (data as Record<string, unknown>)['kind'] !== undefined
+  ) {
     document = { ...(data as Record<string, unknown>) };
   } else if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
     const { programFile, name, ...spec } = data as Record<string, unknown>;
@@ -76,10 +85,19 @@ export function traceFromFile(file: string, options: TraceFromFileOptions = {}):
       try {
         spec['program'] = readFileSync(path, 'utf8');
       } catch (error) {
-        throw new KtraceError({ code: 'KTRACE_BAD_SPEC', message: `${file}: spec.programFile: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); the path is relative to the spec file`, cause: error });
+        throw new KtraceError({
+          code: 'KTRACE_BAD_SPEC',
+          message: `${file}: spec.programFile: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); the path is relative to the spec file`,
+          cause: error,
+        });
       }
     } else if (programFile !== undefined) spec['programFile'] = programFile;
-    document = { apiVersion: traceApiVersion, kind: traceKind, metadata: typeof name === 'string' ? { name } : {}, spec };
+    document = {
+      apiVersion: traceApiVersion,
+      kind: traceKind,
+      metadata: typeof name === 'string' ? { name } : {},
+      spec,
+    };
   } else {
     document = { apiVersion: traceApiVersion, kind: traceKind, metadata: {}, spec: { program: text } };
   }
@@ -100,7 +118,8 @@ export function traceFromFile(file: string, options: TraceFromFileOptions = {}):
   try {
     return parseTraceDocument(document);
   } catch (error) {
-    if (isKtraceError(error)) throw new KtraceError({ code: error.code, message: `${file}: ${error.message}`, cause: error });
+    if (isKtraceError(error))
+      throw new KtraceError({ code: error.code, message: `${file}: ${error.message}`, cause: error });
     throw error;
   }
 }
@@ -139,13 +158,21 @@ async function nodeStatuses(client: KubeClient): Promise<NodeStatus[]> {
 /** Traces in the client's namespace (or only `name`), each with every node's report. */
 export async function listTraceReports(client: KubeClient, name?: string, now = Date.now()): Promise<TraceReport[]> {
   const namespace = client.namespace;
-  const labelSelector = name === undefined ? traceConfigMapSelector : `${traceConfigMapSelector},ktrace.dev/trace=${checkTraceName(name, 'NAME')}`;
+  const labelSelector =
+    name === undefined
+      ? traceConfigMapSelector
+      : `${traceConfigMapSelector},ktrace.dev/trace=${checkTraceName(name, 'NAME')}`;
   const [configMaps, statuses] = await Promise.all([
-    client.call({ verb: 'list', resource: 'configmaps', namespace }, () => client.core.listNamespacedConfigMap({ namespace, labelSelector })),
+    client.call({ verb: 'list', resource: 'configmaps', namespace }, () =>
+      client.core.listNamespacedConfigMap({ namespace, labelSelector }),
+    ),
     nodeStatuses(client),
   ]);
   if (name !== undefined && configMaps.items.length === 0) {
-    throw new KtraceError({ code: 'KTRACE_NOT_FOUND', message: `no trace ${name} in namespace ${namespace} (ktrace get lists them)` });
+    throw new KtraceError({
+      code: 'KTRACE_NOT_FOUND',
+      message: `no trace ${name} in namespace ${namespace} (ktrace get lists them)`,
+    });
   }
   const reports = configMaps.items.map((configMap): TraceReport => {
     const decoded = decodeTraceConfigMap(configMap);
@@ -163,7 +190,9 @@ export async function listTraceReports(client: KubeClient, name?: string, now = 
       });
     }
     nodes.sort((a, b) => a.node.localeCompare(b.node));
-    return decoded.ok ? { name: decoded.name, trace: decoded.trace, nodes } : { name: decoded.name, error: decoded.error.message, nodes };
+    return decoded.ok
+      ? { name: decoded.name, trace: decoded.trace, nodes }
+      : { name: decoded.name, error: decoded.error.message, nodes };
   });
   return reports.sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -178,7 +207,11 @@ export async function deleteTrace(client: KubeClient, name: string): Promise<voi
     );
   } catch (error) {
     if (isKtraceError(error) && error.code === 'KTRACE_NOT_FOUND') {
-      throw new KtraceError({ code: 'KTRACE_NOT_FOUND', message: `no trace ${name} in namespace ${namespace} (ktrace get lists them)`, cause: error });
+      throw new KtraceError({
+        code: 'KTRACE_NOT_FOUND',
+        message: `no trace ${name} in namespace ${namespace} (ktrace get lists them)`,
+        cause: error,
+      });
     }
     throw error;
   }

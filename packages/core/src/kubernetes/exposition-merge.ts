@@ -50,7 +50,9 @@ export function labelSample(line: string, labels: Record<string, string>): strin
   const match = namePattern.exec(line);
   if (match === null) return line;
   const name = match[0];
-  const added = Object.entries(labels).map(([k, v]) => `${k}="${escapeValue(v)}"`).join(',');
+  const added = Object.entries(labels)
+    .map(([k, v]) => `${k}="${escapeValue(v)}"`)
+    .join(',');
   if (added === '') return line;
   let rest = line.slice(name.length);
   if (rest.startsWith('{')) {
@@ -98,7 +100,8 @@ export function mergeExpositions(parts: ExpositionPart[]): MergeResult {
       }
       const sampleName = namePattern.exec(line)?.[0];
       if (sampleName === undefined) continue;
-      const belongs = current !== undefined && (sampleName === current.name || sampleName.startsWith(`${current.name}_`));
+      const belongs =
+        current !== undefined && (sampleName === current.name || sampleName.startsWith(`${current.name}_`));
       if (!belongs) enter(sampleName);
       if (skip) continue;
       (current as Family).samples.push(labelSample(line, part.labels));

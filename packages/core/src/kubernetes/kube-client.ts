@@ -57,7 +57,10 @@ function loadFile(file: string): KubeConfig {
   try {
     kc.loadFromFile(file);
   } catch (error) {
-    throw configError(`cannot read kubeconfig ${file}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, error);
+    throw configError(
+      `cannot read kubeconfig ${file}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      error,
+    );
   }
   return kc;
 }
@@ -71,10 +74,13 @@ function mergeFiles(files: string[]): KubeConfig {
   merged.currentContext = '';
   for (const file of files) {
     const kc = loadFile(file);
-    if (merged.currentContext === '' && kc.currentContext !== undefined && kc.currentContext !== '') merged.currentContext = kc.currentContext;
-    for (const cluster of kc.clusters) if (!merged.clusters.some((c) => c.name === cluster.name)) merged.clusters.push(cluster);
+    if (merged.currentContext === '' && kc.currentContext !== undefined && kc.currentContext !== '')
+      merged.currentContext = kc.currentContext;
+    for (const cluster of kc.clusters)
+      if (!merged.clusters.some((c) => c.name === cluster.name)) merged.clusters.push(cluster);
     for (const user of kc.users) if (!merged.users.some((u) => u.name === user.name)) merged.users.push(user);
-    for (const context of kc.contexts) if (!merged.contexts.some((c) => c.name === context.name)) merged.contexts.push(context);
+    for (const context of kc.contexts)
+      if (!merged.contexts.some((c) => c.name === context.name)) merged.contexts.push(context);
   }
   return merged;
 }
@@ -119,13 +125,17 @@ export function loadKubeConfig(options: KubeConnectionOptions = {}): LoadedKubeC
   if (options.context !== undefined) {
     if (kc.getContextObject(options.context) === null) {
       const known = kc.getContexts().map((c) => c.name);
-      throw configError(`--context ${options.context}: no such context in ${source} (contexts: ${known.length === 0 ? 'none' : known.join(', ')})`);
+      throw configError(
+        `--context ${options.context}: no such context in ${source} (contexts: ${known.length === 0 ? 'none' : known.join(', ')})`,
+      );
     }
     kc.setCurrentContext(options.context);
   }
   // client-node 1.4 refuses a plain http:// server (kubectl proxy, a loopback test server) unless the cluster says
   // insecure-skip-tls-verify, which means nothing without TLS; kubectl takes it as it is, so ktrace does too.
-  kc.clusters = kc.clusters.map((c) => (c.server.startsWith('http:') && c.skipTLSVerify !== true ? { ...c, skipTLSVerify: true } : c));
+  kc.clusters = kc.clusters.map((c) =>
+    c.server.startsWith('http:') && c.skipTLSVerify !== true ? { ...c, skipTLSVerify: true } : c,
+  );
   const cluster = kc.getCurrentCluster();
   if (cluster === null) {
     throw configError(
@@ -144,7 +154,11 @@ export function loadKubeConfig(options: KubeConnectionOptions = {}): LoadedKubeC
     }
   }
   const namespace =
-    nonEmpty(options.namespace) ?? nonEmpty(env['POD_NAMESPACE']) ?? nonEmpty(contextNamespace) ?? nonEmpty(saNamespace) ?? 'default';
+    nonEmpty(options.namespace) ??
+    nonEmpty(env['POD_NAMESPACE']) ??
+    nonEmpty(contextNamespace) ??
+    nonEmpty(saNamespace) ??
+    'default';
   return { kubeConfig: kc, namespace, source, server: cluster.server };
 }
 
@@ -188,7 +202,16 @@ function statusOf(body: unknown): StatusBody {
   return {};
 }
 
-const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
 
 /** The HTTP status of a failed request (ApiException or a watch error), or undefined for a network failure. */
 export function httpStatusOf(error: unknown): number | undefined {
@@ -236,11 +259,21 @@ export function kubeError(error: unknown, call: ApiCall, server: string): Ktrace
     });
   }
   if (status === 401) {
-    return new KtraceError({ code: 'KTRACE_FORBIDDEN', message: `unauthorized: the API server at ${server} did not accept the credentials of the kubeconfig (${what})`, cause: error });
+    return new KtraceError({
+      code: 'KTRACE_FORBIDDEN',
+      message: `unauthorized: the API server at ${server} did not accept the credentials of the kubeconfig (${what})`,
+      cause: error,
+    });
   }
-  if (status === 404) return new KtraceError({ code: 'KTRACE_NOT_FOUND', message: `not found: ${what}${said}`, cause: error });
-  if (status === 409) return new KtraceError({ code: 'KTRACE_CONFLICT', message: `conflict: cannot ${what}${said}`, cause: error });
-  return new KtraceError({ code: 'KTRACE_CLUSTER', message: `the API server refused to ${what} (HTTP ${status}${body.reason === undefined ? '' : ` ${body.reason}`})${said}`, cause: error });
+  if (status === 404)
+    return new KtraceError({ code: 'KTRACE_NOT_FOUND', message: `not found: ${what}${said}`, cause: error });
+  if (status === 409)
+    return new KtraceError({ code: 'KTRACE_CONFLICT', message: `conflict: cannot ${what}${said}`, cause: error });
+  return new KtraceError({
+    code: 'KTRACE_CLUSTER',
+    message: `the API server refused to ${what} (HTTP ${status}${body.reason === undefined ? '' : ` ${body.reason}`})${said}`,
+    cause: error,
+  });
 }
 
 function timeoutMiddleware(millis: number): Middleware {
@@ -318,5 +351,8 @@ export class KubeClient {
 
 /** Loads the kubeconfig (see loadKubeConfig) and connects. Throws KTRACE_KUBECONFIG. */
 export function createKubeClient(options: KubeConnectionOptions = {}): KubeClient {
-  return new KubeClient(loadKubeConfig(options), options.requestTimeoutMillis === undefined ? {} : { requestTimeoutMillis: options.requestTimeoutMillis });
+  return new KubeClient(
+    loadKubeConfig(options),
+    options.requestTimeoutMillis === undefined ? {} : { requestTimeoutMillis: options.requestTimeoutMillis },
+  );
 }

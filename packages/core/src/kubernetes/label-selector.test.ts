@@ -23,10 +23,14 @@ describe('label selectors', () => {
 
   test('bad selectors name the flag and the term', () => {
     expect(() => parseLabelSelector('a=b,c d', '--nodes')).toThrow(/--nodes: cannot read "c d"/);
-    expect(() => parseLabelSelector('a=b c', '--pods')).toThrow(/--pods: "b c" is not a label value|--pods: cannot read/);
-    expect(() => checkLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Has' }] }, 'spec.nodeSelector')).toThrow(
-      'spec.nodeSelector.matchExpressions[0]: operator must be In, NotIn, Exists or DoesNotExist',
+    expect(() => parseLabelSelector('a=b c', '--pods')).toThrow(
+      /--pods: "b c" is not a label value|--pods: cannot read/,
     );
-    expect(() => checkLabelSelector({ matchLabel: {} }, 'spec.podSelector')).toThrow('spec.podSelector: unknown field "matchLabel"');
+    expect(() =>
+      checkLabelSelector({ matchExpressions: [{ key: 'a', operator: 'Has' }] }, 'spec.nodeSelector'),
+    ).toThrow('spec.nodeSelector.matchExpressions[0]: operator must be In, NotIn, Exists or DoesNotExist');
+    expect(() => checkLabelSelector({ matchLabel: {} }, 'spec.podSelector')).toThrow(
+      'spec.podSelector: unknown field "matchLabel"',
+    );
   });
 });

@@ -40,12 +40,14 @@ function splitTerms(text: string): string[] {
 }
 
 function checkKey(key: string, field: string): string {
-  if (!keyPattern.test(key)) throw bad(field, `${JSON.stringify(key)} is not a label key (such as app or kubernetes.io/os)`);
+  if (!keyPattern.test(key))
+    throw bad(field, `${JSON.stringify(key)} is not a label key (such as app or kubernetes.io/os)`);
   return key;
 }
 
 function checkValue(value: string, field: string): string {
-  if (!valuePattern.test(value)) throw bad(field, `${JSON.stringify(value)} is not a label value (63 letters, digits, '-', '_' or '.')`);
+  if (!valuePattern.test(value))
+    throw bad(field, `${JSON.stringify(value)} is not a label value (63 letters, digits, '-', '_' or '.')`);
   return value;
 }
 
@@ -59,7 +61,11 @@ export function parseLabelSelector(text: string, field = 'selector'): LabelSelec
       const values = (m[3] ?? '').split(',').map((v) => checkValue(v.trim(), field));
       matchExpressions.push({ key: checkKey(m[1] ?? '', field), operator: m[2] === 'in' ? 'In' : 'NotIn', values });
     } else if ((m = /^([^=!\s]+)\s*!=\s*(\S*)$/.exec(term)) !== null) {
-      matchExpressions.push({ key: checkKey(m[1] ?? '', field), operator: 'NotIn', values: [checkValue(m[2] ?? '', field)] });
+      matchExpressions.push({
+        key: checkKey(m[1] ?? '', field),
+        operator: 'NotIn',
+        values: [checkValue(m[2] ?? '', field)],
+      });
     } else if ((m = /^([^=!\s]+)\s*==?\s*(\S*)$/.exec(term)) !== null) {
       matchLabels[checkKey(m[1] ?? '', field)] = checkValue(m[2] ?? '', field);
     } else if ((m = /^!\s*(\S+)$/.exec(term)) !== null) {
@@ -67,7 +73,10 @@ export function parseLabelSelector(text: string, field = 'selector'): LabelSelec
     } else if (/^\S+$/.test(term)) {
       matchExpressions.push({ key: checkKey(term, field), operator: 'Exists' });
     } else {
-      throw bad(field, `cannot read ${JSON.stringify(term)}; write key=value, key!=value, key in (a,b), key notin (a,b), key or !key, separated by commas`);
+      throw bad(
+        field,
+        `cannot read ${JSON.stringify(term)}; write key=value, key!=value, key in (a,b), key notin (a,b), key or !key, separated by commas`,
+      );
     }
   }
   return {
@@ -78,15 +87,18 @@ export function parseLabelSelector(text: string, field = 'selector'): LabelSelec
 
 /** Checks a selector object as found in a document (fields, operators, values). Throws KTRACE_BAD_SPEC. */
 export function checkLabelSelector(input: unknown, field: string): LabelSelector {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw bad(field, 'expected matchLabels and/or matchExpressions');
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw bad(field, 'expected matchLabels and/or matchExpressions');
   const raw = input as Record<string, unknown>;
   for (const key of Object.keys(raw)) {
-    if (key !== 'matchLabels' && key !== 'matchExpressions') throw bad(field, `unknown field ${JSON.stringify(key)} (expected matchLabels, matchExpressions)`);
+    if (key !== 'matchLabels' && key !== 'matchExpressions')
+      throw bad(field, `unknown field ${JSON.stringify(key)} (expected matchLabels, matchExpressions)`);
   }
   const selector: LabelSelector = {};
   if (raw['matchLabels'] !== undefined) {
     const labels = raw['matchLabels'];
-    if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) throw bad(`${field}.matchLabels`, 'expected a mapping of label keys to values');
+    if (labels === null || typeof labels !== 'object' || Array.isArray(labels))
+      throw bad(`${field}.matchLabels`, 'expected a mapping of label keys to values');
     selector.matchLabels = {};
     for (const [k, v] of Object.entries(labels)) {
       if (typeof v !== 'string') throw bad(`${field}.matchLabels`, `the value of ${k} must be a string`);
@@ -103,13 +115,19 @@ export function checkLabelSelector(input: unknown, field: string): LabelSelector
       if (operator !== 'In' && operator !== 'NotIn' && operator !== 'Exists' && operator !== 'DoesNotExist') {
         throw bad(where, 'operator must be In, NotIn, Exists or DoesNotExist');
       }
-      const key = checkKey(String(r['key'] ?? ''), where);
+      const key = checkKey(typeof r['key'] === 'string' ? r['key'] : '', where);
       const values = r['values'];
       if (operator === 'In' || operator === 'NotIn') {
-        if (!Array.isArray(values) || values.length === 0) throw bad(where, `${operator} needs a non-empty values list`);
-        return { key, operator, values: values.map((v) => checkValue(String(v), where)) };
+        if (!Array.isArray(values) || values.length === 0)
+          throw bad(where, `${operator} needs a non-empty values list`);
+        return {
+          key,
+          operator,
+          values: values.map((v: unknown) => checkValue(typeof v === 'string' ? v : JSON.stringify(v), where)),
+        };
       }
-      if (values !== undefined && (!Array.isArray(values) || values.length > 0)) throw bad(where, `${operator} takes no values`);
+      if (values !== undefined && (!Array.isArray(values) || values.length > 0))
+        throw bad(where, `${operator} takes no values`);
       return { key, operator };
     });
   }
@@ -117,11 +135,17 @@ export function checkLabelSelector(input: unknown, field: string): LabelSelector
 }
 
 export function isEmptySelector(selector: LabelSelector | undefined): boolean {
-  return selector === undefined || (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0);
+  return (
+    selector === undefined ||
+    (Object.keys(selector.matchLabels ?? {}).length === 0 && (selector.matchExpressions ?? []).length === 0)
+  );
 }
 
 /** Whether `labels` satisfy the selector. An empty or missing selector matches everything. */
-export function matchesLabelSelector(selector: LabelSelector | undefined, labels: Record<string, string> | undefined): boolean {
+export function matchesLabelSelector(
+  selector: LabelSelector | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   const have = labels ?? {};
   for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) if (have[k] !== v) return false;
   for (const req of selector?.matchExpressions ?? []) {

@@ -175,7 +175,11 @@ export class ListWatch<T extends KubernetesObject> {
         this.schedule(() => void this.relist(), 0);
         return;
       }
-      if (error !== null && error !== undefined && !(error instanceof Error && error.name === 'AbortError' && aborted)) {
+      if (
+        error !== null &&
+        error !== undefined &&
+        !(error instanceof Error && error.name === 'AbortError' && aborted)
+      ) {
         this.fail(error, call);
         return;
       }
@@ -212,7 +216,13 @@ export class ListWatch<T extends KubernetesObject> {
           if (phase === 'ERROR') {
             if (object?.code === 410) gone = true;
             this.controller?.abort();
-            onDone(gone ? null : Object.assign(new Error((object as { message?: string })?.message ?? 'watch error'), { statusCode: object?.code }));
+            onDone(
+              gone
+                ? null
+                : Object.assign(new Error((object as { message?: string })?.message ?? 'watch error'), {
+                    statusCode: object?.code,
+                  }),
+            );
             return;
           }
           const version = object?.metadata?.resourceVersion;

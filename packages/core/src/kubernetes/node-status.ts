@@ -60,7 +60,10 @@ export function nodeStatusName(node: string): string {
 
 function labelValue(node: string): string {
   if (node.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(node)) return node;
-  return `${node.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 50).replace(/[-_.]+$/, '')}-${shortHash(node)}`;
+  return `${node
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .slice(0, 50)
+    .replace(/[-_.]+$/, '')}-${shortHash(node)}`;
 }
 
 export function nodeStatusLease(status: NodeStatus, namespace: string): V1Lease & { apiVersion: string; kind: string } {
@@ -83,7 +86,8 @@ export function decodeNodeStatus(lease: V1Lease): NodeStatus | undefined {
   if (text === undefined) return undefined;
   try {
     const status = JSON.parse(text) as NodeStatus;
-    if (typeof status?.node !== 'string' || typeof status.traces !== 'object' || status.traces === null) return undefined;
+    if (typeof status?.node !== 'string' || typeof status.traces !== 'object' || status.traces === null)
+      return undefined;
     return status;
   } catch {
     return undefined;

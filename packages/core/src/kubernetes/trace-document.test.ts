@@ -27,7 +27,10 @@ describe('Trace documents', () => {
 
   test('the digest changes with the spec, not with key order', () => {
     const a = parseTraceDocument(document);
-    const reordered = parseTraceDocument({ ...document, spec: { nodeSelector: document.spec.nodeSelector, interval: '2s', program } });
+    const reordered = parseTraceDocument({
+      ...document,
+      spec: { nodeSelector: document.spec.nodeSelector, interval: '2s', program },
+    });
     const changed = parseTraceDocument({ ...document, spec: { ...document.spec, interval: '3s' } });
     expect(reordered.digest).toBe(a.digest);
     expect(changed.digest).not.toBe(a.digest);
@@ -36,10 +39,22 @@ describe('Trace documents', () => {
   test.each([
     [{ ...document, apiVersion: 'v1' }, 'apiVersion: expected ktrace.dev/v1alpha1, got "v1"'],
     [{ ...document, metadata: { name: 'Opens!' } }, 'metadata.name: "Opens!" is not a trace name'],
-    [{ ...document, spec: { ...document.spec, interval: 'often' } }, 'trace opens: invalid trace spec:\n  spec.interval: expected a duration'],
-    [{ ...document, spec: { ...document.spec, programFile: 'x.bt' } }, 'trace opens: spec.programFile: not allowed here'],
-    [{ ...document, spec: { ...document.spec, metrics: { listen: '0.0.0.0:1' } } }, 'spec.metrics.listen: not allowed here: the agent serves one /metrics'],
-    [{ ...document, spec: { ...document.spec, podSelector: { matchLabels: { app: 'a b' } } } }, 'trace opens: spec.podSelector.matchLabels: "a b" is not a label value'],
+    [
+      { ...document, spec: { ...document.spec, interval: 'often' } },
+      'trace opens: invalid trace spec:\n  spec.interval: expected a duration',
+    ],
+    [
+      { ...document, spec: { ...document.spec, programFile: 'x.bt' } },
+      'trace opens: spec.programFile: not allowed here',
+    ],
+    [
+      { ...document, spec: { ...document.spec, metrics: { listen: '0.0.0.0:1' } } },
+      'spec.metrics.listen: not allowed here: the agent serves one /metrics',
+    ],
+    [
+      { ...document, spec: { ...document.spec, podSelector: { matchLabels: { app: 'a b' } } } },
+      'trace opens: spec.podSelector.matchLabels: "a b" is not a label value',
+    ],
   ])('rejects a bad document with the field named (%#)', (input, message) => {
     expect(() => parseTraceDocument(input)).toThrow(message);
   });
