@@ -9,6 +9,8 @@ const usageCodes: ReadonlySet<KtraceErrorCode> = new Set<KtraceErrorCode>([
   'KTRACE_BAD_SPEC',
   'KTRACE_BAD_INPUT',
   'KTRACE_BAD_OPTION',
+  // no such trace, node or pod: the user named something wrong
+  'KTRACE_NOT_FOUND',
 ]);
 
 export function exitCodeFor(error: unknown): number {
@@ -20,7 +22,9 @@ export function exitWith(error: unknown): never {
     // Messages quote bpftrace's stderr and the program: drawn so that no control character reaches the terminal.
     process.stderr.write(`ktrace: ${visible(error.message, 'newlines')}\n`);
   } else {
-    process.stderr.write(`ktrace: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `ktrace: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
   process.exit(exitCodeFor(error));
 }

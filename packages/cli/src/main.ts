@@ -2,7 +2,11 @@
 // The ktrace command line: argument parsing, rendering and exit codes over the SDK. No logic the SDK lacks.
 import { ktraceVersion } from '@ktrace/parser';
 import { Command } from 'commander';
+import { registerAgent } from './commands/agent.js';
+import { registerApply } from './commands/apply.js';
+import { registerDelete } from './commands/delete.js';
 import { registerExport } from './commands/export.js';
+import { registerGet } from './commands/get.js';
 import { registerParse } from './commands/parse.js';
 import { registerRun } from './commands/run.js';
 import { exitWith } from './exit.js';
@@ -26,6 +30,10 @@ for (const stream of [process.stdout, process.stderr]) {
 registerRun(program);
 registerParse(program);
 registerExport(program);
+registerApply(program);
+registerGet(program);
+registerDelete(program);
+registerAgent(program);
 
 try {
   await program.parseAsync(process.argv);
