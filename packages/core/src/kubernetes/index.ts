@@ -1,0 +1,27 @@
+// The Kubernetes layer of @ktrace/core: the API client, list+watch, label selectors, Trace documents, per-node
+// status, the cluster verbs on traces, and the agent.
+export { KubeClient, agentFieldManager, cliFieldManager, createKubeClient, defaultRequestTimeoutMillis, httpStatusOf, kubeError, loadKubeConfig } from './kube-client.js';
+export type { ApiCall, ApplyOptions, KubeConnectionOptions, LoadedKubeConfig } from './kube-client.js';
+export { ListWatch } from './list-watch.js';
+export type { ListWatchOptions, ListWatchStats, ObjectList, WatchChange } from './list-watch.js';
+export { checkLabelSelector, formatLabelSelector, isEmptySelector, matchesLabelSelector, parseLabelSelector } from './label-selector.js';
+export type { LabelSelector, SelectorOperator, SelectorRequirement } from './label-selector.js';
+export {
+  checkTraceName,
+  commonLabels,
+  componentLabel,
+  decodeTraceConfigMap,
+  parseTraceDocument,
+  traceApiVersion,
+  traceConfigMap,
+  traceConfigMapName,
+  traceConfigMapSelector,
+  traceDataKey,
+  traceKind,
+  traceNameLabel,
+} from './trace-document.js';
+export type { ClusterTrace, DecodedTraceConfigMap, TraceDocument, TraceDocumentSpec } from './trace-document.js';
+export { decodeNodeStatus, isStale, nodeLabel, nodeStatusLease, nodeStatusName, nodeStatusSelector, statusAnnotation } from './node-status.js';
+export type { NodeStatus, NodeTraceState, NodeTraceStatus } from './node-status.js';
+export { applyTrace, deleteAllTraces, deleteTrace, listTraceReports, traceFromFile } from './cluster-traces.js';
+export type { NodeTraceReport, TraceFromFileOptions, TraceReport } from './cluster-traces.js';
