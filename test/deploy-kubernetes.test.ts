@@ -8,8 +8,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { installManifests, oneShotConfigMap, oneShotJob, PRIVILEGES_PROFILES, SECCOMP_PROFILES } from '@ktrace/core';
-import type { OneShotTarget, OneShotTraceOptions } from '@ktrace/core';
+import { installManifests, oneShotConfigMap, oneShotJob, PRIVILEGES_PROFILES, SECCOMP_PROFILES } from '@ktrace/core/kubernetes';
+import type { OneShotTarget, OneShotTraceOptions } from '@ktrace/core/kubernetes';
 import * as monitoringV1 from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import * as appsV1 from 'kubernetes-models/apps/v1';
 import * as batchV1 from 'kubernetes-models/batch/v1';
@@ -127,7 +127,7 @@ describe('deploy/kubernetes', () => {
     for (const object of [...(await kustomize(BASE)), ...(await kustomize(join(BASE, 'pod-monitor')))]) {
       expect(object.metadata?.labels?.['app.kubernetes.io/name'], key(object)).toBe('ktrace');
       expect(object.metadata?.labels?.['app.kubernetes.io/managed-by'], key(object)).toBe('ktrace');
-      if (object.kind !== 'Namespace') expect(object.metadata?.labels?.['app.kubernetes.io/component'], key(object)).toMatch(/^(agent|cli|trace)$/);
+      if (object.kind !== 'Namespace') expect(object.metadata?.labels?.['app.kubernetes.io/component'], key(object)).toMatch(/^(agent|cli|one-shot)$/);
       else expect(object.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('privileged');
     }
   });

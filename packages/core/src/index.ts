@@ -17,32 +17,3 @@ export type { InstrumentOptions, InstrumentedProgram } from './instrument.js';
 export { bpftraceVersion, checkKernelFeatures, checkPrivileges, findBpftrace, preflight, tracefsDir } from './preflight.js';
 export type { PreflightOptions, PreflightResult } from './preflight.js';
 export { defaultTraceSpec, syscallsProgram } from './bundled-examples.js';
-export {
-  AGENT_NAME,
-  agentSelector,
-  DEFAULT_IMAGE,
-  DEFAULT_NAMESPACE,
-  FIELD_MANAGER,
-  installManifests,
-  ktraceLabels,
-  NODE_LABEL,
-  oneShotConfigMap,
-  oneShotJob,
-  oneShotJobName,
-  PRIVILEGES_PROFILES,
-  resolveInstallOptions,
-  SECCOMP_PROFILES,
-  selectorString,
-  TRACE_LABEL,
-  uninstallOrder,
-} from './kubernetes/manifests/index.js';
-export type {
-  InstallOptions,
-  OneShotTarget,
-  OneShotTraceOptions,
-  PodMonitor,
-  PrivilegesProfile,
-  ResolvedInstallOptions,
-  SeccompProfile,
-  TargetPod,
-} from './kubernetes/manifests/index.js';

@@ -1,5 +1,5 @@
 // The Kubernetes layer of @ktrace/core: the API client, list+watch, label selectors, Trace documents, per-node
-// status, the cluster verbs on traces, and the agent.
+// status, the cluster verbs on traces, the install and one-shot manifests, and the agent.
 export { KubeClient, agentFieldManager, cliFieldManager, createKubeClient, defaultRequestTimeoutMillis, httpStatusOf, kubeError, loadKubeConfig } from './kube-client.js';
 export type { ApiCall, ApplyOptions, KubeConnectionOptions, LoadedKubeConfig } from './kube-client.js';
 export { ListWatch } from './list-watch.js';
@@ -25,3 +25,34 @@ export { decodeNodeStatus, isStale, nodeLabel, nodeStatusLease, nodeStatusName, 
 export type { NodeStatus, NodeTraceState, NodeTraceStatus } from './node-status.js';
 export { applyTrace, deleteAllTraces, deleteTrace, listTraceReports, traceFromFile } from './cluster-traces.js';
 export type { NodeTraceReport, TraceFromFileOptions, TraceReport } from './cluster-traces.js';
+export {
+  AGENT_NAME,
+  agentArgs,
+  agentSelector,
+  DEFAULT_IMAGE,
+  DEFAULT_LISTEN_PORT,
+  DEFAULT_NAMESPACE,
+  installManifests,
+  installSelector,
+  ktraceLabels,
+  oneShotArgs,
+  oneShotConfigMap,
+  oneShotJob,
+  oneShotJobName,
+  PRIVILEGES_PROFILES,
+  resolveInstallOptions,
+  SECCOMP_PROFILES,
+  targetDescription,
+  TRACE_SERVICE_ACCOUNT,
+  uninstallOrder,
+} from './manifests/index.js';
+export type {
+  InstallOptions,
+  OneShotTarget,
+  OneShotTraceOptions,
+  PodMonitor,
+  PrivilegesProfile,
+  ResolvedInstallOptions,
+  SeccompProfile,
+  TargetPod,
+} from './manifests/index.js';

@@ -1,22 +1,16 @@
-// The names and labels every object ktrace creates in a cluster carries: one place, so that `ktrace delete`,
-// `ktrace uninstall` and the agent find by label exactly what install and the one-shot generators wrote.
+// The names and labels of what install and one-shot traces create: one place, so that `ktrace uninstall`,
+// `ktrace delete` and the agent find by label exactly what was written. The label keys shared with Trace
+// documents and node status (name, managed-by, component, trace, node) are owned by trace-document.ts.
+import { commonLabels, componentLabel } from '../trace-document.js';
 
-/** The recommended `app.kubernetes.io/*` labels plus ktrace's own keys. */
-export const NAME_LABEL = 'app.kubernetes.io/name';
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 export const VERSION_LABEL = 'app.kubernetes.io/version';
-/** Names the trace an object belongs to (one-shot Jobs, their ConfigMaps and pods). */
-export const TRACE_LABEL = 'ktrace.dev/trace';
-/** The node a one-shot Job is pinned to. */
-export const NODE_LABEL = 'ktrace.dev/node';
 
-/** The value of `app.kubernetes.io/name` and `managed-by`; also the field manager of server-side apply. */
-export const KTRACE = 'ktrace';
-export const FIELD_MANAGER = 'ktrace';
-
-/** What an object is part of: the installed agent, the rights given to CLI users, or a one-shot trace. */
-export type Component = 'agent' | 'cli' | 'trace';
+/**
+ * What an object is part of: the installed agent, the rights given to CLI users, or a one-shot trace. (Trace
+ * documents are `trace` and node status Leases `node-status`: the agent watches `component=trace`, so one-shot
+ * programs must not carry it.)
+ */
+export type Component = 'agent' | 'cli' | 'one-shot';
 
 /** The version written into `app.kubernetes.io/version` and the default image tag. */
 export const KTRACE_VERSION = '0.1.0';
@@ -33,21 +27,17 @@ export const USER_TARGETS_ROLE_NAME = 'ktrace-user-targets';
 
 /** The labels every ktrace object carries; `component` is omitted on the Namespace, which holds all of them. */
 export function ktraceLabels(component?: Component): Record<string, string> {
-  return {
-    [NAME_LABEL]: KTRACE,
-    [MANAGED_BY_LABEL]: KTRACE,
-    ...(component === undefined ? {} : { [COMPONENT_LABEL]: component }),
-  };
+  return { ...commonLabels, ...(component === undefined ? {} : { [componentLabel]: component }) };
 }
 
 /** The labels that select the agent's pods (DaemonSet selector, Service, PodMonitor): stable across versions. */
 export function agentSelector(): Record<string, string> {
-  return { [NAME_LABEL]: KTRACE, [COMPONENT_LABEL]: 'agent' };
+  return { ...commonLabels, [componentLabel]: 'agent' };
 }
 
-/** A label selector string (`k=v,k=v`) for list and delete calls. */
-export function selectorString(labels: Record<string, string>): string {
-  return Object.entries(labels)
+/** The selector of everything an install created (`ktrace uninstall` lists and deletes by it). */
+export function installSelector(): string {
+  return Object.entries(commonLabels)
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
 }

@@ -7,7 +7,9 @@
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1Job, V1ObjectMeta } from '@kubernetes/client-node';
 import { KtraceError } from '@ktrace/parser';
-import { ktraceLabels, NODE_LABEL, TRACE_LABEL, TRACE_SERVICE_ACCOUNT } from './labels.js';
+import { nodeLabel } from '../node-status.js';
+import { traceNameLabel } from '../trace-document.js';
+import { ktraceLabels, TRACE_SERVICE_ACCOUNT } from './labels.js';
 import { containerSecurityContext, hostVolumeMounts, hostVolumes, podSecurityFields, traceResources } from './privileges.js';
 import type { PrivilegesProfile, SeccompProfile } from './privileges.js';
 
@@ -123,10 +125,10 @@ function metadata(options: OneShotTraceOptions): V1ObjectMeta {
     name: oneShotJobName(options.trace, options.node),
     namespace: options.namespace,
     labels: {
-      ...ktraceLabels('trace'),
-      [TRACE_LABEL]: options.trace,
+      ...ktraceLabels('one-shot'),
+      [traceNameLabel]: options.trace,
       // Node names are DNS subdomains of up to 253 characters; a label value holds 63.
-      ...(options.node.length <= 63 ? { [NODE_LABEL]: options.node } : {}),
+      ...(options.node.length <= 63 ? { [nodeLabel]: options.node } : {}),
     },
     annotations: { 'ktrace.dev/target': targetDescription(options.target, options.node), 'ktrace.dev/node': options.node },
   };

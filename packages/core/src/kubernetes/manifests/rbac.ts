@@ -24,7 +24,7 @@ export function serviceAccounts(namespace: string): V1ServiceAccount[] {
     // The agent reads the API with this account's token (in-cluster config).
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(AGENT_NAME, 'agent', namespace), automountServiceAccountToken: true },
     // One-shot trace pods get their program from a mounted ConfigMap and never call the API: no token, no bindings.
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(TRACE_SERVICE_ACCOUNT, 'trace', namespace), automountServiceAccountToken: false },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(TRACE_SERVICE_ACCOUNT, 'one-shot', namespace), automountServiceAccountToken: false },
   ];
 }
 
@@ -42,10 +42,14 @@ const AGENT_CLUSTER_RULES: V1PolicyRule[] = [
 ];
 
 /**
- * In its own namespace the agent reads the Trace documents (ConfigMaps) and writes its per-node status ConfigMap
- * (server-side apply: create and patch). It cannot delete them, nor touch Jobs, Secrets or pods.
+ * In its own namespace the agent reads the Trace documents (ConfigMaps) and writes its node's status Lease
+ * (server-side apply: create and patch). It cannot write ConfigMaps — where the traces live — nor touch Jobs,
+ * Secrets or pods: a compromised agent cannot start programs on other nodes.
  */
-const AGENT_NAMESPACE_RULES: V1PolicyRule[] = [{ apiGroups: [''], resources: ['configmaps'], verbs: [...READ, 'create', 'patch'] }];
+const AGENT_NAMESPACE_RULES: V1PolicyRule[] = [
+  { apiGroups: [''], resources: ['configmaps'], verbs: READ },
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: [...READ, 'create', 'patch', 'update'] },
+];
 
 /**
  * What a person running the ktrace CLI needs in the ktrace namespace: Trace documents and one-shot programs
@@ -57,6 +61,8 @@ const USER_NAMESPACE_RULES: V1PolicyRule[] = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: [...READ, 'create', 'patch', 'update', 'delete', 'deletecollection'] },
   { apiGroups: [''], resources: ['pods'], verbs: [...READ, 'delete'] },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+  // The agents' per-node status, read by `ktrace get`; deleted by `ktrace uninstall`.
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: [...READ, 'delete'] },
 ];
 
 /** Cluster-wide reads the CLI does to resolve a target: the node, the pod (any namespace), the deployment's pods. */
