@@ -8,6 +8,8 @@ const usageCodes: ReadonlySet<KtraceErrorCode> = new Set<KtraceErrorCode>([
   'KTRACE_BAD_SPEC',
   'KTRACE_BAD_INPUT',
   'KTRACE_BAD_OPTION',
+  // no such trace, node or pod: the user named something wrong
+  'KTRACE_NOT_FOUND',
 ]);
 
 export function exitCodeFor(error: unknown): number {

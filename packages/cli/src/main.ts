@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // The ktrace command line: argument parsing, rendering and exit codes over the SDK. No logic the SDK lacks.
 import { Command } from 'commander';
+import { registerAgent } from './commands/agent.js';
+import { registerApply } from './commands/apply.js';
+import { registerDelete } from './commands/delete.js';
 import { registerExport } from './commands/export.js';
+import { registerGet } from './commands/get.js';
 import { registerParse } from './commands/parse.js';
 import { registerRun } from './commands/run.js';
 import { exitWith } from './exit.js';
@@ -17,6 +21,10 @@ program.exitOverride((err) => {
 registerRun(program);
 registerParse(program);
 registerExport(program);
+registerApply(program);
+registerGet(program);
+registerDelete(program);
+registerAgent(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -12,7 +12,15 @@ export type KtraceErrorCode =
   | 'KTRACE_BPFTRACE_FAILED'
   | 'KTRACE_OUTPUT_LIMIT'
   | 'KTRACE_LISTEN'
-  | 'KTRACE_IO';
+  | 'KTRACE_IO'
+  // Kubernetes: no usable kubeconfig, the API server cannot be reached or timed out, RBAC said no, no such
+  // object, a conflicting write, anything else the API server refused.
+  | 'KTRACE_KUBECONFIG'
+  | 'KTRACE_CLUSTER_UNREACHABLE'
+  | 'KTRACE_FORBIDDEN'
+  | 'KTRACE_NOT_FOUND'
+  | 'KTRACE_CONFLICT'
+  | 'KTRACE_CLUSTER';
 
 export interface KtraceErrorOptions {
   code: KtraceErrorCode;

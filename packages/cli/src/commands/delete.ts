@@ -1,0 +1,28 @@
+// `ktrace delete NAME|--all`: removes traces from the cluster; every agent stops them (final dump exported).
+import { deleteAllTraces, deleteTrace } from '@ktrace/core/kubernetes';
+import { KtraceError } from '@ktrace/parser';
+import type { Command } from 'commander';
+import { addClusterOptions, kubeClientFor } from '../cluster-options.js';
+import type { ClusterOptions } from '../cluster-options.js';
+
+interface DeleteOptions extends ClusterOptions {
+  all?: boolean;
+}
+
+export function registerDelete(program: Command): void {
+  addClusterOptions(
+    program
+      .command('delete')
+      .description('Delete a trace (or every trace with --all) from the cluster; the agents stop running it.')
+      .argument('[name]', 'the trace to delete')
+      .option('--all', 'delete every trace in the namespace'),
+  ).action(async (name: string | undefined, options: DeleteOptions) => {
+    if ((name === undefined) === (options.all !== true)) {
+      throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: 'ktrace delete needs a trace NAME or --all (not both)' });
+    }
+    const client = kubeClientFor(options);
+    const names = name === undefined ? await deleteAllTraces(client) : (await deleteTrace(client, name), [name]);
+    if (names.length === 0) process.stdout.write(`no traces in namespace ${client.namespace}\n`);
+    for (const deleted of names) process.stdout.write(`trace/${deleted} deleted\n`);
+  });
+}
