@@ -7,7 +7,9 @@ import { registerDelete } from './commands/delete.js';
 import { registerExport } from './commands/export.js';
 import { registerGet } from './commands/get.js';
 import { registerParse } from './commands/parse.js';
+import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
+import { isRemoteRun, registerRunRemote } from './commands/run-remote.js';
 import { exitWith } from './exit.js';
 
 const program = new Command('ktrace')
@@ -18,12 +20,18 @@ program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
 });
 
-registerRun(program);
+// `ktrace run TARGET` (node/…, pod/…, deploy/…) runs once in the cluster; without TARGET, locally.
+if (isRemoteRun(process.argv.slice(2))) registerRunRemote(program);
+else {
+  registerRun(program);
+  program.commands.find((c) => c.name() === 'run')?.addHelpText('after', '\nWith a TARGET (node/NAME, pod/NAME[/CONTAINER], deploy/NAME) it runs once in the cluster: ktrace run TARGET --help.');
+}
 registerParse(program);
 registerExport(program);
 registerApply(program);
 registerGet(program);
 registerDelete(program);
+registerLogs(program);
 registerAgent(program);
 
 try {
