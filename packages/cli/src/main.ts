@@ -5,6 +5,7 @@ import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';
 import { registerExport } from './commands/export.js';
 import { registerGet } from './commands/get.js';
+import { registerInstall } from './commands/install.js';
 import { registerParse } from './commands/parse.js';
 import { registerRun } from './commands/run.js';
 import { exitWith } from './exit.js';
@@ -23,6 +24,7 @@ registerExport(program);
 registerApply(program);
 registerGet(program);
 registerDelete(program);
+registerInstall(program);
 
 try {
   await program.parseAsync(process.argv);

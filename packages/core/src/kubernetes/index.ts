@@ -56,3 +56,5 @@ export type {
   SeccompProfile,
   TargetPod,
 } from './manifests/index.js';
+export { installAgent, objectRef, uninstallAgent } from './installation.js';
+export type { InstallAgentOptions, UninstallAgentOptions } from './installation.js';
