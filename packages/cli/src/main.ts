@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The ktrace command line: argument parsing, rendering and exit codes over the SDK. No logic the SDK lacks.
 import { Command } from 'commander';
+import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';
 import { registerExport } from './commands/export.js';
@@ -24,6 +25,7 @@ registerExport(program);
 registerApply(program);
 registerGet(program);
 registerDelete(program);
+registerAgent(program);
 registerInstall(program);
 
 try {

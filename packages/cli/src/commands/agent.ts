@@ -1,0 +1,73 @@
+// `ktrace agent`: the per-node agent (a DaemonSet pod in a cluster, a plain process in tests). Runs every trace of
+// its namespace meant for its node, serves one /metrics and /healthz, logs JSON lines on stderr; SIGINT/SIGTERM
+// stop every trace with its final dump exported, then exit 0.
+import { parseDuration } from '@ktrace/core';
+import type { LogRecord } from '@ktrace/core';
+import { Agent } from '@ktrace/core/kubernetes';
+import { KtraceError } from '@ktrace/parser';
+import type { Command } from 'commander';
+import { addClusterOptions, kubeClientFor } from '../cluster-options.js';
+import type { ClusterOptions } from '../cluster-options.js';
+
+interface AgentCommandOptions extends ClusterOptions {
+  nodeName?: string;
+  listen: string;
+  clusterName?: string;
+  bpftrace?: string;
+  otlpEndpoint?: string;
+  heartbeat?: string;
+  verbose?: boolean;
+}
+
+export const defaultAgentListen = '127.0.0.1:9464';
+
+export function registerAgent(program: Command): void {
+  addClusterOptions(
+    program
+      .command('agent')
+      .description("Run the node agent: every trace of its namespace whose nodeSelector matches this node, one /metrics for all.")
+      .option('--node-name <name>', 'this node (default: NODE_NAME, set from spec.nodeName by the DaemonSet)')
+      .option('--listen <host:port>', `serve /metrics and /healthz here (0.0.0.0:9464 in a pod)`, defaultAgentListen)
+      .option('--cluster-name <name>', 'k8s.cluster.name on every metric')
+      .option('--bpftrace <path>', 'the bpftrace binary (default: bpftrace on PATH)')
+      .option('--otlp-endpoint <url>', 'also push every trace over OTLP/HTTP to this collector')
+      .option('--heartbeat <duration>', 'refresh the node status this often even when nothing changes (default 30s)')
+      .option('-v, --verbose', 'also log debug lines'),
+  ).action(async (options: AgentCommandOptions) => {
+    const node = options.nodeName ?? process.env['NODE_NAME'];
+    if (node === undefined || node.trim() === '') {
+      throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: 'ktrace agent needs its node: --node-name NAME, or NODE_NAME (the downward API spec.nodeName)' });
+    }
+    const heartbeatSeconds = options.heartbeat === undefined ? undefined : Math.max(1, Math.round(parseDuration(options.heartbeat, '--heartbeat') / 1000));
+    const client = kubeClientFor(options);
+    const writeLog = (record: LogRecord): void => {
+      if (record.level === 'debug' && options.verbose !== true) return;
+      process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+    };
+    const podName = process.env['POD_NAME'];
+    const agent = new Agent({
+      client,
+      node: node.trim(),
+      listen: options.listen,
+      onLog: writeLog,
+      ...(options.clusterName === undefined ? {} : { clusterName: options.clusterName }),
+      ...(options.bpftrace === undefined ? {} : { bpftrace: options.bpftrace }),
+      ...(options.otlpEndpoint === undefined ? {} : { otlpEndpoint: options.otlpEndpoint }),
+      ...(heartbeatSeconds === undefined ? {} : { heartbeatSeconds }),
+      ...(podName === undefined ? {} : { podName }),
+    });
+    await agent.start();
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stopping) return;
+        stopping = true;
+        writeLog({ level: 'info', msg: `received ${signal}; stopping every trace (final dumps exported)` });
+        void agent.stop().finally(resolve);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+    process.exit(0);
+  });
+}

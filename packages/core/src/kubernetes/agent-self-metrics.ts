@@ -1,0 +1,69 @@
+// The agent's own metrics, as Prometheus text: traces by state (an invalid document shows here), each
+// bpftrace's resident memory, the agent's memory, its API traffic (lists, watches, status writes) and failures.
+import type { ListWatchStats } from './list-watch.js';
+import type { NodeTraceState, NodeTraceStatus } from './node-status.js';
+
+export interface AgentCounters {
+  statusWrites: number;
+  statusWriteFailures: number;
+  mergeConflicts: number;
+}
+
+export interface SelfMetricsInput {
+  statuses: Record<string, NodeTraceStatus>;
+  rss: Map<string, number | undefined>;
+  watching: boolean;
+  counters: AgentCounters;
+  watches: ListWatchStats[];
+  /** Reads of the node (gets) and how many failed. */
+  nodeReads: { gets: number; failures: number };
+  nodeLabelsKnown: boolean;
+}
+
+const states: readonly NodeTraceState[] = ['starting', 'running', 'restarting', 'stopping', 'failed', 'invalid', 'skipped'];
+
+function family(name: string, type: 'gauge' | 'counter', help: string, samples: Array<[string, number]>): string {
+  let out = `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`;
+  for (const [labels, value] of samples) out += `${name}${labels === '' ? '' : `{${labels}}`} ${value}\n`;
+  return out;
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`;
+}
+
+export function renderSelfMetrics(input: SelfMetricsInput): string {
+  const entries = Object.entries(input.statuses).sort(([a], [b]) => a.localeCompare(b));
+  const byState = new Map<NodeTraceState, number>(states.map((s) => [s, 0]));
+  for (const [, status] of entries) byState.set(status.state, (byState.get(status.state) ?? 0) + 1);
+  const sum = (pick: (s: ListWatchStats) => number): number => input.watches.reduce((n, s) => n + pick(s), 0);
+  let out = '';
+  out += family('ktrace_agent_traces', 'gauge', "Traces known to this node's agent, by state (invalid: the document is bad; skipped: not for this node)", [...byState].map(([s, n]) => [`state=${quote(s)}`, n]));
+  out += family(
+    'ktrace_agent_trace_state',
+    'gauge',
+    'The state of each trace on this node (1 for its current state)',
+    entries.map(([name, status]) => [`trace=${quote(name)},state=${quote(status.state)}`, 1]),
+  );
+  out += family(
+    'ktrace_agent_bpftrace_resident_bytes',
+    'gauge',
+    "Resident memory of each trace's bpftrace process",
+    [...input.rss].filter((e): e is [string, number] => e[1] !== undefined).sort(([a], [b]) => a.localeCompare(b)).map(([name, bytes]) => [`trace=${quote(name)}`, bytes]),
+  );
+  out += family('ktrace_agent_resident_bytes', 'gauge', 'Resident memory of the agent process (bpftrace processes not included)', [['', process.memoryUsage().rss]]);
+  out += family('ktrace_agent_watch_connected', 'gauge', '1 while the watch of trace documents is connected to the API server', [['', input.watching ? 1 : 0]]);
+  out += family('ktrace_agent_node_labels_known', 'gauge', "1 once the node's labels are read (traces with a nodeSelector wait for them)", [['', input.nodeLabelsKnown ? 1 : 0]]);
+  out += family('ktrace_agent_api_requests_total', 'counter', 'Requests the agent made to the API server, by kind', [
+    ['kind="list"', sum((s) => s.lists)],
+    ['kind="watch"', sum((s) => s.watches)],
+    ['kind="get"', input.nodeReads.gets],
+    ['kind="status"', input.counters.statusWrites + input.counters.statusWriteFailures],
+  ]);
+  out += family('ktrace_agent_api_failures_total', 'counter', 'Failed list, watch, get and status requests', [
+    ['kind="watch"', sum((s) => s.failures)],
+    ['kind="get"', input.nodeReads.failures],
+    ['kind="status"', input.counters.statusWriteFailures],
+  ]);
+  return out;
+}

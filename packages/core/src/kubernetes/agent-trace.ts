@@ -1,0 +1,274 @@
+// One cluster trace on this node: runs it with the local runner (startTrace, the same supervisor as `ktrace run`)
+// into an exporter the agent owns, so a changed document restarts bpftrace while its counters carry on (same
+// exporter, restart recorded) whenever the export shape is unchanged. Changes are applied one at a time, latest wins.
+import { readFileSync } from 'node:fs';
+import { createExporter } from '@ktrace/exporter';
+import type { Exporter, ExporterOptions } from '@ktrace/exporter';
+import { isKtraceError, readProgram } from '@ktrace/parser';
+import type { ProgramInfo } from '@ktrace/parser';
+import { instrumentProgram } from '../instrument.js';
+import { startTrace } from '../runner.js';
+import type { LogRecord, StartTraceOptions, TraceHandle } from '../runner.js';
+import type { TraceSpec } from '../trace-spec.js';
+import type { NodeTraceState, NodeTraceStatus } from './node-status.js';
+import type { ClusterTrace } from './trace-document.js';
+
+export interface AgentTraceOptions {
+  /** The bpftrace binary (ktrace agent --bpftrace). */
+  bpftrace?: string;
+  /** The node's resource attributes (k8s.node.name, …); the trace adds ktrace.trace.name. */
+  resourceAttributes: Record<string, string>;
+  otlpEndpoint?: string;
+  otlpIntervalMillis?: number;
+  onLog: (record: LogRecord) => void;
+  /** Something a status report shows has changed. */
+  onChange: () => void;
+  /** Passed to startTrace (restart backoff, stop timeout, env). */
+  runner?: Pick<StartTraceOptions, 'env' | 'restartDelayMillis' | 'maxRestartDelayMillis' | 'maxFailedStarts' | 'stopTimeoutMillis'>;
+  /** Adjusts the exporter options of a trace (pod labels append label names, rewrite samples). */
+  exporterOptions?: (trace: ClusterTrace, options: ExporterOptions) => ExporterOptions;
+}
+
+/** What decides how samples become series: while it is unchanged, one exporter (and its counters) carries on. */
+function exportSignature(spec: TraceSpec, program: ProgramInfo): string {
+  return JSON.stringify({
+    maps: program.maps.map((m) => [m.name, m.kind, m.args, m.keyArity, m.keyNames, m.cleared, m.clearedApart ?? false, m.partial ?? false]),
+    options: spec.maps,
+    include: spec.include ?? null,
+    prefix: spec.metrics.prefix ?? null,
+    limits: [spec.limits.maxSeries, spec.limits.maxSeriesPerMap, spec.limits.maxLabelValueLength, spec.limits.expireAfterDumps],
+    resource: spec.metrics.resourceAttributes ?? null,
+    otlp: [spec.metrics.otlpEndpoint ?? null, spec.metrics.otlpIntervalMillis ?? null],
+  });
+}
+
+export class AgentTrace {
+  readonly name: string;
+  private readonly options: AgentTraceOptions;
+  private desired: ClusterTrace | null;
+  private running: ClusterTrace | undefined;
+  private handle: TraceHandle | undefined;
+  private exporter: Exporter | undefined;
+  private signature: string | undefined;
+  private state: NodeTraceState = 'starting';
+  private error: string | undefined;
+  /** The digest that failed: not tried again until the document changes. */
+  private failedDigest: string | undefined;
+  private pumping: Promise<void> | undefined;
+
+  constructor(name: string, options: AgentTraceOptions) {
+    this.name = name;
+    this.options = options;
+    this.desired = null;
+  }
+
+  /** Run this version of the trace (start it, or restart it if it changed). */
+  want(trace: ClusterTrace): void {
+    this.desired = trace;
+    this.pump();
+  }
+
+  /** Stop it (its final dump is exported, then its series go) and resolve when stopped. */
+  async stop(): Promise<void> {
+    this.desired = null;
+    this.pump();
+    while (this.pumping !== undefined) await this.pumping;
+  }
+
+  get digest(): string | undefined {
+    return this.running?.digest;
+  }
+
+  status(): NodeTraceStatus {
+    const s = this.handle?.status();
+    const out: NodeTraceStatus = { state: this.state };
+    if (this.running !== undefined) out.digest = this.running.digest;
+    if (s !== undefined) {
+      if (s.attachedProbes !== undefined) out.attachedProbes = s.attachedProbes;
+      if (s.lastDumpAt !== undefined) out.lastDumpAt = new Date(s.lastDumpAt).toISOString();
+      out.restarts = s.restarts;
+      out.samples = s.samples;
+    }
+    if (this.exporter !== undefined) out.series = this.exporter.store.size;
+    if (this.error !== undefined) out.error = this.error;
+    return out;
+  }
+
+  /** bpftrace's pid while it runs. */
+  pid(): number | undefined {
+    return this.handle?.status().pid;
+  }
+
+  /** bpftrace's resident memory in bytes (from /proc), while it runs. */
+  rssBytes(): number | undefined {
+    const pid = this.pid();
+    if (pid === undefined) return undefined;
+    try {
+      const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return match === null ? undefined : Number(match[1]) * 1024;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** This trace's exposition (series and self-metrics), or undefined when nothing is exported. */
+  async prometheusText(): Promise<string | undefined> {
+    return this.exporter?.prometheusText();
+  }
+
+  private setState(state: NodeTraceState, error?: string): void {
+    const changed = state !== this.state || error !== this.error;
+    this.state = state;
+    this.error = error;
+    if (changed) this.options.onChange();
+  }
+
+  private pump(): void {
+    if (this.pumping !== undefined) return;
+    this.pumping = (async () => {
+      try {
+        for (;;) {
+          const desired = this.desired;
+          if (desired === null) {
+            if (this.running === undefined && this.exporter === undefined) break;
+            await this.stopRun();
+            await this.dropExporter();
+            this.running = undefined;
+            this.setState('stopping');
+            continue;
+          }
+          if (desired.digest === this.running?.digest || desired.digest === this.failedDigest) break;
+          await this.startRun(desired);
+        }
+      } finally {
+        this.pumping = undefined;
+      }
+      // a change that arrived during the last step
+      if (this.desired === null ? this.running !== undefined || this.exporter !== undefined : this.desired.digest !== this.running?.digest && this.desired.digest !== this.failedDigest) {
+        this.pump();
+      }
+    })();
+  }
+
+  private async stopRun(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    if (handle === undefined) return;
+    try {
+      await handle.stop();
+    } catch {
+      // its failure was reported when it happened
+    }
+  }
+
+  private async dropExporter(): Promise<void> {
+    const exporter = this.exporter;
+    this.exporter = undefined;
+    this.signature = undefined;
+    await exporter?.shutdown().catch(() => undefined);
+  }
+
+  private exporterFor(trace: ClusterTrace, program: ProgramInfo): ExporterOptions {
+    const spec = trace.spec;
+    // The same export choices startTrace makes for an exporter of its own.
+    const mapsInSpec = Object.keys(spec.maps);
+    const exportMaps = spec.include ?? (mapsInSpec.length > 0 ? mapsInSpec : undefined);
+    const instrumented = instrumentProgram({ source: spec.program, program, intervalMillis: spec.intervalMillis, ...(exportMaps === undefined ? {} : { exportMaps }) });
+    const options: ExporterOptions = {
+      program,
+      maps: spec.maps,
+      include: instrumented.exported,
+      resourceAttributes: { ...this.options.resourceAttributes, ...spec.metrics.resourceAttributes, 'ktrace.trace.name': trace.name },
+      onWarning: (message) => this.options.onLog({ level: 'warn', msg: message }),
+    };
+    if (spec.metrics.prefix !== undefined) options.prefix = spec.metrics.prefix;
+    const otlp = spec.metrics.otlpEndpoint ?? this.options.otlpEndpoint;
+    if (otlp !== undefined) options.otlpEndpoint = otlp;
+    const otlpInterval = spec.metrics.otlpIntervalMillis ?? this.options.otlpIntervalMillis;
+    if (otlpInterval !== undefined) options.otlpIntervalMillis = otlpInterval;
+    if (spec.limits.maxSeries !== undefined) options.maxSeries = spec.limits.maxSeries;
+    if (spec.limits.maxSeriesPerMap !== undefined) options.maxSeriesPerMap = spec.limits.maxSeriesPerMap;
+    if (spec.limits.maxLabelValueLength !== undefined) options.maxLabelValueLength = spec.limits.maxLabelValueLength;
+    if (spec.limits.expireAfterDumps !== undefined) options.expireAfterDumps = spec.limits.expireAfterDumps;
+    return this.options.exporterOptions?.(trace, options) ?? options;
+  }
+
+  private async startRun(trace: ClusterTrace): Promise<void> {
+    const restart = this.running !== undefined;
+    await this.stopRun();
+    let program: ProgramInfo;
+    try {
+      program = readProgram(trace.spec.program);
+    } catch (error) {
+      this.fail(trace, error);
+      return;
+    }
+    const signature = exportSignature(trace.spec, program);
+    if (this.exporter !== undefined && signature !== this.signature) {
+      this.options.onLog({ level: 'info', msg: 'the trace exports other series now: its series start again', trace: trace.name });
+      await this.dropExporter();
+    }
+    if (this.exporter === undefined) {
+      this.exporter = createExporter(this.exporterFor(trace, program));
+      this.signature = signature;
+    } else if (restart) {
+      // bpftrace starts again from zero: what it printed so far is carried, so counters stay monotonic.
+      this.exporter.recordRestart();
+    }
+    this.running = trace;
+    this.failedDigest = undefined;
+    this.setState(restart ? 'restarting' : 'starting');
+    let handle: TraceHandle;
+    try {
+      handle = await startTrace({
+        ...this.options.runner,
+        spec: trace.spec,
+        exporter: this.exporter,
+        ...(this.options.bpftrace === undefined ? {} : { bpftrace: this.options.bpftrace }),
+        onLog: (record) => {
+          this.options.onLog(record);
+          if (record.msg === 'bpftrace attached probes' || record.msg === 'first map sample exported' || record.msg === 'restarting bpftrace') {
+            this.syncState();
+          }
+        },
+      });
+    } catch (error) {
+      this.fail(trace, error);
+      return;
+    }
+    if (this.desired === null || this.desired.digest !== trace.digest) {
+      // changed while bpftrace was being checked and started: the pump applies the newer wish
+      this.handle = handle;
+      return;
+    }
+    this.handle = handle;
+    this.syncState();
+    handle.done.then(
+      () => {
+        if (this.handle === handle) {
+          this.handle = undefined;
+          this.setState('stopping');
+        }
+      },
+      (error: unknown) => {
+        if (this.handle === handle) {
+          this.handle = undefined;
+          this.fail(trace, error);
+        }
+      },
+    );
+  }
+
+  private syncState(): void {
+    const s = this.handle?.status().state;
+    if (s === 'running' || s === 'restarting' || s === 'starting') this.setState(s, undefined);
+    else this.options.onChange();
+  }
+
+  private fail(trace: ClusterTrace, error: unknown): void {
+    this.failedDigest = trace.digest;
+    const message = isKtraceError(error) ? error.message : String(error);
+    this.options.onLog({ level: 'error', msg: `trace ${trace.name} failed: ${message}`, trace: trace.name, ...(isKtraceError(error) ? { code: error.code } : {}) });
+    this.setState('failed', message);
+  }
+}
