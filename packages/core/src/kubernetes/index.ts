@@ -44,6 +44,7 @@ export {
   DEFAULT_NAMESPACE,
   installManifests,
   installSelector,
+  KTRACE_VERSION,
   ktraceLabels,
   oneShotArgs,
   oneShotConfigMap,
