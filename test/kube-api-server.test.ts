@@ -1,0 +1,299 @@
+// The loopback Kubernetes API server (support/kube-api-server) against the real clients: kubectl 1.32 (get with
+// selectors, server-side apply and its conflicts, delete with garbage collection, logs and logs -f, RBAC and
+// validation errors) and @kubernetes/client-node 1.4 (list, Watch, informers through 410 and an outage).
+import { PassThrough } from 'node:stream';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startKubeApiServer } from './support/kube-api-server/index.js';
+import type { KubeApiServer, KubeObject } from './support/kube-api-server/index.js';
+import { eventually } from './support/workload.js';
+
+let api: KubeApiServer;
+
+beforeAll(async () => {
+  api = await startKubeApiServer({ namespaces: ['team-a'] });
+});
+afterAll(async () => {
+  await api.close();
+});
+afterEach(() => {
+  api.allowAll();
+});
+
+function pod(name: string, labels: Record<string, string>, ns = 'team-a', containers = ['main']): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns, labels },
+    spec: { containers: containers.map((c) => ({ name: c, image: 'busybox:1.36' })) },
+  };
+}
+
+function client(namespace = 'team-a'): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(api.kubeconfigPath({ namespace }));
+  return kc;
+}
+
+describe('kubectl against the test API server', () => {
+  it('gets pods by label selector (equality and set-based) and by field selector', async () => {
+    api.seed(pod('web-1', { app: 'web', tier: 'front' }));
+    api.seed(pod('web-2', { app: 'web', tier: 'back' }));
+    api.seed(pod('db-1', { app: 'db' }));
+    api.setPodStatus('team-a', 'web-1', { phase: 'Running', nodeName: 'node-a', containerIDs: { main: 'containerd://1' } });
+
+    const table = await api.kubectl(['get', 'pods', '-n', 'team-a', '-l', 'app=web']);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/).slice(0, 3))).toEqual([
+      ['web-1', '1/1', 'Running'],
+      ['web-2', '0/1', 'Pending'],
+    ]);
+
+    const json = await api.kubectl(['get', 'pods', '-n', 'team-a', '-o', 'json', '-l', 'app in (web,db),tier notin (back)']);
+    expect(json.code).toBe(0);
+    const list = JSON.parse(json.stdout) as { kind: string; items: KubeObject[] };
+    expect(list.kind).toBe('List');
+    expect(list.items.map((i) => i.metadata.name)).toEqual(['db-1', 'web-1']);
+    expect(list.items[0]!.kind).toBe('Pod');
+
+    const notTier = await api.kubectl(['get', 'pods', '-n', 'team-a', '-o', 'name', '-l', '!tier']);
+    expect(notTier.stdout.trim()).toBe('pod/db-1');
+
+    const onNode = await api.kubectl(['get', 'pods', '-n', 'team-a', '-o', 'name', '--field-selector', 'spec.nodeName=node-a,status.phase=Running']);
+    expect(onNode.stdout.trim()).toBe('pod/web-1');
+
+    const missing = await api.kubectl(['get', 'pod', 'nope', '-n', 'team-a']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe('Error from server (NotFound): pods "nope" not found');
+
+    const badSelector = await api.kubectl(['get', 'pods', '-n', 'team-a', '--field-selector', 'spec.color=red']);
+    expect(badSelector.code).toBe(1);
+    expect(badSelector.stderr).toContain('field label not supported: spec.color');
+  });
+
+  it('applies server-side from a file, updates in place, and reports a conflict with another manager', async () => {
+    const file = join(api.dir, 'trace.yaml');
+    const manifest = (a: string, b: string): string =>
+      ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: trace-opens', '  labels:', '    app.kubernetes.io/name: ktrace', 'data:', `  a: "${a}"`, `  b: "${b}"`, ''].join('\n');
+    writeFileSync(file, manifest('1', '2'));
+    const created = await api.kubectl(['apply', '--server-side', '-f', file, '-n', 'team-a']);
+    expect(created.stderr).toBe('');
+    expect(created.stdout.trim()).toBe('configmap/trace-opens serverside-applied');
+    const first = api.get('configmaps', 'team-a', 'trace-opens')!;
+    expect(first['data']).toEqual({ a: '1', b: '2' });
+
+    writeFileSync(file, manifest('1', '3'));
+    const updated = await api.kubectl(['apply', '--server-side', '-f', file, '-n', 'team-a']);
+    expect(updated.code).toBe(0);
+    const second = api.get('configmaps', 'team-a', 'trace-opens')!;
+    expect(second['data']).toEqual({ a: '1', b: '3' });
+    expect(second.metadata.uid).toBe(first.metadata.uid);
+    expect(Number(second.metadata.resourceVersion)).toBeGreaterThan(Number(first.metadata.resourceVersion));
+    expect(second.metadata.managedFields).toEqual([
+      expect.objectContaining({ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:data': { 'f:a': {}, 'f:b': {} }, 'f:metadata': { 'f:labels': { 'f:app.kubernetes.io/name': {} } } } }),
+    ]);
+
+    writeFileSync(join(api.dir, 'other.yaml'), manifest('9', '3'));
+    const clash = await api.kubectl(['apply', '--server-side', '--field-manager', 'ktrace', '-f', join(api.dir, 'other.yaml'), '-n', 'team-a']);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain('error: Apply failed with 1 conflict: conflict with "kubectl": .data.a');
+    expect(api.get('configmaps', 'team-a', 'trace-opens')!['data']).toEqual({ a: '1', b: '3' });
+
+    const forced = await api.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager', 'ktrace', '-f', join(api.dir, 'other.yaml'), '-n', 'team-a']);
+    expect(forced.code).toBe(0);
+    const third = api.get('configmaps', 'team-a', 'trace-opens')!;
+    expect(third['data']).toEqual({ a: '9', b: '3' });
+    const owners = Object.fromEntries((third.metadata.managedFields ?? []).map((m) => [m.manager, Object.keys(m.fieldsV1['f:data'] as object)]));
+    expect(owners).toEqual({ kubectl: ['f:b'], ktrace: ['f:a', 'f:b'] });
+  });
+
+  it('refuses an invalid object with the 422 message of a real server', async () => {
+    const file = join(api.dir, 'bad-pod.yaml');
+    writeFileSync(file, ['apiVersion: v1', 'kind: Pod', 'metadata:', '  name: Bad_Name', 'spec:', '  containers:', '  - image: busybox', ''].join('\n'));
+    const r = await api.kubectl(['apply', '--server-side', '-f', file, '-n', 'team-a']);
+    expect(r.code).toBe(1);
+    // kubectl renders the Status causes one per line.
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe('The Pod "Bad_Name" is invalid: ');
+    expect(lines[1]).toMatch(/^\* metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/);
+    expect(lines[2]).toBe('* spec.containers[0].name: Required value');
+    expect(api.get('pods', 'team-a', 'Bad_Name')).toBeUndefined();
+  });
+
+  it('answers a denied request with the Forbidden message kubectl prints', async () => {
+    api.deny({ verb: 'list', group: '', resource: 'configmaps', namespace: 'team-a' });
+    const r = await api.kubectl(['get', 'configmaps', '-n', 'team-a']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      'Error from server (Forbidden): configmaps is forbidden: User "kubernetes-admin" cannot list resource "configmaps" in API group "" in the namespace "team-a"',
+    );
+  });
+
+  it('deletes a Job and garbage-collects the ConfigMap and Pod it owns', async () => {
+    const job = api.seed({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'trace-once', namespace: 'team-a' },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'bpftrace', image: 'ktrace:dev' }] } } },
+    });
+    const owner = [{ apiVersion: 'batch/v1', kind: 'Job', name: 'trace-once', uid: job.metadata.uid!, controller: true }];
+    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'trace-once-program', namespace: 'team-a', ownerReferences: owner }, data: { 'prog.bt': 'BEGIN {}' } });
+    api.seed({ ...pod('trace-once-x7k2p', { 'job-name': 'trace-once' }), metadata: { name: 'trace-once-x7k2p', namespace: 'team-a', ownerReferences: owner } });
+
+    const r = await api.kubectl(['delete', 'job', 'trace-once', '-n', 'team-a']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe('job.batch "trace-once" deleted');
+    expect(api.get('jobs', 'team-a', 'trace-once')).toBeUndefined();
+    expect(api.get('configmaps', 'team-a', 'trace-once-program')).toBeUndefined();
+    expect(api.get('pods', 'team-a', 'trace-once-x7k2p')).toBeUndefined();
+
+    const again = await api.kubectl(['delete', 'job', 'trace-once', '-n', 'team-a']);
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim()).toBe('Error from server (NotFound): jobs.batch "trace-once" not found');
+  });
+
+  it('shows logs, tails them, and follows them until the container ends', async () => {
+    api.seed(pod('agent-1', { app: 'agent' }));
+    const waiting = await api.kubectl(['logs', 'agent-1', '-n', 'team-a']);
+    expect(waiting.code).toBe(1);
+    expect(waiting.stderr.trim()).toBe('Error from server (BadRequest): container "main" in pod "agent-1" is waiting to start: ContainerCreating');
+
+    api.setPodStatus('team-a', 'agent-1', { phase: 'Running', nodeName: 'node-a' });
+    api.appendLog('team-a', 'agent-1', 'main', 'line 1\nline 2\nline 3\n');
+    expect((await api.kubectl(['logs', 'agent-1', '-n', 'team-a'])).stdout).toBe('line 1\nline 2\nline 3\n');
+    expect((await api.kubectl(['logs', 'agent-1', '-n', 'team-a', '--tail', '1'])).stdout).toBe('line 3\n');
+
+    const follower = api.spawnKubectl(['logs', '-f', 'agent-1', '-n', 'team-a']);
+    let out = '';
+    follower.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => follower.on('close', resolve));
+    await eventually(() => (out.includes('line 3\n') ? true : undefined), 'kubectl logs -f to print the existing lines', 20_000);
+    api.appendLog('team-a', 'agent-1', 'main', 'line 4\n');
+    await eventually(() => (out.includes('line 4\n') ? true : undefined), 'kubectl logs -f to print a line appended later', 20_000);
+    api.endLog('team-a', 'agent-1', 'main');
+    expect(await exited).toBe(0);
+    expect(out).toBe('line 1\nline 2\nline 3\nline 4\n');
+  });
+});
+
+describe('client-node against the test API server', () => {
+  it('lists with selectors, applies server-side, and reads Status errors', async () => {
+    const kc = client();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    api.seed(pod('cn-1', { app: 'cn', node: 'a' }));
+    api.seed(pod('cn-2', { app: 'cn', node: 'b' }));
+    const list = await core.listNamespacedPod({ namespace: 'team-a', labelSelector: 'app=cn,node!=b' });
+    expect(list.items.map((p) => p.metadata?.name)).toEqual(['cn-1']);
+    expect(Number(list.metadata?.resourceVersion)).toBe(api.resourceVersion());
+
+    const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cn-applied', namespace: 'team-a' }, data: { x: '1' } };
+    await objects.patch(cm, undefined, undefined, 'ktrace', undefined, k8s.PatchStrategy.ServerSideApply);
+    expect(api.get('configmaps', 'team-a', 'cn-applied')!['data']).toEqual({ x: '1' });
+    const conflict = await objects
+      .patch({ ...cm, data: { x: '2' } }, undefined, undefined, 'someone-else', undefined, k8s.PatchStrategy.ServerSideApply)
+      .catch((e: unknown) => e as k8s.ApiException<string>);
+    expect(conflict).toBeInstanceOf(k8s.ApiException);
+    const status = JSON.parse((conflict as k8s.ApiException<string>).body) as { code: number; reason: string; details: { causes: unknown[] } };
+    expect(status).toMatchObject({ code: 409, reason: 'Conflict', details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "ktrace"', field: '.data.x' }] } });
+
+    const created = await core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'cn-applied' } } }).catch((e: unknown) => e as k8s.ApiException<string>);
+    expect((created as k8s.ApiException<string>).code).toBe(409);
+    expect(JSON.parse((created as k8s.ApiException<string>).body)).toMatchObject({ reason: 'AlreadyExists', message: 'configmaps "cn-applied" already exists' });
+  });
+
+  it('streams watch events from a resourceVersion, and 410 once that version is compacted away', async () => {
+    const kc = client();
+    const from = api.resourceVersion();
+    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w-1', namespace: 'team-a', labels: { w: 'yes' } } });
+    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w-2', namespace: 'team-a', labels: { w: 'no' } } });
+    const seen: string[] = [];
+    const req = await new k8s.Watch(kc).watch(
+      '/api/v1/namespaces/team-a/configmaps',
+      { resourceVersion: String(from), labelSelector: 'w=yes' },
+      (type, obj: KubeObject) => seen.push(`${type} ${obj.metadata.name}`),
+      () => undefined,
+    );
+    // Relabelling w-2 into the selector is an ADDED for this watcher; relabelling w-1 out of it a DELETED.
+    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w-2', namespace: 'team-a', labels: { w: 'yes' } } });
+    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w-1', namespace: 'team-a', labels: { w: 'no' } } });
+    await eventually(() => (seen.length >= 3 ? true : undefined), 'three watch events', 10_000, () => seen.join('\n'));
+    expect(seen).toEqual(['ADDED w-1', 'ADDED w-2', 'DELETED w-1']);
+    req.abort();
+
+    api.compact();
+    const errors: { type: string; code: unknown }[] = [];
+    await new k8s.Watch(kc).watch(
+      '/api/v1/namespaces/team-a/configmaps',
+      { resourceVersion: String(from) },
+      (type, obj: { code?: number }) => errors.push({ type, code: obj.code }),
+      () => undefined,
+    );
+    await eventually(() => (errors.length > 0 ? true : undefined), 'an ERROR event', 10_000);
+    expect(errors).toEqual([{ type: 'ERROR', code: 410 }]);
+  });
+
+  it('keeps an informer with a label selector in sync through a 410 relist and an API server restart', async () => {
+    const kc = client();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const selector = 'app.kubernetes.io/name=ktrace';
+    const informer = k8s.makeInformer(kc, '/api/v1/namespaces/team-a/configmaps', () => core.listNamespacedConfigMap({ namespace: 'team-a', labelSelector: selector }), selector);
+    const events: string[] = [];
+    const errors: unknown[] = [];
+    informer.on('add', (o) => events.push(`add ${o.metadata?.name}`));
+    informer.on('update', (o) => events.push(`update ${o.metadata?.name}`));
+    informer.on('delete', (o) => events.push(`delete ${o.metadata?.name}`));
+    informer.on('error', (e) => errors.push(e));
+    const labels = { 'app.kubernetes.io/name': 'ktrace' };
+    const names = (): string[] => informer.list('team-a').map((o) => o.metadata!.name!).filter((n) => n.startsWith('inf-')).sort();
+    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inf-1', namespace: 'team-a', labels } });
+    await informer.start();
+    expect(names()).toEqual(['inf-1']);
+    await eventually(() => (api.openWatches() > 0 ? true : undefined), 'the informer to watch', 10_000);
+
+    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inf-2', namespace: 'team-a', labels } });
+    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inf-unlabelled', namespace: 'team-a' } });
+    await eventually(() => (names().join() === 'inf-1,inf-2' ? true : undefined), 'the informer to see inf-2', 10_000, () => events.join('\n'));
+
+    // The watch ends (as at apiserver's request timeout) and, before the informer re-watches, history is
+    // compacted past its resourceVersion: it gets 410, relists, and sees what changed meanwhile.
+    api.closeWatches();
+    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inf-3', namespace: 'team-a', labels } });
+    api.delete('configmaps', 'team-a', 'inf-1');
+    api.compact();
+    await eventually(() => (names().join() === 'inf-2,inf-3' ? true : undefined), 'the informer to relist after 410', 20_000, () => events.join('\n'));
+    expect(events).toContain('delete inf-1');
+    expect(api.countRequests({ verb: 'list', resource: 'configmaps', namespace: 'team-a' })).toBeGreaterThanOrEqual(2);
+
+    // The API server goes away: the informer reports an error and stops; after the restart, starting it again
+    // relists and catches up with a change made during the outage.
+    await api.stop();
+    await eventually(() => (errors.length > 0 ? true : undefined), 'the informer to report the outage', 20_000);
+    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inf-4', namespace: 'team-a', labels } });
+    await api.restart();
+    await informer.start();
+    await eventually(() => (names().join() === 'inf-2,inf-3,inf-4' ? true : undefined), 'the informer to catch up after the restart', 20_000, () => events.join('\n'));
+    await informer.stop();
+  });
+
+  it('reads pod logs and follows them', async () => {
+    const kc = client();
+    api.seed(pod('log-1', { app: 'log' }));
+    api.setPodStatus('team-a', 'log-1', { phase: 'Running' });
+    api.appendLog('team-a', 'log-1', 'main', 'a\nb\n');
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => (text += d.toString()));
+    const done = new Promise<void>((resolve) => out.on('end', resolve));
+    await new k8s.Log(kc).log('team-a', 'log-1', 'main', out, { follow: true });
+    api.appendLog('team-a', 'log-1', 'main', 'c\n');
+    await eventually(() => (text === 'a\nb\nc\n' ? true : undefined), 'followed log text', 10_000, () => JSON.stringify(text));
+    api.delete('pods', 'team-a', 'log-1');
+    await done;
+    expect(text).toBe('a\nb\nc\n');
+  });
+});
