@@ -6,6 +6,7 @@ import { registerApply } from './commands/apply.js';
 import { registerDelete } from './commands/delete.js';
 import { registerExport } from './commands/export.js';
 import { registerGet } from './commands/get.js';
+import { registerInstall } from './commands/install.js';
 import { registerParse } from './commands/parse.js';
 import { registerLogs } from './commands/logs.js';
 import { registerRun } from './commands/run.js';
@@ -33,6 +34,7 @@ registerGet(program);
 registerDelete(program);
 registerLogs(program);
 registerAgent(program);
+registerInstall(program);
 
 try {
   await program.parseAsync(process.argv);

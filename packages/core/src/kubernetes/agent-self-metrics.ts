@@ -15,6 +15,8 @@ export interface SelfMetricsInput {
   watching: boolean;
   counters: AgentCounters;
   watches: ListWatchStats[];
+  /** Reads of the node (gets) and how many failed. */
+  nodeReads: { gets: number; failures: number };
   nodeLabelsKnown: boolean;
 }
 
@@ -55,10 +57,12 @@ export function renderSelfMetrics(input: SelfMetricsInput): string {
   out += family('ktrace_agent_api_requests_total', 'counter', 'Requests the agent made to the API server, by kind', [
     ['kind="list"', sum((s) => s.lists)],
     ['kind="watch"', sum((s) => s.watches)],
+    ['kind="get"', input.nodeReads.gets],
     ['kind="status"', input.counters.statusWrites + input.counters.statusWriteFailures],
   ]);
-  out += family('ktrace_agent_api_failures_total', 'counter', 'Failed list, watch and status requests', [
+  out += family('ktrace_agent_api_failures_total', 'counter', 'Failed list, watch, get and status requests', [
     ['kind="watch"', sum((s) => s.failures)],
+    ['kind="get"', input.nodeReads.failures],
     ['kind="status"', input.counters.statusWriteFailures],
   ]);
   return out;

@@ -2,7 +2,7 @@
 // this node (agent-plan.ts decides, agent-trace.ts runs), serves one /metrics and /healthz for all of them, and
 // reports per-trace state in its node's status Lease. The API server may come and go: traces keep running.
 import { hostname } from 'node:os';
-import type { V1ConfigMap, V1Node } from '@kubernetes/client-node';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { ExporterOptions } from '@ktrace/exporter';
 import { isKtraceError } from '@ktrace/parser';
 import type { LogRecord } from '../runner.js';
@@ -37,6 +37,8 @@ export interface AgentOptions {
   onLog?: (record: LogRecord) => void;
   /** Runner options for every trace (restart backoff, stop timeout, env). */
   runner?: AgentTraceOptions['runner'];
+  /** How often the node's labels are read again. Default 60 s. */
+  nodeRefreshSeconds?: number;
   /** Watch backoff (tests shorten it). */
   minBackoffMillis?: number;
   maxBackoffMillis?: number;
@@ -67,7 +69,8 @@ export class Agent {
   private readonly others = new Map<string, NodeTraceStatus>();
   private readonly loggedProblems = new Map<string, string>();
   private readonly traceWatch: ListWatch<V1ConfigMap>;
-  private readonly nodeWatch: ListWatch<V1Node>;
+  private nodeTimer: NodeJS.Timeout | undefined;
+  private readonly nodeReads = { gets: 0, failures: 0 };
   private nodeView: NodeView;
   private readonly counters: AgentCounters = { statusWrites: 0, statusWriteFailures: 0, mergeConflicts: 0 };
   private watching = false;
@@ -122,24 +125,6 @@ export class Agent {
         this.watching = false;
       },
     });
-    const fieldSelector = `metadata.name=${options.node}`;
-    this.nodeWatch = new ListWatch<V1Node>({
-      ...backoff,
-      client: this.client,
-      path: '/api/v1/nodes',
-      call: { verb: 'list', resource: 'nodes' },
-      fieldSelector,
-      list: () => this.client.core.listNode({ fieldSelector }),
-      onChange: () => this.updateNode(),
-      onSynced: () => this.updateNode(),
-      onError: (error) => {
-        if (this.nodeView.labels === undefined && this.nodeView.unknownBecause !== error.message) {
-          this.nodeView = { name: this.node, labels: undefined, unknownBecause: error.message };
-          this.log({ level: 'warn', msg: `cannot read node ${this.node}: ${error.message}; traces with a nodeSelector wait` });
-          this.scheduleReconcile();
-        }
-      },
-    });
   }
 
   /** Starts serving, watching and reporting. KTRACE_LISTEN when the address cannot be bound. */
@@ -164,7 +149,7 @@ export class Agent {
       health: () => `ok: ${this.traces.size} traces, ${this.watching ? 'watching' : 'not watching'} the API server\n`,
     });
     this.traceWatch.start();
-    this.nodeWatch.start();
+    void this.readNode();
     const heartbeat = (this.options.heartbeatSeconds ?? 30) * 1000;
     this.heartbeat = setInterval(() => this.writeStatusSoon(0), heartbeat);
     this.log({ level: 'info', msg: 'ktrace agent started', node: this.node, namespace: this.namespace, metrics: `${this.server.url}/metrics` });
@@ -176,7 +161,7 @@ export class Agent {
     if (this.stopped) return;
     this.stopped = true;
     this.traceWatch.stop();
-    this.nodeWatch.stop();
+    if (this.nodeTimer !== undefined) clearTimeout(this.nodeTimer);
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     if (this.statusTimer !== undefined) clearTimeout(this.statusTimer);
     await Promise.all([...this.traces.values()].map((t) => t.stop()));
@@ -188,14 +173,33 @@ export class Agent {
     this.log({ level: 'info', msg: 'ktrace agent stopped' });
   }
 
-  private updateNode(): void {
-    const node = this.nodeWatch.objects()[0];
-    const before = JSON.stringify(this.nodeView.labels ?? null);
-    this.nodeView =
-      node === undefined
-        ? { name: this.node, labels: undefined, unknownBecause: `the API server has no node named ${this.node}` }
-        : { name: this.node, labels: { ...(node.metadata?.labels ?? {}) } };
-    if (JSON.stringify(this.nodeView.labels ?? null) !== before) this.scheduleReconcile();
+  /**
+   * Reads this node's labels (a get, which is all the RBAC grants), again every nodeRefreshSeconds: node labels
+   * change rarely, and a get per minute costs the API server less than a watch per node.
+   */
+  private async readNode(): Promise<void> {
+    if (this.stopped) return;
+    const before = JSON.stringify(this.nodeView);
+    this.nodeReads.gets++;
+    try {
+      const node = await this.client.call({ verb: 'get', resource: 'nodes', name: this.node }, () => this.client.core.readNode({ name: this.node }));
+      this.nodeView = { name: this.node, labels: { ...(node.metadata?.labels ?? {}) } };
+    } catch (error) {
+      this.nodeReads.failures++;
+      const message = isKtraceError(error) ? error.message : String(error);
+      // labels once read stay good while the API server is away
+      if (this.nodeView.labels === undefined) this.nodeView = { name: this.node, labels: undefined, unknownBecause: message };
+      if (this.loggedProblems.get('node') !== message) {
+        this.loggedProblems.set('node', message);
+        this.log({ level: 'warn', msg: `cannot read node ${this.node}: ${message}${this.nodeView.labels === undefined ? '; traces with a nodeSelector wait' : ''}` });
+      }
+    }
+    if (JSON.stringify(this.nodeView) !== before) this.scheduleReconcile();
+    const retry = this.nodeView.labels === undefined ? Math.min(this.options.maxBackoffMillis ?? 30_000, 5_000) : (this.options.nodeRefreshSeconds ?? 60) * 1000;
+    if (!this.stopped) {
+      this.nodeTimer = setTimeout(() => void this.readNode(), retry);
+      this.nodeTimer.unref();
+    }
   }
 
   private scheduleReconcile(): void {
@@ -321,7 +325,8 @@ export class Agent {
       rss: new Map([...this.traces].map(([name, trace]) => [name, trace.rssBytes()])),
       watching: this.watching,
       counters: this.counters,
-      watches: [this.traceWatch.stats, this.nodeWatch.stats],
+      watches: [this.traceWatch.stats],
+      nodeReads: this.nodeReads,
       nodeLabelsKnown: this.nodeView.labels !== undefined,
     });
   }

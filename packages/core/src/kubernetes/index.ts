@@ -25,6 +25,16 @@ export { decodeNodeStatus, isStale, nodeLabel, nodeStatusLease, nodeStatusName, 
 export type { NodeStatus, NodeTraceState, NodeTraceStatus } from './node-status.js';
 export { applyTrace, deleteAllTraces, deleteTrace, listTraceReports, traceFromFile } from './cluster-traces.js';
 export type { NodeTraceReport, TraceFromFileOptions, TraceReport } from './cluster-traces.js';
+export { Agent, agentResourceAttributes } from './agent.js';
+export type { AgentOptions } from './agent.js';
+export { AgentTrace } from './agent-trace.js';
+export type { AgentTraceOptions } from './agent-trace.js';
+export { planTraces } from './agent-plan.js';
+export type { NodeView, TracePlan } from './agent-plan.js';
+export { renderAgentMetrics, serveAgentMetrics } from './agent-server.js';
+export type { AgentMetricsSource } from './agent-server.js';
+export { labelSample, mergeExpositions } from './exposition-merge.js';
+export type { ExpositionPart, MergeResult } from './exposition-merge.js';
 export {
   AGENT_NAME,
   agentArgs,
@@ -34,6 +44,7 @@ export {
   DEFAULT_NAMESPACE,
   installManifests,
   installSelector,
+  KTRACE_VERSION,
   ktraceLabels,
   oneShotArgs,
   oneShotConfigMap,
@@ -56,16 +67,8 @@ export type {
   SeccompProfile,
   TargetPod,
 } from './manifests/index.js';
-export { Agent, agentResourceAttributes } from './agent.js';
-export type { AgentOptions } from './agent.js';
-export { AgentTrace } from './agent-trace.js';
-export type { AgentTraceOptions } from './agent-trace.js';
-export { planTraces } from './agent-plan.js';
-export type { NodeView, TracePlan } from './agent-plan.js';
-export { renderAgentMetrics, serveAgentMetrics } from './agent-server.js';
-export type { AgentMetricsSource } from './agent-server.js';
-export { labelSample, mergeExpositions } from './exposition-merge.js';
-export type { ExpositionPart, MergeResult } from './exposition-merge.js';
+export { installAgent, objectRef, uninstallAgent } from './installation.js';
+export type { InstallAgentOptions, UninstallAgentOptions } from './installation.js';
 export { defaultOneShotName, looksLikeOneShotTarget, parseOneShotTarget, resolveOneShotTarget } from './one-shot-target.js';
 export type { OneShotPlacement, OneShotTargetKind, OneShotTargetRef } from './one-shot-target.js';
 export { deleteOneShotJob, listOneShotJobs, oneShotDigestAnnotation, oneShotManifests, oneShotSelector, removeQuietly, startOneShot, stopOneShot } from './one-shot-run.js';
