@@ -17,3 +17,4 @@ export type { InstrumentOptions, InstrumentedProgram } from './instrument.js';
 export { bpftraceVersion, checkKernelFeatures, checkPrivileges, findBpftrace, preflight, tracefsDir } from './preflight.js';
 export type { PreflightOptions, PreflightResult } from './preflight.js';
 export { defaultTraceSpec, syscallsProgram } from './bundled-examples.js';
+export { restrictToCgroups } from './cgroup-filter.js';

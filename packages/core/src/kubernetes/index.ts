@@ -79,3 +79,5 @@ export { exitError, failureOf, followPodLog, jobPod, podState, readPodLog, trace
 export type { OneShotPodPhase, OneShotPodState, WaitForStartOptions } from './one-shot-pods.js';
 export { deleteOneShotTraces, listOneShotReports } from './one-shot-traces.js';
 export type { OneShotJobReport, OneShotReport, OneShotState } from './one-shot-traces.js';
+export { cgroup2Root, parsePodCgroupTarget, podCgroupIds } from './pod-cgroups.js';
+export type { PodCgroupTarget } from './pod-cgroups.js';

@@ -8,7 +8,7 @@ import { isKtraceError } from '@ktrace/parser';
 import type { KubeClient } from './kube-client.js';
 import { oneShotConfigMap, oneShotJob, oneShotJobName } from './manifests/one-shot.js';
 import type { OneShotTraceOptions } from './manifests/one-shot.js';
-import { componentLabel, traceNameLabel } from './trace-document.js';
+import { checkTraceName, componentLabel, traceNameLabel } from './trace-document.js';
 import type { OneShotPlacement } from './one-shot-target.js';
 
 /** Everything of a trace but where it runs: the same for each of its Jobs. */
@@ -28,7 +28,7 @@ export const oneShotDigestAnnotation = 'ktrace.dev/digest';
 
 /** The label selector of every object of one trace (or, without a name, of every one-shot trace). */
 export function oneShotSelector(trace?: string): string {
-  return `${componentLabel}=one-shot,${trace === undefined ? traceNameLabel : `${traceNameLabel}=${trace}`}`;
+  return `${componentLabel}=one-shot,${trace === undefined ? traceNameLabel : `${traceNameLabel}=${checkTraceName(trace, 'NAME')}`}`;
 }
 
 function withDigest(job: V1Job, program: string): V1Job {
