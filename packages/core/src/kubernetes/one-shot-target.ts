@@ -36,7 +36,7 @@ const KINDS: Readonly<Record<string, OneShotTargetKind>> = {
 /** Whether an argument is a TARGET (so `ktrace run` hands it to the cluster rather than running locally). */
 export function looksLikeOneShotTarget(arg: string): boolean {
   const slash = arg.indexOf('/');
-  return slash > 0 && KINDS[arg.slice(0, slash)] !== undefined && arg.length > slash + 1;
+  return slash > 0 && KINDS[arg.slice(0, slash)] !== undefined;
 }
 
 function badTarget(message: string): KtraceError {
