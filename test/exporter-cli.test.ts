@@ -2,7 +2,8 @@
 // on --listen until SIGTERM. Needs `nx run @ktrace/cli:build` (npm test builds first).
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +47,20 @@ describe('ktrace export', () => {
     expect(value(stdout, 'bpftrace_lat_count')).toBe(30);
     expect(value(stdout, 'ktrace_attached_probes')).toBe(1);
     expect(stdout).toContain('# HELP bpftrace_lat bpftrace map @lat, hist()');
+  });
+
+  it('counts a bpftrace restart in the piped input in ktrace_bpftrace_restarts_total, and carries the totals across it', async () => {
+    requireTools();
+    // BEGIN alone, then exit(): every run prints exactly @n = 3 in its exit-time dump, whatever the machine's load.
+    const program = join(mkdtempSync(join(tmpdir(), 'ktrace-restarts-')), 'three.bt');
+    writeFileSync(program, 'BEGIN { @n = count(); @n = count(); @n = count(); exit(); }\n');
+    for (const format of ['json', 'text']) {
+      const run = `${BPFTRACE} ${format === 'json' ? '-f json ' : ''}${program} 2>/dev/null`;
+      const { code, stdout, stderr } = await pipeline(`{ ${run}; ${run}; } | node ${cli} export --program ${program}`);
+      expect(code, stderr).toBe(0);
+      expect(value(stdout, 'ktrace_bpftrace_restarts_total'), format).toBe(1);
+      expect(value(stdout, 'bpftrace_n_total'), format).toBe(6);
+    }
   });
 
   it('divides the exit-time dump of a map the program prints with print(@m, top, div), as bpftrace divides its periodic prints', async () => {

@@ -190,6 +190,44 @@ export function bpftraceChildren(pid: number): number[] {
   return found;
 }
 
+/** Processes below `pid` (children, their children…) whose comm is `comm`. */
+export function descendants(pid: number, comm = 'bpftrace'): number[] {
+  const parents = new Map<number, number>();
+  const comms = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      comms.set(Number(entry), stat.slice(stat.indexOf('(') + 1, close));
+      parents.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]));
+    } catch {
+      // The process went away while we looked.
+    }
+  }
+  const found: number[] = [];
+  for (const [child, name] of comms) {
+    if (name !== comm) continue;
+    for (let up = parents.get(child); up !== undefined && up > 1; up = parents.get(up)) {
+      if (up === pid) {
+        found.push(child);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** Whether a process `pid` still exists (a zombie counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 export interface OtlpReceiver {
   endpoint: string;
   /** Every JSON body received on /v1/metrics. */
@@ -197,8 +235,8 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-/** A minimal OTLP/HTTP receiver (JSON encoding) on a loopback port. */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** A minimal OTLP/HTTP receiver (JSON encoding) on a loopback port (`port`, or a free one). */
+export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
   const bodies: unknown[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -214,7 +252,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       response.end('{}');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('OTLP receiver did not bind');
   return {

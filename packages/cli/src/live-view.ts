@@ -17,7 +17,7 @@ const TOP_KEYS = 8;
 const TOP_HIST_KEYS = 2;
 
 function keyText(entry: MapEntry): string {
-  return entry.key.length === 0 ? '' : entry.key.join(', ');
+  return entry.key.length === 0 ? '' : visible(entry.key.join(', '));
 }
 
 function scalar(entry: MapEntry): number {
@@ -27,9 +27,21 @@ function scalar(entry: MapEntry): number {
   return 0;
 }
 
+/**
+ * Keys and notes come from the traced system (a file name, a comm): every control character (C0, DEL, C1, and the
+ * bidi overrides that reorder a line) is drawn as a visible escape, so nothing reaches the terminal as a command.
+ */
+export function visible(text: string, keep: 'nothing' | 'newlines' = 'nothing'): string {
+  return text.replace(keep === 'newlines' ? /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g : /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\t') return '\\t';
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 function fit(text: string, width: number): string {
   // One screen line each: a kstack/ustack key is frames joined by newlines, a note may span lines.
-  const flat = text.replace(/\s*\n\s*/g, ' ← ');
+  const flat = visible(text.replace(/\s*\n\s*/g, ' ← '));
   return flat.length <= width ? flat : `${flat.slice(0, Math.max(0, width - 1))}…`;
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The ktrace command line: argument parsing, rendering and exit codes over the SDK. No logic the SDK lacks.
+import { ktraceVersion } from '@ktrace/parser';
 import { Command } from 'commander';
 import { registerAgent } from './commands/agent.js';
 import { registerApply } from './commands/apply.js';
@@ -15,11 +16,19 @@ import { exitWith } from './exit.js';
 
 const program = new Command('ktrace')
   .description('Run bpftrace programs continuously and serve their maps as Prometheus and OpenTelemetry metrics.')
-  .version('0.1.0')
+  .version(ktraceVersion)
   .showHelpAfterError();
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
 });
+
+// A reader that goes away (`ktrace export … | head`) ends the output, not ktrace with a stack trace: exit quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
 
 // `ktrace run TARGET` (node/…, pod/…, deploy/…) runs once in the cluster; without TARGET, locally.
 if (isRemoteRun(process.argv.slice(2))) registerRunRemote(program);

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KtraceError } from '@ktrace/parser';
+import { programProbes } from './instrument.js';
 
 /** bpftrace reports `stdin:LINE:COL[-COL]: ERROR: message`, or a line range `stdin:L-L: ERROR: message`. */
 const programErrorPattern = /^stdin:(\d+)(?::(\d+)(?:-\d+)?|-(\d+))?: ERROR: (.*)$/;
@@ -60,7 +61,8 @@ export function bpftraceFailure(
   }
   const attachError = meaningful.find((l) => /Error attaching probe|tracepoint not found|No probes to attach|Could not resolve|Unable to attach/i.test(l));
   if (attachError !== undefined) {
-    const kprobe = /\b(kprobe|kretprobe):/.test(attachError);
+    // The error line may name only the function; the program's own probe list (comments left out) says what it is.
+    const kprobe = /\b(kprobe|kretprobe):/.test(attachError) || (program !== undefined && programProbes(program).some((p) => /^(kprobe|kretprobe|k|kr):/.test(p)));
     const tracefsDirs = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
     const tracefs = tracefsDirs.find((d) => existsSync(join(d, 'events')));
     const noKprobes = kprobe && !tracefsDirs.some((d) => existsSync(join(d, 'kprobe_events')));

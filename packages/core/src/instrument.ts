@@ -24,6 +24,12 @@ export interface InstrumentedProgram {
   printedByKtrace: string[];
   /** Maps cleared at exit so the exit-time dump does not print them (scratch maps such as `@start[tid]`). */
   clearedAtExit: string[];
+  /** Probes ktrace added (its interval probe, an END of its own): bpftrace's attached count includes them. */
+  addedProbes: number;
+  /** The probes the program names (as written, BEGIN and END included), for messages. */
+  probes: string[];
+  /** The program calls exit(): a clean exit of bpftrace is then the program's own end. */
+  callsExit: boolean;
 }
 
 const aggregationKinds: ReadonlySet<string> = new Set(['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist']);
@@ -118,6 +124,44 @@ function findEndBody(source: string): (Span & { alone: boolean; last: string }) 
   return found;
 }
 
+/**
+ * The probe lists of the program's top-level blocks, split at commas: `tracepoint:a:b /pid == 1/ {` gives
+ * `tracepoint:a:b`. Preprocessor lines and comments are left out.
+ */
+export function programProbes(source: string): string[] {
+  const probes: string[] = [];
+  let header = '';
+  scanCode(source, (i, depth) => {
+    const c = source[i] ?? '';
+    if (depth === 0 && c === '{') {
+      const text = header
+        .split('\n')
+        .filter((line) => !line.trimStart().startsWith('#'))
+        .join('\n')
+        .trim();
+      for (const part of text.split(',')) {
+        const probe = part.trim().split(/\s/)[0] ?? '';
+        if (probe !== '') probes.push(probe);
+      }
+      header = '';
+    } else if (depth === 0 && c === '}') {
+      header = '';
+    } else if (depth === 0) {
+      header += c;
+    }
+  });
+  return probes;
+}
+
+/** Whether the program's code (comments and strings left out) calls exit(). */
+export function callsExit(source: string): boolean {
+  let code = '';
+  scanCode(source, (i) => {
+    code += source[i] ?? '';
+  });
+  return /\bexit\s*\(/.test(code);
+}
+
 /** The default exported maps: every aggregation; plain-value maps (scratch state such as `@start[tid] = nsecs`) are not. */
 export function defaultExportedMaps(program: ProgramInfo): string[] {
   return program.maps.filter((m) => aggregationKinds.has(m.kind)).map((m) => m.name);
@@ -180,8 +224,11 @@ export function instrumentProgram(options: InstrumentOptions): InstrumentedProgr
       text = `${text.slice(0, end.end)}${separator} ${clears} ${text.slice(end.end)}`;
     }
   }
+  let addedProbes = 0;
+  if (clearedAtExit.length > 0 && end === undefined) addedProbes++;
   if (printedByKtrace.length > 0) {
     text += `${intervalProbe(options.intervalMillis)} { ${printedByKtrace.map((m) => `print(${m});`).join(' ')} }\n`;
+    addedProbes++;
   }
-  return { source: text, exported, printedByProgram, printedByKtrace, clearedAtExit };
+  return { source: text, exported, printedByProgram, printedByKtrace, clearedAtExit, addedProbes, probes: programProbes(source), callsExit: callsExit(source) };
 }

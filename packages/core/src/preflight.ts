@@ -191,10 +191,13 @@ export async function checkProgram(options: { bpftracePath: string; program: str
   const dir = mkdtempSync(join(tmpdir(), 'ktrace-check-'));
   try {
     const { code, signal, stderr } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolveRun) => {
-      const child = spawn(options.bpftracePath, [...(options.args ?? []), '--emit-elf', join(dir, 'program.elf'), '-e', options.program], {
+      // The program on stdin (`-`), as the runner gives it: no argv size limit (E2BIG past 128 KiB).
+      const child = spawn(options.bpftracePath, [...(options.args ?? []), '--emit-elf', join(dir, 'program.elf'), '-'], {
         env: options.env ?? process.env,
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['pipe', 'ignore', 'pipe'],
       });
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.program);
       let text = '';
       child.stderr.setEncoding('utf8');
       child.stderr.on('data', (chunk: string) => {

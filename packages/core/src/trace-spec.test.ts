@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKtraceError } from '@ktrace/parser';
@@ -99,12 +99,72 @@ describe('loadTraceSpec', () => {
     expect(() => loadTraceSpec(join(dir, 'bad.yaml'))).toThrow(/bad\.yaml is not valid YAML/);
   });
 
-  it('loads every spec in examples/', () => {
-    for (const name of ['syscalls', 'read-write-sizes', 'block-io-latency', 'runqueue-latency', 'tcp-retransmits', 'file-opens', 'bash-readline', 'cpu-profile']) {
-      const spec = loadTraceSpec(join(import.meta.dirname, '../../../examples', `${name}.yaml`));
+  it('loads every spec in examples/, and every example program has its spec', () => {
+    const dir = join(import.meta.dirname, '../../../examples');
+    const files = readdirSync(dir);
+    const specs = files.filter((f) => f.endsWith('.yaml'));
+    expect(specs.length).toBeGreaterThanOrEqual(8);
+    for (const name of specs) {
+      const spec = loadTraceSpec(join(dir, name));
       expect(spec.program.length, name).toBeGreaterThan(0);
       expect(Object.keys(spec.maps).length, name).toBeGreaterThan(0);
     }
+    for (const program of files.filter((f) => f.endsWith('.bt'))) expect(specs, program).toContain(program.replace(/\.bt$/, '.yaml'));
+  });
+});
+
+describe('what a spec may make ktrace read and run', () => {
+  it('refuses bpftrace.path: the binary is chosen by whoever starts ktrace, not by the spec', () => {
+    expect(specError({ program: 'x', bpftrace: { path: './evil.sh' } })).toEqual({
+      code: 'KTRACE_BAD_SPEC',
+      message:
+        'spec.bpftrace.path: a spec cannot choose the bpftrace binary (it runs as root); whoever starts ktrace chooses it: ktrace run --bpftrace PATH, or startTrace({ bpftrace: PATH }) in the SDK',
+    });
+  });
+
+  it('reads only a .bt program as programFile, and never echoes another file (/proc/self/environ, a root-only file)', () => {
+    process.env['KTRACE_TEST_SECRET'] = 'do-not-echo-7f3a';
+    const environ = specError({ programFile: '/proc/self/environ' });
+    expect(environ.code).toBe('KTRACE_BAD_SPEC');
+    expect(environ.message).toMatch(/^spec\.programFile: \/proc\/self\/environ \(\/proc\/\d+\/environ\) is not a \.bt file; a spec's programFile names a bpftrace program file ending in \.bt$/);
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-spec-'));
+    writeFileSync(join(dir, 'secret.txt'), 'root-password-line\n', { mode: 0o600 });
+    symlinkSync(join(dir, 'secret.txt'), join(dir, 'looks-like.bt'));
+    for (const file of ['secret.txt', 'looks-like.bt']) {
+      const error = specError({ programFile: join(dir, file) });
+      expect(error.message, file).toContain('is not a .bt file');
+      expect(error.message, file).not.toContain('root-password-line');
+    }
+    symlinkSync('/proc/self/environ', join(dir, 'environ.bt'));
+    const viaLink = specError({ programFile: join(dir, 'environ.bt') });
+    expect(viaLink.message).toContain('is not a .bt file');
+    expect(viaLink.message).not.toContain('do-not-echo-7f3a');
+  });
+
+  it('refuses a program with a NUL byte, naming where it is, not what it says', () => {
+    expect(specError({ program: 'BEGIN { @a = count(); }\n// x\u0000y' }).message).toBe(
+      'spec.program: the program contains a NUL byte (line 2, column 5); a bpftrace program is text',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-spec-'));
+    writeFileSync(join(dir, 'nul.bt'), 'BEGIN { printf("secret\0"); }\n');
+    expect(specError({ programFile: join(dir, 'nul.bt') }).message).toBe(
+      `spec.programFile ${join(dir, 'nul.bt')}: the program contains a NUL byte (line 1, column 23); a bpftrace program is text`,
+    );
+  });
+
+  it('bounds what it reads: a spec of 100 MB or /dev/zero is refused after 1 MiB, as is a program over 1 MiB', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-spec-'));
+    const huge = join(dir, 'huge.yaml');
+    writeFileSync(huge, '');
+    truncateSync(huge, 100 * 1024 * 1024);
+    expect(() => loadTraceSpec(huge)).toThrow(`trace spec: cannot read ${huge} (larger than 1 MiB, the most ktrace reads)`);
+    expect(() => loadTraceSpec('/dev/zero')).toThrow('trace spec: cannot read /dev/zero (larger than 1 MiB, the most ktrace reads)');
+    expect(specError({ program: `// ${'x'.repeat(1024 * 1024)}\nBEGIN { }` }).message).toBe('spec.program: the program is larger than 1 MiB, the most ktrace runs');
+  });
+
+  it('takes expireAfterDumps: 0 as never (as documented)', () => {
+    expect(parseTraceSpec({ program: 'x', limits: { expireAfterDumps: 0 } }).limits.expireAfterDumps).toBe(0);
+    expect(specError({ program: 'x', limits: { expireAfterDumps: -1 } }).message).toContain('spec.limits.expireAfterDumps');
   });
 });
 

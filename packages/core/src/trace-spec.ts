@@ -1,11 +1,11 @@
 // TraceSpec: the typed, validated description of one continuous trace (program, interval, maps, limits,
 // bpftrace flags, target, metrics), from an object or a YAML file. Bad fields become KTRACE_BAD_SPEC naming the field.
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { MapExportOptions } from '@ktrace/exporter';
 import { KtraceError } from '@ktrace/parser';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { checkProgramText, maxSpecBytes, readBoundedText, readSpecProgramFile } from './program-file.js';
 
 /** bpftrace environment variables a spec may set: sizes and limits only, nothing that changes what runs. */
 export const allowedBpftraceEnv = [
@@ -61,6 +61,8 @@ const mapSpecSchema = z
     reset: z.enum(['cumulative', 'delta']).optional(),
     /** The program prints only part of the map (print(@m, 10)): a missing key is not a deleted key. */
     partial: z.boolean().optional(),
+    /** Add bpftrace's `cgroup` to the map's key (key-rewrite.ts) so the agent labels each entry with its pod. */
+    podLabels: z.boolean().optional(),
   })
   .strict();
 
@@ -79,13 +81,13 @@ const traceSpecSchema = z
         maxLabelValueLength: z.number().int().positive().optional(),
         maxOutputBytesPerSecond: z.number().int().positive().optional(),
         maxLineBytes: z.number().int().positive().optional(),
-        expireAfterDumps: z.number().int().positive().optional(),
+        /** 0: never. */
+        expireAfterDumps: z.number().int().nonnegative().optional(),
       })
       .strict()
       .optional(),
     bpftrace: z
       .object({
-        path: z.string().min(1).optional(),
         env: z.partialRecord(z.enum(allowedBpftraceEnv), z.union([z.string(), z.number()])).optional(),
         flags: z.array(z.enum(allowedBpftraceFlags)).optional(),
         includeDirs: z.array(z.string().min(1)).optional(),
@@ -109,8 +111,8 @@ const traceSpecSchema = z
   .strict();
 
 export type TraceSpecInput = z.input<typeof traceSpecSchema>;
-/** How one map is exported (the exporter's MapExportOptions). */
-export type MapSpec = MapExportOptions;
+/** How one map is exported (the exporter's MapExportOptions), and whether ktrace keys it by cgroup for pod labels. */
+export type MapSpec = MapExportOptions & { podLabels?: boolean };
 
 function definedFields<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
@@ -133,7 +135,8 @@ export interface TraceSpec {
     maxLineBytes: number;
     expireAfterDumps?: number;
   };
-  bpftrace: { path?: string; env: Record<string, string>; flags: string[]; includeDirs: string[] };
+  /** How bpftrace is run. Not which binary: whoever starts ktrace chooses that (--bpftrace, startTrace's `bpftrace`). */
+  bpftrace: { env: Record<string, string>; flags: string[]; includeDirs: string[] };
   target: 'local';
   metrics: {
     /** Where /metrics is served; `false`: the spec says not to serve it (a command line must not add its default). */
@@ -164,10 +167,21 @@ function pathOf(path: readonly PropertyKey[]): string {
 export interface ParseTraceSpecOptions {
   /** Directory that `programFile` is relative to (the spec file's directory); defaults to the working directory. */
   baseDir?: string;
+  /** Where an inline `program` came from, for messages (a file the caller read, e.g. `ktrace run -f`). */
+  programSource?: string;
 }
 
 /** Validates a spec object (as written in YAML or code) and resolves it. Throws KtraceError KTRACE_BAD_SPEC. */
 export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = {}): TraceSpec {
+  const bpftrace = (input as { bpftrace?: unknown } | null)?.bpftrace;
+  if (bpftrace !== null && typeof bpftrace === 'object' && 'path' in bpftrace) {
+    // A spec may come from someone who does not start ktrace (soon: from the cluster); the binary runs as root.
+    throw new KtraceError({
+      code: 'KTRACE_BAD_SPEC',
+      message:
+        'spec.bpftrace.path: a spec cannot choose the bpftrace binary (it runs as root); whoever starts ktrace chooses it: ktrace run --bpftrace PATH, or startTrace({ bpftrace: PATH }) in the SDK',
+    });
+  }
   const result = traceSpecSchema.safeParse(input);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
@@ -196,18 +210,11 @@ export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = 
   let programSource: string;
   if (raw.program !== undefined) {
     program = raw.program;
-    programSource = '<inline>';
+    programSource = options.programSource ?? '<inline>';
+    checkProgramText(program, 'spec.program', 'KTRACE_BAD_SPEC');
   } else if (raw.programFile !== undefined) {
     programSource = resolve(options.baseDir ?? process.cwd(), raw.programFile);
-    try {
-      program = readFileSync(programSource, 'utf8');
-    } catch (error) {
-      throw new KtraceError({
-        code: 'KTRACE_BAD_SPEC',
-        message: `spec.programFile: cannot read ${programSource} (${(error as NodeJS.ErrnoException).code ?? String(error)}); the path is relative to the spec file`,
-        cause: error,
-      });
-    }
+    program = readSpecProgramFile(programSource);
   } else {
     throw new KtraceError({
       code: 'KTRACE_BAD_SPEC',
@@ -234,7 +241,6 @@ export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = 
   };
   if (raw.name !== undefined) spec.name = raw.name;
   if (raw.include !== undefined) spec.include = raw.include;
-  if (raw.bpftrace?.path !== undefined) spec.bpftrace.path = raw.bpftrace.path;
   const limits = raw.limits ?? {};
   if (limits.maxSeries !== undefined) spec.limits.maxSeries = limits.maxSeries;
   if (limits.maxSeriesPerMap !== undefined) spec.limits.maxSeriesPerMap = limits.maxSeriesPerMap;
@@ -251,16 +257,7 @@ export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = 
 
 /** Reads and validates a YAML (or JSON) spec file; `programFile` is resolved next to it. */
 export function loadTraceSpec(file: string): TraceSpec {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new KtraceError({
-      code: 'KTRACE_BAD_SPEC',
-      message: `cannot read trace spec ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-      cause: error,
-    });
-  }
+  const text = readBoundedText(file, { what: 'trace spec', limit: maxSpecBytes, code: 'KTRACE_BAD_SPEC' });
   let data: unknown;
   try {
     data = parseYaml(text, { prettyErrors: true });

@@ -15,23 +15,37 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { BpftraceMetricProducer, SCOPE } from './metric-producer.js';
 import type { ExporterOptions } from './options.js';
 import { SeriesStore } from './series-store.js';
+import { WatchedPushExporter, within } from './otlp-push.js';
+import type { OtlpFinalPush } from './otlp-push.js';
 
 export interface Exporter {
   /** Map samples and self-metric events (attached, lost, problem, runtime-error). Never throws. */
   handle(event: ParseEvent): void;
-  /** bpftrace restarted: its maps start again from zero; totals are carried forward. */
+  /**
+   * bpftrace restarted: its maps start again from zero; totals are carried forward and
+   * ktrace_bpftrace_restarts_total counts it. A supervisor calls this when it starts bpftrace again; without one
+   * (piped input), an `attached` event after maps were printed in the same run means the same, and is counted once.
+   */
   recordRestart(): void;
-  /** ktrace_up. */
-  setUp(up: boolean): void;
+  /** ktrace_up and /healthz, set by the host that feeds the exporter; `reason` is what /healthz says when down. */
+  setUp(up: boolean, reason?: string): void;
   /** Binds `listen` (KtraceError KTRACE_LISTEN naming the address if it cannot). */
   start(): Promise<{ url?: string }>;
   /** The exposition as served at /metrics. */
   prometheusText(): Promise<string>;
-  /** Flushes OTLP, closes the server. */
-  shutdown(): Promise<void>;
+  /** Flushes OTLP (bounded), closes the server; says whether the final push reached the collector. */
+  shutdown(): Promise<ExporterShutdown>;
   /** The series store behind this exporter (for SDK users and tests). */
   readonly store: SeriesStore;
 }
+
+export interface ExporterShutdown {
+  /** Set when OTLP pushes were configured. */
+  otlp?: OtlpFinalPush;
+}
+
+/** The longest the final OTLP flush (and the OTel shutdown after it) may take on stop. */
+export const OTLP_FINAL_FLUSH_MILLIS = 5000;
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -46,6 +60,17 @@ function parseListen(listen: string): { host: string; port: number } {
   }
   const host = match[1] ?? match[2] ?? '';
   return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+/**
+ * The warning for a listen address that binds every interface (`0.0.0.0:P`, `[::]:P`, and `:P`, which means
+ * 0.0.0.0): /metrics is then reachable from other machines. Undefined for an address of one interface.
+ */
+export function listenWarning(listen: string): string | undefined {
+  const { host, port } = parseListen(listen);
+  if (host !== '0.0.0.0' && host !== '::') return undefined;
+  const meaning = listen.trim().startsWith(':') ? ' (no host means 0.0.0.0)' : '';
+  return `--listen ${listen} binds every network interface${meaning}: /metrics and /healthz are reachable from other machines; give 127.0.0.1:${port} to serve this machine only`;
 }
 
 /** A base URL (no path) gets OTLP's metrics path; a URL with a path is used as given. */
@@ -95,6 +120,8 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   const serializer = new PrometheusSerializer(undefined, false, undefined, false, true);
   const readers: IMetricReader[] = [prometheus];
   let otlpReader: PeriodicExportingMetricReader | undefined;
+  let otlpPush: WatchedPushExporter | undefined;
+  let countOtlpFailure = (): void => undefined;
   if (otlpWanted) {
     const intervalEnv = Number(env['OTEL_METRIC_EXPORT_INTERVAL']);
     // OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE is read by the exporter; bpftrace's maps follow what it
@@ -104,8 +131,13 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
       sum: otlpExporter.selectAggregationTemporality(InstrumentType.OBSERVABLE_COUNTER),
       histogram: otlpExporter.selectAggregationTemporality(InstrumentType.HISTOGRAM),
     };
+    const url =
+      options.otlpEndpoint === undefined
+        ? (env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] ?? `${(env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? '').replace(/\/$/, '')}/v1/metrics`)
+        : otlpUrl(options.otlpEndpoint);
+    otlpPush = new WatchedPushExporter(otlpExporter, { url, warn, onFailure: () => countOtlpFailure() });
     otlpReader = new PeriodicExportingMetricReader({
-      exporter: otlpExporter,
+      exporter: otlpPush,
       exportIntervalMillis: options.otlpIntervalMillis ?? (Number.isFinite(intervalEnv) && intervalEnv > 0 ? intervalEnv : 60_000),
       metricProducers: [new BpftraceMetricProducer({ store, temporality })],
     });
@@ -116,13 +148,18 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
 
   // Self-metrics: ordinary OTel instruments. Observables read the store, so they can never drift from it.
   let up = false;
+  let downReason: string | undefined;
   let attachedProbes = 0;
+  // Whether the current bpftrace run printed a map: an `attached` after that starts a new run (piped input).
+  let dumpsThisRun = false;
   const restarts = meter.createCounter('ktrace_bpftrace_restarts', { description: 'Times bpftrace was restarted' });
   const problems = meter.createCounter('ktrace_parse_problems', { description: 'bpftrace output lines the parser could not read' });
   const lost = meter.createCounter('ktrace_lost_events', { description: 'Events bpftrace reported lost' });
   const runtimeErrors = meter.createCounter('ktrace_runtime_errors', { description: 'Runtime errors bpftrace printed' });
   // counters start at 0 so rate() and alerts see them before the first event
-  for (const counter of [restarts, problems, lost, runtimeErrors]) counter.add(0);
+  const otlpFailures = meter.createCounter('ktrace_otlp_export_failures', { description: 'OTLP pushes that did not reach the collector' });
+  countOtlpFailure = () => otlpFailures.add(1);
+  for (const counter of [restarts, problems, lost, runtimeErrors, otlpFailures]) counter.add(0);
   meter
     .createObservableGauge('ktrace_up', { description: '1 while bpftrace runs and its output is read' })
     .addCallback((result) => result.observe(up ? 1 : 0));
@@ -192,13 +229,18 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
       return;
     }
     if (path === '/healthz') {
-      response.writeHead(up ? 200 : 503, { 'content-type': 'text/plain' }).end(up ? 'ok\n' : 'bpftrace is not up\n');
+      response.writeHead(up ? 200 : 503, { 'content-type': 'text/plain' }).end(up ? 'ok\n' : `${downReason ?? 'bpftrace is not up'}\n`);
       return;
     }
     response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /healthz\n');
   };
 
   let server: Server | undefined;
+  const restart = (): void => {
+    store.recordRestart();
+    restarts.add(1);
+    dumpsThisRun = false;
+  };
 
   return {
     store,
@@ -207,13 +249,15 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
         switch (event.type) {
           case 'map':
             store.ingest(event);
+            dumpsThisRun = true;
             break;
           case 'attached':
             // bpftrace prints this once, as it starts: after maps were printed, a new bpftrace run follows in the
             // same stream (`while …; do bpftrace …; done | ktrace export`), and its maps start from zero again.
-            if ([...store.mapStates()].some((state) => state.dumps > 0)) store.recordRestart();
+            if (dumpsThisRun) restart();
             attachedProbes = event.probes;
             up = true;
+            downReason = undefined;
             break;
           case 'lost':
             lost.add(event.events);
@@ -232,11 +276,11 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
       }
     },
     recordRestart() {
-      store.recordRestart();
-      restarts.add(1);
+      restart();
     },
-    setUp(value) {
+    setUp(value, reason) {
       up = value;
+      downReason = value ? undefined : reason;
     },
     async start() {
       if (listen === undefined) return {};
@@ -244,6 +288,8 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
         const address = server.address() as AddressInfo;
         return { url: `http://${listen.host.includes(':') ? `[${address.address}]` : address.address}:${address.port}` };
       }
+      const everywhere = listenWarning(options.listen ?? '');
+      if (everywhere !== undefined) warn(everywhere);
       const created = createServer(handleRequest);
       await new Promise<void>((resolve, reject) => {
         const onError = (error: NodeJS.ErrnoException): void => {
@@ -276,16 +322,36 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
           closing.closeAllConnections();
         });
       }
-      try {
-        if (otlpReader !== undefined) await otlpReader.forceFlush();
-      } catch (error) {
-        warn(`flushing OTLP: ${String(error)}`);
+      const result: ExporterShutdown = {};
+      // One deadline for the final flush and the OTel shutdown after it: an unreachable collector costs at most that.
+      const deadline = Date.now() + OTLP_FINAL_FLUSH_MILLIS;
+      if (otlpReader !== undefined && otlpPush !== undefined) {
+        const before = otlpPush.completed;
+        let flushError: string | undefined;
+        const flushed = await within(
+          otlpReader.forceFlush().catch((error: unknown) => {
+            flushError = String(error);
+          }),
+          OTLP_FINAL_FLUSH_MILLIS,
+        );
+        const url = otlpPush.url;
+        if (flushed === undefined) {
+          result.otlp = { url, delivered: false, error: `no answer within ${OTLP_FINAL_FLUSH_MILLIS / 1000} s` };
+        } else if (otlpPush.completed > before && otlpPush.lastError === undefined && flushError === undefined) {
+          result.otlp = { url, delivered: true };
+        } else {
+          result.otlp = { url, delivered: false, error: flushError ?? otlpPush.lastError ?? 'the push did not complete' };
+        }
       }
-      try {
-        await provider.shutdown();
-      } catch (error) {
-        warn(`shutting down OTel: ${String(error)}`);
-      }
+      // The reader pushes once more as it shuts down: within what is left of the deadline, since the collector may be gone.
+      const shut = await within(
+        provider.shutdown().catch((error: unknown) => {
+          if (result.otlp?.delivered !== false) warn(`shutting down OTel: ${String(error)}`);
+        }),
+        Math.max(0, deadline - Date.now()),
+      );
+      if (shut === undefined && result.otlp === undefined) warn('shutting down OTel took too long; gave up waiting');
+      return result;
     },
   };
 }

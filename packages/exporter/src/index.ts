@@ -3,8 +3,9 @@
 //
 // Contract extensions beyond issue #3: MapExportOptions.partial (maps printed with print(@m, top)),
 // ExporterOptions.onWarning, .now and .prometheusRenderer, and Exporter.store.
-export { createExporter, PROMETHEUS_CONTENT_TYPE } from './exporter.js';
-export type { Exporter } from './exporter.js';
+export { createExporter, listenWarning, OTLP_FINAL_FLUSH_MILLIS, PROMETHEUS_CONTENT_TYPE } from './exporter.js';
+export type { Exporter, ExporterShutdown } from './exporter.js';
+export type { OtlpFinalPush } from './otlp-push.js';
 export type { ExporterOptions, MapExportOptions, SeriesStoreOptions } from './options.js';
 export {
   AGGREGATION_KINDS,

@@ -15,10 +15,11 @@ import type {
   MetricData,
   MetricProducer,
 } from '@opentelemetry/sdk-metrics';
+import { ktraceVersion } from '@ktrace/parser';
 import { OVERFLOW_ATTRIBUTE } from './series-store.js';
 import type { MapState, Series, SeriesStore } from './series-store.js';
 
-export const SCOPE = { name: '@ktrace/exporter', version: '0.1.0' } as const;
+export const SCOPE = { name: '@ktrace/exporter', version: ktraceVersion } as const;
 
 function hrTime(ms: number): HrTime {
   const seconds = Math.floor(ms / 1000);

@@ -25,4 +25,5 @@ export type { OutputParserOptions } from './stream.js';
 export { JsonFormatReader } from './json-format.js';
 export { TextFormatReader } from './text-format.js';
 export { readProgram } from './program.js';
+export { ktraceVersion } from './version.js';
 export type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';

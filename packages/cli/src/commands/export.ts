@@ -1,5 +1,6 @@
 // `ktrace export`: bpftrace output (a pipe or a file, text or -f json) in, metrics out: served at /metrics
 // (--listen), pushed over OTLP (--otlp-endpoint), or, with neither, the final exposition printed to stdout.
+import { exporterOptionsFor, onTerminatingSignal } from '@ktrace/core';
 import { createExporter } from '@ktrace/exporter';
 import type { Exporter } from '@ktrace/exporter';
 import { OutputParser } from '@ktrace/parser';
@@ -14,16 +15,13 @@ interface ExportOptions {
   prefix?: string;
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
+/** Resolves on the first terminating signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR2). */
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+    const remove = onTerminatingSignal((signal) => {
+      remove();
       resolve(signal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    });
   });
 }
 
@@ -44,10 +42,14 @@ export function registerExport(program: Command): void {
       const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
       const handle = await openOutput(file === '-' ? undefined : file);
       const exporter: Exporter = createExporter({
-        ...(programInfo === undefined ? {} : { program: programInfo }),
-        ...(options.listen === undefined ? {} : { listen: options.listen }),
-        ...(options.otlpEndpoint === undefined ? {} : { otlpEndpoint: options.otlpEndpoint }),
-        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+        ...exporterOptionsFor({
+          ...(programInfo === undefined ? {} : { program: programInfo }),
+          metrics: {
+            ...(options.listen === undefined ? {} : { listen: options.listen }),
+            ...(options.otlpEndpoint === undefined ? {} : { otlpEndpoint: options.otlpEndpoint }),
+            ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+          },
+        }),
         onWarning: (message) => process.stderr.write(`ktrace: warning: ${message}\n`),
       });
       try {
@@ -71,7 +73,14 @@ export function registerExport(program: Command): void {
           await writeOut(await exporter.prometheusText());
         }
       } finally {
-        await exporter.shutdown();
+        const { otlp } = await exporter.shutdown();
+        if (otlp !== undefined) {
+          process.stderr.write(
+            otlp.delivered
+              ? `ktrace: the final state reached the OTLP collector at ${otlp.url}\n`
+              : `ktrace: warning: the final state did not reach the OTLP collector at ${otlp.url}: ${otlp.error ?? 'unknown error'}\n`,
+          );
+        }
       }
     });
 }

@@ -1,14 +1,13 @@
 // `ktrace run`: argument parsing and output over @ktrace/core's startTrace. On a terminal, a live view of the
 // maps; without one, one JSON log line per event of note on stderr. Exit 0 after a clean stop (final dump exported).
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { defaultTraceSpec, loadTraceSpec, parseDuration, parseTraceSpec, restrictToCgroups, startTrace } from '@ktrace/core';
+import { checkProgramText, defaultTraceSpec, loadTraceSpec, maxProgramBytes, parseDuration, parseTraceSpec, readBoundedText, restrictToCgroups, startTrace } from '@ktrace/core';
 import { parsePodCgroupTarget, podCgroupIds } from '@ktrace/core/kubernetes';
 import type { LogRecord, TraceSpec } from '@ktrace/core';
 import type { MapSample } from '@ktrace/parser';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
-import { renderLiveView } from '../live-view.js';
+import { renderLiveView, visible } from '../live-view.js';
 
 interface RunOptions {
   program?: string;
@@ -39,17 +38,12 @@ function resolveSpec(options: RunOptions): TraceSpec {
   else if (options.program !== undefined) spec = parseTraceSpec({ program: options.program });
   else if (options.file !== undefined) {
     // Said here, not as a spec field: with -f there is no spec file, and the path is relative to the working directory.
+    // Any file the operator names is read (a pipe too: -f <(…)), within the program size limit.
     const path = resolve(options.file);
-    try {
-      readFileSync(path);
-    } catch (error) {
-      throw new KtraceError({
-        code: 'KTRACE_BAD_OPTION',
-        message: `-f ${options.file}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-        cause: error,
-      });
-    }
-    spec = parseTraceSpec({ programFile: path });
+    const what = `-f ${options.file}`;
+    const program = readBoundedText(path, { what, limit: maxProgramBytes, code: 'KTRACE_BAD_OPTION' });
+    checkProgramText(program, what, 'KTRACE_BAD_OPTION');
+    spec = parseTraceSpec({ program }, { programSource: path });
   }
   else spec = parseTraceSpec(defaultTraceSpec());
   if (options.interval !== undefined) spec.intervalMillis = parseDuration(options.interval, '--interval');
@@ -100,7 +94,12 @@ export function registerRun(program: Command): void {
           }
           return;
         }
-        process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
+        // JSON escapes C0 controls; C1 (a terminal's 8-bit CSI) and bidi overrides are escaped too, still valid JSON.
+        const line = JSON.stringify({ time: new Date().toISOString(), ...record }).replace(
+          /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+          (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+        );
+        process.stderr.write(`${line}\n`);
       };
       const handle = await startTrace({
         spec,
@@ -142,7 +141,7 @@ export function registerRun(program: Command): void {
         if (viewTimer !== undefined) clearInterval(viewTimer);
       }
       await written;
-      if (live) for (const note of notes) process.stderr.write(`${note}\n`);
+      if (live) for (const note of notes) process.stderr.write(`${visible(note, 'newlines')}\n`);
       process.exit(0);
     });
 }

@@ -126,6 +126,9 @@ export class AgentTrace {
   private pump(): void {
     if (this.pumping !== undefined) return;
     this.pumping = (async () => {
+      // let the assignment above happen first: a body that finishes without awaiting would otherwise clear
+      // `pumping` before it is set, and every later change would wait forever behind it
+      await Promise.resolve();
       try {
         for (;;) {
           const desired = this.desired;
@@ -154,6 +157,7 @@ export class AgentTrace {
     const handle = this.handle;
     this.handle = undefined;
     if (handle === undefined) return;
+    this.options.onLog({ level: 'debug', msg: 'stopping bpftrace', pid: handle.status().pid });
     try {
       await handle.stop();
     } catch {

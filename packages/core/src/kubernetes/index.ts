@@ -1,5 +1,6 @@
 // The Kubernetes layer of @ktrace/core: the API client, list+watch, label selectors, Trace documents, per-node
-// status, the cluster verbs on traces, the install and one-shot manifests, and the agent.
+// status, the cluster verbs on traces, the install and one-shot manifests, one-shot traces, the agent, and what
+// the agent needs to put pod labels on series (cgroup path rules, the host cgroup tree, the pod cache and watch).
 export { KubeClient, agentFieldManager, cliFieldManager, createKubeClient, defaultRequestTimeoutMillis, httpStatusOf, kubeError, loadKubeConfig } from './kube-client.js';
 export type { ApiCall, ApplyOptions, KubeConnectionOptions, LoadedKubeConfig } from './kube-client.js';
 export { ListWatch } from './list-watch.js';
@@ -81,3 +82,15 @@ export { deleteOneShotTraces, listOneShotReports } from './one-shot-traces.js';
 export type { OneShotJobReport, OneShotReport, OneShotState } from './one-shot-traces.js';
 export { cgroup2Root, parsePodCgroupTarget, podCgroupIds } from './pod-cgroups.js';
 export type { PodCgroupTarget } from './pod-cgroups.js';
+export { parseCgroupPath, parseProcCgroup, unifiedPathOf } from './cgroup-path.js';
+export type { CgroupPathInfo, ContainerRuntime, QosClass } from './cgroup-path.js';
+export { CgroupTree, findCgroup2Mount } from './cgroup-tree.js';
+export type { Cgroup2Mount, CgroupTreeOptions, CgroupTreeStats } from './cgroup-tree.js';
+export { PodCache, containerIdOf, podCacheFeed, workloadOf } from './pod-cache.js';
+export type { PodCacheOptions, PodMeta, PodResolution, PodWorkload } from './pod-cache.js';
+export { PodWatch } from './pod-watch.js';
+export type { PodWatchOptions, PodWatchState, PodWatchStatus } from './pod-watch.js';
+export { PodLabeler, mergeEntry, podLabelNames, podLabeledMaps, workloadLabelNames } from './pod-labels.js';
+export type { PodLabeledMap, PodLabelerOptions } from './pod-labels.js';
+export { addCgroupKey, podLabelsMaps } from '../key-rewrite.js';
+export type { KeyRewriteResult } from '../key-rewrite.js';

@@ -1,0 +1,35 @@
+// What the cluster tests share: the Lease type the agent writes its node status into (not in the loopback server's
+// built-in catalog), and the built CLI run once with a kubeconfig.
+import { spawn } from 'node:child_process';
+import type { ResourceType } from './kube-api-server/index.js';
+import { ROOT, requireBuiltCli } from './workload.js';
+
+/** coordination.k8s.io/v1 Leases: the agent's per-node status. */
+export const leaseType: ResourceType = {
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  plural: 'leases',
+  singular: 'lease',
+  kind: 'Lease',
+  namespaced: true,
+  verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+  status: false,
+};
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `ktrace ARGS` to its end with a minimal environment (HOME given, so no ~/.kube/config of this machine). */
+export function runCli(args: string[], env: { HOME: string } & NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [requireBuiltCli(), ...args], { cwd: ROOT, env: { PATH: process.env['PATH'], ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
