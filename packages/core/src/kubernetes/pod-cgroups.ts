@@ -1,10 +1,11 @@
 // On the node, in a one-shot trace's pod: the cgroup ids of a target pod (all of its containers) or of some of
-// its containers, found by walking the host's cgroup2 tree for directories named after the pod uid (`-` or `_`,
-// as systemd writes it) and the runtime's container ids (containerd, CRI-O, Docker; systemd or cgroupfs drivers).
+// its containers, found by walking the host's cgroup2 tree and reading each path with cgroup-path.ts's rules
+// (containerd, CRI-O, Docker; systemd or cgroupfs drivers).
 import { readdirSync, statSync } from 'node:fs';
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join, relative } from 'node:path';
 import { KtraceError } from '@ktrace/parser';
+import { parseCgroupPath } from './cgroup-path.js';
 
 /** `--target-pod UID[/CONTAINER_ID]`, as one-shot.ts writes it. */
 export interface PodCgroupTarget {
@@ -37,31 +38,33 @@ function subdirs(dir: string): string[] {
   }
 }
 
-/** Every directory under `root` (itself included), depth-first, to a bounded depth. */
-function walk(root: string, depth: number, visit: (dir: string) => 'descend' | 'skip'): void {
-  if (visit(root) === 'skip' || depth === 0) return;
-  for (const dir of subdirs(root)) walk(dir, depth - 1, visit);
-}
-
-/** The cgroup ids (directory inodes, what bpftrace's `cgroup` returns) of the targets' cgroups and their children. */
+/**
+ * The cgroup ids (directory inodes, what bpftrace's `cgroup` returns) of the targets: every cgroup that
+ * cgroup-path.ts reads as the pod (and, with a container id, that container), children included.
+ */
 export function podCgroupIds(targets: readonly PodCgroupTarget[], root = cgroup2Root()): bigint[] {
+  const found = new Map<PodCgroupTarget, bigint[]>(targets.map((t) => [t, []]));
+  const visit = (dir: string, depth: number): void => {
+    const info = parseCgroupPath(relative(root, dir));
+    if (info?.podUid !== undefined) {
+      for (const target of targets) {
+        if (info.podUid !== target.uid) continue;
+        if (target.containerId !== undefined && info.containerId !== target.containerId) continue;
+        found.get(target)?.push(statSync(dir, { bigint: true }).ino);
+      }
+    }
+    if (depth < 12) for (const sub of subdirs(dir)) visit(sub, depth + 1);
+  };
+  visit(root, 0);
   const ids = new Set<bigint>();
-  const addTree = (dir: string): void => walk(dir, 4, (d) => (ids.add(statSync(d, { bigint: true }).ino), 'descend'));
-  for (const target of targets) {
-    const forms = [target.uid, target.uid.replaceAll('-', '_')];
-    const before = ids.size;
-    walk(root, 8, (dir) => {
-      if (!forms.some((f) => basename(dir).includes(f))) return 'descend';
-      if (target.containerId === undefined) addTree(dir);
-      else walk(dir, 3, (d) => (basename(d).includes(target.containerId ?? '') ? (addTree(d), 'skip') : 'descend'));
-      return 'skip';
-    });
-    if (ids.size === before) {
+  for (const [target, list] of found) {
+    if (list.length === 0) {
       throw new KtraceError({
         code: 'KTRACE_BAD_OPTION',
         message: `no cgroup of pod ${target.uid}${target.containerId === undefined ? '' : ` container ${target.containerId}`} under ${root}: it does not run on this node (any more)`,
       });
     }
+    for (const id of list) ids.add(id);
   }
   return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
