@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { installManifests, oneShotConfigMap, oneShotJob, PRIVILEGES_PROFILES, SECCOMP_PROFILES } from '@ktrace/core/kubernetes';
+import { installManifests, oneShotConfigMap, oneShotJob, oneShotManifests, PRIVILEGES_PROFILES, SECCOMP_PROFILES } from '@ktrace/core/kubernetes';
 import type { OneShotTarget, OneShotTraceOptions } from '@ktrace/core/kubernetes';
 import * as monitoringV1 from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import * as appsV1 from 'kubernetes-models/apps/v1';
@@ -173,5 +173,13 @@ describe('official schemas', () => {
         for (const object of objects) await expect(validateWithModel(object as K8sObject), key(object as K8sObject)).resolves.toBeUndefined();
       });
     }
+  }
+  for (const [kind, target] of Object.entries(TARGETS)) {
+    it(`accept what ktrace run ${kind}/… --dry-run prints (one-shot.ts's objects with the re-run digest)`, async () => {
+      const { node, target: _target, ...request } = oneShot(target, undefined);
+      const objects = oneShotManifests(request, [{ node, target }, { node: 'worker-2', target }]);
+      expect(objects.map((o) => o.kind)).toEqual(['Job', 'ConfigMap', 'Job', 'ConfigMap']);
+      for (const object of objects) await expect(validateWithModel(object as K8sObject), key(object as K8sObject)).resolves.toBeUndefined();
+    });
   }
 });

@@ -1,9 +1,8 @@
 // `ktrace run TARGET …`: a one-shot trace in the cluster (node/NAME, pod/NAME[/CONTAINER], deploy/NAME). Reads the
 // flags, resolves the target, starts a Job per node and waits (bounded) until bpftrace runs; with --attach shows
 // the output; --dry-run prints the objects. The logic is @ktrace/core's one-shot modules; this file is the flags.
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDuration, parseTraceSpec } from '@ktrace/core';
+import { checkProgramText, maxProgramBytes, parseDuration, parseTraceSpec, readBoundedText } from '@ktrace/core';
 import {
   DEFAULT_IMAGE,
   PRIVILEGES_PROFILES,
@@ -49,18 +48,15 @@ function programOf(options: RunRemoteOptions): string {
   if ((options.program === undefined) === (options.file === undefined)) {
     throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: 'ktrace run TARGET needs the program: -e PROGRAM or -f FILE.bt (one of them)' });
   }
-  let program = options.program;
+  let program = options.program ?? '';
   if (options.file !== undefined) {
-    const path = resolve(options.file);
-    try {
-      program = readFileSync(path, 'utf8');
-    } catch (error) {
-      throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `-f ${options.file}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, cause: error });
-    }
+    const what = `-f ${options.file}`;
+    program = readBoundedText(resolve(options.file), { what, limit: maxProgramBytes, code: 'KTRACE_BAD_OPTION' });
+    checkProgramText(program, what, 'KTRACE_BAD_OPTION');
   }
   // The checks a spec makes (not empty, flags, interval) here; bpftrace itself checks the program in the pod.
   parseTraceSpec({ program, ...(options.interval === undefined ? {} : { interval: options.interval }) });
-  return program ?? '';
+  return program;
 }
 
 /** The `run` command for cluster targets; main.ts registers it instead of the local one when TARGET is given. */
