@@ -146,8 +146,8 @@ describe('ktrace run TARGET', () => {
     const again = await ktrace(args);
     expect(again.stderr).toContain('trace/opens already running on node worker-1');
     expect(api.get('jobs.batch', 'ktrace', 'opens-worker-1')!.metadata.uid).toBe(first.metadata.uid);
-    const changed = await ktrace([...args.slice(0, 3), '-e', 'tracepoint:syscalls:sys_enter_read { @reads[comm] = count(); }', '--name', 'opens']);
-    expect(changed.code).toBe(0);
+    const changed = await ktrace([...args.slice(0, 2), '-e', 'tracepoint:syscalls:sys_enter_read { @reads[comm] = count(); }', '--name', 'opens']);
+    expect(changed.code, changed.stderr).toBe(0);
     const jobs = api.list('jobs.batch', { namespace: 'ktrace', labelSelector: 'ktrace.dev/trace=opens' });
     expect(jobs.map((j) => j.metadata.name)).toEqual(['opens-worker-1']);
     expect(jobs[0]!.metadata.uid).not.toBe(first.metadata.uid);
