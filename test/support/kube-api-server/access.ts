@@ -3,7 +3,16 @@
 // counts calls per verb and resource.
 import { ApiError, qualified } from './status.js';
 
-export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+export type Verb =
+  | 'get'
+  | 'list'
+  | 'watch'
+  | 'create'
+  | 'update'
+  | 'patch'
+  | 'delete'
+  | 'deletecollection'
+  | 'impersonate';
 
 /** A request the test wants refused with 403. Unset fields match anything. */
 export interface DenyRule {
@@ -20,6 +29,8 @@ export interface DenyRule {
 export interface RequestRecord {
   time: number;
   method: string;
+  /** The URL path, without the query. */
+  path: string;
   verb: Verb | 'discovery' | 'other';
   group: string;
   resource: string;
@@ -39,6 +50,8 @@ export interface Attributes {
   namespace: string | undefined;
   name: string | undefined;
   user: string;
+  /** Groups asserted by impersonation (Impersonate-Group); otherwise the server's configured groups apply. */
+  groups?: string[];
 }
 
 export function matchesRule(rule: DenyRule, a: Attributes): boolean {
@@ -57,13 +70,21 @@ export function matchesRule(rule: DenyRule, a: Attributes): boolean {
 /** `configmaps "x" is forbidden: User "u" cannot get resource "configmaps" in API group "" in the namespace "ns"`. */
 export function forbidden(a: Attributes): ApiError {
   const full = a.subresource === '' ? a.resource : `${a.resource}/${a.subresource}`;
-  const subject = a.name === undefined || a.name === '' ? qualified(a.resource, a.group) : `${qualified(a.resource, a.group)} "${a.name}"`;
-  const scope = a.namespace === undefined || a.namespace === '' ? 'at the cluster scope' : `in the namespace "${a.namespace}"`;
+  const subject =
+    a.name === undefined || a.name === ''
+      ? qualified(a.resource, a.group)
+      : `${qualified(a.resource, a.group)} "${a.name}"`;
+  const scope =
+    a.namespace === undefined || a.namespace === '' ? 'at the cluster scope' : `in the namespace "${a.namespace}"`;
   return new ApiError(
     403,
     'Forbidden',
     `${subject} is forbidden: User "${a.user}" cannot ${a.verb} resource "${full}" in API group "${a.group}" ${scope}`,
-    { ...(a.name === undefined || a.name === '' ? {} : { name: a.name }), ...(a.group === '' ? {} : { group: a.group }), kind: a.resource },
+    {
+      ...(a.name === undefined || a.name === '' ? {} : { name: a.name }),
+      ...(a.group === '' ? {} : { group: a.group }),
+      kind: a.resource,
+    },
   );
 }
 
@@ -71,15 +92,63 @@ export function unauthorized(): ApiError {
   return new ApiError(401, 'Unauthorized', 'Unauthorized');
 }
 
-/** The user of a request: the token's user, or `anonymousUser` when no tokens are configured. */
+/** The user of a request: the token's, else the client certificate's, else `anonymousUser` when no tokens are configured. */
 export function authenticate(
   authorization: string | undefined,
   tokens: ReadonlyMap<string, string>,
   anonymousUser: string,
+  certificateUser?: string,
 ): string {
-  if (tokens.size === 0) return anonymousUser;
   const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  if (m === null && certificateUser !== undefined) return certificateUser;
+  if (tokens.size === 0) return anonymousUser;
   const user = m === null ? undefined : tokens.get(m[1]!);
   if (user === undefined) throw unauthorized();
   return user;
+}
+
+interface AccessReviewSpec {
+  resourceAttributes?: {
+    namespace?: string;
+    verb?: string;
+    group?: string;
+    resource?: string;
+    subresource?: string;
+    name?: string;
+  };
+  nonResourceAttributes?: { path?: string; verb?: string };
+}
+
+/** The answer to a SelfSubjectAccessReview (`kubectl auth can-i`): allowed unless a deny rule matches. */
+export function reviewAccess(
+  body: { spec?: AccessReviewSpec },
+  user: string,
+  authorize: (a: Attributes) => boolean,
+): Record<string, unknown> {
+  const ra = body.spec?.resourceAttributes;
+  let allowed = true;
+  if (ra !== undefined) {
+    const a: Attributes = {
+      verb: (ra.verb ?? 'get') as Verb,
+      group: ra.group ?? '',
+      resource: ra.resource ?? '',
+      subresource: ra.subresource ?? '',
+      namespace: ra.namespace === '' ? undefined : ra.namespace,
+      name: ra.name === '' ? undefined : ra.name,
+      user,
+    };
+    allowed = authorize(a);
+  }
+  return {
+    kind: 'SelfSubjectAccessReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec: body.spec ?? {},
+    status: allowed
+      ? {
+          allowed: true,
+          reason: 'RBAC: allowed',
+        }
+      : { allowed: false },
+  };
 }

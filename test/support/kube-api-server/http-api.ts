@@ -1,9 +1,11 @@
 // One HTTP request against the API: authentication, the deny rules, routing, then get/list/watch/create/update/
 // patch/delete and pod logs, each answered with the body, headers and Status codes of a real kube-apiserver.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
-import { authenticate, forbidden, matchesRule } from './access.js';
-import type { DenyRule, RequestRecord } from './access.js';
+import { fieldValidationOf, managerOf, parseJson, readBody, readObject, sendJson } from './http-io.js';
+import { authenticate, forbidden, reviewAccess } from './access.js';
+import type { Attributes, RequestRecord } from './access.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
 import type { LogStore } from './logs.js';
 import { serveLog } from './log-endpoint.js';
@@ -27,7 +29,8 @@ export interface HandlerContext {
   logs: LogStore;
   tokens: ReadonlyMap<string, string>;
   anonymousUser: string;
-  denyRules: readonly DenyRule[];
+  /** Whether the deny rules and (with `rbac`) the stored RBAC objects allow a request. */
+  authorize: (a: Attributes) => boolean;
   requests: RequestRecord[];
   address: () => string;
   bookmarkIntervalMs: number;
@@ -35,47 +38,51 @@ export interface HandlerContext {
   watches: Set<ServerResponse>;
 }
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
-  res.end(text);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw badRequest(`json: cannot unmarshal request body: ${(e as Error).message}`);
-  }
-}
-
-function managerOf(q: URLSearchParams, userAgent: string, required: boolean): string {
-  const m = q.get('fieldManager');
-  if (m !== null && m !== '') {
-    if (m.length > 128) throw badRequest(`fieldManager: Too long: may not be more than 128 bytes`);
-    return m;
-  }
-  if (required) {
-    throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
-      group: 'meta.k8s.io',
-      kind: 'PatchOptions',
-      causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
-    });
-  }
-  return (userAgent.split('/')[0] ?? '').slice(0, 128) || 'unknown';
-}
-
 function stripTypeMeta(o: KubeObject): KubeObject {
   const c = { ...o };
   delete c.apiVersion;
   delete c.kind;
   return c;
+}
+
+/** The CN of a verified client certificate (https servers), as apiserver's x509 authenticator reads it. */
+function clientCertUser(req: IncomingMessage): string | undefined {
+  const socket = req.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function' || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? cn : undefined;
+}
+
+/** `kubectl --as`: Impersonate-User/Group headers, honoured for a user who may impersonate (system:masters). */
+function impersonation(
+  ctx: HandlerContext,
+  req: IncomingMessage,
+  user: string,
+): { user: string; groups?: string[] } | undefined {
+  const as = req.headers['impersonate-user'];
+  if (typeof as !== 'string' || as === '') return undefined;
+  const may = ctx.authorize({
+    verb: 'impersonate',
+    group: '',
+    resource: 'users',
+    subresource: '',
+    namespace: undefined,
+    name: as,
+    user,
+  });
+  if (!may)
+    throw forbidden({
+      verb: 'impersonate',
+      group: '',
+      resource: 'users',
+      subresource: '',
+      namespace: undefined,
+      name: as,
+      user,
+    });
+  const raw = req.headers['impersonate-group'];
+  const groups = raw === undefined ? undefined : (Array.isArray(raw) ? raw : raw.split(',')).map((g) => g.trim());
+  return { user: as, ...(groups === undefined ? {} : { groups }) };
 }
 
 export async function handle(ctx: HandlerContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -86,6 +93,7 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
   const record: RequestRecord = {
     time: Date.now(),
     method,
+    path: url.pathname,
     verb: 'other',
     group: '',
     resource: '',
@@ -99,7 +107,9 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
   ctx.requests.push(record);
   res.on('finish', () => (record.code = res.statusCode));
   try {
-    record.user = authenticate(req.headers.authorization, ctx.tokens, ctx.anonymousUser);
+    record.user = authenticate(req.headers.authorization, ctx.tokens, ctx.anonymousUser, clientCertUser(req));
+    const impersonated = impersonation(ctx, req, record.user);
+    if (impersonated !== undefined) record.user = impersonated.user;
     const path = url.pathname;
     if (path === '/version' || path === '/version/') {
       record.verb = 'discovery';
@@ -112,12 +122,20 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
     if (path.startsWith('/openapi/v3') && method === 'GET') {
       record.verb = 'discovery';
       const doc = openApiV3(ctx.catalog, path);
-      if (doc === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+      if (doc === undefined)
+        throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
       return sendJson(res, 200, doc);
     }
     const r = route(ctx.catalog, method, path, q);
-    if (r.kind === 'unknown') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
-    if (r.kind === 'method') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`, {});
+    if (r.kind === 'unknown')
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+    if (r.kind === 'method')
+      throw new ApiError(
+        405,
+        'MethodNotAllowed',
+        `the server does not allow this method on the requested resource`,
+        {},
+      );
     if (r.kind === 'discovery') {
       record.verb = 'discovery';
       record.group = r.group;
@@ -129,13 +147,31 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
           : r.version === undefined
             ? apiGroup(ctx.catalog, r.group)
             : apiResourceList(ctx.catalog, r.group, r.version);
-      if (doc === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+      if (doc === undefined)
+        throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
       return sendJson(res, 200, doc);
     }
-    Object.assign(record, { verb: r.verb, group: r.type.group, resource: r.type.plural, subresource: r.subresource, namespace: r.namespace ?? '', name: r.name ?? '' });
-    const attrs = { verb: r.verb, group: r.type.group, resource: r.type.plural, subresource: r.subresource, namespace: r.namespace, name: r.name, user: record.user };
-    if (ctx.denyRules.some((rule) => matchesRule(rule, attrs))) throw forbidden(attrs);
-    await serveResource(ctx, r, q, req, res, userAgent);
+    Object.assign(record, {
+      verb: r.verb,
+      group: r.type.group,
+      resource: r.type.plural,
+      subresource: r.subresource,
+      namespace: r.namespace ?? '',
+      name: r.name ?? '',
+    });
+    const attrs: Attributes = {
+      ...(impersonated?.groups === undefined ? {} : { groups: impersonated.groups }),
+      verb: r.verb,
+      group: r.type.group,
+      resource: r.type.plural,
+      subresource: r.subresource,
+      namespace: r.namespace,
+      name: r.name,
+      user: record.user,
+    };
+    // Everyone authenticated may ask what they may do (system:basic-user).
+    if (r.type.plural !== 'selfsubjectaccessreviews' && !ctx.authorize(attrs)) throw forbidden(attrs);
+    await serveResource(ctx, r, q, req, res, userAgent, record.user, impersonated?.groups);
   } catch (e) {
     if (!(e instanceof ApiError)) {
       const err = new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`);
@@ -148,17 +184,32 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
   }
 }
 
-async function serveResource(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, req: IncomingMessage, res: ServerResponse, userAgent: string): Promise<void> {
+async function serveResource(
+  ctx: HandlerContext,
+  r: ResourceRoute,
+  q: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+  userAgent: string,
+  user: string,
+  groups: string[] | undefined,
+): Promise<void> {
   const { type, namespace: ns, name } = r;
   const key = typeKey(type);
   const dryRun = q.getAll('dryRun').includes('All');
   const sub = r.subresource === 'status' ? ('status' as const) : undefined;
+  const warnings: string[] = [];
+  const fv = fieldValidationOf(q);
   switch (r.verb) {
     case 'get': {
       if (r.subresource === 'log') return serveLog(ctx.store, ctx.logs, ctx.catalog, ns!, name!, q, res);
       const o = ctx.store.get(key, ns, name!);
       if (o === undefined) throw notFound(type.plural, type.group, name!);
-      return sendJson(res, 200, wantsTable(req.headers.accept) ? toTable(type, [o], q, String(o.metadata.resourceVersion)) : o);
+      return sendJson(
+        res,
+        200,
+        wantsTable(req.headers.accept) ? toTable(type, [o], q, String(o.metadata.resourceVersion)) : o,
+      );
     }
     case 'list': {
       const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
@@ -168,7 +219,9 @@ async function serveResource(ctx: HandlerContext, r: ResourceRoute, q: URLSearch
         throw new ApiError(410, 'Expired', 'The resourceVersion for the provided list is too old.');
       }
       const listRv = String(ctx.store.currentResourceVersion());
-      let items = ctx.store.list(key, ns).filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
+      let items = ctx.store
+        .list(key, ns)
+        .filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
       const limit = Number(q.get('limit') ?? '0');
       const cont = q.get('continue');
       let next: string | undefined;
@@ -194,38 +247,73 @@ async function serveResource(ctx: HandlerContext, r: ResourceRoute, q: URLSearch
       if (name !== undefined) fields.push({ field: 'metadata.name', op: '=', value: name });
       const timeout = q.get('timeoutSeconds');
       const sie = q.get('sendInitialEvents');
-      return serveWatch(res, ctx.store, {
-        type,
-        key,
-        namespace: ns,
-        labels: parseLabelSelector(q.get('labelSelector') ?? undefined),
-        fields,
-        resourceVersion: q.get('resourceVersion') ?? undefined,
-        timeoutSeconds: timeout === null ? undefined : Number(timeout),
-        allowBookmarks: q.get('allowWatchBookmarks') === 'true',
-        sendInitialEvents: sie === null ? undefined : sie === 'true',
-        bookmarkIntervalMs: ctx.bookmarkIntervalMs,
-      }, ctx.watches);
+      return serveWatch(
+        res,
+        ctx.store,
+        {
+          type,
+          key,
+          namespace: ns,
+          labels: parseLabelSelector(q.get('labelSelector') ?? undefined),
+          fields,
+          resourceVersion: q.get('resourceVersion') ?? undefined,
+          timeoutSeconds: timeout === null ? undefined : Number(timeout),
+          allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+          sendInitialEvents: sie === null ? undefined : sie === 'true',
+          bookmarkIntervalMs: ctx.bookmarkIntervalMs,
+          table: wantsTable(req.headers.accept)
+            ? (objects, first) =>
+                toTable(type, objects, q, objects[0]?.metadata.resourceVersion ?? '', undefined, !first)
+            : undefined,
+        },
+        ctx.watches,
+      );
     }
     case 'create': {
-      const body = parseJson(await readBody(req)) as KubeObject;
-      const o = ctx.writer.create(type, ns, body, { manager: managerOf(q, userAgent, false), dryRun });
-      return sendJson(res, 201, o);
+      const body = await readObject(req);
+      if (type.plural === 'selfsubjectaccessreviews')
+        return sendJson(
+          res,
+          201,
+          reviewAccess(body as never, user, (a) => ctx.authorize(groups === undefined ? a : { ...a, groups })),
+        );
+      const o = ctx.writer.create(type, ns, body, {
+        manager: managerOf(q, userAgent, false),
+        dryRun,
+        fieldValidation: fv,
+        warnings,
+      });
+      return sendJson(res, 201, o, {}, warnings);
     }
     case 'update': {
-      const body = parseJson(await readBody(req)) as KubeObject;
-      const o = ctx.writer.update(type, ns, name!, body, { manager: managerOf(q, userAgent, false), dryRun, ...(sub === undefined ? {} : { subresource: sub }) });
-      return sendJson(res, 200, o);
+      const body = await readObject(req);
+      const o = ctx.writer.update(type, ns, name!, body, {
+        manager: managerOf(q, userAgent, false),
+        dryRun,
+        fieldValidation: fv,
+        warnings,
+        ...(sub === undefined ? {} : { subresource: sub }),
+      });
+      return sendJson(res, 200, o, {}, warnings);
     }
     case 'patch':
       return patch(ctx, r, q, req, res, userAgent, dryRun);
     case 'delete': {
       const text = await readBody(req);
-      const opts = (text.trim() === '' ? {} : parseJson(text)) as { propagationPolicy?: Propagation; orphanDependents?: boolean; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[] };
-      const policy = (q.get('propagationPolicy') as Propagation | null) ?? opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
+      const opts = (text.trim() === '' ? {} : parseJson(text)) as {
+        propagationPolicy?: Propagation;
+        orphanDependents?: boolean;
+        preconditions?: { uid?: string; resourceVersion?: string };
+        dryRun?: string[];
+      };
+      const policy =
+        (q.get('propagationPolicy') as Propagation | null) ??
+        opts.propagationPolicy ??
+        (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
       const headers: Record<string, string> = {};
       if (policy === undefined && type.defaultPropagation === 'Orphan') {
-        headers['Warning'] = '299 - "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"';
+        headers['Warning'] =
+          '299 - "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"';
       }
       const o = ctx.writer.delete(type, ns, name!, {
         ...(policy === undefined ? {} : { propagation: policy }),
@@ -251,7 +339,15 @@ async function serveResource(ctx: HandlerContext, r: ResourceRoute, q: URLSearch
   }
 }
 
-async function patch(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, req: IncomingMessage, res: ServerResponse, userAgent: string, dryRun: boolean): Promise<void> {
+async function patch(
+  ctx: HandlerContext,
+  r: ResourceRoute,
+  q: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+  userAgent: string,
+  dryRun: boolean,
+): Promise<void> {
   const { type, namespace: ns, name } = r;
   const contentType = req.headers['content-type'];
   const kind = patchTypeOf(contentType);
@@ -259,6 +355,8 @@ async function patch(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, 
   if (kind === undefined || (kind === 'strategic' && custom)) throw unsupportedPatch(contentType, custom);
   const text = await readBody(req);
   const sub = r.subresource === 'status' ? ({ subresource: 'status' } as const) : {};
+  const warnings: string[] = [];
+  const fv = fieldValidationOf(q);
   if (kind === 'apply') {
     let body: unknown;
     try {
@@ -267,16 +365,30 @@ async function patch(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, 
       throw badRequest(`error decoding YAML: ${(e as Error).message}`);
     }
     const force = q.get('force') === 'true';
-    const { object, created } = ctx.writer.apply(type, ns, name!, body as KubeObject, { manager: managerOf(q, userAgent, true), force, dryRun, ...sub });
-    return sendJson(res, created ? 201 : 200, object);
+    const { object, created } = ctx.writer.apply(type, ns, name!, body as KubeObject, {
+      manager: managerOf(q, userAgent, true),
+      force,
+      dryRun,
+      fieldValidation: fv,
+      warnings,
+      ...sub,
+    });
+    return sendJson(res, created ? 201 : 200, object, {}, warnings);
   }
   if (q.get('force') !== null) throw badRequest('force: Forbidden: may not be specified for non-apply patch');
   const live = ctx.store.get(typeKey(type), ns, name!);
   if (live === undefined) throw notFound(type.plural, type.group, name!);
   const p = parseJson(text);
-  const patched = (kind === 'merge' ? mergePatch(live, p) : kind === 'json' ? jsonPatch(live, p) : strategicMergePatch(live, p)) as KubeObject;
+  const patched = (
+    kind === 'merge' ? mergePatch(live, p) : kind === 'json' ? jsonPatch(live, p) : strategicMergePatch(live, p)
+  ) as KubeObject;
   // A patch carries the live resourceVersion unless it sets one itself (then it is a precondition).
-  const o = ctx.writer.update(type, ns, name!, patched, { manager: managerOf(q, userAgent, false), dryRun, ...sub });
-  return sendJson(res, 200, o);
+  const o = ctx.writer.update(type, ns, name!, patched, {
+    manager: managerOf(q, userAgent, false),
+    dryRun,
+    fieldValidation: fv,
+    warnings,
+    ...sub,
+  });
+  return sendJson(res, 200, o, {}, warnings);
 }
-

@@ -1,6 +1,7 @@
 // Client-side files for tests: a kubeconfig pointing at the server (context, namespace, optional bearer token) and
 // a runner for the real kubectl with that kubeconfig and a private discovery cache.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,8 @@ export interface KubeconfigOptions {
   insecureSkipTlsVerify?: boolean;
   /** PEM of the CA that signed the server's certificate (https servers). */
   certificateAuthority?: string;
+  /** A client certificate and key (PEM) for the user entry, used when no token is given. */
+  clientCertificate?: { cert: string; key: string };
   /** File name inside the server's temp directory. */
   fileName?: string;
 }
@@ -33,6 +36,15 @@ function clusterEntry(server: string, o: KubeconfigOptions): Record<string, unkn
   return skip ? { server, 'insecure-skip-tls-verify': true } : { server };
 }
 
+function userEntry(o: KubeconfigOptions): Record<string, unknown> {
+  if (o.token !== undefined) return { token: o.token };
+  if (o.clientCertificate === undefined) return {};
+  return {
+    'client-certificate-data': Buffer.from(o.clientCertificate.cert).toString('base64'),
+    'client-key-data': Buffer.from(o.clientCertificate.key).toString('base64'),
+  };
+}
+
 export function kubeconfigYaml(server: string, o: KubeconfigOptions = {}): string {
   const cluster = o.cluster ?? 'ktrace-test';
   const user = o.user ?? 'ktrace-test-user';
@@ -41,7 +53,7 @@ export function kubeconfigYaml(server: string, o: KubeconfigOptions = {}): strin
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: cluster, cluster: clusterEntry(server, o) }],
-    users: [{ name: user, user: o.token === undefined ? {} : { token: o.token } }],
+    users: [{ name: user, user: userEntry(o) }],
     contexts: [{ name: context, context: { cluster, user, namespace: o.namespace ?? 'default' } }],
     'current-context': context,
     preferences: {},
@@ -49,7 +61,15 @@ export function kubeconfigYaml(server: string, o: KubeconfigOptions = {}): strin
 }
 
 export function writeKubeconfig(dir: string, server: string, o: KubeconfigOptions = {}): string {
-  const path = join(dir, o.fileName ?? `kubeconfig-${o.context ?? 'ktrace-test'}-${o.namespace ?? 'default'}${o.token === undefined ? '' : '-token'}.yaml`);
+  // One file per distinct set of options, so two users' kubeconfigs never overwrite each other.
+  const id = createHash('sha256')
+    .update(JSON.stringify([server, o]))
+    .digest('hex')
+    .slice(0, 10);
+  const path = join(
+    dir,
+    o.fileName ?? `kubeconfig-${o.context ?? 'ktrace-test'}-${o.namespace ?? 'default'}-${id}.yaml`,
+  );
   writeFileSync(path, kubeconfigYaml(server, o), { mode: 0o600 });
   return path;
 }

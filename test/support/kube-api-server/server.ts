@@ -3,12 +3,21 @@
 // stop/restart on the same port to simulate an outage.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DenyRule, RequestRecord } from './access.js';
+import { matchesRule } from './access.js';
+import type { Attributes, DenyRule, RequestRecord } from './access.js';
+import { groupsOf, rbacAllows } from './rbac.js';
 import { handle } from './http-api.js';
+import { makeServingCert } from './tls.js';
+import type { ServingCert } from './tls.js';
+import { podStatusAfter } from './pod-status.js';
+import type { PodStatusUpdate } from './pod-status.js';
+import { JobController } from './job-controller.js';
+import type { JobControllerOptions } from './job-controller.js';
 import type { HandlerContext } from './http-api.js';
 import { runKubectl, spawnKubectl, writeKubeconfig } from './kubeconfig.js';
 import type { KubeconfigOptions, KubectlResult } from './kubeconfig.js';
@@ -27,8 +36,17 @@ export interface KubeApiServerOptions {
   port?: number;
   /** Bearer tokens and the users they authenticate. When set, requests without a known token get 401. */
   tokens?: Record<string, string>;
-  /** The user of unauthenticated requests when no tokens are configured. */
+  /** The user of unauthenticated requests when no tokens are configured (default `kubernetes-admin`). */
   anonymousUser?: string;
+  /** Groups of users (the anonymous user is in system:masters unless set here). */
+  groups?: Record<string, string[]>;
+  /**
+   * Authorize with the stored Roles, ClusterRoles and bindings, as the RBAC authorizer does (system:masters may do
+   * anything). Off by default: everyone may do everything not denied by `deny()`.
+   */
+  rbac?: boolean;
+  /** Serve https with a certificate made by openssl for 127.0.0.1; kubeconfigs then carry its CA. */
+  tls?: boolean;
   /** Namespaces to create besides default, kube-system, kube-public and kube-node-lease. */
   namespaces?: string[];
   /** More resource types (e.g. a CRD) beyond the built-in catalog. */
@@ -37,27 +55,18 @@ export interface KubeApiServerOptions {
   bookmarkIntervalMs?: number;
 }
 
-export interface PodStatusUpdate {
-  phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
-  /** Binds the pod to a node (spec.nodeName), as the scheduler would. */
-  nodeName?: string;
-  podIP?: string;
-  hostIP?: string;
-  reason?: string;
-  message?: string;
-  /** Marks every container ready/running (or terminated for Succeeded/Failed) with these container IDs. */
-  containerIDs?: Record<string, string>;
-  /** Any other status fields, merged in as they are. */
-  extra?: Record<string, unknown>;
-}
-
 export interface ListFilter {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
 }
 
-export type RequestFilter = Partial<Pick<RequestRecord, 'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'user' | 'userAgent' | 'method'>> & {
+export type RequestFilter = Partial<
+  Pick<
+    RequestRecord,
+    'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'user' | 'userAgent' | 'method'
+  >
+> & {
   since?: number;
 };
 
@@ -74,12 +83,15 @@ export class KubeApiServer {
   private server: Server | undefined;
   private port_ = 0;
   private readonly ctx: HandlerContext;
+  /** The serving certificate (PEM) when `tls` is set: the CA a client must trust. */
+  readonly servingCert: ServingCert | undefined;
 
   constructor(private readonly options: KubeApiServerOptions = {}) {
     this.catalog = new ResourceCatalog(options.resources ?? []);
     this.writer = new ObjectWriter(this.store, this.catalog, this.logs);
     this.tokens = new Map(Object.entries(options.tokens ?? {}));
     this.dir = mkdtempSync(join(tmpdir(), 'ktrace-kubeapi-'));
+    this.servingCert = options.tls === true ? makeServingCert(this.dir) : undefined;
     this.ctx = {
       catalog: this.catalog,
       store: this.store,
@@ -87,13 +99,14 @@ export class KubeApiServer {
       logs: this.logs,
       tokens: this.tokens,
       anonymousUser: options.anonymousUser ?? 'kubernetes-admin',
-      denyRules: this.deny_,
+      authorize: (a) => this.authorize(a),
       requests: this.requests_,
       address: () => `127.0.0.1:${this.port_}`,
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
       watches: new Set(),
     };
-    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease', ...(options.namespaces ?? [])]) this.ensureNamespace(ns);
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease', ...(options.namespaces ?? [])])
+      this.ensureNamespace(ns);
   }
 
   get port(): number {
@@ -101,7 +114,7 @@ export class KubeApiServer {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port_}`;
+    return `${this.servingCert === undefined ? 'http' : 'https'}://127.0.0.1:${this.port_}`;
   }
 
   get running(): boolean {
@@ -111,7 +124,15 @@ export class KubeApiServer {
   /** Listens on 127.0.0.1 (the configured port, or the one used before a stop). */
   async listen(): Promise<void> {
     if (this.server !== undefined) return;
-    const server = createServer((req, res) => void handle(this.ctx, req, res));
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => void handle(this.ctx, req, res);
+    const tls = this.servingCert;
+    const server: Server =
+      tls === undefined
+        ? createServer(onRequest)
+        : createTlsServer(
+            { key: tls.key, cert: tls.cert, ca: tls.cert, requestCert: true, rejectUnauthorized: false },
+            onRequest,
+          );
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -152,17 +173,37 @@ export class KubeApiServer {
   /** Writes a kubeconfig for this server and returns its path. */
   kubeconfigPath(o: KubeconfigOptions = {}): string {
     const token = o.token ?? (o.user === undefined ? undefined : [...this.tokens].find(([, u]) => u === o.user)?.[0]);
-    return writeKubeconfig(this.dir, this.url, { ...o, ...(token === undefined ? {} : { token }) });
+    return writeKubeconfig(this.dir, this.url, {
+      ...(this.servingCert === undefined
+        ? {}
+        : {
+            certificateAuthority: this.servingCert.cert,
+            clientCertificate: { cert: this.servingCert.clientCert, key: this.servingCert.clientKey },
+          }),
+      ...o,
+      ...(token === undefined ? {} : { token }),
+    });
   }
 
   /** Runs the real kubectl against this server (context namespace `namespace`, default `default`). */
-  kubectl(args: readonly string[], o: { input?: string; kubeconfig?: string; namespace?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+  kubectl(
+    args: readonly string[],
+    o: { input?: string; kubeconfig?: string; namespace?: string; timeoutMs?: number } = {},
+  ): Promise<KubectlResult> {
     const kubeconfig = o.kubeconfig ?? this.kubeconfigPath(o.namespace === undefined ? {} : { namespace: o.namespace });
-    return runKubectl(args, { kubeconfig, cacheDir: join(this.dir, 'kube-cache'), ...(o.input === undefined ? {} : { input: o.input }), ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) });
+    return runKubectl(args, {
+      kubeconfig,
+      cacheDir: join(this.dir, 'kube-cache'),
+      ...(o.input === undefined ? {} : { input: o.input }),
+      ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+    });
   }
 
   /** Starts a long-running kubectl (e.g. `logs -f`); the caller kills it. */
-  spawnKubectl(args: readonly string[], o: { kubeconfig?: string; namespace?: string } = {}): ReturnType<typeof spawnKubectl> {
+  spawnKubectl(
+    args: readonly string[],
+    o: { kubeconfig?: string; namespace?: string } = {},
+  ): ReturnType<typeof spawnKubectl> {
     const kubeconfig = o.kubeconfig ?? this.kubeconfigPath(o.namespace === undefined ? {} : { namespace: o.namespace });
     return spawnKubectl(args, { kubeconfig, cacheDir: join(this.dir, 'kube-cache') });
   }
@@ -184,7 +225,12 @@ export class KubeApiServer {
   ensureNamespace(name: string): void {
     const t = this.type('namespaces');
     if (this.store.get(typeKey(t), undefined, name) === undefined) {
-      this.writer.create(t, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { manager: 'kube-apiserver' });
+      this.writer.create(
+        t,
+        undefined,
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+        { manager: 'kube-apiserver' },
+      );
     }
   }
 
@@ -199,9 +245,18 @@ export class KubeApiServer {
     const existing = this.store.get(typeKey(t), ns, obj.metadata.name!);
     const body = structuredClone(obj);
     delete body.metadata.resourceVersion;
-    let out = existing === undefined ? this.writer.create(t, ns, body, { manager }) : this.writer.update(t, ns, obj.metadata.name!, body, { manager });
+    let out =
+      existing === undefined
+        ? this.writer.create(t, ns, body, { manager, fieldValidation: 'Strict' })
+        : this.writer.update(t, ns, obj.metadata.name!, body, { manager, fieldValidation: 'Strict' });
     if (t.status && obj['status'] !== undefined) {
-      out = this.writer.update(t, ns, out.metadata.name!, { ...out, status: obj['status'] }, { manager, subresource: 'status' });
+      out = this.writer.update(
+        t,
+        ns,
+        out.metadata.name!,
+        { ...out, status: obj['status'] },
+        { manager, subresource: 'status', fieldValidation: 'Strict' },
+      );
     }
     return out;
   }
@@ -215,7 +270,9 @@ export class KubeApiServer {
     const t = this.type(resource);
     const labels = parseLabelSelector(filter.labelSelector);
     const fields = parseFieldSelector(filter.fieldSelector, t);
-    return this.store.list(typeKey(t), filter.namespace).filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
+    return this.store
+      .list(typeKey(t), filter.namespace)
+      .filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
   }
 
   /** Deletes like an API DELETE (garbage collection included); false when it did not exist. */
@@ -237,33 +294,16 @@ export class KubeApiServer {
     if (pod === undefined) throw new Error(`pod ${namespace}/${name} does not exist`);
     if (u.nodeName !== undefined) {
       const spec = (pod['spec'] ?? {}) as Record<string, unknown>;
-      if (spec['nodeName'] !== u.nodeName) pod = this.writer.update(t, namespace, name, { ...pod, spec: { ...spec, nodeName: u.nodeName } }, { manager: 'kube-scheduler' });
+      if (spec['nodeName'] !== u.nodeName)
+        pod = this.writer.update(
+          t,
+          namespace,
+          name,
+          { ...pod, spec: { ...spec, nodeName: u.nodeName } },
+          { manager: 'kube-scheduler' },
+        );
     }
-    const status = { ...((pod['status'] ?? {}) as Record<string, unknown>) };
-    if (u.phase !== undefined) status['phase'] = u.phase;
-    if (u.podIP !== undefined) {
-      status['podIP'] = u.podIP;
-      status['podIPs'] = [{ ip: u.podIP }];
-    }
-    if (u.hostIP !== undefined) status['hostIP'] = u.hostIP;
-    if (u.reason !== undefined) status['reason'] = u.reason;
-    if (u.message !== undefined) status['message'] = u.message;
-    if (u.phase === 'Running' && status['startTime'] === undefined) status['startTime'] = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    if (u.containerIDs !== undefined) {
-      const containers = (((pod['spec'] ?? {}) as { containers?: { name: string; image?: string }[] }).containers ?? []);
-      const running = u.phase === undefined || u.phase === 'Running';
-      status['containerStatuses'] = containers.map((c) => ({
-        name: c.name,
-        image: c.image ?? '',
-        imageID: '',
-        containerID: u.containerIDs![c.name] ?? '',
-        ready: running,
-        started: running,
-        restartCount: 0,
-        state: running ? { running: { startedAt: status['startTime'] } } : { terminated: { exitCode: u.phase === 'Succeeded' ? 0 : 1, reason: u.phase === 'Succeeded' ? 'Completed' : 'Error' } },
-      }));
-    }
-    Object.assign(status, u.extra ?? {});
+    const status = podStatusAfter(pod, u);
     return this.writer.update(t, namespace, name, { ...pod, status }, { manager: 'kubelet', subresource: 'status' });
   }
 
@@ -300,6 +340,20 @@ export class KubeApiServer {
     return this.store.currentResourceVersion();
   }
 
+  /** Whether a request with these attributes would be allowed (deny rules, then RBAC when enabled). */
+  authorize(a: Attributes): boolean {
+    if (this.deny_.some((r) => matchesRule(r, a))) return false;
+    if (this.options.rbac !== true) return true;
+    const anonymous = this.ctx.anonymousUser;
+    const groups = a.groups ?? this.options.groups?.[a.user] ?? (a.user === anonymous ? ['system:masters'] : []);
+    return rbacAllows(this.store, a, groupsOf(a.user, groups));
+  }
+
+  /** Accepts `token` as a bearer token for `user` from now on (turns on authentication if it was off). */
+  addToken(token: string, user: string): void {
+    this.tokens.set(token, user);
+  }
+
   /** Refuses matching requests with 403 Forbidden until the returned function is called. */
   deny(rule: DenyRule): () => void {
     this.deny_.push(rule);
@@ -313,6 +367,11 @@ export class KubeApiServer {
     this.deny_.splice(0);
   }
 
+  /** Plays the Job controller, scheduler and kubelet for Jobs created from now on (see job-controller.ts). */
+  runJobs(options: JobControllerOptions = {}): JobController {
+    return new JobController(this, options);
+  }
+
   /** Calls `listener` for every stored change (a controller-style hook, e.g. to run pods for a Job). */
   onChange(listener: (event: StoreEvent & { type_: ResourceType }) => void): () => void {
     return this.store.subscribe((e) => {
@@ -323,7 +382,9 @@ export class KubeApiServer {
 
   requests(filter: RequestFilter = {}): RequestRecord[] {
     return this.requests_.filter((r) =>
-      Object.entries(filter).every(([k, v]) => (k === 'since' ? r.time >= (v as number) : r[k as keyof RequestRecord] === v)),
+      Object.entries(filter).every(([k, v]) =>
+        k === 'since' ? r.time >= (v as number) : r[k as keyof RequestRecord] === v,
+      ),
     );
   }
 
@@ -331,12 +392,12 @@ export class KubeApiServer {
     return this.requests(filter).length;
   }
 
-  /** Requests grouped as `verb group/resource[/subresource]` → count. */
+  /** Requests grouped as `verb group/resource[/subresource]` (discovery and others by path) → count. */
   requestCounts(filter: RequestFilter = {}): Record<string, number> {
     const out: Record<string, number> = {};
     for (const r of this.requests(filter)) {
       const res = `${r.group === '' ? '' : `${r.group}/`}${r.resource}${r.subresource === '' ? '' : `/${r.subresource}`}`;
-      const k = `${r.verb} ${res}`.trim();
+      const k = r.verb === 'discovery' || r.verb === 'other' ? `${r.verb} ${r.path}` : `${r.verb} ${res}`;
       out[k] = (out[k] ?? 0) + 1;
     }
     return out;
