@@ -4,7 +4,8 @@
 // (kubernetes-models) and Prometheus Operator's (for the PodMonitor).
 
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -121,6 +122,28 @@ describe('deploy/kubernetes', () => {
     const added = (plain(installManifests({ podMonitor: true })) as K8sObject[]).filter((o) => o.kind === 'PodMonitor');
     expect(rendered).toEqual(added);
     expect(added).toHaveLength(1);
+  });
+
+  it('moves entirely with a kustomize namespace overlay: the same objects as ktrace install --namespace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ktrace-install-overlay-'));
+    try {
+      const kustomization = [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'namespace: tracing',
+        'resources:',
+        `  - ${relative(dir, BASE)}`,
+        `  - ${relative(dir, join(BASE, 'pod-monitor'))}`,
+        '',
+      ].join('\n');
+      await writeFile(join(dir, 'kustomization.yaml'), kustomization);
+      const rendered = byKey(await kustomize(dir));
+      const installed = byKey(plain(installManifests({ namespace: 'tracing', podMonitor: true })) as K8sObject[]);
+      expect([...rendered.keys()].sort()).toEqual([...installed.keys()].sort());
+      for (const [name, object] of installed) expect(rendered.get(name), name).toEqual(object);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('labels every object for ktrace, and admits privileged pods in its namespace only', async () => {

@@ -118,7 +118,6 @@ export interface PodMonitor extends KubernetesObject {
   kind: 'PodMonitor';
   spec: {
     selector: { matchLabels: Record<string, string> };
-    namespaceSelector: { matchNames: string[] };
     podMetricsEndpoints: Array<{
       port: string;
       path: string;
@@ -128,7 +127,8 @@ export interface PodMonitor extends KubernetesObject {
 }
 
 /**
- * Scrapes every agent pod; a DaemonSet needs no Service for it. The node name is copied to a `node` label:
+ * Scrapes every agent pod; a DaemonSet needs no Service for it. No namespaceSelector: a PodMonitor selects pods of
+ * its own namespace, so a kustomize `namespace:` overlay moves it along with the agents. The node name is copied to a `node` label:
  * series are per node, and the pod name of an agent says less. kube-prometheus-stack selects monitors by its
  * `release` label unless podMonitorSelectorNilUsesHelmValues=false: add that label in an overlay if needed.
  */
@@ -139,7 +139,6 @@ export function agentPodMonitor(options: ResolvedInstallOptions): PodMonitor {
     metadata: { name: AGENT_NAME, namespace: options.namespace, labels: ktraceLabels('agent') },
     spec: {
       selector: { matchLabels: agentSelector() },
-      namespaceSelector: { matchNames: [options.namespace] },
       podMetricsEndpoints: [
         {
           port: 'metrics',
