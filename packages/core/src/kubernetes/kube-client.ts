@@ -123,6 +123,9 @@ export function loadKubeConfig(options: KubeConnectionOptions = {}): LoadedKubeC
     }
     kc.setCurrentContext(options.context);
   }
+  // client-node 1.4 refuses a plain http:// server (kubectl proxy, a loopback test server) unless the cluster says
+  // insecure-skip-tls-verify, which means nothing without TLS; kubectl takes it as it is, so ktrace does too.
+  kc.clusters = kc.clusters.map((c) => (c.server.startsWith('http:') && c.skipTLSVerify !== true ? { ...c, skipTLSVerify: true } : c));
   const cluster = kc.getCurrentCluster();
   if (cluster === null) {
     throw configError(
