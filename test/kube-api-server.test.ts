@@ -42,7 +42,11 @@ describe('kubectl against the test API server', () => {
     api.seed(pod('web-1', { app: 'web', tier: 'front' }));
     api.seed(pod('web-2', { app: 'web', tier: 'back' }));
     api.seed(pod('db-1', { app: 'db' }));
-    api.setPodStatus('team-a', 'web-1', { phase: 'Running', nodeName: 'node-a', containerIDs: { main: 'containerd://1' } });
+    api.setPodStatus('team-a', 'web-1', {
+      phase: 'Running',
+      nodeName: 'node-a',
+      containerIDs: { main: 'containerd://1' },
+    });
 
     const table = await api.kubectl(['get', 'pods', '-n', 'team-a', '-l', 'app=web']);
     expect(table.code).toBe(0);
@@ -53,7 +57,16 @@ describe('kubectl against the test API server', () => {
       ['web-2', '0/1', 'Pending'],
     ]);
 
-    const json = await api.kubectl(['get', 'pods', '-n', 'team-a', '-o', 'json', '-l', 'app in (web,db),tier notin (back)']);
+    const json = await api.kubectl([
+      'get',
+      'pods',
+      '-n',
+      'team-a',
+      '-o',
+      'json',
+      '-l',
+      'app in (web,db),tier notin (back)',
+    ]);
     expect(json.code).toBe(0);
     const list = JSON.parse(json.stdout) as { kind: string; items: KubeObject[] };
     expect(list.kind).toBe('List');
@@ -63,7 +76,16 @@ describe('kubectl against the test API server', () => {
     const notTier = await api.kubectl(['get', 'pods', '-n', 'team-a', '-o', 'name', '-l', '!tier']);
     expect(notTier.stdout.trim()).toBe('pod/db-1');
 
-    const onNode = await api.kubectl(['get', 'pods', '-n', 'team-a', '-o', 'name', '--field-selector', 'spec.nodeName=node-a,status.phase=Running']);
+    const onNode = await api.kubectl([
+      'get',
+      'pods',
+      '-n',
+      'team-a',
+      '-o',
+      'name',
+      '--field-selector',
+      'spec.nodeName=node-a,status.phase=Running',
+    ]);
     expect(onNode.stdout.trim()).toBe('pod/web-1');
 
     const missing = await api.kubectl(['get', 'pod', 'nope', '-n', 'team-a']);
@@ -78,7 +100,18 @@ describe('kubectl against the test API server', () => {
   it('applies server-side from a file, updates in place, and reports a conflict with another manager', async () => {
     const file = join(api.dir, 'trace.yaml');
     const manifest = (a: string, b: string): string =>
-      ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: trace-opens', '  labels:', '    app.kubernetes.io/name: ktrace', 'data:', `  a: "${a}"`, `  b: "${b}"`, ''].join('\n');
+      [
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: trace-opens',
+        '  labels:',
+        '    app.kubernetes.io/name: ktrace',
+        'data:',
+        `  a: "${a}"`,
+        `  b: "${b}"`,
+        '',
+      ].join('\n');
     writeFileSync(file, manifest('1', '2'));
     const created = await api.kubectl(['apply', '--server-side', '-f', file, '-n', 'team-a']);
     expect(created.stderr).toBe('');
@@ -94,34 +127,135 @@ describe('kubectl against the test API server', () => {
     expect(second.metadata.uid).toBe(first.metadata.uid);
     expect(Number(second.metadata.resourceVersion)).toBeGreaterThan(Number(first.metadata.resourceVersion));
     expect(second.metadata.managedFields).toEqual([
-      expect.objectContaining({ manager: 'kubectl', operation: 'Apply', fieldsV1: { 'f:data': { 'f:a': {}, 'f:b': {} }, 'f:metadata': { 'f:labels': { 'f:app.kubernetes.io/name': {} } } } }),
+      expect.objectContaining({
+        manager: 'kubectl',
+        operation: 'Apply',
+        fieldsV1: {
+          'f:data': { 'f:a': {}, 'f:b': {} },
+          'f:metadata': { 'f:labels': { 'f:app.kubernetes.io/name': {} } },
+        },
+      }),
     ]);
 
     writeFileSync(join(api.dir, 'other.yaml'), manifest('9', '3'));
-    const clash = await api.kubectl(['apply', '--server-side', '--field-manager', 'ktrace', '-f', join(api.dir, 'other.yaml'), '-n', 'team-a']);
+    const clash = await api.kubectl([
+      'apply',
+      '--server-side',
+      '--field-manager',
+      'ktrace',
+      '-f',
+      join(api.dir, 'other.yaml'),
+      '-n',
+      'team-a',
+    ]);
     expect(clash.code).toBe(1);
     expect(clash.stderr).toContain('error: Apply failed with 1 conflict: conflict with "kubectl": .data.a');
     expect(api.get('configmaps', 'team-a', 'trace-opens')!['data']).toEqual({ a: '1', b: '3' });
 
-    const forced = await api.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager', 'ktrace', '-f', join(api.dir, 'other.yaml'), '-n', 'team-a']);
+    const forced = await api.kubectl([
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager',
+      'ktrace',
+      '-f',
+      join(api.dir, 'other.yaml'),
+      '-n',
+      'team-a',
+    ]);
     expect(forced.code).toBe(0);
     const third = api.get('configmaps', 'team-a', 'trace-opens')!;
     expect(third['data']).toEqual({ a: '9', b: '3' });
-    const owners = Object.fromEntries((third.metadata.managedFields ?? []).map((m) => [m.manager, Object.keys(m.fieldsV1['f:data'] as object)]));
+    const owners = Object.fromEntries(
+      (third.metadata.managedFields ?? []).map((m) => [m.manager, Object.keys(m.fieldsV1['f:data'] as object)]),
+    );
     expect(owners).toEqual({ kubectl: ['f:b'], ktrace: ['f:a', 'f:b'] });
   });
 
   it('refuses an invalid object with the 422 message of a real server', async () => {
     const file = join(api.dir, 'bad-pod.yaml');
-    writeFileSync(file, ['apiVersion: v1', 'kind: Pod', 'metadata:', '  name: Bad_Name', 'spec:', '  containers:', '  - image: busybox', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata:',
+        '  name: Bad_Name',
+        'spec:',
+        '  containers:',
+        '  - image: busybox',
+        '',
+      ].join('\n'),
+    );
     const r = await api.kubectl(['apply', '--server-side', '-f', file, '-n', 'team-a']);
     expect(r.code).toBe(1);
     // kubectl renders the Status causes one per line.
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).toBe('The Pod "Bad_Name" is invalid: ');
-    expect(lines[1]).toMatch(/^\* metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/);
+    expect(lines[1]).toMatch(
+      /^\* metadata\.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/,
+    );
     expect(lines[2]).toBe('* spec.containers[0].name: Required value');
     expect(api.get('pods', 'team-a', 'Bad_Name')).toBeUndefined();
+  });
+
+  it('applies a multi-kind manifest (client-side and server-side) and refuses undeclared fields like a real server', async () => {
+    const manifest = [
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ktrace-install\n  labels:\n    pod-security.kubernetes.io/enforce: privileged',
+      'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: ktrace-test-critical\nvalue: 1000000',
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: ktrace-test-agent\nrules:\n- apiGroups: [""]\n  resources: [pods]\n  verbs: [get, list, watch]',
+      'apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\n  namespace: ktrace-install\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      priorityClassName: ktrace-test-critical\n      containers:\n      - name: agent\n        image: ktrace:dev\n        ports: [{name: metrics, containerPort: 9090}]',
+      'apiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata:\n  name: agent\n  namespace: ktrace-install\nspec:\n  selector: {matchLabels: {app: agent}}\n  podMetricsEndpoints: [{port: metrics}]',
+    ].join('\n---\n');
+    const file = join(api.dir, 'install.yaml');
+    writeFileSync(file, manifest);
+    const ssa = await api.kubectl(['apply', '--server-side', '-f', file]);
+    expect(ssa.code).toBe(0);
+    expect(ssa.stdout.trim().split('\n')).toEqual([
+      'namespace/ktrace-install serverside-applied',
+      'priorityclass.scheduling.k8s.io/ktrace-test-critical serverside-applied',
+      'clusterrole.rbac.authorization.k8s.io/ktrace-test-agent serverside-applied',
+      'daemonset.apps/agent serverside-applied',
+      'podmonitor.monitoring.coreos.com/agent serverside-applied',
+    ]);
+    const ds = api.get('daemonsets', 'ktrace-install', 'agent')!;
+    // Defaults a real apiserver fills in, and the generation of a workload.
+    expect(ds['spec']).toMatchObject({
+      revisionHistoryLimit: 10,
+      template: {
+        spec: {
+          restartPolicy: 'Always',
+          containers: [{ imagePullPolicy: 'IfNotPresent', ports: [{ protocol: 'TCP' }] }],
+        },
+      },
+    });
+    expect(ds.metadata.generation).toBe(1);
+    expect(api.get('serviceaccounts', 'ktrace-install', 'default')).toBeDefined();
+
+    // Client-side apply over it: a strategic merge patch that keeps the container list keyed by name and port.
+    writeFileSync(file, manifest.replace('containerPort: 9090}', 'containerPort: 9090, hostPort: 9090}'));
+    const csa = await api.kubectl(['apply', '-f', file]);
+    expect(csa.code).toBe(0);
+    expect(csa.stdout).toContain('daemonset.apps/agent configured');
+    const ds2 = api.get('daemonsets', 'ktrace-install', 'agent')!;
+    expect(
+      (ds2['spec'] as { template: { spec: { containers: { ports: unknown[] }[] } } }).template.spec.containers[0]!
+        .ports,
+    ).toEqual([{ name: 'metrics', containerPort: 9090, hostPort: 9090, protocol: 'TCP' }]);
+    expect(ds2.metadata.generation).toBe(2);
+
+    writeFileSync(file, manifest.replace('containerPort: 9090}', 'containerPort: 9090, hostPortt: 1}'));
+    const typo = await api.kubectl(['apply', '--server-side', '-f', file]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain(
+      'Error from server (BadRequest): failed to create typed patch object (apps/v1, Kind=DaemonSet): .spec.template.spec.containers[0].ports[0].hostPortt: field not declared in schema',
+    );
+
+    const gone = await api.kubectl(['delete', 'namespace', 'ktrace-install']);
+    expect(gone.code).toBe(0);
+    expect(api.list('daemonsets', { namespace: 'ktrace-install' })).toEqual([]);
+    expect(api.list('podmonitors', { namespace: 'ktrace-install' })).toEqual([]);
+    expect(api.get('namespaces', undefined, 'ktrace-install')).toBeUndefined();
   });
 
   it('answers a denied request with the Forbidden message kubectl prints', async () => {
@@ -140,9 +274,19 @@ describe('kubectl against the test API server', () => {
       metadata: { name: 'trace-once', namespace: 'team-a' },
       spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'bpftrace', image: 'ktrace:dev' }] } } },
     });
-    const owner = [{ apiVersion: 'batch/v1', kind: 'Job', name: 'trace-once', uid: job.metadata.uid!, controller: true }];
-    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'trace-once-program', namespace: 'team-a', ownerReferences: owner }, data: { 'prog.bt': 'BEGIN {}' } });
-    api.seed({ ...pod('trace-once-x7k2p', { 'job-name': 'trace-once' }), metadata: { name: 'trace-once-x7k2p', namespace: 'team-a', ownerReferences: owner } });
+    const owner = [
+      { apiVersion: 'batch/v1', kind: 'Job', name: 'trace-once', uid: job.metadata.uid!, controller: true },
+    ];
+    api.seed({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'trace-once-program', namespace: 'team-a', ownerReferences: owner },
+      data: { 'prog.bt': 'BEGIN {}' },
+    });
+    api.seed({
+      ...pod('trace-once-x7k2p', { 'job-name': 'trace-once' }),
+      metadata: { name: 'trace-once-x7k2p', namespace: 'team-a', ownerReferences: owner },
+    });
 
     const r = await api.kubectl(['delete', 'job', 'trace-once', '-n', 'team-a']);
     expect(r.code).toBe(0);
@@ -156,11 +300,59 @@ describe('kubectl against the test API server', () => {
     expect(again.stderr.trim()).toBe('Error from server (NotFound): jobs.batch "trace-once" not found');
   });
 
+  it('runs a Job pinned to a node through the stand-in Job controller: its pod, its logs, completion', async () => {
+    api.seed({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'node-j', labels: { 'kubernetes.io/hostname': 'node-j' } },
+    });
+    const jobs = api.runJobs();
+    try {
+      const file = join(api.dir, 'job.yaml');
+      writeFileSync(
+        file,
+        'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: once\nspec:\n  template:\n    spec:\n      nodeSelector: {kubernetes.io/hostname: node-j}\n      restartPolicy: Never\n      containers:\n      - name: trace\n        image: ktrace:dev\n',
+      );
+      expect((await api.kubectl(['apply', '--server-side', '-f', file, '-n', 'team-a'])).code).toBe(0);
+      const job = api.get('jobs.batch', 'team-a', 'once')!;
+      const [p] = await eventually(
+        () => {
+          const ps = api.list('pods', {
+            namespace: 'team-a',
+            labelSelector: 'job-name=once',
+            fieldSelector: 'status.phase=Running',
+          });
+          return ps.length === 1 ? ps : undefined;
+        },
+        'the job pod to run',
+        10_000,
+      );
+      expect(p!.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'Job', name: 'once', uid: job.metadata.uid, controller: true }),
+      ]);
+      expect((p!['spec'] as { nodeName?: string }).nodeName).toBe('node-j');
+
+      api.appendLog('team-a', p!.metadata.name!, 'trace', '@opens: 3\n');
+      const logs = await api.kubectl(['logs', 'job/once', '-n', 'team-a']);
+      expect(logs.stdout).toBe('@opens: 3\n');
+
+      jobs.complete('team-a', 'once', 0);
+      const table = await api.kubectl(['get', 'jobs', '-n', 'team-a']);
+      expect(table.stdout.trim().split('\n')[1]).toMatch(/^once\s+Complete\s+1\/1\s/);
+      expect((await api.kubectl(['delete', 'job', 'once', '-n', 'team-a'])).code).toBe(0);
+      expect(api.list('pods', { namespace: 'team-a', labelSelector: 'job-name=once' })).toEqual([]);
+    } finally {
+      jobs.stop();
+    }
+  });
+
   it('shows logs, tails them, and follows them until the container ends', async () => {
     api.seed(pod('agent-1', { app: 'agent' }));
     const waiting = await api.kubectl(['logs', 'agent-1', '-n', 'team-a']);
     expect(waiting.code).toBe(1);
-    expect(waiting.stderr.trim()).toBe('Error from server (BadRequest): container "main" in pod "agent-1" is waiting to start: ContainerCreating');
+    expect(waiting.stderr.trim()).toBe(
+      'Error from server (BadRequest): container "main" in pod "agent-1" is waiting to start: ContainerCreating',
+    );
 
     api.setPodStatus('team-a', 'agent-1', { phase: 'Running', nodeName: 'node-a' });
     api.appendLog('team-a', 'agent-1', 'main', 'line 1\nline 2\nline 3\n');
@@ -171,9 +363,17 @@ describe('kubectl against the test API server', () => {
     let out = '';
     follower.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => follower.on('close', resolve));
-    await eventually(() => (out.includes('line 3\n') ? true : undefined), 'kubectl logs -f to print the existing lines', 20_000);
+    await eventually(
+      () => (out.includes('line 3\n') ? true : undefined),
+      'kubectl logs -f to print the existing lines',
+      20_000,
+    );
     api.appendLog('team-a', 'agent-1', 'main', 'line 4\n');
-    await eventually(() => (out.includes('line 4\n') ? true : undefined), 'kubectl logs -f to print a line appended later', 20_000);
+    await eventually(
+      () => (out.includes('line 4\n') ? true : undefined),
+      'kubectl logs -f to print a line appended later',
+      20_000,
+    );
     api.endLog('team-a', 'agent-1', 'main');
     expect(await exited).toBe(0);
     expect(out).toBe('line 1\nline 2\nline 3\nline 4\n');
@@ -191,26 +391,59 @@ describe('client-node against the test API server', () => {
     expect(Number(list.metadata?.resourceVersion)).toBe(api.resourceVersion());
 
     const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-    const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cn-applied', namespace: 'team-a' }, data: { x: '1' } };
+    const cm = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cn-applied', namespace: 'team-a' },
+      data: { x: '1' },
+    };
     await objects.patch(cm, undefined, undefined, 'ktrace', undefined, k8s.PatchStrategy.ServerSideApply);
     expect(api.get('configmaps', 'team-a', 'cn-applied')!['data']).toEqual({ x: '1' });
     const conflict = await objects
-      .patch({ ...cm, data: { x: '2' } }, undefined, undefined, 'someone-else', undefined, k8s.PatchStrategy.ServerSideApply)
+      .patch(
+        { ...cm, data: { x: '2' } },
+        undefined,
+        undefined,
+        'someone-else',
+        undefined,
+        k8s.PatchStrategy.ServerSideApply,
+      )
       .catch((e: unknown) => e as k8s.ApiException<string>);
     expect(conflict).toBeInstanceOf(k8s.ApiException);
-    const status = JSON.parse((conflict as k8s.ApiException<string>).body) as { code: number; reason: string; details: { causes: unknown[] } };
-    expect(status).toMatchObject({ code: 409, reason: 'Conflict', details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "ktrace"', field: '.data.x' }] } });
+    const status = JSON.parse((conflict as k8s.ApiException<string>).body) as {
+      code: number;
+      reason: string;
+      details: { causes: unknown[] };
+    };
+    expect(status).toMatchObject({
+      code: 409,
+      reason: 'Conflict',
+      details: { causes: [{ reason: 'FieldManagerConflict', message: 'conflict with "ktrace"', field: '.data.x' }] },
+    });
 
-    const created = await core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'cn-applied' } } }).catch((e: unknown) => e as k8s.ApiException<string>);
+    const created = await core
+      .createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'cn-applied' } } })
+      .catch((e: unknown) => e as k8s.ApiException<string>);
     expect((created as k8s.ApiException<string>).code).toBe(409);
-    expect(JSON.parse((created as k8s.ApiException<string>).body)).toMatchObject({ reason: 'AlreadyExists', message: 'configmaps "cn-applied" already exists' });
+    expect(JSON.parse((created as k8s.ApiException<string>).body)).toMatchObject({
+      reason: 'AlreadyExists',
+      message: 'configmaps "cn-applied" already exists',
+    });
   });
 
   it('streams watch events from a resourceVersion, and 410 once that version is compacted away', async () => {
     const kc = client();
     const from = api.resourceVersion();
-    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w-1', namespace: 'team-a', labels: { w: 'yes' } } });
-    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w-2', namespace: 'team-a', labels: { w: 'no' } } });
+    api.seed({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'w-1', namespace: 'team-a', labels: { w: 'yes' } },
+    });
+    api.seed({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'w-2', namespace: 'team-a', labels: { w: 'no' } },
+    });
     const seen: string[] = [];
     const req = await new k8s.Watch(kc).watch(
       '/api/v1/namespaces/team-a/configmaps',
@@ -219,9 +452,22 @@ describe('client-node against the test API server', () => {
       () => undefined,
     );
     // Relabelling w-2 into the selector is an ADDED for this watcher; relabelling w-1 out of it a DELETED.
-    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w-2', namespace: 'team-a', labels: { w: 'yes' } } });
-    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'w-1', namespace: 'team-a', labels: { w: 'no' } } });
-    await eventually(() => (seen.length >= 3 ? true : undefined), 'three watch events', 10_000, () => seen.join('\n'));
+    api.seed({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'w-2', namespace: 'team-a', labels: { w: 'yes' } },
+    });
+    api.seed({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'w-1', namespace: 'team-a', labels: { w: 'no' } },
+    });
+    await eventually(
+      () => (seen.length >= 3 ? true : undefined),
+      'three watch events',
+      10_000,
+      () => seen.join('\n'),
+    );
     expect(seen).toEqual(['ADDED w-1', 'ADDED w-2', 'DELETED w-1']);
     req.abort();
 
@@ -241,7 +487,12 @@ describe('client-node against the test API server', () => {
     const kc = client();
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const selector = 'app.kubernetes.io/name=ktrace';
-    const informer = k8s.makeInformer(kc, '/api/v1/namespaces/team-a/configmaps', () => core.listNamespacedConfigMap({ namespace: 'team-a', labelSelector: selector }), selector);
+    const informer = k8s.makeInformer(
+      kc,
+      '/api/v1/namespaces/team-a/configmaps',
+      () => core.listNamespacedConfigMap({ namespace: 'team-a', labelSelector: selector }),
+      selector,
+    );
     const events: string[] = [];
     const errors: unknown[] = [];
     informer.on('add', (o) => events.push(`add ${o.metadata?.name}`));
@@ -249,7 +500,12 @@ describe('client-node against the test API server', () => {
     informer.on('delete', (o) => events.push(`delete ${o.metadata?.name}`));
     informer.on('error', (e) => errors.push(e));
     const labels = { 'app.kubernetes.io/name': 'ktrace' };
-    const names = (): string[] => informer.list('team-a').map((o) => o.metadata!.name!).filter((n) => n.startsWith('inf-')).sort();
+    const names = (): string[] =>
+      informer
+        .list('team-a')
+        .map((o) => o.metadata!.name!)
+        .filter((n) => n.startsWith('inf-'))
+        .sort();
     api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inf-1', namespace: 'team-a', labels } });
     await informer.start();
     expect(names()).toEqual(['inf-1']);
@@ -257,7 +513,12 @@ describe('client-node against the test API server', () => {
 
     api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inf-2', namespace: 'team-a', labels } });
     api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inf-unlabelled', namespace: 'team-a' } });
-    await eventually(() => (names().join() === 'inf-1,inf-2' ? true : undefined), 'the informer to see inf-2', 10_000, () => events.join('\n'));
+    await eventually(
+      () => (names().join() === 'inf-1,inf-2' ? true : undefined),
+      'the informer to see inf-2',
+      10_000,
+      () => events.join('\n'),
+    );
 
     // The watch ends (as at apiserver's request timeout) and, before the informer re-watches, history is
     // compacted past its resourceVersion: it gets 410, relists, and sees what changed meanwhile.
@@ -265,7 +526,12 @@ describe('client-node against the test API server', () => {
     api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inf-3', namespace: 'team-a', labels } });
     api.delete('configmaps', 'team-a', 'inf-1');
     api.compact();
-    await eventually(() => (names().join() === 'inf-2,inf-3' ? true : undefined), 'the informer to relist after 410', 20_000, () => events.join('\n'));
+    await eventually(
+      () => (names().join() === 'inf-2,inf-3' ? true : undefined),
+      'the informer to relist after 410',
+      20_000,
+      () => events.join('\n'),
+    );
     expect(events).toContain('delete inf-1');
     expect(api.countRequests({ verb: 'list', resource: 'configmaps', namespace: 'team-a' })).toBeGreaterThanOrEqual(2);
 
@@ -276,8 +542,72 @@ describe('client-node against the test API server', () => {
     api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'inf-4', namespace: 'team-a', labels } });
     await api.restart();
     await informer.start();
-    await eventually(() => (names().join() === 'inf-2,inf-3,inf-4' ? true : undefined), 'the informer to catch up after the restart', 20_000, () => events.join('\n'));
+    await eventually(
+      () => (names().join() === 'inf-2,inf-3,inf-4' ? true : undefined),
+      'the informer to catch up after the restart',
+      20_000,
+      () => events.join('\n'),
+    );
     await informer.stop();
+  });
+
+  it('serves a node-scoped pod watch (ListWatch with a field selector), with bookmarks, and counts its requests', async () => {
+    const kc = client();
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const fieldSelector = 'spec.nodeName=node-b';
+    const before = Date.now();
+    const pods = new k8s.ListWatch<k8s.V1Pod>(
+      '/api/v1/pods',
+      new k8s.Watch(kc),
+      () => core.listPodForAllNamespaces({ fieldSelector }),
+      false,
+      undefined,
+      fieldSelector,
+    );
+    const events: string[] = [];
+    pods.on('add', (p) => events.push(`add ${p.metadata?.name}`));
+    pods.on('delete', (p) => events.push(`delete ${p.metadata?.name}`));
+    api.seed(pod('nb-1', { app: 'nb' }));
+    api.setPodStatus('team-a', 'nb-1', { nodeName: 'node-b', phase: 'Running' });
+    api.seed(pod('na-1', { app: 'nb' }));
+    api.setPodStatus('team-a', 'na-1', { nodeName: 'node-a', phase: 'Running' });
+    await pods.start();
+    expect(pods.list().map((p) => p.metadata?.name)).toEqual(['nb-1']);
+
+    // A pod bound to node-b later enters this watch as ADDED; one deleted leaves it.
+    api.seed(pod('nb-2', { app: 'nb' }));
+    api.setPodStatus('team-a', 'nb-2', { nodeName: 'node-b' });
+    api.delete('pods', 'team-a', 'nb-1');
+    await eventually(
+      () => (events.includes('delete nb-1') && events.includes('add nb-2') ? true : undefined),
+      'node-b pod events',
+      10_000,
+      () => events.join('\n'),
+    );
+    expect(pods.list().map((p) => p.metadata?.name)).toEqual(['nb-2']);
+    await pods.stop();
+
+    expect(api.countRequests({ verb: 'list', resource: 'pods', namespace: '', since: before })).toBe(1);
+    expect(api.countRequests({ verb: 'watch', resource: 'pods', namespace: '', since: before })).toBe(1);
+    expect(api.requestCounts({ since: before, resource: 'pods' })).toMatchObject({ 'list pods': 1, 'watch pods': 1 });
+
+    const bookmarks: string[] = [];
+    const bookmarking = await startKubeApiServer({ bookmarkIntervalMs: 100 });
+    try {
+      const bkc = new k8s.KubeConfig();
+      bkc.loadFromFile(bookmarking.kubeconfigPath());
+      const req = await new k8s.Watch(bkc).watch(
+        '/api/v1/namespaces/default/configmaps',
+        { allowWatchBookmarks: true, resourceVersion: String(bookmarking.resourceVersion()) },
+        (type, obj: KubeObject) => bookmarks.push(`${type} ${obj.metadata.resourceVersion}`),
+        () => undefined,
+      );
+      await eventually(() => (bookmarks.length >= 2 ? true : undefined), 'two bookmarks', 10_000);
+      req.abort();
+      expect(bookmarks[0]).toBe(`BOOKMARK ${bookmarking.resourceVersion()}`);
+    } finally {
+      await bookmarking.close();
+    }
   });
 
   it('reads pod logs and follows them', async () => {
@@ -291,7 +621,12 @@ describe('client-node against the test API server', () => {
     const done = new Promise<void>((resolve) => out.on('end', resolve));
     await new k8s.Log(kc).log('team-a', 'log-1', 'main', out, { follow: true });
     api.appendLog('team-a', 'log-1', 'main', 'c\n');
-    await eventually(() => (text === 'a\nb\nc\n' ? true : undefined), 'followed log text', 10_000, () => JSON.stringify(text));
+    await eventually(
+      () => (text === 'a\nb\nc\n' ? true : undefined),
+      'followed log text',
+      10_000,
+      () => JSON.stringify(text),
+    );
     api.delete('pods', 'team-a', 'log-1');
     await done;
     expect(text).toBe('a\nb\nc\n');

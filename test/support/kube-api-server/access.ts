@@ -57,13 +57,21 @@ export function matchesRule(rule: DenyRule, a: Attributes): boolean {
 /** `configmaps "x" is forbidden: User "u" cannot get resource "configmaps" in API group "" in the namespace "ns"`. */
 export function forbidden(a: Attributes): ApiError {
   const full = a.subresource === '' ? a.resource : `${a.resource}/${a.subresource}`;
-  const subject = a.name === undefined || a.name === '' ? qualified(a.resource, a.group) : `${qualified(a.resource, a.group)} "${a.name}"`;
-  const scope = a.namespace === undefined || a.namespace === '' ? 'at the cluster scope' : `in the namespace "${a.namespace}"`;
+  const subject =
+    a.name === undefined || a.name === ''
+      ? qualified(a.resource, a.group)
+      : `${qualified(a.resource, a.group)} "${a.name}"`;
+  const scope =
+    a.namespace === undefined || a.namespace === '' ? 'at the cluster scope' : `in the namespace "${a.namespace}"`;
   return new ApiError(
     403,
     'Forbidden',
     `${subject} is forbidden: User "${a.user}" cannot ${a.verb} resource "${full}" in API group "${a.group}" ${scope}`,
-    { ...(a.name === undefined || a.name === '' ? {} : { name: a.name }), ...(a.group === '' ? {} : { group: a.group }), kind: a.resource },
+    {
+      ...(a.name === undefined || a.name === '' ? {} : { name: a.name }),
+      ...(a.group === '' ? {} : { group: a.group }),
+      kind: a.resource,
+    },
   );
 }
 
@@ -82,4 +90,51 @@ export function authenticate(
   const user = m === null ? undefined : tokens.get(m[1]!);
   if (user === undefined) throw unauthorized();
   return user;
+}
+
+interface AccessReviewSpec {
+  resourceAttributes?: {
+    namespace?: string;
+    verb?: string;
+    group?: string;
+    resource?: string;
+    subresource?: string;
+    name?: string;
+  };
+  nonResourceAttributes?: { path?: string; verb?: string };
+}
+
+/** The answer to a SelfSubjectAccessReview (`kubectl auth can-i`): allowed unless a deny rule matches. */
+export function reviewAccess(
+  body: { spec?: AccessReviewSpec },
+  user: string,
+  rules: readonly DenyRule[],
+): Record<string, unknown> {
+  const ra = body.spec?.resourceAttributes;
+  let allowed = true;
+  if (ra !== undefined) {
+    const a: Attributes = {
+      verb: (ra.verb ?? 'get') as Verb,
+      group: ra.group ?? '',
+      resource: ra.resource ?? '',
+      subresource: ra.subresource ?? '',
+      namespace: ra.namespace === '' ? undefined : ra.namespace,
+      name: ra.name === '' ? undefined : ra.name,
+      user,
+    };
+    allowed = !rules.some((r) => matchesRule(r, a) || (ra.verb === '*' && r.resource === a.resource));
+  }
+  return {
+    kind: 'SelfSubjectAccessReview',
+    apiVersion: 'authorization.k8s.io/v1',
+    metadata: { creationTimestamp: null },
+    spec: body.spec ?? {},
+    status: allowed
+      ? {
+          allowed: true,
+          reason:
+            'RBAC: allowed by ClusterRoleBinding "cluster-admin" of ClusterRole "cluster-admin" to User "' + user + '"',
+        }
+      : { allowed: false },
+  };
 }

@@ -29,7 +29,12 @@ function owned(obj: KubeObject | undefined): Owned[] {
   }));
 }
 
-function sameManager(e: ManagedFieldsEntry, manager: string, operation: string, subresource: string | undefined): boolean {
+function sameManager(
+  e: ManagedFieldsEntry,
+  manager: string,
+  operation: string,
+  subresource: string | undefined,
+): boolean {
   return e.manager === manager && e.operation === operation && (e.subresource ?? '') === (subresource ?? '');
 }
 
@@ -88,7 +93,9 @@ function conflictError(conflicts: { entry: ManagedFieldsEntry; path: FieldPath }
     text = [...byManager.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([m, fields]) =>
-        fields.length === 1 ? `${m}: ${fields[0]}` : `${m.replace(/^conflict with/, 'conflicts with')}:${fields.map((f) => `\n- ${f}`).join('')}`,
+        fields.length === 1
+          ? `${m}: ${fields[0]}`
+          : `${m.replace(/^conflict with/, 'conflicts with')}:${fields.map((f) => `\n- ${f}`).join('')}`,
       )
       .join('\n');
   }
@@ -129,7 +136,7 @@ export function serverSideApply(req: ApplyRequest): KubeObject {
   if (conflicts.length > 0 && !req.force) throw conflictError(conflicts);
   for (const c of conflicts) c.owner.paths.delete(c.key);
 
-  const next = structuredClone(req.live ?? { metadata: {} }) as KubeObject;
+  const next: KubeObject = structuredClone(req.live ?? { metadata: {} });
   // Fields this manager applied before and no longer applies go away unless someone else still owns them.
   for (const key of mine?.paths ?? []) {
     if (appliedPaths.has(key) || others.some((o) => o.paths.has(key))) continue;
@@ -154,7 +161,10 @@ export function serverSideApply(req: ApplyRequest): KubeObject {
     ...(req.subresource === undefined ? {} : { subresource: req.subresource }),
   };
   // Managers keep their order; this manager's entry is replaced in place, or appended.
-  const ordered = mine === undefined ? [...others, { entry, paths: appliedPaths }] : owners.map((o) => (o === mine ? { entry, paths: appliedPaths } : o));
+  const ordered =
+    mine === undefined
+      ? [...others, { entry, paths: appliedPaths }]
+      : owners.map((o) => (o === mine ? { entry, paths: appliedPaths } : o));
   merged.metadata.managedFields = entriesOut(ordered);
   return merged;
 }

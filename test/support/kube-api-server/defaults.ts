@@ -69,8 +69,14 @@ export function applyDefaults(o: KubeObject, created: boolean): void {
       setDefault(spec, 'suspend', false);
       setDefault(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
       const uid = o.metadata.uid!;
-      const labels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': o.metadata.name!, 'controller-uid': uid, 'job-name': o.metadata.name! };
-      if (spec['manualSelector'] !== true) setDefault(spec, 'selector', { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } });
+      const labels = {
+        'batch.kubernetes.io/controller-uid': uid,
+        'batch.kubernetes.io/job-name': o.metadata.name!,
+        'controller-uid': uid,
+        'job-name': o.metadata.name!,
+      };
+      if (spec['manualSelector'] !== true)
+        setDefault(spec, 'selector', { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } });
       const tmeta = obj(obj(spec, 'template'), 'metadata');
       tmeta['labels'] = { ...(tmeta['labels'] as Obj | undefined), ...labels };
       defaultTemplate(spec);
@@ -90,7 +96,10 @@ export function applyDefaults(o: KubeObject, created: boolean): void {
       if (o.kind === 'Deployment') {
         setDefault(spec, 'revisionHistoryLimit', 10);
         setDefault(spec, 'progressDeadlineSeconds', 600);
-        setDefault(spec, 'strategy', { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } });
+        setDefault(spec, 'strategy', {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' },
+        });
       }
       defaultTemplate(spec);
       break;

@@ -56,12 +56,22 @@ function entries(t: ResourceType): Record<string, unknown>[] {
     out.push({ name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] });
   }
   if (t.status) {
-    out.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
+    out.push({
+      name: `${t.plural}/status`,
+      singularName: '',
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: ['get', 'patch', 'update'],
+    });
   }
   return out;
 }
 
-export function apiResourceList(catalog: ResourceCatalog, groupName: string, version: string): Record<string, unknown> | undefined {
+export function apiResourceList(
+  catalog: ResourceCatalog,
+  groupName: string,
+  version: string,
+): Record<string, unknown> | undefined {
   const types = catalog.inGroupVersion(groupName, version);
   if (types.length === 0) return undefined;
   return {

@@ -26,10 +26,17 @@ export function listKeys(field: string, items: readonly unknown[]): string[] | u
   if (items.length === 0 || !items.every(isPlainObject)) return undefined;
   const objs = items as Record<string, unknown>[];
   if (field === 'ports') {
-    const port = objs.every((i) => 'containerPort' in i) ? 'containerPort' : objs.every((i) => 'port' in i) ? 'port' : '';
+    const port = objs.every((i) => 'containerPort' in i)
+      ? 'containerPort'
+      : objs.every((i) => 'port' in i)
+        ? 'port'
+        : '';
     return port === '' ? undefined : [port, 'protocol'];
   }
-  if (field === 'volumeMounts' || field === 'volumeDevices') return objs.every((i) => 'mountPath' in i || 'devicePath' in i) ? [field === 'volumeMounts' ? 'mountPath' : 'devicePath'] : undefined;
+  if (field === 'volumeMounts' || field === 'volumeDevices')
+    return objs.every((i) => 'mountPath' in i || 'devicePath' in i)
+      ? [field === 'volumeMounts' ? 'mountPath' : 'devicePath']
+      : undefined;
   if (field === 'ownerReferences') return ['uid'];
   if (['tolerations', 'rules', 'subjects', 'podMetricsEndpoints', 'args', 'command'].includes(field)) return undefined;
   return objs.every((i) => typeof i['name'] === 'string') ? ['name'] : undefined;
@@ -37,7 +44,8 @@ export function listKeys(field: string, items: readonly unknown[]): string[] | u
 
 export function itemSegment(item: Record<string, unknown>, keys: readonly string[]): string {
   const k: Record<string, unknown> = {};
-  for (const key of keys) if (item[key] !== undefined) k[key] = item[key];
+  // protocol is defaulted to TCP before keys are compared, as apiserver defaults the applied object first.
+  for (const key of keys) if (item[key] !== undefined || key === 'protocol') k[key] = item[key] ?? 'TCP';
   return `k:${JSON.stringify(k)}`;
 }
 
@@ -95,7 +103,7 @@ export function valueAt(obj: unknown, path: FieldPath): { found: boolean; value?
       cur = cur[seg.slice(2)];
     } else {
       if (!Array.isArray(cur)) return { found: false };
-      const item = cur.find((i) => matchesItem(i, seg));
+      const item: unknown = (cur as unknown[]).find((i) => matchesItem(i, seg));
       if (item === undefined) return { found: false };
       cur = item;
     }
@@ -145,7 +153,11 @@ export function toFieldsV1(paths: Iterable<string>): Record<string, unknown> {
   return root;
 }
 
-export function fromFieldsV1(tree: Record<string, unknown>, prefix: FieldPath = [], out = new Set<string>()): Set<string> {
+export function fromFieldsV1(
+  tree: Record<string, unknown>,
+  prefix: FieldPath = [],
+  out = new Set<string>(),
+): Set<string> {
   for (const [seg, child] of Object.entries(tree)) {
     const p = [...prefix, seg];
     if (!isPlainObject(child) || Object.keys(child).length === 0) out.add(JSON.stringify(p));

@@ -2,13 +2,13 @@
 // patch/delete and pod logs, each answered with the body, headers and Status codes of a real kube-apiserver.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { authenticate, forbidden, matchesRule } from './access.js';
+import { authenticate, forbidden, matchesRule, reviewAccess } from './access.js';
 import type { DenyRule, RequestRecord } from './access.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
 import type { LogStore } from './logs.js';
 import { serveLog } from './log-endpoint.js';
 import { openApiV3 } from './openapi.js';
-import type { ObjectWriter, Propagation } from './objects.js';
+import type { FieldValidation, ObjectWriter, Propagation } from './objects.js';
 import { jsonPatch, mergePatch, patchTypeOf, strategicMergePatch, unsupportedPatch } from './patch.js';
 import type { ResourceCatalog } from './resources.js';
 import { apiVersionOf, typeKey } from './resources.js';
@@ -35,10 +35,38 @@ export interface HandlerContext {
   watches: Set<ServerResponse>;
 }
 
-export function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+  warnings: readonly string[] = [],
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  const warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  if (typeof headers['Warning'] === 'string') warning.unshift(headers['Warning']);
+  const all = { ...headers, ...(warning.length === 0 ? {} : { Warning: warning }) };
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...all });
   res.end(text);
+}
+
+/** A create or update body: JSON or YAML, as apiserver accepts them (protobuf and CBOR are not implemented). */
+async function readObject(req: IncomingMessage): Promise<KubeObject> {
+  const ct = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+  const text = await readBody(req);
+  if (ct === 'application/json' || ct === '') return parseJson(text) as KubeObject;
+  if (ct === 'application/yaml') {
+    try {
+      return parseYaml(text) as KubeObject;
+    } catch (e) {
+      throw badRequest(`error converting YAML to JSON: ${(e as Error).message}`);
+    }
+  }
+  throw new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml`,
+  );
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -62,13 +90,32 @@ function managerOf(q: URLSearchParams, userAgent: string, required: boolean): st
     return m;
   }
   if (required) {
-    throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
-      group: 'meta.k8s.io',
-      kind: 'PatchOptions',
-      causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
-    });
+    throw new ApiError(
+      422,
+      'Invalid',
+      'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      {
+        group: 'meta.k8s.io',
+        kind: 'PatchOptions',
+        causes: [
+          {
+            reason: 'FieldValueRequired',
+            message: 'Required value: is required for apply patch',
+            field: 'fieldManager',
+          },
+        ],
+      },
+    );
   }
   return (userAgent.split('/')[0] ?? '').slice(0, 128) || 'unknown';
+}
+
+function fieldValidationOf(q: URLSearchParams): FieldValidation {
+  const v = q.get('fieldValidation') ?? 'Warn';
+  if (v !== 'Strict' && v !== 'Warn' && v !== 'Ignore') {
+    throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+  }
+  return v;
 }
 
 function stripTypeMeta(o: KubeObject): KubeObject {
@@ -112,12 +159,20 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
     if (path.startsWith('/openapi/v3') && method === 'GET') {
       record.verb = 'discovery';
       const doc = openApiV3(ctx.catalog, path);
-      if (doc === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+      if (doc === undefined)
+        throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
       return sendJson(res, 200, doc);
     }
     const r = route(ctx.catalog, method, path, q);
-    if (r.kind === 'unknown') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
-    if (r.kind === 'method') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`, {});
+    if (r.kind === 'unknown')
+      throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+    if (r.kind === 'method')
+      throw new ApiError(
+        405,
+        'MethodNotAllowed',
+        `the server does not allow this method on the requested resource`,
+        {},
+      );
     if (r.kind === 'discovery') {
       record.verb = 'discovery';
       record.group = r.group;
@@ -129,13 +184,29 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
           : r.version === undefined
             ? apiGroup(ctx.catalog, r.group)
             : apiResourceList(ctx.catalog, r.group, r.version);
-      if (doc === undefined) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+      if (doc === undefined)
+        throw new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
       return sendJson(res, 200, doc);
     }
-    Object.assign(record, { verb: r.verb, group: r.type.group, resource: r.type.plural, subresource: r.subresource, namespace: r.namespace ?? '', name: r.name ?? '' });
-    const attrs = { verb: r.verb, group: r.type.group, resource: r.type.plural, subresource: r.subresource, namespace: r.namespace, name: r.name, user: record.user };
+    Object.assign(record, {
+      verb: r.verb,
+      group: r.type.group,
+      resource: r.type.plural,
+      subresource: r.subresource,
+      namespace: r.namespace ?? '',
+      name: r.name ?? '',
+    });
+    const attrs = {
+      verb: r.verb,
+      group: r.type.group,
+      resource: r.type.plural,
+      subresource: r.subresource,
+      namespace: r.namespace,
+      name: r.name,
+      user: record.user,
+    };
     if (ctx.denyRules.some((rule) => matchesRule(rule, attrs))) throw forbidden(attrs);
-    await serveResource(ctx, r, q, req, res, userAgent);
+    await serveResource(ctx, r, q, req, res, userAgent, record.user);
   } catch (e) {
     if (!(e instanceof ApiError)) {
       const err = new ApiError(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`);
@@ -148,17 +219,31 @@ export async function handle(ctx: HandlerContext, req: IncomingMessage, res: Ser
   }
 }
 
-async function serveResource(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, req: IncomingMessage, res: ServerResponse, userAgent: string): Promise<void> {
+async function serveResource(
+  ctx: HandlerContext,
+  r: ResourceRoute,
+  q: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+  userAgent: string,
+  user: string,
+): Promise<void> {
   const { type, namespace: ns, name } = r;
   const key = typeKey(type);
   const dryRun = q.getAll('dryRun').includes('All');
   const sub = r.subresource === 'status' ? ('status' as const) : undefined;
+  const warnings: string[] = [];
+  const fv = fieldValidationOf(q);
   switch (r.verb) {
     case 'get': {
       if (r.subresource === 'log') return serveLog(ctx.store, ctx.logs, ctx.catalog, ns!, name!, q, res);
       const o = ctx.store.get(key, ns, name!);
       if (o === undefined) throw notFound(type.plural, type.group, name!);
-      return sendJson(res, 200, wantsTable(req.headers.accept) ? toTable(type, [o], q, String(o.metadata.resourceVersion)) : o);
+      return sendJson(
+        res,
+        200,
+        wantsTable(req.headers.accept) ? toTable(type, [o], q, String(o.metadata.resourceVersion)) : o,
+      );
     }
     case 'list': {
       const labels = parseLabelSelector(q.get('labelSelector') ?? undefined);
@@ -168,7 +253,9 @@ async function serveResource(ctx: HandlerContext, r: ResourceRoute, q: URLSearch
         throw new ApiError(410, 'Expired', 'The resourceVersion for the provided list is too old.');
       }
       const listRv = String(ctx.store.currentResourceVersion());
-      let items = ctx.store.list(key, ns).filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
+      let items = ctx.store
+        .list(key, ns)
+        .filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
       const limit = Number(q.get('limit') ?? '0');
       const cont = q.get('continue');
       let next: string | undefined;
@@ -194,38 +281,69 @@ async function serveResource(ctx: HandlerContext, r: ResourceRoute, q: URLSearch
       if (name !== undefined) fields.push({ field: 'metadata.name', op: '=', value: name });
       const timeout = q.get('timeoutSeconds');
       const sie = q.get('sendInitialEvents');
-      return serveWatch(res, ctx.store, {
-        type,
-        key,
-        namespace: ns,
-        labels: parseLabelSelector(q.get('labelSelector') ?? undefined),
-        fields,
-        resourceVersion: q.get('resourceVersion') ?? undefined,
-        timeoutSeconds: timeout === null ? undefined : Number(timeout),
-        allowBookmarks: q.get('allowWatchBookmarks') === 'true',
-        sendInitialEvents: sie === null ? undefined : sie === 'true',
-        bookmarkIntervalMs: ctx.bookmarkIntervalMs,
-      }, ctx.watches);
+      return serveWatch(
+        res,
+        ctx.store,
+        {
+          type,
+          key,
+          namespace: ns,
+          labels: parseLabelSelector(q.get('labelSelector') ?? undefined),
+          fields,
+          resourceVersion: q.get('resourceVersion') ?? undefined,
+          timeoutSeconds: timeout === null ? undefined : Number(timeout),
+          allowBookmarks: q.get('allowWatchBookmarks') === 'true',
+          sendInitialEvents: sie === null ? undefined : sie === 'true',
+          bookmarkIntervalMs: ctx.bookmarkIntervalMs,
+          table: wantsTable(req.headers.accept)
+            ? (objects, first) =>
+                toTable(type, objects, q, objects[0]?.metadata.resourceVersion ?? '', undefined, !first)
+            : undefined,
+        },
+        ctx.watches,
+      );
     }
     case 'create': {
-      const body = parseJson(await readBody(req)) as KubeObject;
-      const o = ctx.writer.create(type, ns, body, { manager: managerOf(q, userAgent, false), dryRun });
-      return sendJson(res, 201, o);
+      const body = await readObject(req);
+      if (type.plural === 'selfsubjectaccessreviews')
+        return sendJson(res, 201, reviewAccess(body as never, user, ctx.denyRules));
+      const o = ctx.writer.create(type, ns, body, {
+        manager: managerOf(q, userAgent, false),
+        dryRun,
+        fieldValidation: fv,
+        warnings,
+      });
+      return sendJson(res, 201, o, {}, warnings);
     }
     case 'update': {
-      const body = parseJson(await readBody(req)) as KubeObject;
-      const o = ctx.writer.update(type, ns, name!, body, { manager: managerOf(q, userAgent, false), dryRun, ...(sub === undefined ? {} : { subresource: sub }) });
-      return sendJson(res, 200, o);
+      const body = await readObject(req);
+      const o = ctx.writer.update(type, ns, name!, body, {
+        manager: managerOf(q, userAgent, false),
+        dryRun,
+        fieldValidation: fv,
+        warnings,
+        ...(sub === undefined ? {} : { subresource: sub }),
+      });
+      return sendJson(res, 200, o, {}, warnings);
     }
     case 'patch':
       return patch(ctx, r, q, req, res, userAgent, dryRun);
     case 'delete': {
       const text = await readBody(req);
-      const opts = (text.trim() === '' ? {} : parseJson(text)) as { propagationPolicy?: Propagation; orphanDependents?: boolean; preconditions?: { uid?: string; resourceVersion?: string }; dryRun?: string[] };
-      const policy = (q.get('propagationPolicy') as Propagation | null) ?? opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
+      const opts = (text.trim() === '' ? {} : parseJson(text)) as {
+        propagationPolicy?: Propagation;
+        orphanDependents?: boolean;
+        preconditions?: { uid?: string; resourceVersion?: string };
+        dryRun?: string[];
+      };
+      const policy =
+        (q.get('propagationPolicy') as Propagation | null) ??
+        opts.propagationPolicy ??
+        (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
       const headers: Record<string, string> = {};
       if (policy === undefined && type.defaultPropagation === 'Orphan') {
-        headers['Warning'] = '299 - "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"';
+        headers['Warning'] =
+          '299 - "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"';
       }
       const o = ctx.writer.delete(type, ns, name!, {
         ...(policy === undefined ? {} : { propagation: policy }),
@@ -251,7 +369,15 @@ async function serveResource(ctx: HandlerContext, r: ResourceRoute, q: URLSearch
   }
 }
 
-async function patch(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, req: IncomingMessage, res: ServerResponse, userAgent: string, dryRun: boolean): Promise<void> {
+async function patch(
+  ctx: HandlerContext,
+  r: ResourceRoute,
+  q: URLSearchParams,
+  req: IncomingMessage,
+  res: ServerResponse,
+  userAgent: string,
+  dryRun: boolean,
+): Promise<void> {
   const { type, namespace: ns, name } = r;
   const contentType = req.headers['content-type'];
   const kind = patchTypeOf(contentType);
@@ -259,6 +385,8 @@ async function patch(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, 
   if (kind === undefined || (kind === 'strategic' && custom)) throw unsupportedPatch(contentType, custom);
   const text = await readBody(req);
   const sub = r.subresource === 'status' ? ({ subresource: 'status' } as const) : {};
+  const warnings: string[] = [];
+  const fv = fieldValidationOf(q);
   if (kind === 'apply') {
     let body: unknown;
     try {
@@ -267,16 +395,30 @@ async function patch(ctx: HandlerContext, r: ResourceRoute, q: URLSearchParams, 
       throw badRequest(`error decoding YAML: ${(e as Error).message}`);
     }
     const force = q.get('force') === 'true';
-    const { object, created } = ctx.writer.apply(type, ns, name!, body as KubeObject, { manager: managerOf(q, userAgent, true), force, dryRun, ...sub });
-    return sendJson(res, created ? 201 : 200, object);
+    const { object, created } = ctx.writer.apply(type, ns, name!, body as KubeObject, {
+      manager: managerOf(q, userAgent, true),
+      force,
+      dryRun,
+      fieldValidation: fv,
+      warnings,
+      ...sub,
+    });
+    return sendJson(res, created ? 201 : 200, object, {}, warnings);
   }
   if (q.get('force') !== null) throw badRequest('force: Forbidden: may not be specified for non-apply patch');
   const live = ctx.store.get(typeKey(type), ns, name!);
   if (live === undefined) throw notFound(type.plural, type.group, name!);
   const p = parseJson(text);
-  const patched = (kind === 'merge' ? mergePatch(live, p) : kind === 'json' ? jsonPatch(live, p) : strategicMergePatch(live, p)) as KubeObject;
+  const patched = (
+    kind === 'merge' ? mergePatch(live, p) : kind === 'json' ? jsonPatch(live, p) : strategicMergePatch(live, p)
+  ) as KubeObject;
   // A patch carries the live resourceVersion unless it sets one itself (then it is a precondition).
-  const o = ctx.writer.update(type, ns, name!, patched, { manager: managerOf(q, userAgent, false), dryRun, ...sub });
-  return sendJson(res, 200, o);
+  const o = ctx.writer.update(type, ns, name!, patched, {
+    manager: managerOf(q, userAgent, false),
+    dryRun,
+    fieldValidation: fv,
+    warnings,
+    ...sub,
+  });
+  return sendJson(res, 200, o, {}, warnings);
 }
-

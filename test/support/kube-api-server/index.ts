@@ -3,10 +3,19 @@
 export { startKubeApiServer, KubeApiServer } from './server.js';
 export type { KubeApiServerOptions, PodStatusUpdate, ListFilter, RequestFilter } from './server.js';
 export type { DenyRule, RequestRecord, Verb } from './access.js';
-export type { KubeObject, ObjectMeta, OwnerReference, ManagedFieldsEntry, StoreEvent, WatchEventType } from './store.js';
+export type {
+  KubeObject,
+  ObjectMeta,
+  OwnerReference,
+  ManagedFieldsEntry,
+  StoreEvent,
+  WatchEventType,
+} from './store.js';
 export type { ResourceType } from './resources.js';
 export { BUILTIN_RESOURCES, apiVersionOf } from './resources.js';
 export type { Status, StatusCause, StatusReason } from './status.js';
 export { kubeconfigYaml, writeKubeconfig, runKubectl, spawnKubectl, KUBECTL } from './kubeconfig.js';
 export type { KubeconfigOptions, KubectlOptions, KubectlResult } from './kubeconfig.js';
 export { validateObject } from './validation.js';
+export { JobController, pinnedNode } from './job-controller.js';
+export type { JobControllerOptions } from './job-controller.js';

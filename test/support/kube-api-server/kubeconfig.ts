@@ -49,7 +49,11 @@ export function kubeconfigYaml(server: string, o: KubeconfigOptions = {}): strin
 }
 
 export function writeKubeconfig(dir: string, server: string, o: KubeconfigOptions = {}): string {
-  const path = join(dir, o.fileName ?? `kubeconfig-${o.context ?? 'ktrace-test'}-${o.namespace ?? 'default'}${o.token === undefined ? '' : '-token'}.yaml`);
+  const path = join(
+    dir,
+    o.fileName ??
+      `kubeconfig-${o.context ?? 'ktrace-test'}-${o.namespace ?? 'default'}${o.token === undefined ? '' : '-token'}.yaml`,
+  );
   writeFileSync(path, kubeconfigYaml(server, o), { mode: 0o600 });
   return path;
 }

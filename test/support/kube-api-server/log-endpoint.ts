@@ -17,11 +17,20 @@ function num(q: URLSearchParams, key: string): number | undefined {
   const v = q.get(key);
   if (v === null || v === '') return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`${key}: Invalid value: "${v}": must be greater than or equal to 0`);
+  if (!Number.isInteger(n) || n < 0)
+    throw badRequest(`${key}: Invalid value: "${v}": must be greater than or equal to 0`);
   return n;
 }
 
-export function serveLog(store: ObjectStore, logs: LogStore, catalog: ResourceCatalog, ns: string, name: string, q: URLSearchParams, res: ServerResponse): void {
+export function serveLog(
+  store: ObjectStore,
+  logs: LogStore,
+  catalog: ResourceCatalog,
+  ns: string,
+  name: string,
+  q: URLSearchParams,
+  res: ServerResponse,
+): void {
   const pods = catalog.byPath('', 'v1', 'pods')!;
   const pod = store.get(typeKey(pods), ns, name) as (PodShape & { metadata: unknown }) | undefined;
   if (pod === undefined) throw notFound('pods', '', name);
@@ -32,11 +41,15 @@ export function serveLog(store: ObjectStore, logs: LogStore, catalog: ResourceCa
     if (containers.length === 1 && inits.length === 0) container = containers[0]!;
     else {
       const initPart = inits.length === 0 ? '' : ` or one of the init containers: [${inits.join(' ')}]`;
-      throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]${initPart}`);
+      throw badRequest(
+        `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]${initPart}`,
+      );
     }
   }
-  if (!containers.includes(container) && !inits.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
-  if (q.get('previous') === 'true') throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
+  if (!containers.includes(container) && !inits.includes(container))
+    throw badRequest(`container ${container} is not valid for pod ${name}`);
+  if (q.get('previous') === 'true')
+    throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);
   const phase = pod.status?.phase ?? 'Pending';
   if (!logs.has(ns, name, container) && phase === 'Pending') {
     throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
@@ -61,7 +74,12 @@ export function serveLog(store: ObjectStore, logs: LogStore, catalog: ResourceCa
   res.writeHead(200, { 'Content-Type': 'text/plain', ...(follow ? { 'Transfer-Encoding': 'chunked' } : {}) });
   let open = true;
   for (const l of first) if (!(open = send(render(l, opts.timestamps === true)))) break;
-  if (!follow || !open || logs.ended(ns, name, container) || !logs.has(ns, name, container) && phase !== 'Pending' && phase !== 'Running') {
+  if (
+    !follow ||
+    !open ||
+    logs.ended(ns, name, container) ||
+    (!logs.has(ns, name, container) && phase !== 'Pending' && phase !== 'Running')
+  ) {
     res.end();
     return;
   }

@@ -89,7 +89,8 @@ export function render(line: LogLine, timestamps: boolean): string {
 /** The lines a non-follow read (or the start of a follow) returns. */
 export function selectLines(lines: readonly LogLine[], opts: LogReadOptions): LogLine[] {
   let out = [...lines];
-  const since = opts.sinceTime ?? (opts.sinceSeconds === undefined ? undefined : new Date(Date.now() - opts.sinceSeconds * 1000));
+  const since =
+    opts.sinceTime ?? (opts.sinceSeconds === undefined ? undefined : new Date(Date.now() - opts.sinceSeconds * 1000));
   if (since !== undefined) out = out.filter((l) => l.time >= since);
   if (opts.tailLines !== undefined) out = opts.tailLines === 0 ? [] : out.slice(-opts.tailLines);
   return out;

@@ -25,15 +25,26 @@ function gvDocument(types: readonly ResourceType[]): Record<string, unknown> {
   for (const t of types) {
     const gvk = { group: t.group, version: t.version, kind: t.kind };
     paths[itemPath(t)] = {
-      get: { operationId: `read${t.kind}`, 'x-kubernetes-action': 'get', 'x-kubernetes-group-version-kind': gvk, responses: {} },
+      get: {
+        operationId: `read${t.kind}`,
+        'x-kubernetes-action': 'get',
+        'x-kubernetes-group-version-kind': gvk,
+        responses: {},
+      },
       patch: {
         operationId: `patch${t.kind}`,
         'x-kubernetes-action': 'patch',
         'x-kubernetes-group-version-kind': gvk,
         parameters: [
           QUERY('dryRun', 'When present, indicates that modifications should not be persisted.'),
-          QUERY('fieldManager', 'fieldManager is a name associated with the actor or entity that is making these changes.'),
-          QUERY('fieldValidation', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.'),
+          QUERY(
+            'fieldManager',
+            'fieldManager is a name associated with the actor or entity that is making these changes.',
+          ),
+          QUERY(
+            'fieldValidation',
+            'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.',
+          ),
           QUERY('force', 'Force is going to "force" Apply requests.'),
         ],
         requestBody: {
@@ -58,12 +69,17 @@ function gvDocument(types: readonly ResourceType[]): Record<string, unknown> {
 /** The document for `/openapi/v3` or `/openapi/v3/<gv path>`, or undefined (404). */
 export function openApiV3(catalog: ResourceCatalog, pathname: string): Record<string, unknown> | undefined {
   const gvs = new Map<string, ResourceType[]>();
-  for (const t of catalog.types) gvs.set(gvPath(t.group, t.version), [...(gvs.get(gvPath(t.group, t.version)) ?? []), t]);
+  for (const t of catalog.types)
+    gvs.set(gvPath(t.group, t.version), [...(gvs.get(gvPath(t.group, t.version)) ?? []), t]);
   const rest = pathname.replace(/^\/openapi\/v3\/?/, '');
   if (rest === '') {
     const paths: Record<string, unknown> = {};
     for (const [gv, types] of gvs) {
-      const hash = createHash('sha512').update(JSON.stringify(gvDocument(types))).digest('hex').slice(0, 128).toUpperCase();
+      const hash = createHash('sha512')
+        .update(JSON.stringify(gvDocument(types)))
+        .digest('hex')
+        .slice(0, 128)
+        .toUpperCase();
       paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${hash}` };
     }
     return { paths };

@@ -10,7 +10,8 @@ export function patchTypeOf(contentType: string | undefined): PatchType | undefi
   if (ct === 'application/merge-patch+json') return 'merge';
   if (ct === 'application/json-patch+json') return 'json';
   if (ct === 'application/strategic-merge-patch+json') return 'strategic';
-  if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor') return ct.endsWith('yaml') ? 'apply' : undefined;
+  if (ct === 'application/apply-patch+yaml' || ct === 'application/apply-patch+cbor')
+    return ct.endsWith('yaml') ? 'apply' : undefined;
   return undefined;
 }
 
@@ -51,7 +52,10 @@ export function strategicMergePatch(target: unknown, patch: unknown, field = '')
     return out;
   }
   if (Array.isArray(patch) && Array.isArray(target)) {
-    const keys = listKeys(field, patch.filter((p) => !(isPlainObject(p) && p['$patch'] !== undefined && Object.keys(p).length === 1)));
+    const keys = listKeys(
+      field,
+      patch.filter((p) => !(isPlainObject(p) && p['$patch'] !== undefined && Object.keys(p).length === 1)),
+    );
     if (keys !== undefined && listKeys(field, target) !== undefined) {
       const out = target.map((x) => structuredClone(x) as Record<string, unknown>);
       for (const item of patch as Record<string, unknown>[]) {
@@ -83,7 +87,12 @@ function parentOf(doc: unknown, parts: string[], op: string): { parent: unknown;
     if (Array.isArray(cur)) cur = cur[Number(p)];
     else if (isPlainObject(cur)) cur = cur[p];
     else cur = undefined;
-    if (cur === undefined) throw new ApiError(422, 'Invalid', `${op} operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`);
+    if (cur === undefined)
+      throw new ApiError(
+        422,
+        'Invalid',
+        `${op} operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`,
+      );
   }
   return { parent: cur, last: parts[parts.length - 1]! };
 }
@@ -102,8 +111,8 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   let out = structuredClone(doc);
   for (const raw of ops as Record<string, unknown>[]) {
-    const op = String(raw['op']);
-    const parts = pointer(String(raw['path'] ?? ''));
+    const op = typeof raw['op'] === 'string' ? raw['op'] : '';
+    const parts = pointer(typeof raw['path'] === 'string' ? raw['path'] : '');
     const add = (value: unknown, at: string[]): void => {
       if (at.length === 0) {
         out = structuredClone(value);
@@ -115,8 +124,15 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
     };
     const remove = (at: string[]): unknown => {
       const { parent, last } = parentOf(out, at, op);
-      const had = Array.isArray(parent) ? parent[Number(last)] : (parent as Record<string, unknown>)[last];
-      if (had === undefined) throw new ApiError(422, 'Invalid', `${op} operation does not apply: doc is missing key: /${at.join('/')}: missing value`);
+      const had: unknown = Array.isArray(parent)
+        ? (parent as unknown[])[Number(last)]
+        : (parent as Record<string, unknown>)[last];
+      if (had === undefined)
+        throw new ApiError(
+          422,
+          'Invalid',
+          `${op} operation does not apply: doc is missing key: /${at.join('/')}: missing value`,
+        );
       if (Array.isArray(parent)) parent.splice(Number(last), 1);
       else delete (parent as Record<string, unknown>)[last];
       return had;

@@ -31,7 +31,17 @@ function rt(
   namespaced: boolean,
   extra: Partial<ResourceType> = {},
 ): ResourceType {
-  return { group, version, plural, singular: kind.toLowerCase(), kind, namespaced, verbs: ALL, status: false, ...extra };
+  return {
+    group,
+    version,
+    plural,
+    singular: kind.toLowerCase(),
+    kind,
+    namespaced,
+    verbs: ALL,
+    status: false,
+    ...extra,
+  };
 }
 
 /** The built-in catalog; `start({ resources })` can add more. */
@@ -83,9 +93,24 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
     status: true,
   }),
-  rt('apps', 'v1', 'daemonsets', 'DaemonSet', true, { shortNames: ['ds'], generation: true, categories: ['all'], status: true }),
-  rt('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], generation: true, categories: ['all'], status: true }),
-  rt('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], generation: true, categories: ['all'], status: true }),
+  rt('apps', 'v1', 'daemonsets', 'DaemonSet', true, {
+    shortNames: ['ds'],
+    generation: true,
+    categories: ['all'],
+    status: true,
+  }),
+  rt('apps', 'v1', 'deployments', 'Deployment', true, {
+    shortNames: ['deploy'],
+    generation: true,
+    categories: ['all'],
+    status: true,
+  }),
+  rt('apps', 'v1', 'replicasets', 'ReplicaSet', true, {
+    shortNames: ['rs'],
+    generation: true,
+    categories: ['all'],
+    status: true,
+  }),
   rt('batch', 'v1', 'jobs', 'Job', true, {
     generation: true,
     categories: ['all'],
@@ -97,6 +122,7 @@ export const BUILTIN_RESOURCES: readonly ResourceType[] = [
   rt('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
   rt('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
   rt('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
+  rt('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, { verbs: ['create'] }),
   rt('scheduling.k8s.io', 'v1', 'priorityclasses', 'PriorityClass', false, { shortNames: ['pc'] }),
   rt('monitoring.coreos.com', 'v1', 'podmonitors', 'PodMonitor', true, {
     shortNames: ['pmon'],

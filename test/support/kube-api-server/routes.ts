@@ -37,8 +37,16 @@ function verbOf(method: string, name: string | undefined, watch: boolean): Verb 
   }
 }
 
-export function route(catalog: ResourceCatalog, method: string, pathname: string, query: URLSearchParams): Route | { kind: 'method'; type: ResourceType } {
-  const seg = pathname.split('/').filter((s) => s !== '').map(decodeURIComponent);
+export function route(
+  catalog: ResourceCatalog,
+  method: string,
+  pathname: string,
+  query: URLSearchParams,
+): Route | { kind: 'method'; type: ResourceType } {
+  const seg = pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeURIComponent);
   let group: string;
   let version: string | undefined;
   let rest: string[];
@@ -78,7 +86,11 @@ export function route(catalog: ResourceCatalog, method: string, pathname: string
   const type = catalog.byPath(group, version, plural!);
   if (type === undefined) return { kind: 'unknown' };
   if (!type.namespaced && namespace !== undefined) return { kind: 'unknown' };
-  if (subresource !== '' && !(subresource === 'status' && type.status) && !(subresource === 'log' && type.plural === 'pods' && type.group === '')) {
+  if (
+    subresource !== '' &&
+    !(subresource === 'status' && type.status) &&
+    !(subresource === 'log' && type.plural === 'pods' && type.group === '')
+  ) {
     return { kind: 'unknown' };
   }
   const verb = verbOf(method, name, watch);

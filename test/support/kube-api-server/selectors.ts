@@ -15,7 +15,8 @@ export interface FieldRequirement {
   value: string;
 }
 
-const KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** Splits on commas that are not inside parentheses. */
@@ -120,8 +121,10 @@ export function fieldValue(obj: Record<string, unknown>, field: string): string 
     if (cur === null || typeof cur !== 'object') return '';
     cur = (cur as Record<string, unknown>)[part];
   }
-  if (cur === undefined || cur === null) return field === 'spec.unschedulable' || field === 'spec.hostNetwork' ? 'false' : '';
-  return String(cur);
+  if (cur === undefined || cur === null)
+    return field === 'spec.unschedulable' || field === 'spec.hostNetwork' ? 'false' : '';
+  if (typeof cur === 'string') return cur;
+  return typeof cur === 'number' || typeof cur === 'boolean' ? String(cur) : JSON.stringify(cur);
 }
 
 export function matchesFields(reqs: readonly FieldRequirement[], obj: Record<string, unknown>): boolean {

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DenyRule, RequestRecord } from './access.js';
 import { handle } from './http-api.js';
+import { JobController } from './job-controller.js';
+import type { JobControllerOptions } from './job-controller.js';
 import type { HandlerContext } from './http-api.js';
 import { runKubectl, spawnKubectl, writeKubeconfig } from './kubeconfig.js';
 import type { KubeconfigOptions, KubectlResult } from './kubeconfig.js';
@@ -57,7 +59,12 @@ export interface ListFilter {
   fieldSelector?: string;
 }
 
-export type RequestFilter = Partial<Pick<RequestRecord, 'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'user' | 'userAgent' | 'method'>> & {
+export type RequestFilter = Partial<
+  Pick<
+    RequestRecord,
+    'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'user' | 'userAgent' | 'method'
+  >
+> & {
   since?: number;
 };
 
@@ -93,7 +100,8 @@ export class KubeApiServer {
       bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
       watches: new Set(),
     };
-    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease', ...(options.namespaces ?? [])]) this.ensureNamespace(ns);
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease', ...(options.namespaces ?? [])])
+      this.ensureNamespace(ns);
   }
 
   get port(): number {
@@ -156,13 +164,24 @@ export class KubeApiServer {
   }
 
   /** Runs the real kubectl against this server (context namespace `namespace`, default `default`). */
-  kubectl(args: readonly string[], o: { input?: string; kubeconfig?: string; namespace?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+  kubectl(
+    args: readonly string[],
+    o: { input?: string; kubeconfig?: string; namespace?: string; timeoutMs?: number } = {},
+  ): Promise<KubectlResult> {
     const kubeconfig = o.kubeconfig ?? this.kubeconfigPath(o.namespace === undefined ? {} : { namespace: o.namespace });
-    return runKubectl(args, { kubeconfig, cacheDir: join(this.dir, 'kube-cache'), ...(o.input === undefined ? {} : { input: o.input }), ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }) });
+    return runKubectl(args, {
+      kubeconfig,
+      cacheDir: join(this.dir, 'kube-cache'),
+      ...(o.input === undefined ? {} : { input: o.input }),
+      ...(o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs }),
+    });
   }
 
   /** Starts a long-running kubectl (e.g. `logs -f`); the caller kills it. */
-  spawnKubectl(args: readonly string[], o: { kubeconfig?: string; namespace?: string } = {}): ReturnType<typeof spawnKubectl> {
+  spawnKubectl(
+    args: readonly string[],
+    o: { kubeconfig?: string; namespace?: string } = {},
+  ): ReturnType<typeof spawnKubectl> {
     const kubeconfig = o.kubeconfig ?? this.kubeconfigPath(o.namespace === undefined ? {} : { namespace: o.namespace });
     return spawnKubectl(args, { kubeconfig, cacheDir: join(this.dir, 'kube-cache') });
   }
@@ -184,7 +203,12 @@ export class KubeApiServer {
   ensureNamespace(name: string): void {
     const t = this.type('namespaces');
     if (this.store.get(typeKey(t), undefined, name) === undefined) {
-      this.writer.create(t, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { manager: 'kube-apiserver' });
+      this.writer.create(
+        t,
+        undefined,
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+        { manager: 'kube-apiserver' },
+      );
     }
   }
 
@@ -199,9 +223,18 @@ export class KubeApiServer {
     const existing = this.store.get(typeKey(t), ns, obj.metadata.name!);
     const body = structuredClone(obj);
     delete body.metadata.resourceVersion;
-    let out = existing === undefined ? this.writer.create(t, ns, body, { manager }) : this.writer.update(t, ns, obj.metadata.name!, body, { manager });
+    let out =
+      existing === undefined
+        ? this.writer.create(t, ns, body, { manager, fieldValidation: 'Strict' })
+        : this.writer.update(t, ns, obj.metadata.name!, body, { manager, fieldValidation: 'Strict' });
     if (t.status && obj['status'] !== undefined) {
-      out = this.writer.update(t, ns, out.metadata.name!, { ...out, status: obj['status'] }, { manager, subresource: 'status' });
+      out = this.writer.update(
+        t,
+        ns,
+        out.metadata.name!,
+        { ...out, status: obj['status'] },
+        { manager, subresource: 'status', fieldValidation: 'Strict' },
+      );
     }
     return out;
   }
@@ -215,7 +248,9 @@ export class KubeApiServer {
     const t = this.type(resource);
     const labels = parseLabelSelector(filter.labelSelector);
     const fields = parseFieldSelector(filter.fieldSelector, t);
-    return this.store.list(typeKey(t), filter.namespace).filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
+    return this.store
+      .list(typeKey(t), filter.namespace)
+      .filter((o) => matchesLabels(labels, o.metadata.labels) && matchesFields(fields, o));
   }
 
   /** Deletes like an API DELETE (garbage collection included); false when it did not exist. */
@@ -237,7 +272,14 @@ export class KubeApiServer {
     if (pod === undefined) throw new Error(`pod ${namespace}/${name} does not exist`);
     if (u.nodeName !== undefined) {
       const spec = (pod['spec'] ?? {}) as Record<string, unknown>;
-      if (spec['nodeName'] !== u.nodeName) pod = this.writer.update(t, namespace, name, { ...pod, spec: { ...spec, nodeName: u.nodeName } }, { manager: 'kube-scheduler' });
+      if (spec['nodeName'] !== u.nodeName)
+        pod = this.writer.update(
+          t,
+          namespace,
+          name,
+          { ...pod, spec: { ...spec, nodeName: u.nodeName } },
+          { manager: 'kube-scheduler' },
+        );
     }
     const status = { ...((pod['status'] ?? {}) as Record<string, unknown>) };
     if (u.phase !== undefined) status['phase'] = u.phase;
@@ -248,9 +290,10 @@ export class KubeApiServer {
     if (u.hostIP !== undefined) status['hostIP'] = u.hostIP;
     if (u.reason !== undefined) status['reason'] = u.reason;
     if (u.message !== undefined) status['message'] = u.message;
-    if (u.phase === 'Running' && status['startTime'] === undefined) status['startTime'] = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    if (u.phase === 'Running' && status['startTime'] === undefined)
+      status['startTime'] = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     if (u.containerIDs !== undefined) {
-      const containers = (((pod['spec'] ?? {}) as { containers?: { name: string; image?: string }[] }).containers ?? []);
+      const containers = ((pod['spec'] ?? {}) as { containers?: { name: string; image?: string }[] }).containers ?? [];
       const running = u.phase === undefined || u.phase === 'Running';
       status['containerStatuses'] = containers.map((c) => ({
         name: c.name,
@@ -260,7 +303,14 @@ export class KubeApiServer {
         ready: running,
         started: running,
         restartCount: 0,
-        state: running ? { running: { startedAt: status['startTime'] } } : { terminated: { exitCode: u.phase === 'Succeeded' ? 0 : 1, reason: u.phase === 'Succeeded' ? 'Completed' : 'Error' } },
+        state: running
+          ? { running: { startedAt: status['startTime'] } }
+          : {
+              terminated: {
+                exitCode: u.phase === 'Succeeded' ? 0 : 1,
+                reason: u.phase === 'Succeeded' ? 'Completed' : 'Error',
+              },
+            },
       }));
     }
     Object.assign(status, u.extra ?? {});
@@ -313,6 +363,11 @@ export class KubeApiServer {
     this.deny_.splice(0);
   }
 
+  /** Plays the Job controller, scheduler and kubelet for Jobs created from now on (see job-controller.ts). */
+  runJobs(options: JobControllerOptions = {}): JobController {
+    return new JobController(this, options);
+  }
+
   /** Calls `listener` for every stored change (a controller-style hook, e.g. to run pods for a Job). */
   onChange(listener: (event: StoreEvent & { type_: ResourceType }) => void): () => void {
     return this.store.subscribe((e) => {
@@ -323,7 +378,9 @@ export class KubeApiServer {
 
   requests(filter: RequestFilter = {}): RequestRecord[] {
     return this.requests_.filter((r) =>
-      Object.entries(filter).every(([k, v]) => (k === 'since' ? r.time >= (v as number) : r[k as keyof RequestRecord] === v)),
+      Object.entries(filter).every(([k, v]) =>
+        k === 'since' ? r.time >= (v as number) : r[k as keyof RequestRecord] === v,
+      ),
     );
   }
 

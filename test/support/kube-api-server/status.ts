@@ -66,7 +66,12 @@ export function qualified(resource: string, group: string): string {
 }
 
 export function notFound(resource: string, group: string, name: string): ApiError {
-  return new ApiError(404, 'NotFound', `${qualified(resource, group)} "${name}" not found`, detail(name, group, resource));
+  return new ApiError(
+    404,
+    'NotFound',
+    `${qualified(resource, group)} "${name}" not found`,
+    detail(name, group, resource),
+  );
 }
 
 export function alreadyExists(resource: string, group: string, name: string): ApiError {
@@ -97,7 +102,9 @@ export function expired(message: string): ApiError {
 
 /** 422 Invalid: `Kind "name" is invalid: field: message` (several causes are bracketed, as apiserver does). */
 export function invalid(kind: string, group: string, name: string, causes: StatusCause[]): ApiError {
-  const parts = causes.map((c) => (c.field === undefined || c.field === '' ? `${c.message}` : `${c.field}: ${c.message}`));
+  const parts = causes.map((c) =>
+    c.field === undefined || c.field === '' ? `${c.message}` : `${c.field}: ${c.message}`,
+  );
   const joined = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
   const gk = group === '' ? kind : `${kind}.${group}`;
   return new ApiError(422, 'Invalid', `${gk} "${name}" is invalid: ${joined}`, {

@@ -103,7 +103,7 @@ export class ObjectStore {
   put(key: string, obj: KubeObject): KubeObject {
     const s = slot(obj.metadata.namespace, obj.metadata.name!);
     let m = this.objects.get(key);
-    if (m === undefined) this.objects.set(key, (m = new Map()));
+    if (m === undefined) this.objects.set(key, (m = new Map<string, KubeObject>()));
     const old = m.get(s);
     this.rv++;
     const stored = structuredClone(obj);

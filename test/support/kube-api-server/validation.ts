@@ -8,6 +8,7 @@ import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-m
 import { PriorityClass } from 'kubernetes-models/scheduling.k8s.io/v1';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import type { StatusCause } from './status.js';
+import { unknownFields } from './unknown-fields.js';
 import type { KubeObject } from './store.js';
 
 interface Validatable {
@@ -78,7 +79,11 @@ function schemaCauses(obj: KubeObject, errors: readonly AjvError[]): StatusCause
     const value = JSON.stringify(at(obj, e.instancePath));
     if (e.keyword === 'enum') {
       const allowed = (e.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ');
-      return { reason: 'FieldValueNotSupported', message: `Unsupported value: ${value}: supported values: ${allowed}`, field: base };
+      return {
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: ${value}: supported values: ${allowed}`,
+        field: base,
+      };
     }
     return { reason: 'FieldValueInvalid', message: `Invalid value: ${value}: ${e.message ?? e.keyword}`, field: base };
   });
@@ -88,11 +93,21 @@ function nameCauses(obj: KubeObject, plural: string): StatusCause[] {
   const name = obj.metadata.name ?? '';
   const out: StatusCause[] = [];
   if (name === '') {
-    return [{ reason: 'FieldValueRequired', message: 'Required value: name or generateName is required', field: 'metadata.name' }];
+    return [
+      {
+        reason: 'FieldValueRequired',
+        message: 'Required value: name or generateName is required',
+        field: 'metadata.name',
+      },
+    ];
   }
   const dnsLabel = plural === 'namespaces';
   const dns1035 = plural === 'services';
-  const ok = dns1035 ? DNS1035.test(name) && name.length <= 63 : dnsLabel ? LABEL.test(name) && name.length <= 63 : SUBDOMAIN.test(name) && name.length <= 253;
+  const ok = dns1035
+    ? DNS1035.test(name) && name.length <= 63
+    : dnsLabel
+      ? LABEL.test(name) && name.length <= 63
+      : SUBDOMAIN.test(name) && name.length <= 253;
   if (!ok) {
     const what = dns1035
       ? "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
@@ -147,4 +162,13 @@ export function validateObject(obj: KubeObject, plural: string): StatusCause[] {
     }
   }
   return causes;
+}
+
+/** Members of `obj` its kind's schema does not declare (none for kinds without a schema here). */
+export function undeclaredFields(obj: KubeObject): (string | number)[][] {
+  const Model = MODELS[`${obj.apiVersion}/${obj.kind}`];
+  if (Model === undefined) return [];
+  // The model's validate() checks `this`; calling it on the proxy lets the proxy see which members it reads.
+  const proto = Model.prototype as { validate: (this: unknown) => void };
+  return unknownFields(obj, (data) => proto.validate.call(data));
 }

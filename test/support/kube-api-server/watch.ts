@@ -19,6 +19,8 @@ export interface WatchRequest {
   allowBookmarks: boolean;
   sendInitialEvents: boolean | undefined;
   bookmarkIntervalMs: number;
+  /** For `Accept: …;as=Table` watches (kubectl get -w): renders each event's object as a one-row Table. */
+  table?: ((objects: KubeObject[], first: boolean) => unknown) | undefined;
 }
 
 type Event = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: unknown };
@@ -42,19 +44,38 @@ export function project(req: WatchRequest, e: StoreEvent): Event | undefined {
 }
 
 /** Serves one watch on `res` until the timeout, the client going away, or the server stopping. */
-export function serveWatch(res: ServerResponse, store: ObjectStore, req: WatchRequest, open: Set<ServerResponse>): void {
+export function serveWatch(
+  res: ServerResponse,
+  store: ObjectStore,
+  req: WatchRequest,
+  open: Set<ServerResponse>,
+): void {
+  let first = true;
   const write = (e: Event): void => {
-    if (!res.writableEnded) res.write(`${JSON.stringify(e)}\n`);
+    if (res.writableEnded) return;
+    let out = e;
+    if (req.table !== undefined && e.type !== 'ERROR' && e.type !== 'BOOKMARK') {
+      out = { type: e.type, object: req.table([e.object as KubeObject], first) };
+      first = false;
+    }
+    res.write(`${JSON.stringify(out)}\n`);
   };
   const bookmark = (annotations?: Record<string, string>): Event => ({
     type: 'BOOKMARK',
     object: {
       kind: req.type.kind,
       apiVersion: apiVersionOf(req.type),
-      metadata: { resourceVersion: String(store.currentResourceVersion()), ...(annotations === undefined ? {} : { annotations }) },
+      metadata: {
+        resourceVersion: String(store.currentResourceVersion()),
+        ...(annotations === undefined ? {} : { annotations }),
+      },
     },
   });
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
   res.flushHeaders();
 
   const rv = req.resourceVersion;
@@ -62,8 +83,10 @@ export function serveWatch(res: ServerResponse, store: ObjectStore, req: WatchRe
   let backlog: Event[] = [];
   try {
     if (initial) {
-      for (const o of store.list(req.key, req.namespace)) if (matches(req, o)) backlog.push({ type: 'ADDED', object: o });
-      if (req.sendInitialEvents === true && req.allowBookmarks) backlog.push(bookmark({ 'k8s.io/initial-events-end': 'true' }));
+      for (const o of store.list(req.key, req.namespace))
+        if (matches(req, o)) backlog.push({ type: 'ADDED', object: o });
+      if (req.sendInitialEvents === true && req.allowBookmarks)
+        backlog.push(bookmark({ 'k8s.io/initial-events-end': 'true' }));
     } else {
       const from = Number(rv);
       if (!Number.isInteger(from) || from < 0) throw new ApiError(400, 'BadRequest', `invalid resource version: ${rv}`);
