@@ -21,7 +21,6 @@ export function agentPriorityClass(): V1PriorityClass {
     value: 1_000_000,
     globalDefault: false,
     preemptionPolicy: 'PreemptLowerPriority',
-    description: 'ktrace agents: one per node, preempting ordinary pods so every node keeps its traces.',
   };
 }
 
