@@ -69,3 +69,5 @@ export type {
 } from './manifests/index.js';
 export { installAgent, objectRef, uninstallAgent } from './installation.js';
 export type { InstallAgentOptions, UninstallAgentOptions } from './installation.js';
+export { createOneShotJob, deleteOneShotJob } from './one-shot-jobs.js';
+export type { CreatedOneShot } from './one-shot-jobs.js';
