@@ -38,15 +38,27 @@ interface CliResult {
 
 function ktrace(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'], HOME: '/nonexistent', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : -1;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { PATH: process.env['PATH'], HOME: '/nonexistent', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code =
+          error === null
+            ? 0
+            : typeof (error as { code?: unknown }).code === 'number'
+              ? (error as { code: number }).code
+              : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
 function resourceOf(object: { apiVersion?: string; kind?: string }): string {
-  const type = TYPES.find((t) => t.kind === object.kind && (t.group === '' ? t.version : `${t.group}/${t.version}`) === object.apiVersion);
+  const type = TYPES.find(
+    (t) => t.kind === object.kind && (t.group === '' ? t.version : `${t.group}/${t.version}`) === object.apiVersion,
+  );
   if (type === undefined) throw new Error(`no type for ${object.apiVersion} ${object.kind}`);
   return type.group === '' ? type.plural : `${type.plural}.${type.group}`;
 }
@@ -54,11 +66,15 @@ function resourceOf(object: { apiVersion?: string; kind?: string }): string {
 /** Every object labelled managed-by=ktrace the server holds, as `kind/namespace/name`. */
 function ktraceObjects(api: KubeApiServer): string[] {
   return TYPES.flatMap((t) =>
-    api.list(t.group === '' ? t.plural : `${t.plural}.${t.group}`, { labelSelector: KTRACE }).map((o) => `${t.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`),
+    api
+      .list(t.group === '' ? t.plural : `${t.plural}.${t.group}`, { labelSelector: KTRACE })
+      .map((o) => `${t.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`),
   ).sort();
 }
 
-function expectedKeys(objects: readonly { kind?: string; metadata?: { namespace?: string; name?: string } }[]): string[] {
+function expectedKeys(
+  objects: readonly { kind?: string; metadata?: { namespace?: string; name?: string } }[],
+): string[] {
   return objects.map((o) => `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`).sort();
 }
 
@@ -108,17 +124,34 @@ describe('ktrace install against the test API server', () => {
     expect(ktraceObjects(api)).toEqual(expectedKeys(expected));
     for (const object of expected) {
       const stored = api.get(resourceOf(object), object.metadata?.namespace, object.metadata?.name ?? '');
-      expect(stored, `${object.kind}/${object.metadata?.name}`).toMatchObject(JSON.parse(JSON.stringify(object)) as object);
+      expect(stored, `${object.kind}/${object.metadata?.name}`).toMatchObject(
+        JSON.parse(JSON.stringify(object)) as object,
+      );
       expect(stored?.metadata.managedFields?.map((m) => [m.manager, m.operation])).toContainEqual(['ktrace', 'Apply']);
     }
   });
 
   it('updates in place when run again with other options', async () => {
     const before = api.get('daemonsets.apps', 'ktrace', 'ktrace-agent');
-    const result = await ktrace(['install', '--kubeconfig', kubeconfig, '--image', 'registry.example.com/ktrace:0.1.1', '--privileges', 'host-pid']);
+    const result = await ktrace([
+      'install',
+      '--kubeconfig',
+      kubeconfig,
+      '--image',
+      'registry.example.com/ktrace:0.1.1',
+      '--privileges',
+      'host-pid',
+    ]);
     expect(result.code).toBe(0);
     const after = api.get('daemonsets.apps', 'ktrace', 'ktrace-agent') as KubeObject & {
-      spec: { template: { spec: { hostPID: boolean; containers: Array<{ image: string; args: string[]; securityContext: { capabilities: { add: string[] } } }> } } };
+      spec: {
+        template: {
+          spec: {
+            hostPID: boolean;
+            containers: Array<{ image: string; args: string[]; securityContext: { capabilities: { add: string[] } } }>;
+          };
+        };
+      };
     };
     expect(after.metadata.uid).toBe(before?.metadata.uid);
     expect(after.metadata.resourceVersion).not.toBe(before?.metadata.resourceVersion);
@@ -139,9 +172,24 @@ describe('ktrace install against the test API server', () => {
   });
 
   it('uninstall removes the install and everything ktrace left in its namespace, and nothing else', async () => {
-    api.seed({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unrelated', namespace: 'default', labels: { app: 'x' } }, data: { a: '1' } });
+    api.seed({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'unrelated', namespace: 'default', labels: { app: 'x' } },
+      data: { a: '1' },
+    });
     // A continuous trace, through the real `ktrace apply`.
-    const applied = await ktrace(['apply', '--kubeconfig', kubeconfig, '-n', 'ktrace', '--name', 'opens', '-f', join(ROOT, 'examples', 'file-opens.bt')]);
+    const applied = await ktrace([
+      'apply',
+      '--kubeconfig',
+      kubeconfig,
+      '-n',
+      'ktrace',
+      '--name',
+      'opens',
+      '-f',
+      join(ROOT, 'examples', 'file-opens.bt'),
+    ]);
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
     // A one-shot trace as the CLI creates it: the Job, its program owned by the Job, and an agent's node status.
@@ -155,11 +203,24 @@ describe('ktrace install against the test API server', () => {
       durationSeconds: 10,
     };
     const job = api.seed(oneShotJob(options, { suspend: true }) as unknown as KubeObject, 'ktrace');
-    api.seed(oneShotConfigMap(options, { metadata: { name: job.metadata.name ?? '', uid: job.metadata.uid ?? '' } }) as unknown as KubeObject, 'ktrace');
+    api.seed(
+      oneShotConfigMap(options, {
+        metadata: { name: job.metadata.name ?? '', uid: job.metadata.uid ?? '' },
+      }) as unknown as KubeObject,
+      'ktrace',
+    );
     api.seed({
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
-      metadata: { name: 'ktrace-node-node-a', namespace: 'ktrace', labels: { 'app.kubernetes.io/name': 'ktrace', 'app.kubernetes.io/managed-by': 'ktrace', 'app.kubernetes.io/component': 'node-status' } },
+      metadata: {
+        name: 'ktrace-node-node-a',
+        namespace: 'ktrace',
+        labels: {
+          'app.kubernetes.io/name': 'ktrace',
+          'app.kubernetes.io/managed-by': 'ktrace',
+          'app.kubernetes.io/component': 'node-status',
+        },
+      },
       spec: { holderIdentity: 'ktrace-agent/node-a' },
     });
     expect(ktraceObjects(api).length).toBe(installManifests({ podMonitor: true }).length + 4);
@@ -180,9 +241,16 @@ describe('ktrace install against the test API server', () => {
 
   it('--dry-run prints the objects and sends no request, even with a kubeconfig at hand', async () => {
     api.resetRequests();
-    const json = await ktrace(['install', '--dry-run', '-o', 'json', '--namespace', 'tracing', '--privileges', 'sys-admin'], { KUBECONFIG: kubeconfig });
+    const json = await ktrace(
+      ['install', '--dry-run', '-o', 'json', '--namespace', 'tracing', '--privileges', 'sys-admin'],
+      { KUBECONFIG: kubeconfig },
+    );
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual({ apiVersion: 'v1', kind: 'List', items: JSON.parse(JSON.stringify(installManifests({ namespace: 'tracing', privileges: 'sys-admin' }))) });
+    expect(JSON.parse(json.stdout)).toEqual({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: JSON.parse(JSON.stringify(installManifests({ namespace: 'tracing', privileges: 'sys-admin' }))) as unknown,
+    });
     const yaml = await ktrace(['install', '--dry-run', '--kubeconfig', kubeconfig]);
     expect(yaml.code).toBe(0);
     expect(yaml.stdout.split('\n---\n')).toHaveLength(installManifests().length);
@@ -205,7 +273,12 @@ describe('ktrace install against the test API server', () => {
 
   it('rejects bad options before contacting the server, exit 2', async () => {
     api.resetRequests();
-    for (const args of [['--privileges', 'root'], ['--namespace', 'Not_A_Name'], ['--listen-port', 'x'], ['-o', 'xml', '--dry-run']]) {
+    for (const args of [
+      ['--privileges', 'root'],
+      ['--namespace', 'Not_A_Name'],
+      ['--listen-port', 'x'],
+      ['-o', 'xml', '--dry-run'],
+    ]) {
       const result = await ktrace(['install', '--kubeconfig', kubeconfig, ...args]);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
@@ -220,7 +293,9 @@ describe('ktrace install against the test API server', () => {
     try {
       const result = await ktrace(['install', '--kubeconfig', config]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/^ktrace: cannot reach the Kubernetes API server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+      expect(result.stderr).toMatch(
+        /^ktrace: cannot reach the Kubernetes API server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/,
+      );
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     } finally {
       await down.close();
@@ -244,9 +319,13 @@ describe('kubectl apply --server-side -k deploy/kubernetes', () => {
       expect(ktraceObjects(viaKtrace)).toEqual(keys);
       for (const object of installManifests({ podMonitor: true })) {
         const args = [resourceOf(object), object.metadata?.namespace, object.metadata?.name ?? ''] as const;
-        expect(content(viaKubectl.get(...args)), `${object.kind}/${object.metadata?.name}`).toEqual(content(viaKtrace.get(...args)));
+        expect(content(viaKubectl.get(...args)), `${object.kind}/${object.metadata?.name}`).toEqual(
+          content(viaKtrace.get(...args)),
+        );
       }
-      expect(viaKubectl.get('daemonsets.apps', 'ktrace', 'ktrace-agent')?.metadata.managedFields?.map((m) => m.manager)).toEqual(['kubectl']);
+      expect(
+        viaKubectl.get('daemonsets.apps', 'ktrace', 'ktrace-agent')?.metadata.managedFields?.map((m) => m.manager),
+      ).toEqual(['kubectl']);
     } finally {
       await viaKubectl.close();
       await viaKtrace.close();

@@ -21,7 +21,13 @@ function options(nodeName: string, overrides: Partial<OneShotTraceOptions> = {})
       kind: 'deployment',
       namespace: 'shop',
       name: 'web',
-      pods: [{ namespace: 'shop', name: `web-${nodeName}`, uid: `00000000-0000-4000-8000-00000000000${nodeName.at(-1) === 'a' ? 1 : 2}` }],
+      pods: [
+        {
+          namespace: 'shop',
+          name: `web-${nodeName}`,
+          uid: `00000000-0000-4000-8000-00000000000${nodeName.at(-1) === 'a' ? 1 : 2}`,
+        },
+      ],
     },
     program: 'tracepoint:syscalls:sys_enter_openat { @opens[comm] = count(); }',
     durationSeconds: 30,
@@ -42,18 +48,26 @@ describe('one-shot trace Jobs', () => {
     for (const name of ['node-a', 'node-b']) {
       const { job, configMap } = await createOneShotJob(client, options(name));
       expect(job.spec?.suspend).toBe(false);
-      expect(configMap.metadata?.ownerReferences).toEqual([{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata?.name, uid: job.metadata?.uid }]);
-      const stored = api.get('jobs.batch', 'ktrace', oneShotJobName('web-opens', name)) as KubeObject & { spec: { suspend: boolean } };
+      expect(configMap.metadata?.ownerReferences).toEqual([
+        { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata?.name, uid: job.metadata?.uid },
+      ]);
+      const stored = api.get('jobs.batch', 'ktrace', oneShotJobName('web-opens', name)) as KubeObject & {
+        spec: { suspend: boolean };
+      };
       expect(stored.metadata.uid).toBe(job.metadata?.uid);
       expect(stored.spec.suspend).toBe(false);
-      expect(api.get('configmaps', 'ktrace', oneShotJobName('web-opens', name))?.['data']).toEqual({ 'program.bt': options(name).program });
+      expect(api.get('configmaps', 'ktrace', oneShotJobName('web-opens', name))?.['data']).toEqual({
+        'program.bt': options(name).program,
+      });
     }
     expect(await deleteOneShotJob(client, 'ktrace', oneShotJobName('web-opens', 'node-a'))).toBe(true);
     expect(api.get('jobs.batch', 'ktrace', oneShotJobName('web-opens', 'node-a'))).toBeUndefined();
     expect(api.get('configmaps', 'ktrace', oneShotJobName('web-opens', 'node-a'))).toBeUndefined();
-    expect(api.list('configmaps', { namespace: 'ktrace', labelSelector: 'ktrace.dev/trace=web-opens' }).map((c) => c.metadata.name)).toEqual([
-      oneShotJobName('web-opens', 'node-b'),
-    ]);
+    expect(
+      api
+        .list('configmaps', { namespace: 'ktrace', labelSelector: 'ktrace.dev/trace=web-opens' })
+        .map((c) => c.metadata.name),
+    ).toEqual([oneShotJobName('web-opens', 'node-b')]);
     expect(await deleteOneShotJob(client, 'ktrace', oneShotJobName('web-opens', 'node-b'))).toBe(true);
     expect(api.list('configmaps', { namespace: 'ktrace', labelSelector: 'ktrace.dev/trace=web-opens' })).toEqual([]);
     expect(await deleteOneShotJob(client, 'ktrace', oneShotJobName('web-opens', 'node-b'))).toBe(false);
@@ -64,7 +78,7 @@ describe('one-shot trace Jobs', () => {
     try {
       await expect(createOneShotJob(client, options('node-a', { trace: 'denied' }))).rejects.toMatchObject({
         code: 'KTRACE_FORBIDDEN',
-        message: expect.stringMatching(/cannot patch configmaps "denied-node-a" in namespace "ktrace"/),
+        message: expect.stringMatching(/cannot patch configmaps "denied-node-a" in namespace "ktrace"/) as unknown,
       });
     } finally {
       undo();

@@ -16,7 +16,14 @@ export interface CreatedOneShot {
 export async function deleteOneShotJob(client: KubeClient, namespace: string, name: string): Promise<boolean> {
   try {
     await client.call({ verb: 'delete', resource: 'jobs.batch', name, namespace }, () =>
-      client.objects.delete({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace } }, undefined, undefined, undefined, undefined, 'Background'),
+      client.objects.delete(
+        { apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace } },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        'Background',
+      ),
     );
     return true;
   } catch (error) {

@@ -3,7 +3,13 @@
 import type { KubernetesObject, V1DaemonSet, V1PriorityClass, V1Service } from '@kubernetes/client-node';
 import { AGENT_NAME, agentSelector, ktraceLabels, KTRACE_VERSION, VERSION_LABEL } from './labels.js';
 import type { ResolvedInstallOptions } from './options.js';
-import { containerSecurityContext, hostVolumeMounts, hostVolumes, podSecurityFields, traceResources } from './privileges.js';
+import {
+  containerSecurityContext,
+  hostVolumeMounts,
+  hostVolumes,
+  podSecurityFields,
+  traceResources,
+} from './privileges.js';
 
 /** Seconds the agent gets between SIGTERM and SIGKILL: its bpftraces' final dumps (ktrace run's --stop-timeout
  *  default is 30 s) plus a margin for the last export. */
@@ -79,7 +85,11 @@ export function agentDaemonSet(options: ResolvedInstallOptions): V1DaemonSet {
               image: options.image,
               imagePullPolicy: 'IfNotPresent',
               args: agentArgs(options),
-              env: [downward('NODE_NAME', 'spec.nodeName'), downward('POD_NAMESPACE', 'metadata.namespace'), downward('POD_NAME', 'metadata.name')],
+              env: [
+                downward('NODE_NAME', 'spec.nodeName'),
+                downward('POD_NAMESPACE', 'metadata.namespace'),
+                downward('POD_NAME', 'metadata.name'),
+              ],
               ports: [{ name: 'metrics', containerPort: options.listenPort, protocol: 'TCP' }],
               // bpftrace compiles with LLVM at start: give the agent time before liveness counts.
               startupProbe: { ...probe, failureThreshold: 30 },
