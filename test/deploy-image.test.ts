@@ -72,7 +72,14 @@ function copies(list: readonly Instruction[]): Copy[] {
     const flags = words.filter((w) => w.startsWith('--'));
     const paths = words.filter((w) => !w.startsWith('--'));
     const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
-    out.push({ from, sources: paths.slice(0, -1), rawDest: paths.at(-1) ?? '', dest: posix.resolve(workdir, paths.at(-1) ?? ''), stage, workdir });
+    out.push({
+      from,
+      sources: paths.slice(0, -1),
+      rawDest: paths.at(-1) ?? '',
+      dest: posix.resolve(workdir, paths.at(-1) ?? ''),
+      stage,
+      workdir,
+    });
   }
   return out;
 }
@@ -91,7 +98,8 @@ function repoPathOf(imagePath: string): string | undefined {
         if (imagePath.startsWith(`${copy.dest}/`)) return join(local, imagePath.slice(copy.dest.length + 1));
         continue;
       }
-      const target = copy.rawDest.endsWith('/') || copy.rawDest === '.' ? posix.join(copy.dest, posix.basename(source)) : copy.dest;
+      const target =
+        copy.rawDest.endsWith('/') || copy.rawDest === '.' ? posix.join(copy.dest, posix.basename(source)) : copy.dest;
       if (imagePath === target) return local;
     }
   }
@@ -102,8 +110,9 @@ function execForm(keyword: string): string[] {
   const item = list.filter((i) => i.stage === finalStage && i.keyword === keyword).at(-1);
   if (item === undefined) throw new Error(`no ${keyword}`);
   const parsed = JSON.parse(item.args) as unknown;
-  if (!Array.isArray(parsed) || !parsed.every((w) => typeof w === 'string')) throw new Error(`${keyword} is not in exec form`);
-  return parsed as string[];
+  if (!Array.isArray(parsed) || !parsed.every((w) => typeof w === 'string'))
+    throw new Error(`${keyword} is not in exec form`);
+  return parsed;
 }
 
 describe('deploy/image/Dockerfile', () => {
@@ -117,31 +126,47 @@ describe('deploy/image/Dockerfile', () => {
       for (const source of copy.sources) {
         const path = join(ROOT, source);
         expect(existsSync(path), `${source} (run npm run build first)`).toBe(true);
-        if (statSync(path).isDirectory()) expect(existsSync(join(path, source.endsWith('dist') ? 'index.js' : 'ktrace.js')), source).toBe(true);
+        if (statSync(path).isDirectory())
+          expect(existsSync(join(path, source.endsWith('dist') ? 'index.js' : 'ktrace.js')), source).toBe(true);
         for (const pattern of ignore) {
           const bare = pattern.replace(/^\*\*\//, '');
-          expect(source === bare || source.startsWith(`${bare}/`) || source.split('/').includes(bare), `${source} is excluded by ${pattern}`).toBe(false);
+          expect(
+            source === bare || source.startsWith(`${bare}/`) || source.split('/').includes(bare),
+            `${source} is excluded by ${pattern}`,
+          ).toBe(false);
         }
       }
     }
   });
 
   it('is Debian trixie with bpftrace and Node.js from Debian, naming no architecture', () => {
-    expect(list.filter((i) => i.keyword === 'ARG' && i.stage === -1).map((i) => i.args)).toContain('DEBIAN=debian:trixie-slim');
+    expect(list.filter((i) => i.keyword === 'ARG' && i.stage === -1).map((i) => i.args)).toContain(
+      'DEBIAN=debian:trixie-slim',
+    );
     for (const from of list.filter((i) => i.keyword === 'FROM')) expect(from.args).toMatch(/^\$\{DEBIAN\}/);
     const installs = list.filter((i) => i.stage === finalStage && i.keyword === 'RUN').map((i) => i.args);
     expect(installs.some((r) => /apt-get install .*\bbpftrace\b.*\bnodejs\b/.test(r))).toBe(true);
     for (const item of list) {
-      expect(`${item.keyword} ${item.args}`).not.toMatch(/amd64|x86_64|arm64|aarch64|armhf|i386|TARGETARCH|https?:\/\//);
+      expect(`${item.keyword} ${item.args}`).not.toMatch(
+        /amd64|x86_64|arm64|aarch64|armhf|i386|TARGETARCH|https?:\/\//,
+      );
       expect(item.keyword).not.toBe('ADD');
     }
   });
 
   it('carries the OCI labels, with the version of this ktrace', () => {
-    const labels = list.filter((i) => i.stage === finalStage && i.keyword === 'LABEL').map((i) => i.args).join(' ');
-    for (const key of ['title', 'description', 'version', 'licenses']) expect(labels).toContain(`org.opencontainers.image.${key}=`);
-    expect(list.find((i) => i.stage === finalStage && i.keyword === 'ARG' && i.args.startsWith('VERSION='))?.args).toBe(`VERSION=${KTRACE_VERSION}`);
-    expect(JSON.parse(readFileSync(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8')).version).toBe(KTRACE_VERSION);
+    const labels = list
+      .filter((i) => i.stage === finalStage && i.keyword === 'LABEL')
+      .map((i) => i.args)
+      .join(' ');
+    for (const key of ['title', 'description', 'version', 'licenses'])
+      expect(labels).toContain(`org.opencontainers.image.${key}=`);
+    expect(list.find((i) => i.stage === finalStage && i.keyword === 'ARG' && i.args.startsWith('VERSION='))?.args).toBe(
+      `VERSION=${KTRACE_VERSION}`,
+    );
+    expect(
+      (JSON.parse(readFileSync(join(ROOT, 'packages', 'cli', 'package.json'), 'utf8')) as { version: string }).version,
+    ).toBe(KTRACE_VERSION);
   });
 
   it('has an exec-form entrypoint running `ktrace agent`, which takes the arguments the DaemonSet gives it', async () => {
@@ -178,7 +203,11 @@ describe('deploy/image/Dockerfile', () => {
       [['read'], 1],
     ]);
     const size = events.find((e) => e.type === 'map' && e.name === '@size');
-    expect(size?.type === 'map' ? size.entries[0]?.buckets?.filter((b) => b.count > 0).map((b) => [b.min, b.max, b.count]) : undefined).toEqual([
+    expect(
+      size?.type === 'map'
+        ? size.entries[0]?.buckets?.filter((b) => b.count > 0).map((b) => [b.min, b.max, b.count])
+        : undefined,
+    ).toEqual([
       [4, 7, 1],
       [64, 127, 1],
     ]);
@@ -190,7 +219,9 @@ describe('deploy/image/Dockerfile', () => {
     expect(candidate, stdout).not.toBeNull();
     const [major, minor] = [Number(candidate![1]), Number(candidate![2])];
     for (const pkg of ['parser', 'exporter', 'core', 'cli']) {
-      const engines = (JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+      const engines = (
+        JSON.parse(readFileSync(join(ROOT, 'packages', pkg, 'package.json'), 'utf8')) as { engines: { node: string } }
+      ).engines.node;
       expect(engines, pkg).toBe('>=20.19 <21 || >=22.12');
     }
     expect((major === 20 && minor >= 19) || (major === 22 && minor >= 12) || major > 22, stdout).toBe(true);

@@ -4,11 +4,19 @@
 // (kubernetes-models) and Prometheus Operator's (for the PodMonitor).
 
 import { execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { installManifests, oneShotConfigMap, oneShotJob, oneShotManifests, PRIVILEGES_PROFILES, SECCOMP_PROFILES } from '@ktrace/core/kubernetes';
+import {
+  installManifests,
+  oneShotConfigMap,
+  oneShotJob,
+  oneShotManifests,
+  PRIVILEGES_PROFILES,
+  SECCOMP_PROFILES,
+} from '@ktrace/core/kubernetes';
 import type { OneShotTarget, OneShotTraceOptions } from '@ktrace/core/kubernetes';
 import * as monitoringV1 from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import * as appsV1 from 'kubernetes-models/apps/v1';
@@ -59,7 +67,7 @@ const MODELS: Record<string, ModelModule> = {
   'monitoring.coreos.com/v1': monitoringV1,
 };
 
-async function validateWithModel(object: K8sObject): Promise<void> {
+function validateWithModel(object: K8sObject): void {
   const Model = MODELS[object.apiVersion]?.[object.kind] as (new (data: unknown) => { validate(): void }) | undefined;
   if (Model === undefined) throw new Error(`no schema model for ${object.apiVersion} ${object.kind}`);
   new Model(plain(object)).validate();
@@ -72,7 +80,14 @@ const TARGETS: Record<'node' | 'pod' | 'deployment', OneShotTarget> = {
     namespace: 'shop',
     name: 'cart-0',
     container: 'app',
-    pods: [{ namespace: 'shop', name: 'cart-0', uid: '6f1c2d3e-0a1b-4c5d-8e9f-001122334455', containerIds: ['a'.repeat(64)] }],
+    pods: [
+      {
+        namespace: 'shop',
+        name: 'cart-0',
+        uid: '6f1c2d3e-0a1b-4c5d-8e9f-001122334455',
+        containerIds: ['a'.repeat(64)],
+      },
+    ],
   },
   deployment: {
     kind: 'deployment',
@@ -103,7 +118,8 @@ describe('deploy/kubernetes', () => {
     const rendered = renderKustomizeBase();
     const committed: string[] = [];
     for (const entry of await readdir(BASE, { recursive: true, withFileTypes: true })) {
-      if (entry.isFile() && entry.name.endsWith('.yaml')) committed.push(relative(BASE, join(entry.parentPath, entry.name)));
+      if (entry.isFile() && entry.name.endsWith('.yaml'))
+        committed.push(relative(BASE, join(entry.parentPath, entry.name)));
     }
     expect(committed.sort()).toEqual([...rendered.keys()].sort());
     for (const [file, text] of rendered) expect(await readFile(join(BASE, file), 'utf8'), file).toBe(text);
@@ -123,59 +139,106 @@ describe('deploy/kubernetes', () => {
     expect(added).toHaveLength(1);
   });
 
+  it('moves entirely with a kustomize namespace overlay: the same objects as ktrace install --namespace', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ktrace-install-overlay-'));
+    try {
+      const kustomization = [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'namespace: tracing',
+        'resources:',
+        `  - ${relative(dir, BASE)}`,
+        `  - ${relative(dir, join(BASE, 'pod-monitor'))}`,
+        '',
+      ].join('\n');
+      await writeFile(join(dir, 'kustomization.yaml'), kustomization);
+      const rendered = byKey(await kustomize(dir));
+      const installed = byKey(plain(installManifests({ namespace: 'tracing', podMonitor: true })) as K8sObject[]);
+      expect([...rendered.keys()].sort()).toEqual([...installed.keys()].sort());
+      for (const [name, object] of installed) expect(rendered.get(name), name).toEqual(object);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('labels every object for ktrace, and admits privileged pods in its namespace only', async () => {
     for (const object of [...(await kustomize(BASE)), ...(await kustomize(join(BASE, 'pod-monitor')))]) {
       expect(object.metadata?.labels?.['app.kubernetes.io/name'], key(object)).toBe('ktrace');
       expect(object.metadata?.labels?.['app.kubernetes.io/managed-by'], key(object)).toBe('ktrace');
-      if (object.kind !== 'Namespace') expect(object.metadata?.labels?.['app.kubernetes.io/component'], key(object)).toMatch(/^(agent|cli|one-shot)$/);
+      if (object.kind !== 'Namespace')
+        expect(object.metadata?.labels?.['app.kubernetes.io/component'], key(object)).toMatch(/^(agent|cli|one-shot)$/);
       else expect(object.metadata?.labels?.['pod-security.kubernetes.io/enforce']).toBe('privileged');
     }
   });
 });
 
 describe('official schemas', () => {
-  it('reject a broken object (the validation is real)', async () => {
-    const daemonSet = plain(installManifests()).find((o) => o.kind === 'DaemonSet') as K8sObject & { spec: Record<string, unknown> };
+  it('reject a broken object (the validation is real)', () => {
+    const daemonSet = plain(installManifests()).find((o) => o.kind === 'DaemonSet') as K8sObject & {
+      spec: Record<string, unknown>;
+    };
     delete daemonSet.spec['selector'];
-    await expect(validateWithModel(daemonSet)).rejects.toThrow(/selector/);
+    expect(() => validateWithModel(daemonSet)).toThrow(/selector/);
     const monitor = plain(installManifests({ podMonitor: true })).find((o) => o.kind === 'PodMonitor') as K8sObject & {
       spec: { podMetricsEndpoints: Array<{ port: unknown }> };
     };
     monitor.spec.podMetricsEndpoints[0]!.port = 9464;
-    await expect(validateWithModel(monitor)).rejects.toThrow(/port/);
+    expect(() => validateWithModel(monitor)).toThrow(/port/);
   });
 
   it('accept the shipped files', async () => {
     const shipped = [...(await kustomize(BASE)), ...(await kustomize(join(BASE, 'pod-monitor')))];
     expect(shipped.length).toBeGreaterThan(10);
-    for (const object of shipped) await expect(validateWithModel(object), key(object)).resolves.toBeUndefined();
+    for (const object of shipped) expect(() => validateWithModel(object), key(object)).not.toThrow();
   });
 
   for (const privileges of PRIVILEGES_PROFILES) {
     for (const seccomp of SECCOMP_PROFILES) {
-      it(`accept the install with privileges ${privileges}, seccomp ${seccomp}`, async () => {
-        const objects = installManifests({ privileges, seccomp, podMonitor: true, clusterName: 'prod-eu-1', namespace: 'tracing', listenPort: 9100 });
+      it(`accept the install with privileges ${privileges}, seccomp ${seccomp}`, () => {
+        const objects = installManifests({
+          privileges,
+          seccomp,
+          podMonitor: true,
+          clusterName: 'prod-eu-1',
+          namespace: 'tracing',
+          listenPort: 9100,
+        });
         expect(new Set(objects.map((o) => o.kind))).toEqual(
-          new Set(['Namespace', 'PriorityClass', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Service', 'DaemonSet', 'PodMonitor']),
+          new Set([
+            'Namespace',
+            'PriorityClass',
+            'ServiceAccount',
+            'ClusterRole',
+            'ClusterRoleBinding',
+            'Role',
+            'RoleBinding',
+            'Service',
+            'DaemonSet',
+            'PodMonitor',
+          ]),
         );
-        for (const object of objects) await expect(validateWithModel(object as K8sObject), key(object as K8sObject)).resolves.toBeUndefined();
+        for (const object of objects)
+          expect(() => validateWithModel(object as K8sObject), key(object as K8sObject)).not.toThrow();
       });
     }
     for (const [kind, target] of Object.entries(TARGETS)) {
-      it(`accept a one-shot trace of a ${kind} with privileges ${privileges} (Job suspended and resumed, ConfigMap)`, async () => {
+      it(`accept a one-shot trace of a ${kind} with privileges ${privileges} (Job suspended and resumed, ConfigMap)`, () => {
         const options = oneShot(target, privileges);
         const suspended = oneShotJob(options, { suspend: true });
         const objects = [
           suspended,
           oneShotJob(options, { suspend: false }),
-          oneShotConfigMap(options, { metadata: { ...suspended.metadata, uid: '0e8e7f64-5a4b-4c3d-9e2f-1a0b9c8d7e6f' } }),
+          oneShotConfigMap(options, {
+            metadata: { ...suspended.metadata, uid: '0e8e7f64-5a4b-4c3d-9e2f-1a0b9c8d7e6f' },
+          }),
         ];
-        for (const object of objects) await expect(validateWithModel(object as K8sObject), key(object as K8sObject)).resolves.toBeUndefined();
+        for (const object of objects)
+          expect(() => validateWithModel(object as K8sObject), key(object as K8sObject)).not.toThrow();
       });
     }
   }
   for (const [kind, target] of Object.entries(TARGETS)) {
-    it(`accept what ktrace run ${kind}/… --dry-run prints (one-shot.ts's objects with the re-run digest)`, async () => {
+    it(`accept what ktrace run ${kind}/… --dry-run prints (one-shot.ts's objects)`, async () => {
       const { node, target: _target, ...request } = oneShot(target, undefined);
       const objects = oneShotManifests(request, [{ node, target }, { node: 'worker-2', target }]);
       expect(objects.map((o) => o.kind)).toEqual(['Job', 'ConfigMap', 'Job', 'ConfigMap']);

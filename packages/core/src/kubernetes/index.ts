@@ -72,7 +72,7 @@ export { installAgent, objectRef, uninstallAgent } from './installation.js';
 export type { InstallAgentOptions, UninstallAgentOptions } from './installation.js';
 export { defaultOneShotName, looksLikeOneShotTarget, parseOneShotTarget, resolveOneShotTarget } from './one-shot-target.js';
 export type { OneShotPlacement, OneShotTargetKind, OneShotTargetRef } from './one-shot-target.js';
-export { deleteOneShotJob, listOneShotJobs, oneShotDigestAnnotation, oneShotManifests, oneShotSelector, removeQuietly, startOneShot, stopOneShot } from './one-shot-run.js';
+export { listOneShotJobs, oneShotManifests, oneShotSelector, purgeOneShotJob, removeQuietly, startOneShot, stopOneShot } from './one-shot-run.js';
 export type { OneShotJobRef, OneShotRequest } from './one-shot-run.js';
 export { finalDumpKey, LatestMaps, logLines, readFinalDump, readOneShotLine, saveFinalDump } from './one-shot-output.js';
 export type { OneShotLine } from './one-shot-output.js';
@@ -94,3 +94,5 @@ export { PodLabeler, mergeEntry, podLabelNames, podLabeledMaps, workloadLabelNam
 export type { PodLabeledMap, PodLabelerOptions } from './pod-labels.js';
 export { addCgroupKey, podLabelsMaps } from '../key-rewrite.js';
 export type { KeyRewriteResult } from '../key-rewrite.js';
+export { createOneShotJob, deleteOneShotJob } from './one-shot-jobs.js';
+export type { CreatedOneShot } from './one-shot-jobs.js';

@@ -42,7 +42,8 @@ async function checkPodMonitorKind(client: KubeClient, namespace: string): Promi
   try {
     await client.call(call, () => client.objects.list('monitoring.coreos.com/v1', 'PodMonitor', namespace));
   } catch (error) {
-    if (isKtraceError(error) && (error.code === 'KTRACE_FORBIDDEN' || error.code === 'KTRACE_CLUSTER_UNREACHABLE')) throw error;
+    if (isKtraceError(error) && (error.code === 'KTRACE_FORBIDDEN' || error.code === 'KTRACE_CLUSTER_UNREACHABLE'))
+      throw error;
     throw new KtraceError({
       code: 'KTRACE_CLUSTER',
       message: `the cluster at ${client.server} has no PodMonitor kind (monitoring.coreos.com/v1): install Prometheus Operator's CRDs first, or leave out --pod-monitor (the agents also carry prometheus.io/scrape annotations)`,
@@ -62,8 +63,13 @@ export async function installAgent(client: KubeClient, options: InstallAgentOpti
       applied.push(await client.apply(object, options.force === undefined ? {} : { force: options.force }));
     } catch (error) {
       if (!isKtraceError(error)) throw error;
-      const done = applied.length === 0 ? 'nothing was applied' : `${applied.map(objectRef).join(', ')} already applied`;
-      throw new KtraceError({ code: error.code, message: `${error.message} (installing ${objectRef(object)}; ${done}; running ktrace install again is safe)`, cause: error });
+      const done =
+        applied.length === 0 ? 'nothing was applied' : `${applied.map(objectRef).join(', ')} already applied`;
+      throw new KtraceError({
+        code: error.code,
+        message: `${error.message} (installing ${objectRef(object)}; ${done}; running ktrace install again is safe)`,
+        cause: error,
+      });
     }
     options.onApplied?.(objectRef(object));
   }
@@ -86,7 +92,9 @@ export interface UninstallAgentOptions {
 
 async function deleteObject(client: KubeClient, object: KubernetesObject): Promise<boolean> {
   try {
-    await client.call(callFor('delete', object), () => client.objects.delete(object, undefined, undefined, undefined, undefined, 'Background'));
+    await client.call(callFor('delete', object), () =>
+      client.objects.delete(object, undefined, undefined, undefined, undefined, 'Background'),
+    );
     return true;
   } catch (error) {
     if (isKtraceError(error) && error.code === 'KTRACE_NOT_FOUND') return false;
@@ -99,7 +107,10 @@ async function deleteObject(client: KubeClient, object: KubernetesObject): Promi
  * skipped, so it can be run again after a partial failure. Returns the kubectl-style names of what it deleted.
  */
 export async function uninstallAgent(client: KubeClient, options: UninstallAgentOptions = {}): Promise<string[]> {
-  const resolved = resolveInstallOptions({ ...(options.namespace === undefined ? {} : { namespace: options.namespace }), podMonitor: true });
+  const resolved = resolveInstallOptions({
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    podMonitor: true,
+  });
   const deleted: string[] = [];
   const note = (object: KubernetesObject): void => {
     const ref = objectRef(object);
@@ -108,12 +119,19 @@ export async function uninstallAgent(client: KubeClient, options: UninstallAgent
   };
   const selector = installSelector();
   for (const { apiVersion, kind } of LEFTOVER_KINDS) {
-    const list = await client.call({ verb: 'list', resource: plural(kind, apiVersion), namespace: resolved.namespace }, () =>
-      client.objects.list(apiVersion, kind, resolved.namespace, undefined, undefined, undefined, undefined, selector),
+    const list = await client.call(
+      { verb: 'list', resource: plural(kind, apiVersion), namespace: resolved.namespace },
+      () =>
+        client.objects.list(apiVersion, kind, resolved.namespace, undefined, undefined, undefined, undefined, selector),
     );
     for (const item of list.items) {
       // Items of a list carry no kind or apiVersion on a real server.
-      const object = { ...item, apiVersion, kind, metadata: { name: item.metadata?.name ?? '', namespace: resolved.namespace } };
+      const object = {
+        ...item,
+        apiVersion,
+        kind,
+        metadata: { name: item.metadata?.name ?? '', namespace: resolved.namespace },
+      };
       if (await deleteObject(client, object)) note(object);
     }
   }
@@ -123,7 +141,8 @@ export async function uninstallAgent(client: KubeClient, options: UninstallAgent
         if (await deleteObject(client, object)) note(object);
       } catch (error) {
         // No PodMonitor kind in this cluster: there is none to delete.
-        if (isKtraceError(error) && (error.code === 'KTRACE_FORBIDDEN' || error.code === 'KTRACE_CLUSTER_UNREACHABLE')) throw error;
+        if (isKtraceError(error) && (error.code === 'KTRACE_FORBIDDEN' || error.code === 'KTRACE_CLUSTER_UNREACHABLE'))
+          throw error;
       }
       continue;
     }

@@ -1,12 +1,12 @@
-// Starting and stopping a one-shot trace: its Jobs and program ConfigMaps created in the order one-shot.ts sets
-// (suspended Job, owned ConfigMap, unsuspended Job) by server-side apply, Jobs of nodes no longer targeted pruned,
-// and everything this call created deleted again when a later step fails, so nothing is left half-created.
-import { createHash } from 'node:crypto';
+// Starting and stopping a one-shot trace on all its nodes: each Job created by one-shot-jobs.ts (suspended Job,
+// owned ConfigMap, resumed Job), a re-run told apart from an unchanged trace, Jobs of nodes no longer targeted
+// pruned, and everything this call created deleted again when a later step fails, so nothing is half-created.
 import type { V1ConfigMap, V1Job } from '@kubernetes/client-node';
 import { PatchStrategy } from '@kubernetes/client-node';
 import { isKtraceError } from '@ktrace/parser';
 import type { KubeClient } from './kube-client.js';
-import { oneShotConfigMap, oneShotJob, oneShotJobName } from './manifests/one-shot.js';
+import { oneShotConfigMap, oneShotJob, oneShotJobName, PROGRAM_KEY } from './manifests/one-shot.js';
+import { createOneShotJob, deleteOneShotJob } from './one-shot-jobs.js';
 import type { OneShotTraceOptions } from './manifests/one-shot.js';
 import { checkTraceName, componentLabel, traceNameLabel } from './trace-document.js';
 import type { OneShotPlacement } from './one-shot-target.js';
@@ -23,28 +23,16 @@ export interface OneShotJobRef {
   outcome: 'created' | 'unchanged';
 }
 
-/** Annotation on a Job: a hash of what its pod runs, so a re-run can tell an unchanged trace from a changed one. */
-export const oneShotDigestAnnotation = 'ktrace.dev/digest';
-
 /** The label selector of every object of one trace (or, without a name, of every one-shot trace). */
 export function oneShotSelector(trace?: string): string {
   return `${componentLabel}=one-shot,${trace === undefined ? traceNameLabel : `${traceNameLabel}=${checkTraceName(trace, 'NAME')}`}`;
-}
-
-function withDigest(job: V1Job, program: string): V1Job {
-  const container = job.spec?.template.spec?.containers[0];
-  const digest = createHash('sha256')
-    .update(JSON.stringify([container?.image, container?.args, program, job.spec?.activeDeadlineSeconds]))
-    .digest('hex')
-    .slice(0, 16);
-  return { ...job, metadata: { ...job.metadata, annotations: { ...job.metadata?.annotations, [oneShotDigestAnnotation]: digest } } };
 }
 
 /** The objects a trace applies on each node, as --dry-run prints them (the ConfigMap's owner uid comes from the server). */
 export function oneShotManifests(request: OneShotRequest, placements: readonly OneShotPlacement[]): (V1Job | V1ConfigMap)[] {
   return placements.flatMap((placement) => {
     const options = { ...request, ...placement };
-    const job = withDigest(oneShotJob(options, { suspend: false }), request.program);
+    const job = oneShotJob(options, { suspend: false });
     return [job, oneShotConfigMap(options, { metadata: { name: job.metadata?.name ?? '', uid: '<the Job uid, set when it is created>' } })];
   });
 }
@@ -59,16 +47,15 @@ async function sleep(millis: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, millis));
 }
 
-/** Deletes one Job with its pods and ConfigMap (not waiting for the garbage collector), then waits until it is gone. */
-export async function deleteOneShotJob(client: KubeClient, namespace: string, job: string, uid?: string): Promise<void> {
+/**
+ * Deletes one Job (one-shot-jobs.ts), and its ConfigMap and pods without waiting for the garbage collector, then
+ * waits until the Job is gone (a re-run creates it again under the same name).
+ */
+export async function purgeOneShotJob(client: KubeClient, namespace: string, job: string, uid?: string): Promise<void> {
   const ignoreMissing = (error: unknown): void => {
     if (!(isKtraceError(error) && error.code === 'KTRACE_NOT_FOUND')) throw error;
   };
-  await client
-    .call({ verb: 'delete', resource: 'jobs.batch', name: job, namespace }, () =>
-      client.batch.deleteNamespacedJob({ name: job, namespace, propagationPolicy: 'Background' }),
-    )
-    .catch(ignoreMissing);
+  await deleteOneShotJob(client, namespace, job);
   await client
     .call({ verb: 'delete', resource: 'configmaps', name: job, namespace }, () => client.core.deleteNamespacedConfigMap({ name: job, namespace }))
     .catch(ignoreMissing);
@@ -101,6 +88,19 @@ export async function listOneShotJobs(client: KubeClient, trace?: string): Promi
   return list.items;
 }
 
+/** Whether a Job already runs what `wanted` would: the same image, arguments, deadline and program. */
+async function runsTheSame(client: KubeClient, old: V1Job, wanted: V1Job, program: string): Promise<boolean> {
+  const a = old.spec?.template.spec?.containers[0];
+  const b = wanted.spec?.template.spec?.containers[0];
+  if (a?.image !== b?.image || JSON.stringify(a?.args) !== JSON.stringify(b?.args) || old.spec?.activeDeadlineSeconds !== wanted.spec?.activeDeadlineSeconds) return false;
+  const name = old.metadata?.name ?? '';
+  const namespace = old.metadata?.namespace ?? client.namespace;
+  const configMap: V1ConfigMap | undefined = await client
+    .call({ verb: 'get', resource: 'configmaps', name, namespace }, () => client.core.readNamespacedConfigMap({ name, namespace }))
+    .catch(() => undefined);
+  return configMap?.data?.[PROGRAM_KEY] === program;
+}
+
 /**
  * Creates (or re-runs) the trace on every placement. A Job that already runs the same thing is left running; one
  * that changed or finished is replaced under the same name; Jobs of the trace on other nodes are deleted. If any
@@ -115,28 +115,20 @@ export async function startOneShot(client: KubeClient, request: OneShotRequest, 
     for (const placement of placements) {
       const options: OneShotTraceOptions = { ...request, ...placement, namespace };
       const name = oneShotJobName(request.trace, placement.node);
-      const running = withDigest(oneShotJob(options, { suspend: false }), request.program);
+      const running = oneShotJob(options, { suspend: false });
       const old = existing.get(name);
-      if (
-        old !== undefined &&
-        !jobFinished(old) &&
-        old.spec?.suspend !== true &&
-        old.metadata?.annotations?.[oneShotDigestAnnotation] === running.metadata?.annotations?.[oneShotDigestAnnotation]
-      ) {
-        const applied = await client.apply(running, { force: true });
-        refs.push({ node: placement.node, job: name, uid: applied.metadata?.uid ?? '', outcome: 'unchanged' });
+      if (old !== undefined && !jobFinished(old) && old.spec?.suspend !== true && (await runsTheSame(client, old, running, request.program))) {
+        refs.push({ node: placement.node, job: name, uid: old.metadata?.uid ?? '', outcome: 'unchanged' });
         continue;
       }
-      if (old !== undefined) await deleteOneShotJob(client, namespace, name, old.metadata?.uid);
-      const suspended = await client.apply(withDigest(oneShotJob(options, { suspend: true }), request.program), { force: true });
-      const ref: OneShotJobRef = { node: placement.node, job: name, uid: suspended.metadata?.uid ?? '', outcome: 'created' };
+      if (old !== undefined) await purgeOneShotJob(client, namespace, name, old.metadata?.uid);
+      const { job } = await createOneShotJob(client, options);
+      const ref: OneShotJobRef = { node: placement.node, job: name, uid: job.metadata?.uid ?? '', outcome: 'created' };
       created.push(ref);
-      await client.apply(oneShotConfigMap(options, suspended), { force: true });
-      await client.apply(running, { force: true });
       refs.push(ref);
     }
     const wanted = new Set(refs.map((r) => r.job));
-    for (const [name, job] of existing) if (!wanted.has(name)) await deleteOneShotJob(client, namespace, name, job.metadata?.uid);
+    for (const [name, job] of existing) if (!wanted.has(name)) await purgeOneShotJob(client, namespace, name, job.metadata?.uid);
     return refs;
   } catch (error) {
     await removeQuietly(client, created);
@@ -148,7 +140,7 @@ export async function startOneShot(client: KubeClient, request: OneShotRequest, 
 export async function removeQuietly(client: KubeClient, jobs: readonly Pick<OneShotJobRef, 'job' | 'uid'>[]): Promise<void> {
   for (const job of jobs) {
     try {
-      await deleteOneShotJob(client, client.namespace, job.job, job.uid);
+      await purgeOneShotJob(client, client.namespace, job.job, job.uid);
     } catch {
       // the original error is what the user needs; a leftover is listed by `ktrace get` and removed by `ktrace delete`
     }

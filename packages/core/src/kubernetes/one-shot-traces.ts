@@ -3,7 +3,7 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { isKtraceError } from '@ktrace/parser';
 import type { KubeClient } from './kube-client.js';
-import { deleteOneShotJob, listOneShotJobs, oneShotSelector } from './one-shot-run.js';
+import { listOneShotJobs, oneShotSelector, purgeOneShotJob } from './one-shot-run.js';
 import { jobPod, podState } from './one-shot-pods.js';
 import { traceNameLabel } from './trace-document.js';
 
@@ -78,7 +78,7 @@ export async function deleteOneShotTraces(client: KubeClient, name?: string): Pr
   const names = new Set<string>();
   for (const job of await listOneShotJobs(client, name)) {
     names.add(job.metadata?.labels?.[traceNameLabel] ?? '?');
-    await deleteOneShotJob(client, namespace, job.metadata?.name ?? '', job.metadata?.uid);
+    await purgeOneShotJob(client, namespace, job.metadata?.name ?? '', job.metadata?.uid);
   }
   const leftovers = await client.call({ verb: 'list', resource: 'configmaps', namespace }, () =>
     client.core.listNamespacedConfigMap({ namespace, labelSelector: oneShotSelector(name) }),

@@ -3,7 +3,13 @@
 import type { KubernetesObject, V1DaemonSet, V1PriorityClass, V1Service } from '@kubernetes/client-node';
 import { AGENT_NAME, agentSelector, ktraceLabels, KTRACE_VERSION, VERSION_LABEL } from './labels.js';
 import type { ResolvedInstallOptions } from './options.js';
-import { containerSecurityContext, hostVolumeMounts, hostVolumes, podSecurityFields, traceResources } from './privileges.js';
+import {
+  containerSecurityContext,
+  hostVolumeMounts,
+  hostVolumes,
+  podSecurityFields,
+  traceResources,
+} from './privileges.js';
 
 /** Seconds the agent gets between SIGTERM and SIGKILL: its bpftraces' final dumps (ktrace run's --stop-timeout
  *  default is 30 s) plus a margin for the last export. */
@@ -21,7 +27,6 @@ export function agentPriorityClass(): V1PriorityClass {
     value: 1_000_000,
     globalDefault: false,
     preemptionPolicy: 'PreemptLowerPriority',
-    description: 'ktrace agents: one per node, preempting ordinary pods so every node keeps its traces.',
   };
 }
 
@@ -80,7 +85,11 @@ export function agentDaemonSet(options: ResolvedInstallOptions): V1DaemonSet {
               image: options.image,
               imagePullPolicy: 'IfNotPresent',
               args: agentArgs(options),
-              env: [downward('NODE_NAME', 'spec.nodeName'), downward('POD_NAMESPACE', 'metadata.namespace'), downward('POD_NAME', 'metadata.name')],
+              env: [
+                downward('NODE_NAME', 'spec.nodeName'),
+                downward('POD_NAMESPACE', 'metadata.namespace'),
+                downward('POD_NAME', 'metadata.name'),
+              ],
               ports: [{ name: 'metrics', containerPort: options.listenPort, protocol: 'TCP' }],
               // bpftrace compiles with LLVM at start: give the agent time before liveness counts.
               startupProbe: { ...probe, failureThreshold: 30 },
@@ -118,7 +127,6 @@ export interface PodMonitor extends KubernetesObject {
   kind: 'PodMonitor';
   spec: {
     selector: { matchLabels: Record<string, string> };
-    namespaceSelector: { matchNames: string[] };
     podMetricsEndpoints: Array<{
       port: string;
       path: string;
@@ -128,7 +136,8 @@ export interface PodMonitor extends KubernetesObject {
 }
 
 /**
- * Scrapes every agent pod; a DaemonSet needs no Service for it. The node name is copied to a `node` label:
+ * Scrapes every agent pod; a DaemonSet needs no Service for it. No namespaceSelector: a PodMonitor selects pods of
+ * its own namespace, so a kustomize `namespace:` overlay moves it along with the agents. The node name is copied to a `node` label:
  * series are per node, and the pod name of an agent says less. kube-prometheus-stack selects monitors by its
  * `release` label unless podMonitorSelectorNilUsesHelmValues=false: add that label in an overlay if needed.
  */
@@ -139,7 +148,6 @@ export function agentPodMonitor(options: ResolvedInstallOptions): PodMonitor {
     metadata: { name: AGENT_NAME, namespace: options.namespace, labels: ktraceLabels('agent') },
     spec: {
       selector: { matchLabels: agentSelector() },
-      namespaceSelector: { matchNames: [options.namespace] },
       podMetricsEndpoints: [
         {
           port: 'metrics',

@@ -10,7 +10,13 @@ import { KtraceError } from '@ktrace/parser';
 import { nodeLabel } from '../node-status.js';
 import { traceNameLabel } from '../trace-document.js';
 import { ktraceLabels, TRACE_SERVICE_ACCOUNT } from './labels.js';
-import { containerSecurityContext, hostVolumeMounts, hostVolumes, podSecurityFields, traceResources } from './privileges.js';
+import {
+  containerSecurityContext,
+  hostVolumeMounts,
+  hostVolumes,
+  podSecurityFields,
+  traceResources,
+} from './privileges.js';
 import type { PrivilegesProfile, SeccompProfile } from './privileges.js';
 
 /** A pod the trace is restricted to, on the Job's node. Without containerIds: all of its containers. */
@@ -90,7 +96,9 @@ export function oneShotArgs(options: OneShotTraceOptions): string[] {
     options.target.kind === 'node'
       ? []
       : options.target.pods.flatMap((pod) =>
-          pod.containerIds === undefined || pod.containerIds.length === 0 ? [pod.uid] : pod.containerIds.map((id) => `${pod.uid}/${id}`),
+          pod.containerIds === undefined || pod.containerIds.length === 0
+            ? [pod.uid]
+            : pod.containerIds.map((id) => `${pod.uid}/${id}`),
         );
   return [
     'run',
@@ -112,9 +120,12 @@ export function oneShotArgs(options: OneShotTraceOptions): string[] {
 
 function check(options: OneShotTraceOptions): void {
   if (options.trace.length > 63 || !DNS_LABEL.test(options.trace)) {
-    throw bad(`trace name "${options.trace}" must be a DNS label: lower-case letters, digits and "-", at most 63 characters`);
+    throw bad(
+      `trace name "${options.trace}" must be a DNS label: lower-case letters, digits and "-", at most 63 characters`,
+    );
   }
-  if (!Number.isInteger(options.durationSeconds) || options.durationSeconds < 1) throw bad(`--duration must be at least 1s, not ${options.durationSeconds}s`);
+  if (!Number.isInteger(options.durationSeconds) || options.durationSeconds < 1)
+    throw bad(`--duration must be at least 1s, not ${options.durationSeconds}s`);
   if (options.target.kind !== 'node' && options.target.pods.length === 0) {
     throw bad(`${targetDescription(options.target, options.node)} has no pod on node ${options.node}`);
   }
@@ -130,7 +141,10 @@ function metadata(options: OneShotTraceOptions): V1ObjectMeta {
       // Node names are DNS subdomains of up to 253 characters; a label value holds 63.
       ...(options.node.length <= 63 ? { [nodeLabel]: options.node } : {}),
     },
-    annotations: { 'ktrace.dev/target': targetDescription(options.target, options.node), 'ktrace.dev/node': options.node },
+    annotations: {
+      'ktrace.dev/target': targetDescription(options.target, options.node),
+      'ktrace.dev/node': options.node,
+    },
   };
 }
 
@@ -168,7 +182,9 @@ export function oneShotJob(options: OneShotTraceOptions, state: { suspend: boole
           affinity: {
             nodeAffinity: {
               requiredDuringSchedulingIgnoredDuringExecution: {
-                nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [options.node] }] }],
+                nodeSelectorTerms: [
+                  { matchFields: [{ key: 'metadata.name', operator: 'In', values: [options.node] }] },
+                ],
               },
             },
           },
@@ -198,7 +214,8 @@ export function oneShotConfigMap(options: OneShotTraceOptions, job: Pick<V1Job, 
   check(options);
   const name = job.metadata?.name;
   const uid = job.metadata?.uid;
-  if (name === undefined || uid === undefined) throw new Error('oneShotConfigMap needs the Job as the server returned it (metadata.name and metadata.uid)');
+  if (name === undefined || uid === undefined)
+    throw new Error('oneShotConfigMap needs the Job as the server returned it (metadata.name and metadata.uid)');
   const meta = metadata(options);
   return {
     apiVersion: 'v1',

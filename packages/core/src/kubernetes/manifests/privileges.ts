@@ -55,7 +55,10 @@ export function containerSecurityContext(profile: PrivilegesProfile): V1Security
   };
 }
 
-export function podSecurityFields(profile: PrivilegesProfile, seccomp: SeccompProfile): Pick<V1PodSpec, 'hostPID' | 'securityContext'> {
+export function podSecurityFields(
+  profile: PrivilegesProfile,
+  seccomp: SeccompProfile,
+): Pick<V1PodSpec, 'hostPID' | 'securityContext'> {
   return {
     hostPID: podPrivileges(profile).hostPID,
     securityContext: { seccompProfile: { type: seccomp === 'unconfined' ? 'Unconfined' : 'RuntimeDefault' } },

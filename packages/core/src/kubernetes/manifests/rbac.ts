@@ -22,9 +22,19 @@ function meta(name: string, component: Component, namespace?: string): V1ObjectM
 export function serviceAccounts(namespace: string): V1ServiceAccount[] {
   return [
     // The agent reads the API with this account's token (in-cluster config).
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(AGENT_NAME, 'agent', namespace), automountServiceAccountToken: true },
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: meta(AGENT_NAME, 'agent', namespace),
+      automountServiceAccountToken: true,
+    },
     // One-shot trace pods get their program from a mounted ConfigMap and never call the API: no token, no bindings.
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(TRACE_SERVICE_ACCOUNT, 'one-shot', namespace), automountServiceAccountToken: false },
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: meta(TRACE_SERVICE_ACCOUNT, 'one-shot', namespace),
+      automountServiceAccountToken: false,
+    },
   ];
 }
 
@@ -57,8 +67,16 @@ const AGENT_NAMESPACE_RULES: V1PolicyRule[] = [
  * node: bind this only to people trusted with that.
  */
 const USER_NAMESPACE_RULES: V1PolicyRule[] = [
-  { apiGroups: [''], resources: ['configmaps'], verbs: [...READ, 'create', 'patch', 'update', 'delete', 'deletecollection'] },
-  { apiGroups: ['batch'], resources: ['jobs'], verbs: [...READ, 'create', 'patch', 'update', 'delete', 'deletecollection'] },
+  {
+    apiGroups: [''],
+    resources: ['configmaps'],
+    verbs: [...READ, 'create', 'patch', 'update', 'delete', 'deletecollection'],
+  },
+  {
+    apiGroups: ['batch'],
+    resources: ['jobs'],
+    verbs: [...READ, 'create', 'patch', 'update', 'delete', 'deletecollection'],
+  },
   { apiGroups: [''], resources: ['pods'], verbs: [...READ, 'delete'] },
   { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
   // The agents' per-node status, read by `ktrace get`; deleted by `ktrace uninstall`.
