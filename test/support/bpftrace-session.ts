@@ -40,6 +40,7 @@ export interface Readiness {
  */
 export function exitReadiness(): Readiness {
   const dir = mkdtempSync(join(tmpdir(), 'ktrace-ready-'));
+  readinessDirs.add(dir);
   const name = `ktready${process.pid % 10000}`;
   copyFileSync('/bin/true', join(dir, name));
   const marker = `ktrace-ready-${process.pid}`;
@@ -52,8 +53,19 @@ export function exitReadiness(): Readiness {
         child.on('error', reject);
         child.on('close', () => resolve());
       }),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => {
+      rmSync(dir, { recursive: true, force: true });
+      readinessDirs.delete(dir);
+    },
   };
+}
+
+const readinessDirs = new Set<string>();
+
+/** Removes what every exitReadiness() of this process made (for afterEach: a timed-out test never reaches its finally). */
+export function cleanupReadiness(): void {
+  for (const dir of readinessDirs) rmSync(dir, { recursive: true, force: true });
+  readinessDirs.clear();
 }
 
 /**

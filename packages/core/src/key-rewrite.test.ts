@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { parseOutput } from '@ktrace/parser';
 import type { MapSample } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bpftraceBinaries, exitReadiness, runBpftrace } from '../../../test/support/bpftrace-session.js';
+import {
+  bpftraceBinaries,
+  cleanupReadiness,
+  exitReadiness,
+  runBpftrace,
+} from '../../../test/support/bpftrace-session.js';
 import { CgroupSandbox } from '../../../test/support/cgroup-sandbox.js';
 import { addCgroupKey, podLabelsMaps } from './key-rewrite.js';
 import { CgroupTree } from './kubernetes/cgroup-tree.js';
@@ -68,6 +73,7 @@ describe('addCgroupKey', () => {
 describe('rewritten programs run on real bpftrace', () => {
   let sandbox: CgroupSandbox | undefined;
   afterEach(() => {
+    cleanupReadiness();
     sandbox?.cleanup();
     sandbox = undefined;
   });
@@ -100,7 +106,7 @@ describe('rewritten programs run on real bpftrace', () => {
               await new Promise((r) => child?.on('close', r));
             }
           },
-          { bpftrace: path, attachTimeoutMillis: 120_000, ready },
+          { bpftrace: path, attachTimeoutMillis: 180_000, ready },
         );
         const finals = new Map(
           parseOutput(run.stdout)
@@ -116,6 +122,6 @@ describe('rewritten programs run on real bpftrace', () => {
         ready.cleanup();
         rmSync(binDir, { recursive: true, force: true });
       }
-    }, 180_000);
+    }, 300_000);
   }
 });

@@ -16,6 +16,10 @@ interface AgentCommandOptions extends ClusterOptions {
   bpftrace?: string;
   otlpEndpoint?: string;
   heartbeat?: string;
+  podLabels?: boolean;
+  deletedPodGrace?: string;
+  workloadLabels?: boolean;
+  hostRoot?: string;
   verbose?: boolean;
 }
 
@@ -32,6 +36,10 @@ export function registerAgent(program: Command): void {
       .option('--bpftrace <path>', 'the bpftrace binary (default: bpftrace on PATH)')
       .option('--otlp-endpoint <url>', 'also push every trace over OTLP/HTTP to this collector')
       .option('--heartbeat <duration>', 'refresh the node status this often even when nothing changes (default 30s)')
+      .option('--no-pod-labels', 'no pod labels on maps keyed by cgroup or pid (and no pod watch)')
+      .option('--deleted-pod-grace <duration>', "how long a deleted pod's series keep their labels before they expire (default 60s)")
+      .option('--workload-labels', 'also label series with the workload (k8s_deployment_name, …)')
+      .option('--host-root <dir>', "where the host's / is mounted (its cgroup2 tree and /proc), e.g. /host in a pod")
       .option('-v, --verbose', 'also log debug lines'),
   ).action(async (options: AgentCommandOptions) => {
     const node = options.nodeName ?? process.env['NODE_NAME'];
@@ -55,6 +63,14 @@ export function registerAgent(program: Command): void {
       ...(options.otlpEndpoint === undefined ? {} : { otlpEndpoint: options.otlpEndpoint }),
       ...(heartbeatSeconds === undefined ? {} : { heartbeatSeconds }),
       ...(podName === undefined ? {} : { podName }),
+      podLabels:
+        options.podLabels === false
+          ? false
+          : {
+              ...(options.deletedPodGrace === undefined ? {} : { deletedGraceMillis: parseDuration(options.deletedPodGrace, '--deleted-pod-grace') }),
+              ...(options.workloadLabels === true ? { workload: true } : {}),
+              ...(options.hostRoot === undefined ? {} : { hostRoot: options.hostRoot }),
+            },
     });
     await agent.start();
     await new Promise<void>((resolve) => {

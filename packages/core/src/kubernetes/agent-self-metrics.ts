@@ -18,6 +18,8 @@ export interface SelfMetricsInput {
   /** Reads of the node (gets) and how many failed. */
   nodeReads: { gets: number; failures: number };
   nodeLabelsKnown: boolean;
+  /** The node's pod cache and its watch, when pod labels are on. */
+  pods?: { cached: number; watch: { synced: boolean; lists: number; watches: number; errors: number } };
 }
 
 const states: readonly NodeTraceState[] = ['starting', 'running', 'restarting', 'stopping', 'failed', 'invalid', 'skipped'];
@@ -54,15 +56,22 @@ export function renderSelfMetrics(input: SelfMetricsInput): string {
   out += family('ktrace_agent_resident_bytes', 'gauge', 'Resident memory of the agent process (bpftrace processes not included)', [['', process.memoryUsage().rss]]);
   out += family('ktrace_agent_watch_connected', 'gauge', '1 while the watch of trace documents is connected to the API server', [['', input.watching ? 1 : 0]]);
   out += family('ktrace_agent_node_labels_known', 'gauge', "1 once the node's labels are read (traces with a nodeSelector wait for them)", [['', input.nodeLabelsKnown ? 1 : 0]]);
+  if (input.pods !== undefined) {
+    out += family('ktrace_agent_pods_cached', 'gauge', "Pods of this node the agent knows (deleted ones kept for their grace period)", [['', input.pods.cached]]);
+    out += family('ktrace_agent_pod_watch_synced', 'gauge', '1 once the node-scoped pod watch has listed the pods', [['', input.pods.watch.synced ? 1 : 0]]);
+  }
   out += family('ktrace_agent_api_requests_total', 'counter', 'Requests the agent made to the API server, by kind', [
     ['kind="list"', sum((s) => s.lists)],
     ['kind="watch"', sum((s) => s.watches)],
     ['kind="get"', input.nodeReads.gets],
+    ['kind="pod_list"', input.pods?.watch.lists ?? 0],
+    ['kind="pod_watch"', input.pods?.watch.watches ?? 0],
     ['kind="status"', input.counters.statusWrites + input.counters.statusWriteFailures],
   ]);
   out += family('ktrace_agent_api_failures_total', 'counter', 'Failed list, watch, get and status requests', [
     ['kind="watch"', sum((s) => s.failures)],
     ['kind="get"', input.nodeReads.failures],
+    ['kind="pods"', input.pods?.watch.errors ?? 0],
     ['kind="status"', input.counters.statusWriteFailures],
   ]);
   return out;

@@ -4,13 +4,19 @@
 import { readFileSync } from 'node:fs';
 import { createExporter } from '@ktrace/exporter';
 import type { Exporter, ExporterOptions } from '@ktrace/exporter';
-import { isKtraceError, readProgram } from '@ktrace/parser';
+import { isKtraceError } from '@ktrace/parser';
 import type { ProgramInfo } from '@ktrace/parser';
-import { instrumentProgram } from '../instrument.js';
+import { exporterOptionsFor } from '../exporter-options.js';
+import { addCgroupKey, podLabelsMaps } from '../key-rewrite.js';
 import { startTrace } from '../runner.js';
+import { planTrace } from '../runner/trace-plan.js';
+import type { TracePlan } from '../runner/trace-plan.js';
 import type { LogRecord, StartTraceOptions, TraceHandle } from '../runner.js';
 import type { TraceSpec } from '../trace-spec.js';
+import type { CgroupTree } from './cgroup-tree.js';
 import type { NodeTraceState, NodeTraceStatus } from './node-status.js';
+import type { PodCache } from './pod-cache.js';
+import { PodLabeler, podLabeledMaps } from './pod-labels.js';
 import type { ClusterTrace } from './trace-document.js';
 
 export interface AgentTraceOptions {
@@ -25,8 +31,42 @@ export interface AgentTraceOptions {
   onChange: () => void;
   /** Passed to startTrace (restart backoff, stop timeout, env). */
   runner?: Pick<StartTraceOptions, 'env' | 'restartDelayMillis' | 'maxRestartDelayMillis' | 'maxFailedStarts' | 'stopTimeoutMillis'>;
-  /** Adjusts the exporter options of a trace (pod labels append label names, rewrite samples). */
-  exporterOptions?: (trace: ClusterTrace, options: ExporterOptions) => ExporterOptions;
+  /**
+   * Pod labels: maps keyed by `cgroup` or `pid` (or with `podLabels: true`, which adds `cgroup` to their key) get
+   * k8s_namespace_name, k8s_pod_name, k8s_container_name and container_id from the node's pods.
+   */
+  pods?: { tree: CgroupTree; cache: PodCache; workload?: boolean };
+}
+
+/** The program as bpftrace runs it: `podLabels: true` maps get `cgroup` added to their key first. */
+function withPodKeys(spec: TraceSpec): TraceSpec {
+  const maps = podLabelsMaps(spec.maps);
+  if (maps.length === 0) return spec;
+  return { ...spec, program: addCgroupKey(spec.program, maps).source };
+}
+
+/** An exporter whose map samples pass through the pod labeler first. */
+function labelled(exporter: Exporter, labeler: PodLabeler): Exporter {
+  return {
+    store: exporter.store,
+    handle(event) {
+      if (event.type === 'map') {
+        exporter.handle(labeler.rewrite(event));
+        return;
+      }
+      // a new bpftrace run: its maps start empty
+      if (event.type === 'attached') labeler.restarted();
+      exporter.handle(event);
+    },
+    recordRestart() {
+      labeler.restarted();
+      exporter.recordRestart();
+    },
+    setUp: (up) => exporter.setUp(up),
+    start: () => exporter.start(),
+    prometheusText: () => exporter.prometheusText(),
+    shutdown: () => exporter.shutdown(),
+  };
 }
 
 /** What decides how samples become series: while it is unchanged, one exporter (and its counters) carries on. */
@@ -172,48 +212,61 @@ export class AgentTrace {
     await exporter?.shutdown().catch(() => undefined);
   }
 
-  private exporterFor(trace: ClusterTrace, program: ProgramInfo): ExporterOptions {
-    const spec = trace.spec;
-    // The same export choices startTrace makes for an exporter of its own.
-    const mapsInSpec = Object.keys(spec.maps);
-    const exportMaps = spec.include ?? (mapsInSpec.length > 0 ? mapsInSpec : undefined);
-    const instrumented = instrumentProgram({ source: spec.program, program, intervalMillis: spec.intervalMillis, ...(exportMaps === undefined ? {} : { exportMaps }) });
+  /** The exporter of a trace (with the pod labeler in front when its maps are keyed by cgroup or pid). */
+  private exporterFor(trace: ClusterTrace, spec: TraceSpec, plan: TracePlan): Exporter {
+    const program = plan.programInfo;
+    const { listen: _listen, ...metrics } = spec.metrics;
+    const maps = { ...spec.maps };
+    let labeler: PodLabeler | undefined;
+    const pods = this.options.pods;
+    if (pods !== undefined) {
+      const keyed = podLabeledMaps(program, { only: plan.instrumented.exported });
+      if (Object.keys(keyed).length > 0) {
+        labeler = new PodLabeler({
+          cgroupPath: (id) => pods.tree.pathOf(id),
+          procCgroup: (pid) => pods.tree.procCgroupOf(pid),
+          resolvePod: (info) => pods.cache.resolve(info),
+          maps: keyed,
+          ...(pods.workload === undefined ? {} : { workload: pods.workload }),
+        });
+        for (const name of Object.keys(keyed)) {
+          const info = program.maps.find((m) => m.name === name);
+          maps[name] = { ...maps[name], labels: labeler.labelNames(name, maps[name]?.labels ?? info?.keyNames ?? []) };
+        }
+      }
+    }
     const options: ExporterOptions = {
-      program,
-      maps: spec.maps,
-      include: instrumented.exported,
+      ...exporterOptionsFor({ program, maps, include: plan.instrumented.exported, metrics, limits: spec.limits }),
       resourceAttributes: { ...this.options.resourceAttributes, ...spec.metrics.resourceAttributes, 'ktrace.trace.name': trace.name },
       onWarning: (message) => this.options.onLog({ level: 'warn', msg: message }),
     };
-    if (spec.metrics.prefix !== undefined) options.prefix = spec.metrics.prefix;
     const otlp = spec.metrics.otlpEndpoint ?? this.options.otlpEndpoint;
     if (otlp !== undefined) options.otlpEndpoint = otlp;
     const otlpInterval = spec.metrics.otlpIntervalMillis ?? this.options.otlpIntervalMillis;
     if (otlpInterval !== undefined) options.otlpIntervalMillis = otlpInterval;
-    if (spec.limits.maxSeries !== undefined) options.maxSeries = spec.limits.maxSeries;
-    if (spec.limits.maxSeriesPerMap !== undefined) options.maxSeriesPerMap = spec.limits.maxSeriesPerMap;
-    if (spec.limits.maxLabelValueLength !== undefined) options.maxLabelValueLength = spec.limits.maxLabelValueLength;
-    if (spec.limits.expireAfterDumps !== undefined) options.expireAfterDumps = spec.limits.expireAfterDumps;
-    return this.options.exporterOptions?.(trace, options) ?? options;
+    const exporter = createExporter(options);
+    return labeler === undefined ? exporter : labelled(exporter, labeler);
   }
 
   private async startRun(trace: ClusterTrace): Promise<void> {
     const restart = this.running !== undefined;
     await this.stopRun();
-    let program: ProgramInfo;
+    let spec: TraceSpec;
+    let plan: TracePlan;
     try {
-      program = readProgram(trace.spec.program);
+      spec = withPodKeys(trace.spec);
+      plan = planTrace(spec);
     } catch (error) {
       this.fail(trace, error);
       return;
     }
-    const signature = exportSignature(trace.spec, program);
+    const signature = exportSignature(spec, plan.programInfo);
     if (this.exporter !== undefined && signature !== this.signature) {
       this.options.onLog({ level: 'info', msg: 'the trace exports other series now: its series start again', trace: trace.name });
       await this.dropExporter();
     }
     if (this.exporter === undefined) {
-      this.exporter = createExporter(this.exporterFor(trace, program));
+      this.exporter = this.exporterFor(trace, spec, plan);
       this.signature = signature;
     } else if (restart) {
       // bpftrace starts again from zero: what it printed so far is carried, so counters stay monotonic.
@@ -226,7 +279,7 @@ export class AgentTrace {
     try {
       handle = await startTrace({
         ...this.options.runner,
-        spec: trace.spec,
+        spec,
         exporter: this.exporter,
         ...(this.options.bpftrace === undefined ? {} : { bpftrace: this.options.bpftrace }),
         onLog: (record) => {

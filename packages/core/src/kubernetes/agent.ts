@@ -3,7 +3,6 @@
 // reports per-trace state in its node's status Lease. The API server may come and go: traces keep running.
 import { hostname } from 'node:os';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import type { ExporterOptions } from '@ktrace/exporter';
 import { isKtraceError } from '@ktrace/parser';
 import type { LogRecord } from '../runner.js';
 import { AgentTrace } from './agent-trace.js';
@@ -16,10 +15,12 @@ import type { AgentCounters } from './agent-self-metrics.js';
 import type { KubeClient } from './kube-client.js';
 import { agentFieldManager } from './kube-client.js';
 import { ListWatch } from './list-watch.js';
+import { CgroupTree } from './cgroup-tree.js';
 import { nodeStatusLease } from './node-status.js';
+import { PodCache } from './pod-cache.js';
+import { PodWatch } from './pod-watch.js';
 import type { NodeStatus, NodeTraceStatus } from './node-status.js';
 import { decodeTraceConfigMap, traceConfigMapSelector } from './trace-document.js';
-import type { ClusterTrace } from './trace-document.js';
 
 export interface AgentOptions {
   client: KubeClient;
@@ -45,8 +46,11 @@ export interface AgentOptions {
   /** The pod the agent runs in (POD_NAME), for service.instance.id. */
   podName?: string;
   version?: string;
-  /** Adjusts each trace's exporter options (pod labels). */
-  exporterOptions?: (trace: ClusterTrace, options: ExporterOptions) => ExporterOptions;
+  /**
+   * Pod labels on maps keyed by cgroup or pid (default on): one node-scoped pod watch, the host's cgroup tree.
+   * `false` turns them off (no pod watch at all).
+   */
+  podLabels?: false | { deletedGraceMillis?: number; workload?: boolean; hostRoot?: string };
 }
 
 /** The resource attributes of every trace's metrics on this node. */
@@ -83,6 +87,7 @@ export class Agent {
   private server: { url: string; close(): Promise<void> } | undefined;
   private readonly startedAt = new Date().toISOString();
   private readonly resourceAttributes: Record<string, string>;
+  private pods: { tree: CgroupTree; cache: PodCache; watch: PodWatch; workload: boolean } | undefined;
 
   constructor(options: AgentOptions) {
     this.options = options;
@@ -148,6 +153,7 @@ export class Agent {
       },
       health: () => `ok: ${this.traces.size} traces, ${this.watching ? 'watching' : 'not watching'} the API server\n`,
     });
+    this.startPodLabels();
     this.traceWatch.start();
     void this.readNode();
     const heartbeat = (this.options.heartbeatSeconds ?? 30) * 1000;
@@ -162,6 +168,7 @@ export class Agent {
     this.stopped = true;
     this.traceWatch.stop();
     if (this.nodeTimer !== undefined) clearTimeout(this.nodeTimer);
+    this.pods?.watch.stop();
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
     if (this.statusTimer !== undefined) clearTimeout(this.statusTimer);
     await Promise.all([...this.traces.values()].map((t) => t.stop()));
@@ -171,6 +178,30 @@ export class Agent {
     await this.writeStatus().catch(() => undefined);
     await this.server?.close();
     this.log({ level: 'info', msg: 'ktrace agent stopped' });
+  }
+
+  /** One pod watch for the node and the host's cgroup tree, shared by every trace; without cgroup2, no pod labels. */
+  private startPodLabels(): void {
+    const options = this.options.podLabels;
+    if (options === false) return;
+    let tree: CgroupTree;
+    try {
+      tree = new CgroupTree(options?.hostRoot === undefined ? {} : { hostRoot: options.hostRoot });
+    } catch (error) {
+      this.log({ level: 'warn', msg: `no pod labels: ${isKtraceError(error) || error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
+    const cache = new PodCache({ nodeName: this.node, ...(options?.deletedGraceMillis === undefined ? {} : { deletedGraceMillis: options.deletedGraceMillis }) });
+    const watch = new PodWatch({
+      kubeConfig: this.client.kubeConfig,
+      nodeName: this.node,
+      cache,
+      ...(this.options.minBackoffMillis === undefined ? {} : { initialBackoffMillis: this.options.minBackoffMillis }),
+      ...(this.options.maxBackoffMillis === undefined ? {} : { maxBackoffMillis: this.options.maxBackoffMillis }),
+      onLog: (level, message) => this.log({ level, msg: `pod watch: ${message}` }),
+    });
+    watch.start();
+    this.pods = { tree, cache, watch, workload: options?.workload ?? false };
   }
 
   /**
@@ -222,7 +253,7 @@ export class Agent {
         ...(this.options.otlpEndpoint === undefined ? {} : { otlpEndpoint: this.options.otlpEndpoint }),
         ...(this.options.otlpIntervalMillis === undefined ? {} : { otlpIntervalMillis: this.options.otlpIntervalMillis }),
         ...(this.options.runner === undefined ? {} : { runner: this.options.runner }),
-        ...(this.options.exporterOptions === undefined ? {} : { exporterOptions: this.options.exporterOptions }),
+        ...(this.pods === undefined ? {} : { pods: { tree: this.pods.tree, cache: this.pods.cache, workload: this.pods.workload } }),
       });
       this.traces.set(name, trace);
     }
@@ -328,6 +359,7 @@ export class Agent {
       watches: [this.traceWatch.stats],
       nodeReads: this.nodeReads,
       nodeLabelsKnown: this.nodeView.labels !== undefined,
+      ...(this.pods === undefined ? {} : { pods: { cached: this.pods.cache.size, watch: this.pods.watch.status() } }),
     });
   }
 }

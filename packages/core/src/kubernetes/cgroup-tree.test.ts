@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseOutput } from '@ktrace/parser';
 import type { MapSample } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exitReadiness, runBpftrace } from '../../../../test/support/bpftrace-session.js';
+import { cleanupReadiness, exitReadiness, runBpftrace } from '../../../../test/support/bpftrace-session.js';
 import { CgroupSandbox } from '../../../../test/support/cgroup-sandbox.js';
 import { parseCgroupPath } from './cgroup-path.js';
 import { CgroupTree, findCgroup2Mount } from './cgroup-tree.js';
@@ -209,6 +209,7 @@ describe('CgroupTree on real cgroups', () => {
 describe('bpftrace 0.17 and the resolver agree on cgroup ids', () => {
   let sandbox: CgroupSandbox | undefined;
   afterEach(() => {
+    cleanupReadiness();
     sandbox?.cleanup();
     sandbox = undefined;
   });
@@ -230,7 +231,7 @@ describe('bpftrace 0.17 and the resolver agree on cgroup ids', () => {
             await new Promise((r) => child?.on('close', r));
           }
         },
-        { ready },
+        { ready, attachTimeoutMillis: 180_000 },
       );
       const samples = parseOutput(run.stdout).filter((e): e is MapSample => e.type === 'map' && e.name === '@exits');
       const entries = samples.at(-1)?.entries ?? [];
@@ -244,5 +245,5 @@ describe('bpftrace 0.17 and the resolver agree on cgroup ids', () => {
       ready.cleanup();
       rmSync(binDir, { recursive: true, force: true });
     }
-  }, 90_000);
+  }, 300_000);
 });

@@ -8,7 +8,7 @@ import { parseOutput } from '@ktrace/parser';
 import type { MapSample } from '@ktrace/parser';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exitReadiness, runBpftrace } from '../../../../test/support/bpftrace-session.js';
+import { cleanupReadiness, exitReadiness, runBpftrace } from '../../../../test/support/bpftrace-session.js';
 import { CgroupSandbox } from '../../../../test/support/cgroup-sandbox.js';
 import { startKubeApiServer } from '../../../../test/support/kube-api-server/index.js';
 import type { KubeApiServer } from '../../../../test/support/kube-api-server/index.js';
@@ -23,6 +23,7 @@ let api: KubeApiServer | undefined;
 let watch: PodWatch | undefined;
 let binDir: string | undefined;
 afterEach(async () => {
+  cleanupReadiness();
   watch?.stop();
   sandbox?.cleanup();
   await api?.close();
@@ -114,6 +115,7 @@ describe('pod labels on real cgroups, bpftrace and a pod watch', () => {
       cgroupPath: (id) => tree.pathOf(id),
       procCgroup: (pid) => tree.procCgroupOf(pid),
       resolvePod: (i) => pods.resolve(i),
+      podsCurrent: () => watch?.current() ?? false,
       maps,
       workload: true,
     });
@@ -138,7 +140,7 @@ describe('pod labels on real cgroups, bpftrace and a pod watch', () => {
           }
         }
       },
-      { ready },
+      { ready, attachTimeoutMillis: 180_000 },
     ).finally(() => ready.cleanup());
     const dump = parseOutput(run.stdout).find((e): e is MapSample => e.type === 'map' && e.name === '@exits');
     expect(dump?.final).toBe(true);
@@ -171,5 +173,5 @@ describe('pod labels on real cgroups, bpftrace and a pod watch', () => {
     const after = labeler.rewrite({ ...(dump as MapSample), final: false });
     expect(after.entries.map((e) => e.key[2])).not.toContain('web-5f7b9c8d4-qk2lp');
     expect(after.entries.map((e) => e.key[2])).toContain('report');
-  }, 120_000);
+  }, 300_000);
 });

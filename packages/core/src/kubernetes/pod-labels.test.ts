@@ -34,7 +34,10 @@ function webPod(): V1Pod {
 }
 
 /** A world the labeler reads: cgroup ids → paths, pids → /proc/PID/cgroup, the pod cache, a clock. */
-function world(maps: Record<string, PodLabeledMap>, options: { workload?: boolean; holdMillis?: number } = {}) {
+function world(
+  maps: Record<string, PodLabeledMap>,
+  options: { workload?: boolean; holdMillis?: number; podsCurrent?: () => boolean } = {},
+) {
   const paths = new Map<bigint, string>([
     [101n, `${podPath}/cri-containerd-${cid}.scope`],
     [102n, `${podPath}/cri-containerd-${sidecar}.scope`],
@@ -51,6 +54,7 @@ function world(maps: Record<string, PodLabeledMap>, options: { workload?: boolea
     resolvePod: (info) => pods.resolve(info),
     maps,
     holdMillis: options.holdMillis ?? 30_000,
+    ...(options.podsCurrent === undefined ? {} : { podsCurrent: options.podsCurrent, maxHoldMillis: 300_000 }),
     now: () => clock.now,
     ...(options.workload === undefined ? {} : { workload: options.workload }),
   });
@@ -132,6 +136,38 @@ describe('PodLabeler', () => {
     ]);
   });
 
+  it('holds a pod’s cgroup on while the pod source is not current, then for holdMillis once it is, at most maxHoldMillis', () => {
+    let current = false;
+    const { clock, labeler, pods, paths } = world(opens, { podsCurrent: () => current });
+    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 1]])).entries).toEqual([]);
+    clock.now = 100_000; // the API server is still away: no empty labels yet
+    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 2]])).entries).toEqual([]);
+    current = true; // the watch is back; the pod arrives a little later
+    clock.now = 110_000;
+    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 3]])).entries).toEqual([]);
+    pods.upsert(webPod());
+    clock.now = 120_000;
+    expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 4]])).entries[0]?.key).toEqual([
+      'nginx',
+      'shop',
+      'web-7d9f8b6c5d-x2x9k',
+      'app',
+      cid,
+    ]);
+
+    // An agent that never reaches its API server still exports, after maxHoldMillis.
+    current = false;
+    const unknownId = 'd4'.repeat(32);
+    paths.set(103n, `/kubepods/besteffort/pod7a7a7a7a-0000-4000-8000-000000000001/${unknownId}`);
+    expect(labeler.rewrite(sample('@opens', [[['job', 103], 1]])).entries).toEqual([]);
+    clock.now = 120_000 + 299_999;
+    expect(labeler.rewrite(sample('@opens', [[['job', 103], 1]])).entries).toEqual([]);
+    clock.now = 120_000 + 300_000;
+    expect(labeler.rewrite(sample('@opens', [[['job', 103], 1]])).entries).toEqual([
+      { key: ['job', '', '', '', unknownId], value: 1 },
+    ]);
+  });
+
   it('resolves a held entry as soon as its pod is known', () => {
     const { clock, labeler, pods } = world(opens);
     expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 1]])).entries).toEqual([]);
@@ -199,6 +235,30 @@ describe('PodLabeler', () => {
     expect(labeler.rewrite(sample('@opens', [[['nginx', 101], 6]])).entries).toEqual([
       { key: ['nginx', 'shop', 'web-7d9f8b6c5d-x2x9k', 'app', cid], value: 15 },
     ]);
+  });
+
+  it('releases the held values of a delta map whose key stopped printing, once the pod is known or the hold ends', () => {
+    const { clock, labeler, pods, paths } = world({ '@opens': { keyPosition: 1, keyKind: 'cgroup', reset: 'delta' } });
+    paths.set(103n, `/kubepods/besteffort/pod7a7a7a7a-0000-4000-8000-000000000001/${'d4'.repeat(32)}`);
+    expect(
+      labeler.rewrite(
+        sample('@opens', [
+          [['nginx', 101], 4],
+          [['job', 103], 2],
+        ]),
+      ).entries,
+    ).toEqual([]);
+    clock.now = 1000;
+    pods.upsert(webPod());
+    // Neither key printed in this interval (no events): the known pod's held count comes out anyway.
+    expect(labeler.rewrite(sample('@opens', [])).entries).toEqual([
+      { key: ['nginx', 'shop', 'web-7d9f8b6c5d-x2x9k', 'app', cid], value: 4 },
+    ]);
+    clock.now = 30_000;
+    expect(labeler.rewrite(sample('@opens', [])).entries).toEqual([
+      { key: ['job', '', '', '', 'd4'.repeat(32)], value: 2 },
+    ]);
+    expect(labeler.rewrite(sample('@opens', [])).entries).toEqual([]);
   });
 
   it('keeps a merged group of a cumulative map from going down when one member leaves the dumps', () => {

@@ -45,6 +45,14 @@ export interface PodLabelerOptions {
   workload?: boolean;
   /** How long an unknown cgroup is held out of the dumps before it is exported with empty pod labels (default 30 000 ms). */
   holdMillis?: number;
+  /**
+   * Whether the pod source is up to date (PodWatch.current()): while it is not (before the first list, while the API
+   * server is away), pods that are not known yet are held on, and their hold restarts once it is — up to
+   * maxHoldMillis, so an agent that never reaches its API server still exports everything. Default: always current.
+   */
+  podsCurrent?: () => boolean;
+  /** The longest a pod's unknown cgroup is held while the pod source is not current (default 300 000 ms). */
+  maxHoldMillis?: number;
   now?: () => number;
 }
 
@@ -83,8 +91,8 @@ interface KeyState {
 
 interface MapState {
   keys: Map<string, KeyState>;
-  /** delta maps: what held entries printed meanwhile, released with their first labelled dump. */
-  heldValues: Map<string, MapEntry>;
+  /** delta maps: what held entries printed meanwhile (by original key), released once their key part is labelled. */
+  heldValues: Map<string, { id: string; entry: MapEntry }>;
   /** cumulative cgroup maps: each exported entry of the last dump, by original key, with its group. */
   last: Map<string, { group: string; entry: MapEntry }>;
   /** cumulative cgroup maps: the last totals of entries that left a group still exported, so it never goes down. */
@@ -94,6 +102,9 @@ interface MapState {
 export class PodLabeler {
   private readonly options: PodLabelerOptions;
   private readonly holdMillis: number;
+  private readonly maxHoldMillis: number;
+  /** When the pod source was last seen not current. */
+  private podsStaleAt = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
   private readonly added: string[];
   private readonly states = new Map<string, MapState>();
@@ -101,6 +112,7 @@ export class PodLabeler {
   constructor(options: PodLabelerOptions) {
     this.options = options;
     this.holdMillis = options.holdMillis ?? 30_000;
+    this.maxHoldMillis = Math.max(this.holdMillis, options.maxHoldMillis ?? 300_000);
     this.now = options.now ?? Date.now;
     this.added = [...podLabelNames, ...(options.workload === true ? workloadLabelNames : [])];
   }
@@ -145,6 +157,7 @@ export class PodLabeler {
         (state = { keys: new Map(), heldValues: new Map(), last: new Map(), carried: new Map() }),
       );
     const now = this.now();
+    if (this.options.podsCurrent?.() === false) this.podsStaleAt = now;
     const delta = config.reset === 'delta';
     // One resolution per cgroup id (or pid) and dump, however many entries share it.
     const seen = new Map<string, string[] | 'gone' | undefined>();
@@ -159,29 +172,55 @@ export class PodLabeler {
       if (labels === 'gone') continue;
       const original = JSON.stringify(entry.key);
       if (labels === undefined) {
-        if (delta) state.heldValues.set(original, mergeEntry(sample.kind, state.heldValues.get(original), entry));
+        if (delta)
+          state.heldValues.set(original, {
+            id,
+            entry: mergeEntry(sample.kind, state.heldValues.get(original)?.entry, entry),
+          });
         continue;
       }
       let full = entry;
       const held = state.heldValues.get(original);
       if (held !== undefined) {
-        full = mergeEntry(sample.kind, held, entry);
+        full = mergeEntry(sample.kind, held.entry, entry);
         state.heldValues.delete(original);
       }
-      const kept = config.keyKind === 'cgroup' ? entry.key.filter((_, i) => i !== config.keyPosition) : entry.key;
-      const key = [...kept, ...labels];
-      const group = JSON.stringify(key);
-      const existing = groups.get(group);
-      if (existing === undefined)
-        groups.set(group, { key, entry: { ...full, key }, members: [{ original, entry: full }] });
-      else {
-        existing.entry = { ...mergeEntry(sample.kind, existing.entry, full), key };
-        existing.members.push({ original, entry: full });
-      }
+      this.addToGroup(groups, sample.kind, config, original, full, labels);
     }
-    for (const id of state.keys.keys()) if (!seen.has(id)) state.keys.delete(id);
+    // Held values of a delta map whose key did not print this time are released once their hold ends all the same.
+    for (const [original, held] of state.heldValues) {
+      if (seen.has(held.id)) continue;
+      const labels = this.labelsOf(state, config, held.id, now, sample.final === true);
+      if (labels === undefined) continue;
+      state.heldValues.delete(original);
+      if (labels !== 'gone') this.addToGroup(groups, sample.kind, config, original, held.entry, labels);
+    }
+    // Labelled keys that left the dumps are forgotten; held ones stay while they have values to release.
+    const heldIds = new Set([...state.heldValues.values()].map((h) => h.id));
+    for (const [id, key] of state.keys) {
+      if (!seen.has(id) && (key.labels !== undefined || key.gone === true || !heldIds.has(id))) state.keys.delete(id);
+    }
     if (!delta && config.keyKind === 'cgroup') this.carry(state, sample.kind, groups);
     return { ...sample, entries: [...groups.values()].map((g) => g.entry) };
+  }
+
+  private addToGroup(
+    groups: Map<string, Group>,
+    kind: MapKind,
+    config: PodLabeledMap,
+    original: string,
+    entry: MapEntry,
+    labels: string[],
+  ): void {
+    const kept = config.keyKind === 'cgroup' ? entry.key.filter((_, i) => i !== config.keyPosition) : entry.key;
+    const key = [...kept, ...labels];
+    const name = JSON.stringify(key);
+    const existing = groups.get(name);
+    if (existing === undefined) groups.set(name, { key, entry: { ...entry, key }, members: [{ original, entry }] });
+    else {
+      existing.entry = { ...mergeEntry(kind, existing.entry, entry), key };
+      existing.members.push({ original, entry });
+    }
   }
 
   /** Keeps merged cgroup groups monotonic when one of their members leaves the dumps. */
@@ -237,7 +276,10 @@ export class PodLabeler {
     if (info?.podUid === undefined) return (key.labels = this.values(undefined, info?.containerId));
     const resolved = this.options.resolvePod(info);
     const complete = resolved !== undefined && (resolved.containerName !== '' || info.containerId === undefined);
-    if (!complete && !expired) return undefined;
+    // A pod the source may not have told us of yet: the hold counts from when the source was last current.
+    const podExpired =
+      final || now - key.firstSeen >= this.maxHoldMillis || (expired && now - this.podsStaleAt >= this.holdMillis);
+    if (!complete && !podExpired) return undefined;
     if (resolved !== undefined) key.pod = info;
     return (key.labels = this.values(resolved, info.containerId));
   }

@@ -136,6 +136,7 @@ describe('PodWatch against the loopback API server', () => {
 
     await api.stop();
     await until(() => watch.status().errors >= 2, 'failed retries while the server is away');
+    expect(watch.current()).toBe(false);
     expect(watch.status().lastError).toMatch(/ECONNREFUSED/);
     // Meanwhile the cluster changes.
     api.delete('pods', 'shop', 'leaves');
@@ -148,6 +149,7 @@ describe('PodWatch against the loopback API server', () => {
     expect(cache.pod(leaves)?.deletedAt).toBeDefined();
     expect(cache.pod(stays)?.deletedAt).toBeUndefined();
     await until(() => watch.status().state === 'watching' && api.openWatches() === 1, 'a watch again');
+    expect(watch.current()).toBe(true);
     // And the new watch delivers changes.
     const next = seedPod('next', 'node-a');
     await until(() => cache.pod(next) !== undefined, 'a pod after the outage');

@@ -87,6 +87,11 @@ export class PodWatch {
     return { ...this.status_ };
   }
 
+  /** True while the cache follows the server: listed, and a watch is open (not listing again, not backing off). */
+  current(): boolean {
+    return this.status_.synced && this.status_.state === 'watching';
+  }
+
   /** Resolves once the first list has filled the cache (or at once if it has). */
   synced(): Promise<void> {
     if (this.status_.synced) return Promise.resolve();
