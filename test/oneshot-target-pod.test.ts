@@ -52,11 +52,27 @@ it("--target-pod restricts the program to that container's cgroup", async () => 
   loop(inside, containerDir);
   loop(outside);
   const program = join(scratch, 'opens.bt');
-  writeFileSync(program, 'tracepoint:syscalls:sys_enter_openat /comm == "oneshotin" || comm == "oneshotout"/ { @opens[comm] = count(); }\n');
+  writeFileSync(
+    program,
+    'tracepoint:syscalls:sys_enter_openat /comm == "oneshotin" || comm == "oneshotout"/ { @opens[comm] = count(); }\n',
+  );
   const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(
       process.execPath,
-      [requireBuiltCli(), 'run', '--file', program, '--duration', '3s', '--no-listen', '--no-view', '--output', 'json', '--target-pod', `${uid}/${containerId}`],
+      [
+        requireBuiltCli(),
+        'run',
+        '--file',
+        program,
+        '--duration',
+        '3s',
+        '--no-listen',
+        '--no-view',
+        '--output',
+        'json',
+        '--target-pod',
+        `${uid}/${containerId}`,
+      ],
       { cwd: ROOT },
     );
     let stdout = '';
@@ -66,7 +82,10 @@ it("--target-pod restricts the program to that container's cgroup", async () => 
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
   expect(run.code, run.stderr).toBe(0);
-  const samples = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; entries: { key: string[]; value: number }[] });
+  const samples = run.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { name: string; entries: { key: string[]; value: number }[] });
   const last = samples.filter((s) => s.name === '@opens').at(-1);
   expect(last?.entries.map((e) => e.key[0])).toEqual(['oneshotin']);
   expect(last?.entries[0]?.value).toBeGreaterThan(0);
@@ -74,13 +93,27 @@ it("--target-pod restricts the program to that container's cgroup", async () => 
 
 it('--target-pod of a pod that has no cgroup on this node is one line, exit 2', async () => {
   const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [requireBuiltCli(), 'run', '-e', 'tracepoint:syscalls:sys_enter_openat { @o = count(); }', '--no-listen', '--target-pod', randomUUID()], {
-      cwd: ROOT,
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        requireBuiltCli(),
+        'run',
+        '-e',
+        'tracepoint:syscalls:sys_enter_openat { @o = count(); }',
+        '--no-listen',
+        '--target-pod',
+        randomUUID(),
+      ],
+      {
+        cwd: ROOT,
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('close', (code) => resolve({ code, stderr }));
   });
-  expect(run.stderr).toMatch(/^ktrace: no cgroup of pod [0-9a-f-]+ under \/sys\/fs\/cgroup\/unified: it does not run on this node/);
+  expect(run.stderr).toMatch(
+    /^ktrace: no cgroup of pod [0-9a-f-]+ under \/sys\/fs\/cgroup\/unified: it does not run on this node/,
+  );
   expect(run.code).toBe(2);
 });

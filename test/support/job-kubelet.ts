@@ -17,14 +17,26 @@ export interface CapturedLogs {
 
 interface JobSpec {
   suspend?: boolean;
-  template: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, unknown> };
+  template: {
+    metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+    spec: Record<string, unknown>;
+  };
 }
 
 function nodeOf(template: JobSpec['template']): string {
   const affinity = template.spec['affinity'] as
-    | { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: { matchFields: { values: string[] }[] }[] } } }
+    | {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: { matchFields: { values: string[] }[] }[];
+          };
+        };
+      }
     | undefined;
-  return affinity?.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]?.matchFields[0]?.values[0] ?? '';
+  return (
+    affinity?.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]?.matchFields[0]
+      ?.values[0] ?? ''
+  );
 }
 
 export class JobKubelet {
@@ -71,15 +83,34 @@ export class JobKubelet {
         name: podName,
         namespace,
         labels: { ...spec.template.metadata?.labels, 'job-name': name, 'batch.kubernetes.io/job-name': name },
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            name,
+            uid: job.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: { ...spec.template.spec, nodeName: nodeOf(spec.template) },
-    } as KubeObject);
+    });
     // The Job controller records when the Job started (once, when it first makes a pod).
     const latest = this.api.get('jobs.batch', namespace, name);
     if (latest !== undefined && (latest['status'] as { startTime?: string } | undefined)?.startTime === undefined) {
-      const status = { ...(latest['status'] as object | undefined), startTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), active: 1 };
-      this.api.writer.update(this.api.type('jobs.batch'), namespace, name, { ...latest, status }, { manager: 'kube-controller-manager', subresource: 'status' });
+      const status = {
+        ...(latest['status'] as object | undefined),
+        startTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        active: 1,
+      };
+      this.api.writer.update(
+        this.api.type('jobs.batch'),
+        namespace,
+        name,
+        { ...latest, status },
+        { manager: 'kube-controller-manager', subresource: 'status' },
+      );
     }
     this.play(namespace, podName);
   }
@@ -91,7 +122,14 @@ export class JobKubelet {
         phase: 'Pending',
         extra: {
           containerStatuses: [
-            { name: 'trace', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: 'failed to pull and unpack image: not found' } } },
+            {
+              name: 'trace',
+              image: 'x',
+              imageID: '',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: 'ErrImagePull', message: 'failed to pull and unpack image: not found' } },
+            },
           ],
         },
       });
@@ -117,7 +155,15 @@ export class JobKubelet {
       phase: exitCode === 0 ? 'Succeeded' : 'Failed',
       extra: {
         containerStatuses: [
-          { name: 'trace', image: 'x', imageID: '', containerID: `containerd://${pod}`, ready: false, restartCount: 0, state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' } } },
+          {
+            name: 'trace',
+            image: 'x',
+            imageID: '',
+            containerID: `containerd://${pod}`,
+            ready: false,
+            restartCount: 0,
+            state: { terminated: { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' } },
+          },
         ],
       },
     });

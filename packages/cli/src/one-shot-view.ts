@@ -2,7 +2,17 @@
 // maps drawn with the local live view and printed as a final summary, or NDJSON samples with -o json; the final
 // dump saved into the trace's ConfigMap, and shown from there once the pod is gone. Ctrl-C stops the trace.
 import type { KubeClient, OneShotLine, OneShotPodState } from '@ktrace/core/kubernetes';
-import { LatestMaps, exitError, followPodLog, jobPod, podState, readFinalDump, readPodLog, saveFinalDump, stopOneShot } from '@ktrace/core/kubernetes';
+import {
+  LatestMaps,
+  exitError,
+  followPodLog,
+  jobPod,
+  podState,
+  readFinalDump,
+  readPodLog,
+  saveFinalDump,
+  stopOneShot,
+} from '@ktrace/core/kubernetes';
 import type { MapSample } from '@ktrace/parser';
 import { renderLiveView } from './live-view.js';
 
@@ -41,12 +51,22 @@ async function settledState(client: KubeClient, ref: TraceJob, until: number): P
 }
 
 function render(output: NodeOutput, title: string): string {
-  const lines = renderLiveView({ header: title, maps: output.maps.maps, notes: [], columns: process.stdout.columns || 100, rows: 100_000 });
+  const lines = renderLiveView({
+    header: title,
+    maps: output.maps.maps,
+    notes: [],
+    columns: process.stdout.columns || 100,
+    rows: 100_000,
+  });
   return `${lines.join('\n')}\n`;
 }
 
 /** Reads, follows and shows the trace's output; returns the exit status (0 clean, 2 the program failed, 1 otherwise). */
-export async function showOneShotOutput(client: KubeClient, jobs: readonly TraceJob[], options: ShowOptions): Promise<number> {
+export async function showOneShotOutput(
+  client: KubeClient,
+  jobs: readonly TraceJob[],
+  options: ShowOptions,
+): Promise<number> {
   const live = !options.json && options.follow && process.stdout.isTTY === true;
   const outputs: NodeOutput[] = jobs.map((ref) => ({ ref, maps: new LatestMaps(), lines: [], fromConfigMap: false }));
   const abort = new AbortController();
@@ -64,7 +84,9 @@ export async function showOneShotOutput(client: KubeClient, jobs: readonly Trace
     process.stderr.write('ktrace: stopping the trace; waiting for its final dump (Ctrl-C again to leave now)\n');
     setTimeout(() => abort.abort(), options.stopWaitMillis).unref();
     void stopOneShot(client, jobs).catch((error: unknown) => {
-      process.stderr.write(`ktrace: could not stop the trace: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `ktrace: could not stop the trace: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
       abort.abort();
     });
   };
@@ -72,8 +94,12 @@ export async function showOneShotOutput(client: KubeClient, jobs: readonly Trace
   const draw = (): void => {
     const header = `ktrace · ${jobs.map((j) => j.node).join(', ')} · ${new Date().toLocaleTimeString()}${interrupted ? ' · stopping' : ''}`;
     const maps = new Map<string, MapSample>();
-    for (const output of outputs) for (const [name, sample] of output.maps.maps) maps.set(jobs.length === 1 ? name : `${output.ref.node} ${name}`, sample);
-    process.stdout.write(`\x1b[H\x1b[2J${renderLiveView({ header, maps, notes: [], columns: process.stdout.columns || 100, rows: process.stdout.rows || 40 }).join('\n')}\n`);
+    for (const output of outputs)
+      for (const [name, sample] of output.maps.maps)
+        maps.set(jobs.length === 1 ? name : `${output.ref.node} ${name}`, sample);
+    process.stdout.write(
+      `\x1b[H\x1b[2J${renderLiveView({ header, maps, notes: [], columns: process.stdout.columns || 100, rows: process.stdout.rows || 40 }).join('\n')}\n`,
+    );
   };
   const timer = live ? setInterval(draw, 1000) : undefined;
   const take = (output: NodeOutput, line: OneShotLine): void => {
@@ -95,7 +121,11 @@ export async function showOneShotOutput(client: KubeClient, jobs: readonly Trace
         } else {
           for (const line of await readPodLog(client, state.pod)) take(output, line);
         }
-        output.state = await settledState(client, output.ref, Date.now() + (interrupted ? options.stopWaitMillis : 5000));
+        output.state = await settledState(
+          client,
+          output.ref,
+          Date.now() + (interrupted ? options.stopWaitMillis : 5000),
+        );
       }),
     );
   } finally {
@@ -126,15 +156,25 @@ export async function showOneShotOutput(client: KubeClient, jobs: readonly Trace
     }
     if (ended && !output.fromConfigMap && output.maps.size > 0) {
       await saveFinalDump(client, ref.job, output.maps).catch((error: unknown) => {
-        process.stderr.write(`ktrace: the final dump of node ${ref.node} could not be saved in configmap ${ref.job}: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(
+          `ktrace: the final dump of node ${ref.node} could not be saved in configmap ${ref.job}: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
       });
     }
     if (options.json) continue;
     if (output.maps.size === 0) {
-      process.stdout.write(`node ${ref.node}: no map output${output.state === undefined ? ' (the pod is gone and no final dump was saved)' : ''}\n`);
+      process.stdout.write(
+        `node ${ref.node}: no map output${output.state === undefined ? ' (the pod is gone and no final dump was saved)' : ''}\n`,
+      );
       continue;
     }
-    const what = output.fromConfigMap ? 'final dump (saved)' : ended ? 'final dump' : output.state?.phase === 'running' ? 'latest dump (still running)' : 'latest dump';
+    const what = output.fromConfigMap
+      ? 'final dump (saved)'
+      : ended
+        ? 'final dump'
+        : output.state?.phase === 'running'
+          ? 'latest dump (still running)'
+          : 'latest dump';
     process.stdout.write(render(output, `ktrace · node ${ref.node} · job ${ref.job} · ${what}`));
   }
   return status;

@@ -15,7 +15,8 @@ const contextFree = /^(BEGIN|END|interval:|i:|self:)/;
  * otherwise lose their run): split such blocks to filter them.
  */
 export function restrictToCgroups(source: string, cgroupIds: readonly bigint[]): string {
-  if (cgroupIds.length === 0) throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: 'no cgroup to restrict the program to' });
+  if (cgroupIds.length === 0)
+    throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: 'no cgroup to restrict the program to' });
   const guard = ` if (${cgroupIds.map((id) => `cgroup != ${id}`).join(' && ')}) { return; }`;
   const inserts: number[] = [];
   let header = '';
@@ -24,7 +25,8 @@ export function restrictToCgroups(source: string, cgroupIds: readonly bigint[]):
     if (depth !== 0) return;
     if (c === '{') {
       const probes = probeList(header);
-      if (probes !== '' && !notAProbe.test(probes) && !probes.split(',').some((p) => contextFree.test(p))) inserts.push(i + 1);
+      if (probes !== '' && !notAProbe.test(probes) && !probes.split(',').some((p) => contextFree.test(p)))
+        inserts.push(i + 1);
       header = '';
     } else if (c === '}') header = '';
     else header += c;

@@ -8,7 +8,13 @@ export function oneShotRow(report: OneShotReport): string[] {
   const states = [...new Set(report.jobs.map((j) => j.state))];
   const running = report.jobs.filter((j) => j.state === 'running').length;
   const failed = report.jobs.filter((j) => j.state === 'failed');
-  return [report.name, `${targets.join(',')} (one-shot: ${states.join(',')})`, `${running}/${report.jobs.length}`, String(failed.length), failed[0]?.reason ?? ''];
+  return [
+    report.name,
+    `${targets.join(',')} (one-shot: ${states.join(',')})`,
+    `${running}/${report.jobs.length}`,
+    String(failed.length),
+    failed[0]?.reason ?? '',
+  ];
 }
 
 /** `ktrace get NAME` of a one-shot trace: one line per Job. */

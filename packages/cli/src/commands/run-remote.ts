@@ -18,7 +18,7 @@ import {
 } from '@ktrace/core/kubernetes';
 import type { OneShotPlacement, OneShotRequest, PrivilegesProfile } from '@ktrace/core/kubernetes';
 import { KtraceError } from '@ktrace/parser';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { addClusterOptions, kubeClientFor, namespaceFor } from '../cluster-options.js';
 import type { ClusterOptions } from '../cluster-options.js';
 import { showOneShotOutput } from '../one-shot-view.js';
@@ -46,7 +46,10 @@ const seconds = (text: string, flag: string): number => Math.max(1, Math.ceil(pa
 
 function programOf(options: RunRemoteOptions): string {
   if ((options.program === undefined) === (options.file === undefined)) {
-    throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: 'ktrace run TARGET needs the program: -e PROGRAM or -f FILE.bt (one of them)' });
+    throw new KtraceError({
+      code: 'KTRACE_BAD_OPTION',
+      message: 'ktrace run TARGET needs the program: -e PROGRAM or -f FILE.bt (one of them)',
+    });
   }
   let program = options.program ?? '';
   if (options.file !== undefined) {
@@ -64,7 +67,9 @@ export function registerRunRemote(program: Command): void {
   addClusterOptions(
     program
       .command('run')
-      .description('Run a bpftrace program once in the cluster: a Job on the node (of the pod, of each pod of the deployment), stopped after --duration with its final map dump.')
+      .description(
+        'Run a bpftrace program once in the cluster: a Job on the node (of the pod, of each pod of the deployment), stopped after --duration with its final map dump.',
+      )
       .argument('<target>', 'node/NAME, pod/NAME[/CONTAINER] or deploy/NAME')
       .option('-e, --program <text>', 'the bpftrace program text')
       .option('-f, --file <file.bt>', 'a bpftrace program file')
@@ -84,9 +89,16 @@ export function registerRunRemote(program: Command): void {
   ).action(async (targetArg: string, options: RunRemoteOptions, command: Command) => {
     const ref = parseOneShotTarget(targetArg);
     const format = outputFormat(options.output);
-    if (format === 'yaml' && options.dryRun !== true) throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: '-o yaml goes with --dry-run; with --attach use -o json' });
+    if (format === 'yaml' && options.dryRun !== true)
+      throw new KtraceError({
+        code: 'KTRACE_BAD_OPTION',
+        message: '-o yaml goes with --dry-run; with --attach use -o json',
+      });
     if (options.privileges !== undefined && !(PRIVILEGES_PROFILES as readonly string[]).includes(options.privileges)) {
-      throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `--privileges must be one of ${PRIVILEGES_PROFILES.join(', ')}` });
+      throw new KtraceError({
+        code: 'KTRACE_BAD_OPTION',
+        message: `--privileges must be one of ${PRIVILEGES_PROFILES.join(', ')}`,
+      });
     }
     const request: Omit<OneShotRequest, 'namespace'> = {
       trace: options.name === undefined ? defaultOneShotName(ref) : checkTraceName(options.name, '--name'),
@@ -104,7 +116,9 @@ export function registerRunRemote(program: Command): void {
       // A node target needs nothing from the server; a pod or deployment is read (never written) for its nodes.
       const namespace = namespaceFor(options);
       const placements: OneShotPlacement[] =
-        ref.kind === 'node' ? [{ node: ref.name, target: { kind: 'node' } }] : await resolveOneShotTarget(kubeClientFor(options), ref, options.targetNamespace ?? namespace);
+        ref.kind === 'node'
+          ? [{ node: ref.name, target: { kind: 'node' } }]
+          : await resolveOneShotTarget(kubeClientFor(options), ref, options.targetNamespace ?? namespace);
       const objects = oneShotManifests({ ...request, namespace }, placements);
       process.stdout.write(render({ apiVersion: 'v1', kind: 'List', items: objects }, format ?? 'yaml'));
       return;
@@ -115,14 +129,21 @@ export function registerRunRemote(program: Command): void {
     try {
       await Promise.all(jobs.map((job) => waitForStart(client, job, { timeoutMillis: startTimeoutMillis })));
     } catch (error) {
-      await removeQuietly(client, jobs.filter((j) => j.outcome === 'created'));
+      await removeQuietly(
+        client,
+        jobs.filter((j) => j.outcome === 'created'),
+      );
       throw error;
     }
     for (const job of jobs) {
-      process.stderr.write(`trace/${request.trace} ${job.outcome === 'created' ? 'started' : 'already running'} on node ${job.node} (job ${client.namespace}/${job.job})\n`);
+      process.stderr.write(
+        `trace/${request.trace} ${job.outcome === 'created' ? 'started' : 'already running'} on node ${job.node} (job ${client.namespace}/${job.job})\n`,
+      );
     }
     if (options.attach !== true) {
-      process.stderr.write(`ktrace logs ${request.trace}${command.getOptionValue('namespace') === undefined ? '' : ` -n ${client.namespace}`} -f shows its output\n`);
+      process.stderr.write(
+        `ktrace logs ${request.trace}${command.getOptionValue('namespace') === undefined ? '' : ` -n ${client.namespace}`} -f shows its output\n`,
+      );
       return;
     }
     const status = await showOneShotOutput(client, jobs, {
@@ -137,7 +158,9 @@ export function registerRunRemote(program: Command): void {
 
 /** Options of either `run` that take a value: their values are not TARGETs. */
 const valueOptions = new Set(
-  '-e --program -f --file --spec --interval --listen --otlp-endpoint --duration --stop-timeout --bpftrace --prefix -o --output --name --image --target-namespace --start-timeout --keep --privileges -n --namespace --kubeconfig --context --request-timeout'.split(' '),
+  '-e --program -f --file --spec --interval --listen --otlp-endpoint --duration --stop-timeout --bpftrace --prefix -o --output --name --image --target-namespace --start-timeout --keep --privileges -n --namespace --kubeconfig --context --request-timeout'.split(
+    ' ',
+  ),
 );
 
 /** Whether the command line is `ktrace run … TARGET …` (a cluster target), not a local run. */

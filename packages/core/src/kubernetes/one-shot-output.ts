@@ -23,8 +23,10 @@ export function readOneShotLine(line: string): OneShotLine {
   if (trimmed.startsWith('{')) {
     try {
       const value = JSON.parse(trimmed) as Record<string, unknown>;
-      if (value['type'] === 'map' && typeof value['name'] === 'string' && Array.isArray(value['entries'])) return { kind: 'sample', sample: value as unknown as MapSample };
-      if (typeof value['level'] === 'string' && typeof value['msg'] === 'string') return { kind: 'log', level: value['level'], msg: value['msg'], record: value };
+      if (value['type'] === 'map' && typeof value['name'] === 'string' && Array.isArray(value['entries']))
+        return { kind: 'sample', sample: value as unknown as MapSample };
+      if (typeof value['level'] === 'string' && typeof value['msg'] === 'string')
+        return { kind: 'log', level: value['level'], msg: value['msg'], record: value };
     } catch {
       // not JSON after all: shown as text
     }
@@ -87,7 +89,12 @@ export async function saveFinalDump(client: KubeClient, configMap: string, maps:
   const namespace = client.namespace;
   await client.call({ verb: 'patch', resource: 'configmaps', name: configMap, namespace }, () =>
     client.objects.patch(
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: configMap, namespace }, data: { [finalDumpKey]: maps.toNdjson() } } as V1ConfigMap,
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: configMap, namespace },
+        data: { [finalDumpKey]: maps.toNdjson() },
+      },
       undefined,
       undefined,
       'ktrace',

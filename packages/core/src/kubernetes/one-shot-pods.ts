@@ -24,34 +24,70 @@ export interface OneShotPodState {
 }
 
 /** The reasons a container waits that no amount of waiting fixes. */
-const hopeless = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError']);
+const hopeless = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+]);
 
 /** The newest pod of a Job (by the job-name label the Job controller sets, and the Job's uid as owner). */
 export async function jobPod(client: KubeClient, job: string, uid?: string): Promise<V1Pod | undefined> {
   const namespace = client.namespace;
-  const list = await client.call({ verb: 'list', resource: 'pods', namespace }, () => client.core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` }));
-  const pods = list.items.filter((pod) => uid === undefined || (pod.metadata?.ownerReferences ?? []).some((o) => o.uid === uid));
-  pods.sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')));
+  const list = await client.call({ verb: 'list', resource: 'pods', namespace }, () =>
+    client.core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` }),
+  );
+  const pods = list.items.filter(
+    (pod) => uid === undefined || (pod.metadata?.ownerReferences ?? []).some((o) => o.uid === uid),
+  );
+  pods.sort((a, b) =>
+    String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')),
+  );
   return pods.at(-1);
 }
 
 export function podState(pod: V1Pod | undefined): OneShotPodState {
   if (pod === undefined) return { phase: 'none' };
-  const base = { pod: pod.metadata?.name ?? '', ...(pod.spec?.nodeName === undefined ? {} : { node: pod.spec.nodeName }) };
+  const base = {
+    pod: pod.metadata?.name ?? '',
+    ...(pod.spec?.nodeName === undefined ? {} : { node: pod.spec.nodeName }),
+  };
   const status = (pod.status?.containerStatuses ?? []).find((s) => s.name === traceContainer);
   const terminated = status?.state?.terminated;
-  if (terminated !== undefined) return { ...base, phase: 'exited', exitCode: terminated.exitCode, ...(terminated.reason === undefined ? {} : { reason: terminated.reason }) };
-  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return { ...base, phase: 'exited', exitCode: pod.status.phase === 'Succeeded' ? 0 : 1 };
+  if (terminated !== undefined)
+    return {
+      ...base,
+      phase: 'exited',
+      exitCode: terminated.exitCode,
+      ...(terminated.reason === undefined ? {} : { reason: terminated.reason }),
+    };
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed')
+    return { ...base, phase: 'exited', exitCode: pod.status.phase === 'Succeeded' ? 0 : 1 };
   if (status?.state?.running !== undefined) return { ...base, phase: 'running' };
   const waiting = status?.state?.waiting;
-  if (waiting !== undefined) return { ...base, phase: 'pending', ...(waiting.reason === undefined ? {} : { reason: waiting.reason }), ...(waiting.message === undefined ? {} : { message: waiting.message }) };
+  if (waiting !== undefined)
+    return {
+      ...base,
+      phase: 'pending',
+      ...(waiting.reason === undefined ? {} : { reason: waiting.reason }),
+      ...(waiting.message === undefined ? {} : { message: waiting.message }),
+    };
   const unscheduled = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled' && c.status === 'False');
-  return { ...base, phase: 'pending', ...(unscheduled?.reason === undefined ? {} : { reason: unscheduled.reason }), ...(unscheduled?.message === undefined ? {} : { message: unscheduled.message }) };
+  return {
+    ...base,
+    phase: 'pending',
+    ...(unscheduled?.reason === undefined ? {} : { reason: unscheduled.reason }),
+    ...(unscheduled?.message === undefined ? {} : { message: unscheduled.message }),
+  };
 }
 
 function failedCondition(job: V1Job): string | undefined {
   const failed = (job.status?.conditions ?? []).find((c) => c.type === 'Failed' && c.status === 'True');
-  return failed === undefined ? undefined : `${failed.reason ?? 'Failed'}${failed.message === undefined ? '' : `: ${failed.message}`}`;
+  return failed === undefined
+    ? undefined
+    : `${failed.reason ?? 'Failed'}${failed.message === undefined ? '' : `: ${failed.message}`}`;
 }
 
 /** The whole log of a pod's trace container as lines (empty when the container never started). */
@@ -67,11 +103,18 @@ export async function readPodLog(client: KubeClient, pod: string): Promise<OneSh
     if (error instanceof KtraceError && httpStatusOf(error.cause) === 400) return [];
     throw error;
   }
-  return text.split('\n').filter((l) => l !== '').map(readOneShotLine);
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(readOneShotLine);
 }
 
 /** Follows a pod's log from its start until the container exits (or `signal` aborts), as classified lines. */
-export async function* followPodLog(client: KubeClient, pod: string, signal?: AbortSignal): AsyncGenerator<OneShotLine> {
+export async function* followPodLog(
+  client: KubeClient,
+  pod: string,
+  signal?: AbortSignal,
+): AsyncGenerator<OneShotLine> {
   const namespace = client.namespace;
   const stream = new PassThrough();
   let controller: AbortController;
@@ -106,7 +149,9 @@ export function failureOf(lines: readonly OneShotLine[]): string | undefined {
 
 /** The error for a trace container that exited non-zero: its own exit code decides (2: the program is wrong). */
 export function exitError(node: string, state: OneShotPodState, lines: readonly OneShotLine[]): KtraceError {
-  const said = failureOf(lines) ?? `exit code ${state.exitCode ?? '?'}${state.reason === undefined ? '' : ` (${state.reason})`}, no log`;
+  const said =
+    failureOf(lines) ??
+    `exit code ${state.exitCode ?? '?'}${state.reason === undefined ? '' : ` (${state.reason})`}, no log`;
   return new KtraceError({
     code: state.exitCode === 2 ? 'KTRACE_BAD_PROGRAM' : 'KTRACE_CLUSTER',
     message: `the trace failed on node ${node}: ${said}`,
@@ -127,12 +172,18 @@ export interface WaitForStartOptions {
  * Fails with one KtraceError: an image that cannot be pulled, a pod that exited with an error (exit code 2: the
  * program is wrong), a failed Job, or nothing running within the time bound (naming the last state seen).
  */
-export async function waitForStart(client: KubeClient, ref: { node: string; job: string; uid: string }, options: WaitForStartOptions): Promise<OneShotPodState> {
+export async function waitForStart(
+  client: KubeClient,
+  ref: { node: string; job: string; uid: string },
+  options: WaitForStartOptions,
+): Promise<OneShotPodState> {
   const namespace = client.namespace;
   const deadline = Date.now() + options.timeoutMillis;
   let last: OneShotPodState = { phase: 'none' };
   for (;;) {
-    const job = await client.call({ verb: 'get', resource: 'jobs.batch', name: ref.job, namespace }, () => client.batch.readNamespacedJob({ name: ref.job, namespace }));
+    const job = await client.call({ verb: 'get', resource: 'jobs.batch', name: ref.job, namespace }, () =>
+      client.batch.readNamespacedJob({ name: ref.job, namespace }),
+    );
     last = podState(await jobPod(client, ref.job, ref.uid));
     if (last.phase === 'pending' && last.reason !== undefined && hopeless.has(last.reason)) {
       const image = job.spec?.template.spec?.containers[0]?.image ?? '?';
@@ -147,7 +198,11 @@ export async function waitForStart(client: KubeClient, ref: { node: string; job:
       throw exitError(ref.node, last, lines);
     }
     const failed = failedCondition(job);
-    if (failed !== undefined) throw new KtraceError({ code: 'KTRACE_CLUSTER', message: `the trace's Job ${namespace}/${ref.job} failed on node ${ref.node}: ${failed}` });
+    if (failed !== undefined)
+      throw new KtraceError({
+        code: 'KTRACE_CLUSTER',
+        message: `the trace's Job ${namespace}/${ref.job} failed on node ${ref.node}: ${failed}`,
+      });
     if (last.phase === 'running') {
       const lines = await readPodLog(client, last.pod ?? '');
       if (lines.some((l) => l.kind === 'log' && l.msg === 'ktrace running')) return last;
@@ -160,7 +215,10 @@ export async function waitForStart(client: KubeClient, ref: { node: string; job:
           : last.phase === 'running'
             ? `pod ${last.pod ?? ''} runs but bpftrace has not attached yet`
             : `pod ${last.pod ?? ''} is pending${last.reason === undefined ? '' : `: ${last.reason}`}${last.message === undefined ? '' : ` (${last.message})`}`;
-      throw new KtraceError({ code: 'KTRACE_CLUSTER', message: `the trace did not start on node ${ref.node} within ${seconds}s (--start-timeout): ${seen}` });
+      throw new KtraceError({
+        code: 'KTRACE_CLUSTER',
+        message: `the trace did not start on node ${ref.node} within ${seconds}s (--start-timeout): ${seen}`,
+      });
     }
     await sleep(options.pollMillis ?? 250);
   }

@@ -29,16 +29,26 @@ export function oneShotSelector(trace?: string): string {
 }
 
 /** The objects a trace applies on each node, as --dry-run prints them (the ConfigMap's owner uid comes from the server). */
-export function oneShotManifests(request: OneShotRequest, placements: readonly OneShotPlacement[]): (V1Job | V1ConfigMap)[] {
+export function oneShotManifests(
+  request: OneShotRequest,
+  placements: readonly OneShotPlacement[],
+): (V1Job | V1ConfigMap)[] {
   return placements.flatMap((placement) => {
     const options = { ...request, ...placement };
     const job = oneShotJob(options, { suspend: false });
-    return [job, oneShotConfigMap(options, { metadata: { name: job.metadata?.name ?? '', uid: '<the Job uid, set when it is created>' } })];
+    return [
+      job,
+      oneShotConfigMap(options, {
+        metadata: { name: job.metadata?.name ?? '', uid: '<the Job uid, set when it is created>' },
+      }),
+    ];
   });
 }
 
 function jobFinished(job: V1Job): boolean {
-  return (job.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+  return (job.status?.conditions ?? []).some(
+    (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+  );
 }
 
 const pollMillis = 200;
@@ -57,20 +67,28 @@ export async function purgeOneShotJob(client: KubeClient, namespace: string, job
   };
   await deleteOneShotJob(client, namespace, job);
   await client
-    .call({ verb: 'delete', resource: 'configmaps', name: job, namespace }, () => client.core.deleteNamespacedConfigMap({ name: job, namespace }))
+    .call({ verb: 'delete', resource: 'configmaps', name: job, namespace }, () =>
+      client.core.deleteNamespacedConfigMap({ name: job, namespace }),
+    )
     .catch(ignoreMissing);
-  const pods = await client.call({ verb: 'list', resource: 'pods', namespace }, () => client.core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` }));
+  const pods = await client.call({ verb: 'list', resource: 'pods', namespace }, () =>
+    client.core.listNamespacedPod({ namespace, labelSelector: `job-name=${job}` }),
+  );
   for (const pod of pods.items) {
     if (uid !== undefined && !(pod.metadata?.ownerReferences ?? []).some((o) => o.uid === uid)) continue;
     const name = pod.metadata?.name ?? '';
     await client
-      .call({ verb: 'delete', resource: 'pods', name, namespace }, () => client.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }))
+      .call({ verb: 'delete', resource: 'pods', name, namespace }, () =>
+        client.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }),
+      )
       .catch(ignoreMissing);
   }
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     try {
-      await client.call({ verb: 'get', resource: 'jobs.batch', name: job, namespace }, () => client.batch.readNamespacedJob({ name: job, namespace }));
+      await client.call({ verb: 'get', resource: 'jobs.batch', name: job, namespace }, () =>
+        client.batch.readNamespacedJob({ name: job, namespace }),
+      );
     } catch (error) {
       ignoreMissing(error);
       return;
@@ -92,11 +110,18 @@ export async function listOneShotJobs(client: KubeClient, trace?: string): Promi
 async function runsTheSame(client: KubeClient, old: V1Job, wanted: V1Job, program: string): Promise<boolean> {
   const a = old.spec?.template.spec?.containers[0];
   const b = wanted.spec?.template.spec?.containers[0];
-  if (a?.image !== b?.image || JSON.stringify(a?.args) !== JSON.stringify(b?.args) || old.spec?.activeDeadlineSeconds !== wanted.spec?.activeDeadlineSeconds) return false;
+  if (
+    a?.image !== b?.image ||
+    JSON.stringify(a?.args) !== JSON.stringify(b?.args) ||
+    old.spec?.activeDeadlineSeconds !== wanted.spec?.activeDeadlineSeconds
+  )
+    return false;
   const name = old.metadata?.name ?? '';
   const namespace = old.metadata?.namespace ?? client.namespace;
   const configMap: V1ConfigMap | undefined = await client
-    .call({ verb: 'get', resource: 'configmaps', name, namespace }, () => client.core.readNamespacedConfigMap({ name, namespace }))
+    .call({ verb: 'get', resource: 'configmaps', name, namespace }, () =>
+      client.core.readNamespacedConfigMap({ name, namespace }),
+    )
     .catch(() => undefined);
   return configMap?.data?.[PROGRAM_KEY] === program;
 }
@@ -106,9 +131,15 @@ async function runsTheSame(client: KubeClient, old: V1Job, wanted: V1Job, progra
  * that changed or finished is replaced under the same name; Jobs of the trace on other nodes are deleted. If any
  * step fails, every Job this call created is deleted with its ConfigMap before the error is thrown.
  */
-export async function startOneShot(client: KubeClient, request: OneShotRequest, placements: readonly OneShotPlacement[]): Promise<OneShotJobRef[]> {
+export async function startOneShot(
+  client: KubeClient,
+  request: OneShotRequest,
+  placements: readonly OneShotPlacement[],
+): Promise<OneShotJobRef[]> {
   const namespace = client.namespace;
-  const existing = new Map((await listOneShotJobs(client, request.trace)).map((job) => [job.metadata?.name ?? '', job]));
+  const existing = new Map(
+    (await listOneShotJobs(client, request.trace)).map((job) => [job.metadata?.name ?? '', job]),
+  );
   const created: OneShotJobRef[] = [];
   const refs: OneShotJobRef[] = [];
   try {
@@ -117,7 +148,12 @@ export async function startOneShot(client: KubeClient, request: OneShotRequest, 
       const name = oneShotJobName(request.trace, placement.node);
       const running = oneShotJob(options, { suspend: false });
       const old = existing.get(name);
-      if (old !== undefined && !jobFinished(old) && old.spec?.suspend !== true && (await runsTheSame(client, old, running, request.program))) {
+      if (
+        old !== undefined &&
+        !jobFinished(old) &&
+        old.spec?.suspend !== true &&
+        (await runsTheSame(client, old, running, request.program))
+      ) {
         refs.push({ node: placement.node, job: name, uid: old.metadata?.uid ?? '', outcome: 'unchanged' });
         continue;
       }
@@ -128,7 +164,8 @@ export async function startOneShot(client: KubeClient, request: OneShotRequest, 
       refs.push(ref);
     }
     const wanted = new Set(refs.map((r) => r.job));
-    for (const [name, job] of existing) if (!wanted.has(name)) await purgeOneShotJob(client, namespace, name, job.metadata?.uid);
+    for (const [name, job] of existing)
+      if (!wanted.has(name)) await purgeOneShotJob(client, namespace, name, job.metadata?.uid);
     return refs;
   } catch (error) {
     await removeQuietly(client, created);
@@ -137,7 +174,10 @@ export async function startOneShot(client: KubeClient, request: OneShotRequest, 
 }
 
 /** Deletes what startOneShot created after a later failure (not started, image not pulled…): best effort. */
-export async function removeQuietly(client: KubeClient, jobs: readonly Pick<OneShotJobRef, 'job' | 'uid'>[]): Promise<void> {
+export async function removeQuietly(
+  client: KubeClient,
+  jobs: readonly Pick<OneShotJobRef, 'job' | 'uid'>[],
+): Promise<void> {
   for (const job of jobs) {
     try {
       await purgeOneShotJob(client, client.namespace, job.job, job.uid);

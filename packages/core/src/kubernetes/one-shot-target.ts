@@ -57,14 +57,18 @@ export function parseOneShotTarget(arg: string): OneShotTargetRef {
   if (parts.length > maxParts || name === '') throw badTarget(`${usage}, not "${arg}"`);
   if (name.length > 253 || !SUBDOMAIN.test(name)) throw badTarget(`${arg}: "${name}" is not a valid ${kind} name`);
   const container = parts[2];
-  if (container !== undefined && (container.length > 63 || !LABEL.test(container))) throw badTarget(`${arg}: "${container}" is not a valid container name`);
+  if (container !== undefined && (container.length > 63 || !LABEL.test(container)))
+    throw badTarget(`${arg}: "${container}" is not a valid container name`);
   return { kind, name, ...(container === undefined ? {} : { container }) };
 }
 
 /** A trace name made from the target (`node-worker-1`, `pod-cart-0`): the same TARGET re-runs the same trace. */
 export function defaultOneShotName(ref: OneShotTargetRef): string {
   const prefix = ref.kind === 'deployment' ? 'deploy' : ref.kind;
-  const base = `${prefix}-${ref.name}${ref.container === undefined ? '' : `-${ref.container}`}`.replace(/[^a-z0-9-]+/g, '-');
+  const base = `${prefix}-${ref.name}${ref.container === undefined ? '' : `-${ref.container}`}`.replace(
+    /[^a-z0-9-]+/g,
+    '-',
+  );
   return base.slice(0, 40).replace(/-+$/, '');
 }
 
@@ -96,14 +100,22 @@ function targetPod(pod: V1Pod, container: string | undefined, described: string)
   const uid = pod.metadata?.uid ?? '';
   if (container === undefined) return { namespace, name, uid };
   const declared = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c) => c.name);
-  if (!declared.includes(container)) throw notFound(`${described}: pod ${namespace}/${name} has no container "${container}" (it has ${declared.join(', ')})`);
+  if (!declared.includes(container))
+    throw notFound(
+      `${described}: pod ${namespace}/${name} has no container "${container}" (it has ${declared.join(', ')})`,
+    );
   const ids = containerIds(pod, container);
-  if (ids.length === 0) throw badTarget(`${described}: container "${container}" of pod ${namespace}/${name} has not started (no container id yet); try again when it runs`);
+  if (ids.length === 0)
+    throw badTarget(
+      `${described}: container "${container}" of pod ${namespace}/${name} has not started (no container id yet); try again when it runs`,
+    );
   return { namespace, name, uid, containerIds: ids };
 }
 
 function isLive(pod: V1Pod): boolean {
-  return pod.metadata?.deletionTimestamp === undefined && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+  return (
+    pod.metadata?.deletionTimestamp === undefined && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed'
+  );
 }
 
 /**
@@ -111,7 +123,11 @@ function isLive(pod: V1Pod): boolean {
  * have live pods on some node (one Job per node, each restricted to the deployment's pods there). Missing
  * objects are KTRACE_NOT_FOUND, a pod on no node or a deployment without pods KTRACE_BAD_OPTION (both exit 2).
  */
-export async function resolveOneShotTarget(client: KubeClient, ref: OneShotTargetRef, targetNamespace: string): Promise<OneShotPlacement[]> {
+export async function resolveOneShotTarget(
+  client: KubeClient,
+  ref: OneShotTargetRef,
+  targetNamespace: string,
+): Promise<OneShotPlacement[]> {
   if (ref.kind === 'node') {
     await orNotFound(
       client.call({ verb: 'get', resource: 'nodes', name: ref.name }, () => client.core.readNode({ name: ref.name })),
@@ -129,11 +145,27 @@ export async function resolveOneShotTarget(client: KubeClient, ref: OneShotTarge
     );
     const node = pod.spec?.nodeName;
     if (node === undefined || node === '') {
-      throw badTarget(`${described} in namespace ${targetNamespace} is on no node (phase ${pod.status?.phase ?? 'unknown'}: not scheduled yet); trace it once it is scheduled, or trace a node`);
+      throw badTarget(
+        `${described} in namespace ${targetNamespace} is on no node (phase ${pod.status?.phase ?? 'unknown'}: not scheduled yet); trace it once it is scheduled, or trace a node`,
+      );
     }
-    if (!isLive(pod)) throw badTarget(`${described} in namespace ${targetNamespace} has ended (phase ${pod.status?.phase ?? 'terminating'}): nothing of it is left to trace`);
+    if (!isLive(pod))
+      throw badTarget(
+        `${described} in namespace ${targetNamespace} has ended (phase ${pod.status?.phase ?? 'terminating'}): nothing of it is left to trace`,
+      );
     const pods = [targetPod(pod, ref.container, described)];
-    return [{ node, target: { kind: 'pod', namespace: targetNamespace, name: ref.name, ...(ref.container === undefined ? {} : { container: ref.container }), pods } }];
+    return [
+      {
+        node,
+        target: {
+          kind: 'pod',
+          namespace: targetNamespace,
+          name: ref.name,
+          ...(ref.container === undefined ? {} : { container: ref.container }),
+          pods,
+        },
+      },
+    ];
   }
   const deployment = await orNotFound(
     client.call({ verb: 'get', resource: 'deployments.apps', name: ref.name, namespace: targetNamespace }, () =>
@@ -146,11 +178,18 @@ export async function resolveOneShotTarget(client: KubeClient, ref: OneShotTarge
   const selector = [
     ...Object.entries(labels).map(([k, v]) => `${k}=${v}`),
     ...expressions.map((e) =>
-      e.operator === 'Exists' ? e.key : e.operator === 'DoesNotExist' ? `!${e.key}` : `${e.key} ${e.operator === 'In' ? 'in' : 'notin'} (${(e.values ?? []).join(',')})`,
+      e.operator === 'Exists'
+        ? e.key
+        : e.operator === 'DoesNotExist'
+          ? `!${e.key}`
+          : `${e.key} ${e.operator === 'In' ? 'in' : 'notin'} (${(e.values ?? []).join(',')})`,
     ),
   ].join(',');
   const list = await client.call({ verb: 'list', resource: 'pods', namespace: targetNamespace }, () =>
-    client.core.listNamespacedPod({ namespace: targetNamespace, ...(selector === '' ? {} : { labelSelector: selector }) }),
+    client.core.listNamespacedPod({
+      namespace: targetNamespace,
+      ...(selector === '' ? {} : { labelSelector: selector }),
+    }),
   );
   const byNode = new Map<string, TargetPod[]>();
   for (const pod of list.items.filter(isLive)) {
@@ -170,6 +209,12 @@ export async function resolveOneShotTarget(client: KubeClient, ref: OneShotTarge
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([node, pods]) => ({
       node,
-      target: { kind: 'deployment', namespace: targetNamespace, name: ref.name, ...(ref.container === undefined ? {} : { container: ref.container }), pods },
+      target: {
+        kind: 'deployment',
+        namespace: targetNamespace,
+        name: ref.name,
+        ...(ref.container === undefined ? {} : { container: ref.container }),
+        pods,
+      },
     }));
 }

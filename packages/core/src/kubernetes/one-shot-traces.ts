@@ -28,9 +28,14 @@ export interface OneShotReport {
 }
 
 function jobState(job: V1Job): { state: OneShotState; reason?: string } | undefined {
-  const condition = (type: string) => (job.status?.conditions ?? []).find((c) => c.type === type && c.status === 'True');
+  const condition = (type: string) =>
+    (job.status?.conditions ?? []).find((c) => c.type === type && c.status === 'True');
   const failed = condition('Failed');
-  if (failed !== undefined) return { state: 'failed', reason: `${failed.reason ?? 'Failed'}${failed.message === undefined ? '' : `: ${failed.message}`}` };
+  if (failed !== undefined)
+    return {
+      state: 'failed',
+      reason: `${failed.reason ?? 'Failed'}${failed.message === undefined ? '' : `: ${failed.message}`}`,
+    };
   if (condition('Complete') !== undefined) return { state: 'completed' };
   if (job.spec?.suspend === true) return { state: job.status?.startTime === undefined ? 'starting' : 'stopped' };
   return undefined;
@@ -44,15 +49,27 @@ async function report(client: KubeClient, job: V1Job): Promise<OneShotJobReport>
     job: name,
     uid,
     target: job.metadata?.annotations?.['ktrace.dev/target'] ?? '?',
-    ...(job.status?.startTime === undefined ? {} : { startedAt: String(job.status.startTime instanceof Date ? job.status.startTime.toISOString() : job.status.startTime) }),
+    ...(job.status?.startTime === undefined
+      ? {}
+      : {
+          startedAt: String(
+            job.status.startTime instanceof Date ? job.status.startTime.toISOString() : job.status.startTime,
+          ),
+        }),
   };
   const fromJob = jobState(job);
   const pod = podState(await jobPod(client, name, uid));
   const withPod = pod.pod === undefined ? base : { ...base, pod: pod.pod };
   if (fromJob !== undefined) return { ...withPod, ...fromJob };
   if (pod.phase === 'running') return { ...withPod, state: 'running' };
-  if (pod.phase === 'exited') return { ...withPod, state: pod.exitCode === 0 ? 'completed' : 'failed', ...(pod.exitCode === 0 ? {} : { reason: `exit code ${pod.exitCode ?? '?'}` }) };
-  if (pod.phase === 'pending') return { ...withPod, state: 'pending', ...(pod.reason === undefined ? {} : { reason: pod.reason }) };
+  if (pod.phase === 'exited')
+    return {
+      ...withPod,
+      state: pod.exitCode === 0 ? 'completed' : 'failed',
+      ...(pod.exitCode === 0 ? {} : { reason: `exit code ${pod.exitCode ?? '?'}` }),
+    };
+  if (pod.phase === 'pending')
+    return { ...withPod, state: 'pending', ...(pod.reason === undefined ? {} : { reason: pod.reason }) };
   return { ...withPod, state: 'starting' };
 }
 
@@ -87,7 +104,9 @@ export async function deleteOneShotTraces(client: KubeClient, name?: string): Pr
     names.add(configMap.metadata?.labels?.[traceNameLabel] ?? '?');
     const object = configMap.metadata?.name ?? '';
     try {
-      await client.call({ verb: 'delete', resource: 'configmaps', name: object, namespace }, () => client.core.deleteNamespacedConfigMap({ name: object, namespace }));
+      await client.call({ verb: 'delete', resource: 'configmaps', name: object, namespace }, () =>
+        client.core.deleteNamespacedConfigMap({ name: object, namespace }),
+      );
     } catch (error) {
       if (!(isKtraceError(error) && error.code === 'KTRACE_NOT_FOUND')) throw error;
     }

@@ -16,7 +16,10 @@ export interface PodCgroupTarget {
 export function parsePodCgroupTarget(arg: string): PodCgroupTarget {
   const [uid, containerId, extra] = arg.split('/');
   if (uid === undefined || !/^[0-9a-fA-F-]{8,}$/.test(uid) || extra !== undefined || containerId === '') {
-    throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `--target-pod must be POD_UID or POD_UID/CONTAINER_ID, not "${arg}"` });
+    throw new KtraceError({
+      code: 'KTRACE_BAD_OPTION',
+      message: `--target-pod must be POD_UID or POD_UID/CONTAINER_ID, not "${arg}"`,
+    });
   }
   return { uid, ...(containerId === undefined ? {} : { containerId }) };
 }
@@ -25,7 +28,10 @@ export function parsePodCgroupTarget(arg: string): PodCgroupTarget {
 export function cgroup2Root(base = '/sys/fs/cgroup'): string {
   if (existsSync(join(base, 'cgroup.controllers'))) return base;
   if (existsSync(join(base, 'unified', 'cgroup.controllers'))) return join(base, 'unified');
-  throw new KtraceError({ code: 'KTRACE_MISSING_KERNEL_FEATURE', message: `no cgroup2 hierarchy under ${base}: a pod target needs cgroup v2 (or the hybrid unified tree)` });
+  throw new KtraceError({
+    code: 'KTRACE_MISSING_KERNEL_FEATURE',
+    message: `no cgroup2 hierarchy under ${base}: a pod target needs cgroup v2 (or the hybrid unified tree)`,
+  });
 }
 
 function subdirs(dir: string): string[] {
