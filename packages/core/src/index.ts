@@ -26,3 +26,4 @@ export type { InstrumentOptions, InstrumentedProgram } from './instrument.js';
 export { bpftraceVersion, checkKernelFeatures, checkPrivileges, checkProgram, findBpftrace, preflight, programCheckArgs, tracefsDir } from './preflight.js';
 export type { PreflightLog, PreflightOptions, PreflightResult, PreflightStep } from './preflight.js';
 export { defaultTraceSpec, syscallsProgram } from './bundled-examples.js';
+export { restrictToCgroups } from './cgroup-filter.js';

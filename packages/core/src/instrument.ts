@@ -41,7 +41,7 @@ interface Span {
  * Walks the source skipping comments and strings, calling `visit` for each code character with its brace depth.
  * Enough structure to find the top-level END probe without a full bpftrace grammar.
  */
-function scanCode(source: string, visit: (index: number, depth: number) => void): void {
+export function scanCode(source: string, visit: (index: number, depth: number) => void): void {
   let depth = 0;
   let i = 0;
   while (i < source.length) {
@@ -81,7 +81,7 @@ function scanCode(source: string, visit: (index: number, depth: number) => void)
 }
 
 /** The probe list before a body, without preprocessor lines (#include, #define) above the first probe, nor spaces. */
-function probeList(header: string): string {
+export function probeList(header: string): string {
   return header
     .split('\n')
     .filter((line) => !line.trimStart().startsWith('#'))

@@ -1,5 +1,5 @@
 // `ktrace delete NAME|--all`: removes traces from the cluster; every agent stops them (final dump exported).
-import { deleteAllTraces, deleteTrace } from '@ktrace/core/kubernetes';
+import { deleteAllTraces, deleteOneShotTraces, deleteTrace } from '@ktrace/core/kubernetes';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
 import { addClusterOptions, kubeClientFor } from '../cluster-options.js';
@@ -24,7 +24,10 @@ export function registerDelete(program: Command): void {
       });
     }
     const client = kubeClientFor(options);
-    const names = name === undefined ? await deleteAllTraces(client) : (await deleteTrace(client, name), [name]);
+    // One-shot traces (Jobs, pods, ConfigMaps) first: a NAME that is one of them needs no continuous trace.
+    const oneShots = await deleteOneShotTraces(client, name);
+    const names =
+      name === undefined ? [...oneShots, ...(await deleteAllTraces(client))] : oneShots.length > 0 ? oneShots : (await deleteTrace(client, name), [name]);
     if (names.length === 0) process.stdout.write(`no traces in namespace ${client.namespace}\n`);
     for (const deleted of names) process.stdout.write(`trace/${deleted} deleted\n`);
   });

@@ -1,11 +1,12 @@
 // `ktrace get [NAME]`: the cluster's traces and, per node, whether its agent runs each and how (state, attached
 // probes, last dump, restarts, error). A table by default; -o yaml|json for the whole report.
-import { formatLabelSelector, listTraceReports } from '@ktrace/core/kubernetes';
+import { formatLabelSelector, listOneShotReports, listTraceReports } from '@ktrace/core/kubernetes';
 import type { NodeTraceReport, TraceReport } from '@ktrace/core/kubernetes';
 import type { Command } from 'commander';
 import { addClusterOptions, kubeClientFor } from '../cluster-options.js';
 import type { ClusterOptions } from '../cluster-options.js';
 import { outputFormat, render } from './apply.js';
+import { oneShotDetail, oneShotRow } from './get-one-shot.js';
 
 interface GetOptions extends ClusterOptions {
   output?: string;
@@ -68,6 +69,12 @@ export function registerGet(program: Command): void {
   ).action(async (name: string | undefined, options: GetOptions) => {
     const format = outputFormat(options.output);
     const client = kubeClientFor(options);
+    const oneShots = await listOneShotReports(client, name);
+    if (name !== undefined && oneShots[0] !== undefined) {
+      if (format !== undefined) process.stdout.write(render({ ...oneShots[0], kind: 'one-shot' }, format));
+      else process.stdout.write(`one-shot trace ${name} in namespace ${client.namespace}\n${table(oneShotDetail(oneShots[0], client.namespace))}`);
+      return;
+    }
     const reports = await listTraceReports(client, name);
     if (format !== undefined) {
       const plain = reports.map((r) => ({
@@ -76,17 +83,15 @@ export function registerGet(program: Command): void {
         ...(r.trace === undefined ? {} : { document: r.trace.document, digest: r.trace.digest }),
         nodes: r.nodes,
       }));
-      process.stdout.write(
-        render(name === undefined ? { namespace: client.namespace, traces: plain } : plain[0], format),
-      );
+      process.stdout.write(render(name === undefined ? { namespace: client.namespace, traces: plain, oneShotTraces: oneShots } : plain[0], format));
       return;
     }
     if (name === undefined) {
-      if (reports.length === 0) {
+      if (reports.length === 0 && oneShots.length === 0) {
         process.stdout.write(`no traces in namespace ${client.namespace}\n`);
         return;
       }
-      process.stdout.write(table([['NAME', 'NODES', 'RUNNING', 'FAILED', 'ERROR'], ...reports.map(summary)]));
+      process.stdout.write(table([['NAME', 'NODES', 'RUNNING', 'FAILED', 'ERROR'], ...reports.map(summary), ...oneShots.map(oneShotRow)]));
       return;
     }
     const report = reports[0] as TraceReport;

@@ -1,7 +1,8 @@
 // `ktrace run`: argument parsing and output over @ktrace/core's startTrace. On a terminal, a live view of the
 // maps; without one, one JSON log line per event of note on stderr. Exit 0 after a clean stop (final dump exported).
 import { resolve } from 'node:path';
-import { checkProgramText, defaultTraceSpec, loadTraceSpec, maxProgramBytes, parseDuration, parseTraceSpec, readBoundedText, startTrace } from '@ktrace/core';
+import { checkProgramText, defaultTraceSpec, loadTraceSpec, maxProgramBytes, parseDuration, parseTraceSpec, readBoundedText, restrictToCgroups, startTrace } from '@ktrace/core';
+import { parsePodCgroupTarget, podCgroupIds } from '@ktrace/core/kubernetes';
 import type { LogRecord, TraceSpec } from '@ktrace/core';
 import type { MapSample } from '@ktrace/parser';
 import { KtraceError } from '@ktrace/parser';
@@ -23,6 +24,8 @@ interface RunOptions {
   verbose?: boolean;
   view?: boolean;
   maxLineBytes?: string;
+  output?: string;
+  targetPod: string[];
 }
 
 export const defaultListen = '127.0.0.1:9464';
@@ -52,6 +55,8 @@ function resolveSpec(options: RunOptions): TraceSpec {
   if (options.otlpEndpoint !== undefined) spec.metrics.otlpEndpoint = options.otlpEndpoint;
   if (options.prefix !== undefined) spec.metrics.prefix = options.prefix;
   if (options.maxLineBytes !== undefined) spec.limits.maxLineBytes = sizeOption(options.maxLineBytes, '--max-line-bytes');
+  // In a one-shot trace's pod (ktrace run TARGET): only the target pod's (container's) cgroups.
+  if (options.targetPod.length > 0) spec.program = restrictToCgroups(spec.program, podCgroupIds(options.targetPod.map(parsePodCgroupTarget)));
   return spec;
 }
 
@@ -75,11 +80,14 @@ export function registerRun(program: Command): void {
     .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 64MiB, or the spec's limits.maxLineBytes)`)
     .option('--no-view', 'log lines instead of the live view, even on a terminal')
     .option('-v, --verbose', 'also log debug lines')
+    .option('--output <format>', 'json: also write every map sample as one JSON line on stdout (what ktrace logs reads back)')
+    .option('--target-pod <uid[/container-id]>', "trace only this pod's (container's) cgroups on this node; repeatable", (v: string, all: string[]) => [...all, v], [])
     .action(async (options: RunOptions) => {
+      if (options.output !== undefined && options.output !== 'json') throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `--output must be json, not "${options.output}"` });
       const spec = resolveSpec(options);
       const durationMillis = options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
       const stopTimeoutMillis = options.stopTimeout === undefined ? undefined : parseDuration(options.stopTimeout, '--stop-timeout');
-      const live = process.stdout.isTTY === true && options.view !== false;
+      const live = process.stdout.isTTY === true && options.view !== false && options.output === undefined;
       const notes: string[] = [];
       const writeLog = (record: LogRecord): void => {
         if (record.level === 'debug' && options.verbose !== true) return;
@@ -115,6 +123,7 @@ export function registerRun(program: Command): void {
         intervalMillis: spec.intervalMillis,
         bpftrace: `${status.bpftracePath} ${status.bpftraceVersion}`,
       });
+      const written = options.output === 'json' ? (async () => { for await (const s of handle.samples()) process.stdout.write(`${JSON.stringify(s)}\n`); })() : undefined;
       let viewTimer: NodeJS.Timeout | undefined;
       if (live) {
         const maps = new Map<string, MapSample>();
@@ -135,6 +144,7 @@ export function registerRun(program: Command): void {
       } finally {
         if (viewTimer !== undefined) clearInterval(viewTimer);
       }
+      await written;
       if (live) for (const note of notes) process.stderr.write(`${visible(note, 'newlines')}\n`);
       process.exit(0);
     });

@@ -1,16 +1,7 @@
-// The Kubernetes layer of @ktrace/core: what the agent needs to put pod labels on series (cgroup path rules, the
-// host cgroup tree, the node's pod cache and watch, the PodLabeler). The agent, trace documents and API client
-// wrapper are exported here as well by their own files.
-export {
-  KubeClient,
-  agentFieldManager,
-  cliFieldManager,
-  createKubeClient,
-  defaultRequestTimeoutMillis,
-  httpStatusOf,
-  kubeError,
-  loadKubeConfig,
-} from './kube-client.js';
+// The Kubernetes layer of @ktrace/core: the API client, list+watch, label selectors, Trace documents, per-node
+// status, the cluster verbs on traces, the install and one-shot manifests, one-shot traces, the agent, and what
+// the agent needs to put pod labels on series (cgroup path rules, the host cgroup tree, the pod cache and watch).
+export { KubeClient, agentFieldManager, cliFieldManager, createKubeClient, defaultRequestTimeoutMillis, httpStatusOf, kubeError, loadKubeConfig } from './kube-client.js';
 export type { ApiCall, ApplyOptions, KubeConnectionOptions, LoadedKubeConfig } from './kube-client.js';
 export { ListWatch } from './list-watch.js';
 export type { ListWatchOptions, ListWatchStats, ObjectList, WatchChange } from './list-watch.js';
@@ -59,6 +50,52 @@ export { renderAgentMetrics, serveAgentMetrics } from './agent-server.js';
 export type { AgentMetricsSource } from './agent-server.js';
 export { labelSample, mergeExpositions } from './exposition-merge.js';
 export type { ExpositionPart, MergeResult } from './exposition-merge.js';
+export {
+  AGENT_NAME,
+  agentArgs,
+  agentSelector,
+  DEFAULT_IMAGE,
+  DEFAULT_LISTEN_PORT,
+  DEFAULT_NAMESPACE,
+  installManifests,
+  installSelector,
+  KTRACE_VERSION,
+  ktraceLabels,
+  oneShotArgs,
+  oneShotConfigMap,
+  oneShotJob,
+  oneShotJobName,
+  PRIVILEGES_PROFILES,
+  resolveInstallOptions,
+  SECCOMP_PROFILES,
+  targetDescription,
+  TRACE_SERVICE_ACCOUNT,
+  uninstallOrder,
+} from './manifests/index.js';
+export type {
+  InstallOptions,
+  OneShotTarget,
+  OneShotTraceOptions,
+  PodMonitor,
+  PrivilegesProfile,
+  ResolvedInstallOptions,
+  SeccompProfile,
+  TargetPod,
+} from './manifests/index.js';
+export { installAgent, objectRef, uninstallAgent } from './installation.js';
+export type { InstallAgentOptions, UninstallAgentOptions } from './installation.js';
+export { defaultOneShotName, looksLikeOneShotTarget, parseOneShotTarget, resolveOneShotTarget } from './one-shot-target.js';
+export type { OneShotPlacement, OneShotTargetKind, OneShotTargetRef } from './one-shot-target.js';
+export { listOneShotJobs, oneShotManifests, oneShotSelector, purgeOneShotJob, removeQuietly, startOneShot, stopOneShot } from './one-shot-run.js';
+export type { OneShotJobRef, OneShotRequest } from './one-shot-run.js';
+export { finalDumpKey, LatestMaps, logLines, readFinalDump, readOneShotLine, saveFinalDump } from './one-shot-output.js';
+export type { OneShotLine } from './one-shot-output.js';
+export { exitError, failureOf, followPodLog, jobPod, podState, readPodLog, traceContainer, waitForStart } from './one-shot-pods.js';
+export type { OneShotPodPhase, OneShotPodState, WaitForStartOptions } from './one-shot-pods.js';
+export { deleteOneShotTraces, listOneShotReports } from './one-shot-traces.js';
+export type { OneShotJobReport, OneShotReport, OneShotState } from './one-shot-traces.js';
+export { cgroup2Root, parsePodCgroupTarget, podCgroupIds } from './pod-cgroups.js';
+export type { PodCgroupTarget } from './pod-cgroups.js';
 export { parseCgroupPath, parseProcCgroup, unifiedPathOf } from './cgroup-path.js';
 export type { CgroupPathInfo, ContainerRuntime, QosClass } from './cgroup-path.js';
 export { CgroupTree, findCgroup2Mount } from './cgroup-tree.js';
@@ -71,3 +108,5 @@ export { PodLabeler, mergeEntry, podLabelNames, podLabeledMaps, workloadLabelNam
 export type { PodLabeledMap, PodLabelerOptions } from './pod-labels.js';
 export { addCgroupKey, podLabelsMaps } from '../key-rewrite.js';
 export type { KeyRewriteResult } from '../key-rewrite.js';
+export { createOneShotJob, deleteOneShotJob } from './one-shot-jobs.js';
+export type { CreatedOneShot } from './one-shot-jobs.js';

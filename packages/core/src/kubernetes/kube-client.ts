@@ -6,6 +6,8 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import {
   ApiException,
+  AppsV1Api,
+  BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
   KubeConfig,
@@ -301,6 +303,8 @@ export class KubeClient {
   readonly source: string;
   readonly core: CoreV1Api;
   readonly coordination: CoordinationV1Api;
+  readonly apps: AppsV1Api;
+  readonly batch: BatchV1Api;
   readonly objects: KubernetesObjectApi;
 
   constructor(loaded: LoadedKubeConfig, options: { requestTimeoutMillis?: number } = {}) {
@@ -315,6 +319,8 @@ export class KubeClient {
     });
     this.core = new CoreV1Api(configuration);
     this.coordination = new CoordinationV1Api(configuration);
+    this.apps = new AppsV1Api(configuration);
+    this.batch = new BatchV1Api(configuration);
     this.objects = new KubernetesObjectApi(configuration);
   }
 
@@ -329,7 +335,8 @@ export class KubeClient {
 
   /** Server-side apply (PATCH application/apply-patch+yaml) of one namespaced or cluster object. */
   async apply<T extends KubernetesObject>(object: T, options: ApplyOptions = {}): Promise<T> {
-    const resource = `${(object.kind ?? 'object').toLowerCase()}s`;
+    const group = object.apiVersion?.includes('/') === true ? `.${object.apiVersion.split('/')[0]}` : '';
+    const resource = `${(object.kind ?? 'object').toLowerCase()}s${group}`;
     const call: ApiCall = {
       verb: 'patch',
       resource,

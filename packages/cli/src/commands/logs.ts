@@ -1,0 +1,43 @@
+// `ktrace logs NAME [-f]`: a one-shot trace's output read back from its pods' logs (followed with -f until the
+// trace ends), drawn as maps or NDJSON samples with -o json; once the pods are gone, the final dump saved then.
+import { listOneShotReports } from '@ktrace/core/kubernetes';
+import { KtraceError } from '@ktrace/parser';
+import type { Command } from 'commander';
+import { addClusterOptions, kubeClientFor } from '../cluster-options.js';
+import type { ClusterOptions } from '../cluster-options.js';
+import { showOneShotOutput } from '../one-shot-view.js';
+
+interface LogsOptions extends ClusterOptions {
+  follow?: boolean;
+  output?: string;
+}
+
+export function registerLogs(program: Command): void {
+  addClusterOptions(
+    program
+      .command('logs')
+      .description(
+        "Show a one-shot trace's output: its maps (the final dump once it ended), or NDJSON samples with -o json.",
+      )
+      .argument('<name>', 'the trace (ktrace get lists them)')
+      .option('-f, --follow', 'follow the output until the trace ends (Ctrl-C leaves; the trace keeps running)')
+      .option('-o, --output <format>', 'json: one NDJSON sample per line, with its node'),
+  ).action(async (name: string, options: LogsOptions) => {
+    if (options.output !== undefined && options.output !== 'json')
+      throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `-o must be json, not "${options.output}"` });
+    const client = kubeClientFor(options);
+    const [report] = await listOneShotReports(client, name);
+    if (report === undefined)
+      throw new KtraceError({
+        code: 'KTRACE_NOT_FOUND',
+        message: `no one-shot trace ${name} in namespace ${client.namespace} (ktrace get lists them)`,
+      });
+    const status = await showOneShotOutput(client, report.jobs, {
+      json: options.output === 'json',
+      follow: options.follow === true,
+      stopOnInterrupt: false,
+      stopWaitMillis: 0,
+    });
+    process.exit(status);
+  });
+}
