@@ -90,14 +90,26 @@ async function measure(kind: 'count' | 'hist'): Promise<Result> {
   await samples.return?.();
   await handle.stop();
   handle = undefined;
-  return { kind, dumps, oursPerDump: ours / dumps, bpftracePerDump: theirs / dumps, bytesPerSeries: held / KEYS, series, renderPerScrape };
+  return {
+    kind,
+    dumps,
+    oursPerDump: ours / dumps,
+    bpftracePerDump: theirs / dumps,
+    bytesPerSeries: held / KEYS,
+    series,
+    renderPerScrape,
+  };
 }
 
 const results: Result[] = [];
 for (const kind of ['count', 'hist'] as const) results.push(await measure(kind));
 
-console.log(`@ktrace/core: ${KEYS.toLocaleString('en')}-key map printed every ${INTERVAL} by the real bpftrace, ${DUMPS} dumps measured`);
-console.log('map kind | bpftrace CPU per print (baseline) | ktrace CPU per dump (parse + export) | ratio | ktrace CPU per /metrics render | heap held per map key | exposition lines');
+console.log(
+  `@ktrace/core: ${KEYS.toLocaleString('en')}-key map printed every ${INTERVAL} by the real bpftrace, ${DUMPS} dumps measured`,
+);
+console.log(
+  'map kind | bpftrace CPU per print (baseline) | ktrace CPU per dump (parse + export) | ratio | ktrace CPU per /metrics render | heap held per map key | exposition lines',
+);
 for (const r of results) {
   console.log(
     `${r.kind.padEnd(8)} | ${r.bpftracePerDump.toFixed(1).padStart(8)} ms | ${r.oursPerDump.toFixed(1).padStart(8)} ms | ${(r.oursPerDump / r.bpftracePerDump).toFixed(2)}x | ${r.renderPerScrape.toFixed(1)} ms | ${Math.round(r.bytesPerSeries)} B | ${r.series}`,

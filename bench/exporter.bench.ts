@@ -41,8 +41,28 @@ async function time(runs: number, fn: () => unknown): Promise<number> {
 const program: ProgramInfo = {
   printsMaps: true,
   maps: [
-    { name: '@calls', kind: 'count', args: [], keyArity: 2, keyNames: ['comm', 'pid'], keyTypes: ['string', 'int'], cleared: false, line: 1, column: 1 },
-    { name: '@lat', kind: 'hist', args: [], keyArity: 1, keyNames: ['comm'], keyTypes: ['string'], cleared: false, line: 2, column: 1 },
+    {
+      name: '@calls',
+      kind: 'count',
+      args: [],
+      keyArity: 2,
+      keyNames: ['comm', 'pid'],
+      keyTypes: ['string', 'int'],
+      cleared: false,
+      line: 1,
+      column: 1,
+    },
+    {
+      name: '@lat',
+      kind: 'hist',
+      args: [],
+      keyArity: 1,
+      keyNames: ['comm'],
+      keyTypes: ['string'],
+      cleared: false,
+      line: 2,
+      column: 1,
+    },
   ],
 };
 
@@ -79,10 +99,25 @@ function histDump(round: number): MapSample {
 
 const BOUNDS = Array.from({ length: HIST_BUCKETS }, (_, b) => 2 ** (b + 1) - 1);
 
-function promClient(round: number): { registry: client.Registry; counter: client.Counter; histogram: client.Histogram } {
+function promClient(round: number): {
+  registry: client.Registry;
+  counter: client.Counter;
+  histogram: client.Histogram;
+} {
   const registry = new client.Registry();
-  const counter = new client.Counter({ name: 'bpftrace_calls_total', help: 'bpftrace map @calls[comm, pid], count()', labelNames: ['comm', 'pid'], registers: [registry] });
-  const histogram = new client.Histogram({ name: 'bpftrace_lat', help: 'bpftrace map @lat[comm], hist()', labelNames: ['comm'], buckets: BOUNDS, registers: [registry] });
+  const counter = new client.Counter({
+    name: 'bpftrace_calls_total',
+    help: 'bpftrace map @calls[comm, pid], count()',
+    labelNames: ['comm', 'pid'],
+    registers: [registry],
+  });
+  const histogram = new client.Histogram({
+    name: 'bpftrace_lat',
+    help: 'bpftrace map @lat[comm], hist()',
+    labelNames: ['comm'],
+    buckets: BOUNDS,
+    registers: [registry],
+  });
   for (let i = 0; i < COUNT_KEYS; i++) counter.inc({ comm: comm(i), pid: 1000 + i }, (i % 1000) + round);
   for (let i = 0; i < HIST_KEYS; i++) {
     const labels = { comm: comm(i) };
@@ -107,7 +142,9 @@ function countLines(text: string): number {
 }
 
 async function main(): Promise<void> {
-  console.log(`series: ${COUNT_KEYS} count keys + ${HIST_KEYS} histograms × ${HIST_BUCKETS + 2} lines = ${SERIES} sample lines`);
+  console.log(
+    `series: ${COUNT_KEYS} count keys + ${HIST_KEYS} histograms × ${HIST_BUCKETS + 2} lines = ${SERIES} sample lines`,
+  );
 
   // memory per series (heap delta / series), each built from nothing
   let base = heap();
@@ -119,12 +156,16 @@ async function main(): Promise<void> {
   const promText = await promHeld.registry.metrics();
   const ourText = await store.prometheusText();
   console.log(`check: prom-client ${countLines(promText)} bpftrace_ lines (incl. _sum), ours ${countLines(ourText)}`);
-  console.log(`memory/series: ours ${(ourBytes / SERIES).toFixed(0)} B, prom-client ${(promBytes / SERIES).toFixed(0)} B, ratio ${(ourBytes / promBytes).toFixed(2)}x`);
+  console.log(
+    `memory/series: ours ${(ourBytes / SERIES).toFixed(0)} B, prom-client ${(promBytes / SERIES).toFixed(0)} B, ratio ${(ourBytes / promBytes).toFixed(2)}x`,
+  );
 
   // scrape: nothing changed since the last scrape
   const promScrape = await time(15, () => promHeld.registry.metrics());
   const ourScrape = await time(15, () => store.prometheusText());
-  console.log(`scrape, unchanged:     ours ${ourScrape.toFixed(1)} ms, prom-client ${promScrape.toFixed(1)} ms, ratio ${(ourScrape / promScrape).toFixed(2)}x`);
+  console.log(
+    `scrape, unchanged:     ours ${ourScrape.toFixed(1)} ms, prom-client ${promScrape.toFixed(1)} ms, ratio ${(ourScrape / promScrape).toFixed(2)}x`,
+  );
 
   // scrape after a dump that changed every series (the store re-renders them all)
   let round = 2;
@@ -146,12 +187,16 @@ async function main(): Promise<void> {
     renderOnly.push(performance.now() - start);
   }
   const ourRender = median(renderOnly);
-  console.log(`scrape, all changed:   ours ${ourRender.toFixed(1)} ms render (+ ingest: ${ourChanged.toFixed(1)} ms), prom-client ${promScrape.toFixed(1)} ms, ratio ${(ourRender / promScrape).toFixed(2)}x`);
+  console.log(
+    `scrape, all changed:   ours ${ourRender.toFixed(1)} ms render (+ ingest: ${ourChanged.toFixed(1)} ms), prom-client ${promScrape.toFixed(1)} ms, ratio ${(ourRender / promScrape).toFixed(2)}x`,
+  );
 
   // the same through OTel's PrometheusExporter + PrometheusSerializer over our MetricProducer
   const otel = ours('otel', 1);
   const otelScrape = await time(5, () => otel.prometheusText());
-  console.log(`scrape via OTel serializer: ${otelScrape.toFixed(1)} ms, ratio to prom-client ${(otelScrape / promScrape).toFixed(2)}x`);
+  console.log(
+    `scrape via OTel serializer: ${otelScrape.toFixed(1)} ms, ratio to prom-client ${(otelScrape / promScrape).toFixed(2)}x`,
+  );
   await otel.shutdown();
 
   // dump ingested → visible at /metrics (HTTP GET on loopback)
@@ -168,7 +213,8 @@ async function main(): Promise<void> {
     served.handle(dump);
     let text = await (await fetch(`${url}/metrics`)).text();
     visibleFull.push(performance.now() - start);
-    if (!text.includes(`bpftrace_calls_total{comm="proc-0-0",pid="1000"} ${10 + i}\n`)) throw new Error('dump not visible');
+    if (!text.includes(`bpftrace_calls_total{comm="proc-0-0",pid="1000"} ${10 + i}\n`))
+      throw new Error('dump not visible');
     const one: MapSample = { type: 'map', name: '@one', kind: 'count', entries: [{ key: [], value: i + 1 }] };
     start = performance.now();
     served.handle(one);
@@ -176,7 +222,9 @@ async function main(): Promise<void> {
     visibleOne.push(performance.now() - start);
     if (!text.includes(`bpftrace_one_total ${i + 1}\n`)) throw new Error('small dump not visible');
   }
-  console.log(`dump → visible at /metrics: 50k-key dump ${median(visibleFull).toFixed(1)} ms; 1-key dump of another map ${median(visibleOne).toFixed(1)} ms (full scrape of ${SERIES} series included)`);
+  console.log(
+    `dump → visible at /metrics: 50k-key dump ${median(visibleFull).toFixed(1)} ms; 1-key dump of another map ${median(visibleOne).toFixed(1)} ms (full scrape of ${SERIES} series included)`,
+  );
   await served.shutdown();
   await store.shutdown();
 }

@@ -32,11 +32,14 @@ interface Dump {
 
 function makeDumps(): Dump[] {
   const random = prng(42);
-  const comms = Array.from({ length: 500 }, (_, i) => (i % 7 === 0 ? `kworker/u${i}:1` : i % 5 === 0 ? `npm run test ${i}` : `proc-${i}`));
+  const comms = Array.from({ length: 500 }, (_, i) =>
+    i % 7 === 0 ? `kworker/u${i}:1` : i % 5 === 0 ? `npm run test ${i}` : `proc-${i}`,
+  );
   const dumps: Dump[] = [];
   for (let d = 0; d < 4; d++) {
     const calls: Array<[string, number, number]> = [];
-    for (let k = 0; k < KEYS; k++) calls.push([comms[k % comms.length] ?? '', 1000 + k, 1 + Math.floor(random() * 100_000)]);
+    for (let k = 0; k < KEYS; k++)
+      calls.push([comms[k % comms.length] ?? '', 1000 + k, 1 + Math.floor(random() * 100_000)]);
     calls.sort((a, b) => a[2] - b[2]);
     const hists: Array<[string, Array<[number, number]>]> = [];
     for (let k = 0; k < HIST_KEYS; k++) {
@@ -70,7 +73,10 @@ function jsonDump(d: Dump, n: number): string {
   const time = `{"type": "time", "data": "04:0${n}:30\\n"}`;
   const calls = `{"type": "map", "data": {"@calls": {${d.calls.map(([c, p, v]) => `${JSON.stringify(`${c},${p}`)}: ${v}`).join(', ')}}}}`;
   const hists = `{"type": "hist", "data": {"@lat_ns": {${d.hists
-    .map(([key, buckets]) => `${JSON.stringify(key)}: [${buckets.map(([p, count]) => `{"min": ${2 ** p}, "max": ${2 ** (p + 1) - 1}, "count": ${count}}`).join(', ')}]`)
+    .map(
+      ([key, buckets]) =>
+        `${JSON.stringify(key)}: [${buckets.map(([p, count]) => `{"min": ${2 ** p}, "max": ${2 ** (p + 1) - 1}, "count": ${count}}`).join(', ')}]`,
+    )
     .join(', ')}}}}`;
   return `${time}\n${calls}\n${hists}\n`;
 }
@@ -108,7 +114,8 @@ function parseWith(input: Uint8Array[]): number {
   });
   for (const chunk of input) parser.write(chunk);
   parser.end();
-  if (problems > 0) throw new Error(`${problems} problem events: the generated dumps do not match what the parser reads`);
+  if (problems > 0)
+    throw new Error(`${problems} problem events: the generated dumps do not match what the parser reads`);
   return entries;
 }
 
@@ -135,7 +142,8 @@ const textChunks = chunks(textInput);
 const jsonChunks = chunks(jsonInput);
 const textEntries = parseWith(textChunks);
 const jsonEntries = parseWith(jsonChunks);
-if (textEntries !== jsonEntries) throw new Error(`text gave ${textEntries} entries, json ${jsonEntries}: the two forms differ`);
+if (textEntries !== jsonEntries)
+  throw new Error(`text gave ${textEntries} entries, json ${jsonEntries}: the two forms differ`);
 
 // Warm up every path, then interleave the measured rounds so drift hits all three alike.
 for (let i = 0; i < 2; i++) {
@@ -154,9 +162,17 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const base = median(results.base);
 const text = median(results.text);
 const json = median(results.json);
-const mb = (bytes: number, ms: number): string => ((bytes / 1024 / 1024) / (ms / 1000)).toFixed(1);
+const mb = (bytes: number, ms: number): string => (bytes / 1024 / 1024 / (ms / 1000)).toFixed(1);
 
-console.log(`input: text ${(textInput.length / 1048576).toFixed(1)} MiB, json ${(jsonInput.length / 1048576).toFixed(1)} MiB, ${textEntries} map entries; median of ${rounds} rounds`);
-console.log(`baseline JSON.parse+JSON.stringify per JSON line: ${base.toFixed(0)} ms (${mb(jsonInput.length, base)} MB/s)`);
-console.log(`OutputParser text:  ${text.toFixed(0)} ms (${mb(textInput.length, text)} MB/s)  ratio ${(text / base).toFixed(2)}x baseline (target <= 1.5x)`);
-console.log(`OutputParser json:  ${json.toFixed(0)} ms (${mb(jsonInput.length, json)} MB/s)  ratio ${(json / base).toFixed(2)}x baseline (target <= 1.2x)`);
+console.log(
+  `input: text ${(textInput.length / 1048576).toFixed(1)} MiB, json ${(jsonInput.length / 1048576).toFixed(1)} MiB, ${textEntries} map entries; median of ${rounds} rounds`,
+);
+console.log(
+  `baseline JSON.parse+JSON.stringify per JSON line: ${base.toFixed(0)} ms (${mb(jsonInput.length, base)} MB/s)`,
+);
+console.log(
+  `OutputParser text:  ${text.toFixed(0)} ms (${mb(textInput.length, text)} MB/s)  ratio ${(text / base).toFixed(2)}x baseline (target <= 1.5x)`,
+);
+console.log(
+  `OutputParser json:  ${json.toFixed(0)} ms (${mb(jsonInput.length, json)} MB/s)  ratio ${(json / base).toFixed(2)}x baseline (target <= 1.2x)`,
+);

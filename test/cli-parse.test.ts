@@ -38,7 +38,8 @@ function records(stdout: string): Array<Record<string, unknown>> {
 }
 
 beforeAll(() => {
-  if (!existsSync(main)) throw new Error(`${main} is missing: build the CLI first (npm test does; or: npx nx run @ktrace/cli:build)`);
+  if (!existsSync(main))
+    throw new Error(`${main} is missing: build the CLI first (npm test does; or: npx nx run @ktrace/cli:build)`);
 });
 
 describe('ktrace parse', () => {
@@ -59,16 +60,35 @@ describe('ktrace parse', () => {
       ],
       final: true,
     });
-    expect(out.find((e) => e['name'] === '@stk')).toMatchObject({ kind: 'stats', entries: [{ key: ['s2', 2], stats: { count: 1, average: -5, total: -5 } }, { key: ['s1', 1] }] });
+    expect(out.find((e) => e['name'] === '@stk')).toMatchObject({
+      kind: 'stats',
+      entries: [{ key: ['s2', 2], stats: { count: 1, average: -5, total: -5 } }, { key: ['s1', 1] }],
+    });
     expect(r.stdout.split('\n').filter((l) => l !== '')).toHaveLength(out.length);
   });
 
   it('reads text output from stdin', async () => {
-    const r = await ktrace(['parse', '--program', join(text017, 'scalar-aggs.bt')], readFileSync(join(text017, 'scalar-aggs.txt'), 'utf8'));
+    const r = await ktrace(
+      ['parse', '--program', join(text017, 'scalar-aggs.bt')],
+      readFileSync(join(text017, 'scalar-aggs.txt'), 'utf8'),
+    );
     expect(r.status).toBe(0);
-    const byName = new Map(records(r.stdout).filter((e) => e['type'] === 'map').map((e) => [e['name'], e]));
-    expect(byName.get('@c')).toEqual({ type: 'map', name: '@c', kind: 'count', entries: [{ key: [], value: 3 }], final: true });
-    expect(byName.get('@st')).toMatchObject({ kind: 'stats', entries: [{ key: [], stats: { count: 3, average: 3, total: 11 } }] });
+    const byName = new Map(
+      records(r.stdout)
+        .filter((e) => e['type'] === 'map')
+        .map((e) => [e['name'], e]),
+    );
+    expect(byName.get('@c')).toEqual({
+      type: 'map',
+      name: '@c',
+      kind: 'count',
+      entries: [{ key: [], value: 3 }],
+      final: true,
+    });
+    expect(byName.get('@st')).toMatchObject({
+      kind: 'stats',
+      entries: [{ key: [], stats: { count: 3, average: 3, total: 11 } }],
+    });
   });
 
   it('keeps what it can read from malformed input, warns on stderr naming each bad line, exits 0', async () => {
@@ -84,7 +104,9 @@ describe('ktrace parse', () => {
     const r = await ktrace(['parse', '/nonexistent/out.txt']);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('ktrace: cannot read bpftrace output file "/nonexistent/out.txt": no such file. Give a file bpftrace wrote (bpftrace ... > out.txt), or pipe its output to stdin.\n');
+    expect(r.stderr).toBe(
+      'ktrace: cannot read bpftrace output file "/nonexistent/out.txt": no such file. Give a file bpftrace wrote (bpftrace ... > out.txt), or pipe its output to stdin.\n',
+    );
   });
 
   it('fails with exit 2 for a bad program, naming its line and column, and for an unknown format', async () => {
@@ -93,7 +115,9 @@ describe('ktrace parse', () => {
     writeFileSync(bt, 'BEGIN {\n  @x = count(;\n}\n');
     const r = await ktrace(['parse', '--program', bt, join(json017, 'scalar-aggs.ndjson')]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`${bt}: program line 2, column 13: '(' is not closed before the '}' at line 3, column 1`);
+    expect(r.stderr).toContain(
+      `${bt}: program line 2, column 13: '(' is not closed before the '}' at line 3, column 1`,
+    );
     const f = await ktrace(['parse', '--format', 'xml', join(json017, 'scalar-aggs.ndjson')]);
     expect(f.status).toBe(2);
     expect(f.stderr).toBe('ktrace: --format must be auto, text or json, not "xml"\n');
@@ -109,7 +133,12 @@ describe('ktrace parse', () => {
       });
     });
     child.stdin.write('{"type": "map", "data": {"@a": 1}}\n');
-    expect(JSON.parse((await first).split('\n')[0] ?? '')).toEqual({ type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }] });
+    expect(JSON.parse((await first).split('\n')[0] ?? '')).toEqual({
+      type: 'map',
+      name: '@a',
+      kind: 'value',
+      entries: [{ key: [], value: 1 }],
+    });
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     child.stdin.end('{"type": "map", "data": {"@a": 2}}\n');
     expect(await closed).toBe(0);
@@ -131,7 +160,10 @@ describe('--max-line-bytes (parse, export, run)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktrace-exactness-'));
     const program = join(dir, 'a.bt');
     writeFileSync(program, 'interval:s:1 { @a = count(); }\n');
-    const r = await ktrace(['export', '--program', program, '--max-line-bytes', '1KiB'], long.replace('1'.repeat(300), '1'.repeat(2000)));
+    const r = await ktrace(
+      ['export', '--program', program, '--max-line-bytes', '1KiB'],
+      long.replace('1'.repeat(300), '1'.repeat(2000)),
+    );
     rmSync(dir, { recursive: true, force: true });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^ktrace_output_lines_dropped_total 1$/m);

@@ -151,10 +151,7 @@ async function loadDashboards(): Promise<Map<string, Dashboard>> {
 
 /** What Grafana would send for this expr with these variable values. */
 function substitute(expr: string, values: Record<string, string>): string {
-  let out = expr
-    .replaceAll('$__rate_interval', '1m')
-    .replaceAll('$__range', '1m')
-    .replaceAll('$__interval', '1s');
+  let out = expr.replaceAll('$__rate_interval', '1m').replaceAll('$__range', '1m').replaceAll('$__interval', '1s');
   for (const [name, value] of Object.entries(values)) {
     out = out.replaceAll(`\${${name}}`, value).replaceAll(`$${name}`, value);
   }
@@ -204,7 +201,8 @@ describe('deploy/grafana dashboards: structure', () => {
         const grid = panel.gridPos;
         expect(grid, `${where}: gridPos`).toBeDefined();
         if (grid === undefined) continue;
-        for (const key of ['x', 'y', 'w', 'h'] as const) expect(Number.isInteger(grid[key]), `${where}: gridPos.${key}`).toBe(true);
+        for (const key of ['x', 'y', 'w', 'h'] as const)
+          expect(Number.isInteger(grid[key]), `${where}: gridPos.${key}`).toBe(true);
         expect(grid.x + grid.w, `${where}: wider than the 24-column grid`).toBeLessThanOrEqual(24);
         if (!isPanelWithQueries(panel)) continue;
         expect(panel.datasource, `${where}: datasource`).toEqual({ type: 'prometheus', uid: '${datasource}' });
@@ -254,7 +252,9 @@ describe('deploy/grafana dashboards: every query returns data from a live ktrace
 
   function diagnostics(): string {
     return agents
-      .map((agent) => `--- ktrace run ${agent.example} (${agent.exited() ?? 'running'}):\n${agent.output().slice(-3000)}`)
+      .map(
+        (agent) => `--- ktrace run ${agent.example} (${agent.exited() ?? 'running'}):\n${agent.output().slice(-3000)}`,
+      )
       .join('\n');
   }
 
@@ -265,7 +265,11 @@ describe('deploy/grafana dashboards: every query returns data from a live ktrace
   }
 
   /** Runs every query; returns one line per query that returned no usable series within the time allowed. */
-  async function emptyQueries(running: RunningPrometheus, file: string, values: Record<string, string>): Promise<string[]> {
+  async function emptyQueries(
+    running: RunningPrometheus,
+    file: string,
+    values: Record<string, string>,
+  ): Promise<string[]> {
     const dashboard = dashboards.get(file);
     if (dashboard === undefined) throw new Error(`${file} not found`);
     const problems: string[] = [];
@@ -346,7 +350,9 @@ describe('deploy/grafana dashboards: every query returns data from a live ktrace
       try {
         await server.waitFor('ktrace_up == 1', (rows) => rows.length === agents.length, 90_000);
       } catch (error) {
-        throw new Error(`Not every ktrace run came up in Prometheus ${release.name} (ktrace_up == 1): ${(error as Error).message}\n${diagnostics()}`);
+        throw new Error(
+          `Not every ktrace run came up in Prometheus ${release.name} (ktrace_up == 1): ${(error as Error).message}\n${diagnostics()}`,
+        );
       }
     }
   });
@@ -398,7 +404,14 @@ describe('deploy/grafana dashboards: every query returns data from a live ktrace
     it(`Prometheus ${release.name}, ${GENERIC}: every query returns data for each histogram/counter/gauge/key a user can pick`, async () => {
       const problems: string[] = [];
       for (const choice of GENERIC_CHOICES) {
-        problems.push(...(await emptyQueries(running(), GENERIC, { job: 'ktrace', instance: '.*', datasource: 'prometheus', ...choice })));
+        problems.push(
+          ...(await emptyQueries(running(), GENERIC, {
+            job: 'ktrace',
+            instance: '.*',
+            datasource: 'prometheus',
+            ...choice,
+          })),
+        );
       }
       expect(problems, `${problems.join('\n')}\n${diagnostics()}`).toEqual([]);
     });
@@ -444,8 +457,12 @@ describe('deploy/grafana dashboards: every query returns data from a live ktrace
 
     it(`Prometheus ${release.name}: every recording rule of deploy/prometheus records series`, async () => {
       const server = running();
-      const rules = parse(await readFile(RECORDING_RULES, 'utf8')) as { groups: Array<{ rules: Array<{ record?: string }> }> };
-      const records = rules.groups.flatMap((group) => group.rules.flatMap((rule) => (rule.record === undefined ? [] : [rule.record])));
+      const rules = parse(await readFile(RECORDING_RULES, 'utf8')) as {
+        groups: Array<{ rules: Array<{ record?: string }> }>;
+      };
+      const records = rules.groups.flatMap((group) =>
+        group.rules.flatMap((rule) => (rule.record === undefined ? [] : [rule.record])),
+      );
       expect(records.length).toBeGreaterThan(0);
       const empty: string[] = [];
       for (const record of records) {

@@ -240,9 +240,13 @@ describe('official schemas', () => {
   for (const [kind, target] of Object.entries(TARGETS)) {
     it(`accept what ktrace run ${kind}/… --dry-run prints (one-shot.ts's objects)`, () => {
       const { node, target: _target, ...request } = oneShot(target, undefined);
-      const objects = oneShotManifests(request, [{ node, target }, { node: 'worker-2', target }]);
+      const objects = oneShotManifests(request, [
+        { node, target },
+        { node: 'worker-2', target },
+      ]);
       expect(objects.map((o) => o.kind)).toEqual(['Job', 'ConfigMap', 'Job', 'ConfigMap']);
-      for (const object of objects) expect(() => validateWithModel(object as K8sObject), key(object as K8sObject)).not.toThrow();
+      for (const object of objects)
+        expect(() => validateWithModel(object as K8sObject), key(object as K8sObject)).not.toThrow();
     });
   }
 });

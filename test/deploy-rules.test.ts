@@ -55,14 +55,16 @@ async function yamlFiles(dir: string): Promise<string[]> {
 
 let ruleFiles: string[] = [];
 let unitTestFiles: string[] = [];
-let alerts: Rule[] = [];
+const alerts: Rule[] = [];
 
 beforeAll(async () => {
   for (const release of prometheusReleases()) {
     try {
       await access(release.promtool, constants.X_OK);
     } catch {
-      throw new Error(`promtool ${release.name} is required by this test but ${release.promtool} is missing or not executable: run scripts/versions.sh`);
+      throw new Error(
+        `promtool ${release.name} is required by this test but ${release.promtool} is missing or not executable: run scripts/versions.sh`,
+      );
     }
   }
   ruleFiles = await yamlFiles(RULES_DIR);
@@ -107,8 +109,14 @@ describe('deploy/prometheus rules', () => {
       }
     }
     const names = alerts.map((alert) => alert.alert ?? '');
-    expect(names.filter((name) => !firing.has(name)), 'alerts never tested firing').toEqual([]);
-    expect(names.filter((name) => !quiet.has(name)), 'alerts never tested quiet').toEqual([]);
+    expect(
+      names.filter((name) => !firing.has(name)),
+      'alerts never tested firing',
+    ).toEqual([]);
+    expect(
+      names.filter((name) => !quiet.has(name)),
+      'alerts never tested quiet',
+    ).toEqual([]);
   });
 
   it('explains every alert in deploy/README.md', async () => {
@@ -118,17 +126,20 @@ describe('deploy/prometheus rules', () => {
   });
 });
 
-describe.each(prometheusReleases().map((r) => [r.name, r] as [string, PrometheusRelease]))('deploy/prometheus rules on promtool %s', (_name, release) => {
-  it('passes promtool check rules', async () => {
-    const result = await promtool(release.promtool, ['check', 'rules', ...ruleFiles]);
-    expect(result.output).not.toMatch(/FAILED/);
-    expect(result.code, result.output).toBe(0);
-    expect(result.output.match(/SUCCESS/g)?.length).toBe(ruleFiles.length);
-  });
+describe.each(prometheusReleases().map((r) => [r.name, r] as [string, PrometheusRelease]))(
+  'deploy/prometheus rules on promtool %s',
+  (_name, release) => {
+    it('passes promtool check rules', async () => {
+      const result = await promtool(release.promtool, ['check', 'rules', ...ruleFiles]);
+      expect(result.output).not.toMatch(/FAILED/);
+      expect(result.code, result.output).toBe(0);
+      expect(result.output.match(/SUCCESS/g)?.length).toBe(ruleFiles.length);
+    });
 
-  it('passes promtool test rules', async () => {
-    const result = await promtool(release.promtool, ['test', 'rules', ...unitTestFiles]);
-    expect(result.code, result.output).toBe(0);
-    expect(result.output.match(/SUCCESS/g)?.length, result.output).toBe(unitTestFiles.length);
-  });
-});
+    it('passes promtool test rules', async () => {
+      const result = await promtool(release.promtool, ['test', 'rules', ...unitTestFiles]);
+      expect(result.code, result.output).toBe(0);
+      expect(result.output.match(/SUCCESS/g)?.length, result.output).toBe(unitTestFiles.length);
+    });
+  },
+);

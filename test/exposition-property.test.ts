@@ -9,20 +9,23 @@ import { existsSync } from 'node:fs';
 import { createExporter } from '@ktrace/exporter';
 import type { Exporter } from '@ktrace/exporter';
 import { OutputParser } from '@ktrace/parser';
-import type { MapInfo, MapKind, ProgramInfo } from '@ktrace/parser';
+import type { MapInfo, ProgramInfo } from '@ktrace/parser';
 import { afterAll, describe, expect, it } from 'vitest';
 import { int, pick, prng } from './support/prng.js';
 import type { Random } from './support/prng.js';
 import { startPrometheus } from './support/prometheus.js';
 import type { RunningPrometheus } from './support/prometheus.js';
 
-const PROMTOOLS = ['/usr/bin/promtool', '/var/cache/ktrace/bin/promtool-3'].filter((path, i) => i === 0 || existsSync(path));
+const PROMTOOLS = ['/usr/bin/promtool', '/var/cache/ktrace/bin/promtool-3'].filter(
+  (path, i) => i === 0 || existsSync(path),
+);
 const CASES = 30;
 /**
  * promtool's lint about the wording of a name the program chose: a map @h "contains an abbreviated unit", a gauge
  * @h_bucket "should not have a _bucket suffix". Valid text; any other lint fails the test.
  */
-const NAME_LINT = /^\S+ (metric names should not contain abbreviated units|non-histogram( and non-summary)? metrics should not have "_(bucket|count|sum)" suffix)$/;
+const NAME_LINT =
+  /^\S+ (metric names should not contain abbreviated units|non-histogram( and non-summary)? metrics should not have "_(bucket|count|sum)" suffix)$/;
 
 type Kind = 'count' | 'sum' | 'max' | 'hist' | 'stats';
 const NAMES: Array<[string, Kind]> = [
@@ -64,9 +67,12 @@ function randomKey(random: Random, format: 'text' | 'json'): number[] {
   for (let i = 0; i < length; i++) {
     const r = random();
     if (r < 0.5) out.push(97 + int(random, 26));
-    else if (r < 0.65) out.push(0x80 + int(random, 128)); // undecodable on its own
-    else if (r < 0.75) out.push(0xc3, 0xa9); // é
-    else if (r < 0.85) out.push(pick(random, [0x22, 0x5c, 0x7b, 0x3d])); // " \ { =
+    else if (r < 0.65)
+      out.push(0x80 + int(random, 128)); // undecodable on its own
+    else if (r < 0.75)
+      out.push(0xc3, 0xa9); // é
+    else if (r < 0.85)
+      out.push(pick(random, [0x22, 0x5c, 0x7b, 0x3d])); // " \ { =
     else if (format === 'json') out.push(pick(random, [0x0a, 0x09, 0x20, 0x2c, 0x5d]));
     else out.push(pick(random, [0x09, 0x3a, 0x5b]));
   }
@@ -86,7 +92,18 @@ function jsonString(bytes: number[], escapeHigh: boolean): number[] {
   return out;
 }
 
-const LOG2 = [[0, 0], [1, 1], [2, 3], [4, 7], [8, 15], [16, 31], [32, 63], [64, 127], [128, 255], [256, 511]] as const;
+const LOG2 = [
+  [0, 0],
+  [1, 1],
+  [2, 3],
+  [4, 7],
+  [8, 15],
+  [16, 31],
+  [32, 63],
+  [64, 127],
+  [128, 255],
+  [256, 511],
+] as const;
 
 function bucketLabel(i: number): string {
   const [min, max] = LOG2[i] as readonly [number, number];
@@ -101,7 +118,17 @@ function generate(seed: number): Generated {
   const escapeHigh = format === 'json' && random() < 0.3;
   const chosen = NAMES.filter(() => random() < 0.45);
   if (chosen.length === 0) chosen.push(NAMES[0] as [string, Kind]);
-  const maps: MapInfo[] = chosen.map(([name, kind]) => ({ name, kind, args: [], keyArity: 1, keyNames: ['k'], keyTypes: ['string'], cleared: false, line: 1, column: 1 }));
+  const maps: MapInfo[] = chosen.map(([name, kind]) => ({
+    name,
+    kind,
+    args: [],
+    keyArity: 1,
+    keyNames: ['k'],
+    keyTypes: ['string'],
+    cleared: false,
+    line: 1,
+    column: 1,
+  }));
   const keysOf = new Map<string, number[][]>();
   for (const [name] of chosen) {
     const seen = new Set<string>();
@@ -116,7 +143,10 @@ function generate(seed: number): Generated {
     keysOf.set(name, list);
   }
   // kernel state per map and key, and the model of what must be exported
-  const state = new Map<string, { count: number; total: number; buckets: number[]; lastValid?: number; validTotal: number; seenValid: boolean }>();
+  const state = new Map<
+    string,
+    { count: number; total: number; buckets: number[]; lastValid?: number; validTotal: number; seenValid: boolean }
+  >();
   const skipped = new Map<string, number>();
   const chunks: number[] = [];
   const dumpEnds: number[] = [];
@@ -128,7 +158,13 @@ function generate(seed: number): Generated {
       const entries: Array<{ key: number[]; text: string; json: string; odd: boolean; order?: number }> = [];
       for (const key of keysOf.get(name) ?? []) {
         const id = `${name}|${key.join(',')}`;
-        const s = state.get(id) ?? { count: 0, total: 0, buckets: new Array<number>(LOG2.length).fill(0), validTotal: 0, seenValid: false };
+        const s = state.get(id) ?? {
+          count: 0,
+          total: 0,
+          buckets: new Array<number>(LOG2.length).fill(0),
+          validTotal: 0,
+          seenValid: false,
+        };
         state.set(id, s);
         if (kind === 'count' || kind === 'sum' || kind === 'max') {
           s.count += kind === 'max' ? int(random, 200) - 100 : int(random, 50);
@@ -136,7 +172,13 @@ function generate(seed: number): Generated {
           const oddJson = pick(random, ['1e309', 'true', 'null', '[1, 2]', '-5']);
           if (odd) skipped.set(name, (skipped.get(name) ?? 0) + 1);
           else s.seenValid = true;
-          entries.push({ key, odd, order: odd ? -5 : s.count, text: `${odd ? '-5' : s.count}`, json: odd ? (format === 'json' ? oddJson : '-5') : `${s.count}` });
+          entries.push({
+            key,
+            odd,
+            order: odd ? -5 : s.count,
+            text: `${odd ? '-5' : s.count}`,
+            json: odd ? (format === 'json' ? oddJson : '-5') : `${s.count}`,
+          });
         } else if (kind === 'hist') {
           for (let n = int(random, 6); n > 0; n--) {
             const i = int(random, LOG2.length);
@@ -149,10 +191,16 @@ function generate(seed: number): Generated {
           if (odd) skipped.set(name, (skipped.get(name) ?? 0) + 1);
           else s.seenValid = true;
           const shown = s.buckets.map((c, i) => (odd && i === first ? -3 : c));
-          const text = shown.slice(first, last + 1).map((c, j) => `${bucketLabel(first + j).padEnd(20)} ${c} |@|`).join('\n');
+          const text = shown
+            .slice(first, last + 1)
+            .map((c, j) => `${bucketLabel(first + j).padEnd(20)} ${c} |@|`)
+            .join('\n');
           const json = `[${shown
             .slice(first, last + 1)
-            .map((c, j) => `{"min": ${(LOG2[first + j] as readonly number[])[0]}, "max": ${(LOG2[first + j] as readonly number[])[1]}, "count": ${c}}`)
+            .map(
+              (c, j) =>
+                `{"min": ${(LOG2[first + j] as readonly number[])[0]}, "max": ${(LOG2[first + j] as readonly number[])[1]}, "count": ${c}}`,
+            )
             .join(', ')}]`;
           entries.push({ key, odd, order: shown.reduce((a, b) => a + b, 0), text, json });
         } else {
@@ -172,20 +220,31 @@ function generate(seed: number): Generated {
             json: `{"count": ${s.count}, "average": ${average}, "total": ${s.total}}`,
           });
         }
-        if (kind !== 'stats' && !entries[entries.length - 1]?.odd) s.lastValid = kind === 'hist' ? s.buckets.reduce((a, b) => a + b, 0) : s.count;
+        if (kind !== 'stats' && !entries[entries.length - 1]?.odd)
+          s.lastValid = kind === 'hist' ? s.buckets.reduce((a, b) => a + b, 0) : s.count;
       }
       if (entries.length === 0) continue;
       if (format === 'text') {
         // bpftrace's text output lists a map ascending by value (the text reader relies on it)
         entries.sort((a, b) => (a.order ?? 0) - (b.order ?? 0));
         for (const e of entries) {
-          chunks.push(...encoder.encode(`${name}[`), ...e.key, ...encoder.encode(kind === 'hist' ? `]: \n${e.text}\n` : `]: ${e.text}\n`));
+          chunks.push(
+            ...encoder.encode(`${name}[`),
+            ...e.key,
+            ...encoder.encode(kind === 'hist' ? `]: \n${e.text}\n` : `]: ${e.text}\n`),
+          );
         }
         chunks.push(0x0a);
       } else {
         const type = kind === 'hist' ? 'hist' : kind === 'stats' ? 'stats' : 'map';
         chunks.push(...encoder.encode(`{"type": "${type}", "data": {"${name}": {`));
-        entries.forEach((e, i) => chunks.push(...(i === 0 ? [] : encoder.encode(', ')), ...jsonString(e.key, escapeHigh), ...encoder.encode(`: ${e.json}`)));
+        entries.forEach((e, i) =>
+          chunks.push(
+            ...(i === 0 ? [] : encoder.encode(', ')),
+            ...jsonString(e.key, escapeHigh),
+            ...encoder.encode(`: ${e.json}`),
+          ),
+        );
         chunks.push(...encoder.encode('}}}\n'));
       }
     }
@@ -200,7 +259,18 @@ function generate(seed: number): Generated {
     if (s.seenValid) keys.set(name, (keys.get(name) ?? 0) + 1);
     expectedTotal.set(name, (expectedTotal.get(name) ?? 0) + (kind === 'stats' ? s.count : (s.lastValid ?? 0)));
   }
-  return { format, prefix, maxSeriesPerMap, program: { printsMaps: true, maps }, bytes: Uint8Array.from(chunks), dumps, expectedTotal, skipped, keys, dumpEnds };
+  return {
+    format,
+    prefix,
+    maxSeriesPerMap,
+    program: { printsMaps: true, maps },
+    bytes: Uint8Array.from(chunks),
+    dumps,
+    expectedTotal,
+    skipped,
+    keys,
+    dumpEnds,
+  };
 }
 
 interface Sample {
@@ -216,7 +286,11 @@ function samples(text: string): Sample[] {
     const brace = line.indexOf('{');
     const space = line.lastIndexOf(' ');
     const end = brace >= 0 && brace < space ? brace : space;
-    out.push({ name: line.slice(0, end), labels: brace >= 0 && brace < space ? line.slice(brace, space) : '', value: Number(line.slice(space + 1)) });
+    out.push({
+      name: line.slice(0, end),
+      labels: brace >= 0 && brace < space ? line.slice(brace, space) : '',
+      value: Number(line.slice(space + 1)),
+    });
   }
   return out;
 }
@@ -242,7 +316,8 @@ function counterTypes(text: string): Map<string, string> {
 
 function isCounterSample(types: Map<string, string>, name: string): boolean {
   if (types.get(name) === 'counter') return true;
-  for (const suffix of ['_bucket', '_count']) if (name.endsWith(suffix) && types.get(name.slice(0, -suffix.length)) === 'histogram') return true;
+  for (const suffix of ['_bucket', '_count'])
+    if (name.endsWith(suffix) && types.get(name.slice(0, -suffix.length)) === 'histogram') return true;
   return false;
 }
 
@@ -259,7 +334,13 @@ describe('hostile dumps (property, seeded, bounded)', () => {
     for (let seed = 1; seed <= CASES; seed++) {
       const g = generate(seed * 2654435761);
       const warnings: string[] = [];
-      const exporter = createExporter({ program: g.program, prefix: g.prefix, maxSeriesPerMap: g.maxSeriesPerMap, listen: '127.0.0.1:0', onWarning: (w) => warnings.push(w) });
+      const exporter = createExporter({
+        program: g.program,
+        prefix: g.prefix,
+        maxSeriesPerMap: g.maxSeriesPerMap,
+        listen: '127.0.0.1:0',
+        onWarning: (w) => warnings.push(w),
+      });
       const parser = new OutputParser({ program: g.program, onEvent: (e) => exporter.handle(e) });
       const random = prng(seed);
       const where = `seed ${seed} (${g.format}, prefix "${g.prefix}", cap ${g.maxSeriesPerMap})`;
@@ -292,7 +373,10 @@ describe('hostile dumps (property, seeded, bounded)', () => {
         // exit 1 is a text the parser rejects; exit 3 only lint about names, which the program chose (@h, @s)
         const { code, output } = await promtool(bin, text);
         const lint = output.split('\n').filter((l) => l !== '' && !NAME_LINT.test(l));
-        expect({ code: code === 3 && lint.length === 0 ? 0 : code, lint }, `${where}: ${bin}`).toEqual({ code: 0, lint: [] });
+        expect({ code: code === 3 && lint.length === 0 ? 0 : code, lint }, `${where}: ${bin}`).toEqual({
+          code: 0,
+          lint: [],
+        });
       }
       const all = samples(text);
       const types = counterTypes(text);
@@ -301,7 +385,16 @@ describe('hostile dumps (property, seeded, bounded)', () => {
         const state = [...exporter.store.mapStates()].find((s) => s.map === info.name);
         expect(state, `${where}: ${info.name} exported`).toBeDefined();
         if (state === undefined) continue;
-        const name = state.shape === 'counter' ? (state.metric.endsWith('_total') ? state.metric : `${state.metric}_total`) : state.shape === 'histogram' ? `${state.metric}_count` : state.shape === 'stats' ? `${state.metric}_count_total` : state.metric;
+        const name =
+          state.shape === 'counter'
+            ? state.metric.endsWith('_total')
+              ? state.metric
+              : `${state.metric}_total`
+            : state.shape === 'histogram'
+              ? `${state.metric}_count`
+              : state.shape === 'stats'
+                ? `${state.metric}_count_total`
+                : state.metric;
         const mine = all.filter((s) => s.name === name);
         const skippedNow = all
           .filter((s) => s.name === 'ktrace_values_skipped_total' && s.labels.includes(`map="${info.name}"`))
@@ -311,7 +404,8 @@ describe('hostile dumps (property, seeded, bounded)', () => {
         const total = mine.reduce((sum, s) => sum + s.value, 0);
         expect(total, `${where}: ${info.name} total`).toBe(g.expectedTotal.get(info.name) ?? 0);
         // distinct keys stay distinct: exported series plus keys folded past the cap
-        const folded = all.find((s) => s.name === 'ktrace_series_folded' && s.labels.includes(`map="${info.name}"`))?.value ?? 0;
+        const folded =
+          all.find((s) => s.name === 'ktrace_series_folded' && s.labels.includes(`map="${info.name}"`))?.value ?? 0;
         const overflow = mine.some((s) => s.labels.includes('otel_metric_overflow')) ? 1 : 0;
         expect(mine.length - overflow + folded, `${where}: ${info.name} keys`).toBe(g.keys.get(info.name) ?? 0);
       }
@@ -321,10 +415,16 @@ describe('hostile dumps (property, seeded, bounded)', () => {
 
     // One real Prometheus scrapes every case's final exposition; each target's samples must all be stored.
     prometheus = await startPrometheus({ targets: served.map((s) => s.host), scrapeInterval: '1s' });
-    const rows = await prometheus.waitFor('scrape_samples_scraped', (r) => r.length === served.length && r.every((row) => row.value > 0), 60_000);
+    const rows = await prometheus.waitFor(
+      'scrape_samples_scraped',
+      (r) => r.length === served.length && r.every((row) => row.value > 0),
+      60_000,
+    );
     const stored = await prometheus.waitFor(
       'count by (instance) ({job="ktrace", __name__!~"up|scrape_.*"})',
-      (r) => r.length === served.length && served.every((s) => r.some((row) => row.metric['instance'] === s.host && row.value === s.lines)),
+      (r) =>
+        r.length === served.length &&
+        served.every((s) => r.some((row) => row.metric['instance'] === s.host && row.value === s.lines)),
       60_000,
     );
     for (const s of served) {

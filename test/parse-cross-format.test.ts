@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { bpftraceReleases } from './support/versions.js';
 
 function run(bpftrace: string, program: string, json: boolean): string {
-  const ran = spawnSync(bpftrace, [...(json ? ['-f', 'json'] : []), '-e', program], { encoding: 'utf8', timeout: 60_000 });
+  const ran = spawnSync(bpftrace, [...(json ? ['-f', 'json'] : []), '-e', program], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (ran.status !== 0) throw new Error(`${bpftrace} exited ${ran.status}: ${ran.stderr}`);
   return ran.stdout;
 }
@@ -38,7 +41,9 @@ const programs: Array<[string, string]> = [
   ],
 ];
 
-const matrix = bpftraceReleases().flatMap((release) => programs.map(([what, program]) => [release.name, what, release, program] as const));
+const matrix = bpftraceReleases().flatMap((release) =>
+  programs.map(([what, program]) => [release.name, what, release, program] as const),
+);
 
 describe('text and JSON output of the same program parse to the same map samples', () => {
   it.each(matrix)('bpftrace %s: %s', (name, _what, release, program) => {
@@ -52,7 +57,10 @@ describe('text and JSON output of the same program parse to the same map samples
       lossyJson
         ? list.map(({ final: _final, ...m }) => ({
             ...m,
-            entries: m.entries.map((e) => ({ ...e, key: e.key.map((k) => (typeof k === 'string' ? k.replaceAll(' ', '') : k)) })),
+            entries: m.entries.map((e) => ({
+              ...e,
+              key: e.key.map((k) => (typeof k === 'string' ? k.replaceAll(' ', '') : k)),
+            })),
           }))
         : list;
     const text = asJson(samples(parseOutput(run(bpftrace, program, false), options)));

@@ -7,7 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { bpftraceReleases } from './support/versions.js';
 
 function capture(bpftrace: string, program: string, json: boolean): string {
-  const run = spawnSync(bpftrace, [...(json ? ['-f', 'json'] : []), '-e', program], { encoding: 'utf8', timeout: 60_000 });
+  const run = spawnSync(bpftrace, [...(json ? ['-f', 'json'] : []), '-e', program], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (run.status !== 0) throw new Error(`${bpftrace} exited ${run.status}: ${run.stderr}`);
   return run.stdout;
 }
@@ -28,14 +31,29 @@ describe.each(matrix)('live bpftrace %s, %s output', (name, _format, bpftrace, j
   // 0.24+ JSON writes keys with the text formatter and then deletes every space: bpftrace's loss, kept as given.
   const key = (text: string): string => (json && name === '0.27' ? text.replaceAll(' ', '') : text);
   it('reads counts, sums and a keyed count exactly', () => {
-    const program = 'BEGIN { @c = count(); @c = count(); @c = count(); @s = sum(40); @s = sum(2); @k["a b"] = count(); @k["a b"] = count(); @k["c, d"] = count(); exit(); }';
+    const program =
+      'BEGIN { @c = count(); @c = count(); @c = count(); @s = sum(40); @s = sum(2); @k["a b"] = count(); @k["a b"] = count(); @k["c, d"] = count(); exit(); }';
     const events = parseOutput(capture(bpftrace, program, json), { program: readProgram(program) });
     expect(events.filter((e) => e.type === 'problem')).toEqual([]);
     // 0.27 writes `Attached 1 probe` to stderr in text mode; JSON and older text modes put it on stdout.
-    expect(events.find((e) => e.type === 'attached')).toEqual(!json && name === '0.27' ? undefined : { type: 'attached', probes: 1 });
+    expect(events.find((e) => e.type === 'attached')).toEqual(
+      !json && name === '0.27' ? undefined : { type: 'attached', probes: 1 },
+    );
     const byName = new Map(maps(events).map((m) => [m.name, m]));
-    expect(byName.get('@c')).toEqual({ type: 'map', name: '@c', kind: 'count', entries: [{ key: [], value: 3 }], ...final });
-    expect(byName.get('@s')).toEqual({ type: 'map', name: '@s', kind: 'sum', entries: [{ key: [], value: 42 }], ...final });
+    expect(byName.get('@c')).toEqual({
+      type: 'map',
+      name: '@c',
+      kind: 'count',
+      entries: [{ key: [], value: 3 }],
+      ...final,
+    });
+    expect(byName.get('@s')).toEqual({
+      type: 'map',
+      name: '@s',
+      kind: 'sum',
+      entries: [{ key: [], value: 42 }],
+      ...final,
+    });
     expect(byName.get('@k')).toEqual({
       type: 'map',
       name: '@k',
@@ -50,7 +68,9 @@ describe.each(matrix)('live bpftrace %s, %s output', (name, _format, bpftrace, j
 
   it('reads a hist with a value past 2^31 as bucket [2^31, 2^32-1]', () => {
     const program = 'BEGIN { @h = hist(3); @h = hist(3000000000); @l = lhist(55, 0, 100, 10); exit(); }';
-    const byName = new Map(maps(parseOutput(capture(bpftrace, program, json), { program: readProgram(program) })).map((m) => [m.name, m]));
+    const byName = new Map(
+      maps(parseOutput(capture(bpftrace, program, json), { program: readProgram(program) })).map((m) => [m.name, m]),
+    );
     const h = byName.get('@h')?.entries[0]?.buckets ?? [];
     expect(h[0]).toEqual({ min: 2, max: 3, count: 1 });
     expect(h[h.length - 1]).toEqual({ min: 2147483648, max: 4294967295, count: 1 });

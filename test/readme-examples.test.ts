@@ -31,7 +31,11 @@ async function runScript(script: string): Promise<{ code: number | null; stdout:
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(dir, 'example.ts'), script);
     return await new Promise((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'example.ts'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: withoutForcedColor() });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'example.ts'], {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: withoutForcedColor(),
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));

@@ -5,10 +5,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
-import { ROOT, alive, descendants, eventually, requireBuiltCli, sampleValue, scrape, startKtrace, waitForSample } from './support/workload.js';
+import {
+  ROOT,
+  alive,
+  descendants,
+  eventually,
+  requireBuiltCli,
+  sampleValue,
+  scrape,
+  startKtrace,
+  waitForSample,
+} from './support/workload.js';
 import type { KtraceProcess } from './support/workload.js';
 
-async function runToExit(args: string[], options: Parameters<typeof startKtrace>[1] = {}): Promise<{ code: number | null; output: string; logs: Array<Record<string, unknown>> }> {
+async function runToExit(
+  args: string[],
+  options: Parameters<typeof startKtrace>[1] = {},
+): Promise<{ code: number | null; output: string; logs: Array<Record<string, unknown>> }> {
   requireBuiltCli();
   const ktrace = startKtrace(['run', '--listen', '127.0.0.1:0', ...args], options);
   const { code } = await ktrace.exited;
@@ -16,19 +29,34 @@ async function runToExit(args: string[], options: Parameters<typeof startKtrace>
 }
 
 /** The first warning log line of a running ktrace that starts with `prefix`. */
-function warningFrom(ktrace: KtraceProcess, prefix: string, what: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  return eventually(() => ktrace.logs().find((l) => l['level'] === 'warn' && String(l['msg']).startsWith(prefix)), what, timeoutMs, () => ktrace.output());
+function warningFrom(
+  ktrace: KtraceProcess,
+  prefix: string,
+  what: string,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
+  return eventually(
+    () => ktrace.logs().find((l) => l['level'] === 'warn' && String(l['msg']).startsWith(prefix)),
+    what,
+    timeoutMs,
+    () => ktrace.output(),
+  );
 }
 
 function lastLine(output: string): string {
-  return output.split('\n').filter((l) => l.startsWith('ktrace: ')).join('\n');
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith('ktrace: '))
+    .join('\n');
 }
 
 describe('ktrace run rejects bad input clearly', () => {
   it('a syntax error: bpftrace’s own message with the line and column, exit 2', async () => {
     const result = await runToExit(['-e', 'tracepoint:raw_syscalls:sys_enter\n{ @calls[comm] = count() }\n}']);
     expect(result.code).toBe(2);
-    expect(lastLine(result.output)).toMatch(/^ktrace: bpftrace rejected the program at line 3, column 1: syntax error, unexpected }, expecting {/);
+    expect(lastLine(result.output)).toMatch(
+      /^ktrace: bpftrace rejected the program at line 3, column 1: syntax error, unexpected }, expecting {/,
+    );
   });
 
   it('a syntax error in a file names the file', async () => {
@@ -43,7 +71,9 @@ describe('ktrace run rejects bad input clearly', () => {
   it('a probe that does not exist here (a kprobe) fails fast, not in a restart loop', async () => {
     const result = await runToExit(['-e', 'kprobe:do_sys_openat2 { @opens[comm] = count(); }']);
     expect(result.code).toBe(2);
-    expect(lastLine(result.output)).toContain("ktrace: bpftrace could not attach the program's probes: Error attaching probe: 'kprobe:do_sys_openat2'");
+    expect(lastLine(result.output)).toContain(
+      "ktrace: bpftrace could not attach the program's probes: Error attaching probe: 'kprobe:do_sys_openat2'",
+    );
     expect(result.output).toContain('kprobes are not available on this kernel');
     expect(result.logs.filter((l) => l['msg'] === 'bpftrace started')).toHaveLength(1);
     expect(result.logs.some((l) => l['msg'] === 'restarting bpftrace')).toBe(false);
@@ -52,19 +82,28 @@ describe('ktrace run rejects bad input clearly', () => {
   it('a tracepoint that does not exist: bpftrace’s error with its position', async () => {
     const result = await runToExit(['-e', 'BEGIN { }\ntracepoint:nosuch:event { @n = count(); }']);
     expect(result.code).toBe(2);
-    expect(lastLine(result.output)).toBe('ktrace: bpftrace rejected the program at line 2, column 1: tracepoint not found: nosuch:event');
+    expect(lastLine(result.output)).toBe(
+      'ktrace: bpftrace rejected the program at line 2, column 1: tracepoint not found: nosuch:event',
+    );
   });
 
   it('#included headers clang cannot compile (as runqlat.bt on Debian): the first error and the BTF way out, exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktrace-headers-'));
     writeFileSync(join(dir, 'task.h'), 'struct task_info { __aligned_u64 start; };\n');
     const file = join(dir, 'switches.bt');
-    writeFileSync(file, `#include "${join(dir, 'task.h')}"\ntracepoint:sched:sched_switch { @switches[comm] = count(); }\n`);
+    writeFileSync(
+      file,
+      `#include "${join(dir, 'task.h')}"\ntracepoint:sched:sched_switch { @switches[comm] = count(); }\n`,
+    );
     const result = await runToExit(['-f', file]);
     expect(result.code).toBe(2);
     const message = lastLine(result.output);
-    expect(message).toContain(`ktrace: bpftrace could not compile the kernel headers the ${file} #includes (${join(dir, 'task.h')}:1:20: error: unknown type name '__aligned_u64'): `);
-    expect(message).toContain(existsSync('/sys/kernel/btf/vmlinux') ? 'drop the #include lines' : 'install the headers of the running kernel');
+    expect(message).toContain(
+      `ktrace: bpftrace could not compile the kernel headers the ${file} #includes (${join(dir, 'task.h')}:1:20: error: unknown type name '__aligned_u64'): `,
+    );
+    expect(message).toContain(
+      existsSync('/sys/kernel/btf/vmlinux') ? 'drop the #include lines' : 'install the headers of the running kernel',
+    );
     expect(result.logs.some((l) => l['msg'] === 'restarting bpftrace')).toBe(false);
   });
 
@@ -79,7 +118,9 @@ describe('ktrace run rejects bad input clearly', () => {
   it('not root (uid 65534): exit 1 and what to do', async () => {
     const result = await runToExit([], { uid: 65534, gid: 65534 });
     expect(result.code).toBe(1);
-    expect(lastLine(result.output)).toMatch(/^ktrace: ktrace runs as uid 65534 without CAP_BPF\+CAP_PERFMON, .*run ktrace as root \(sudo ktrace …\)/);
+    expect(lastLine(result.output)).toMatch(
+      /^ktrace: ktrace runs as uid 65534 without CAP_BPF\+CAP_PERFMON, .*run ktrace as root \(sudo ktrace …\)/,
+    );
   });
 
   it('a program with no map to export: exit 2 and how to aggregate', async () => {
@@ -93,10 +134,20 @@ describe('ktrace run rejects bad input clearly', () => {
   it('a program that prints nothing (its probe never fires): keeps running, says so, exports no series', async () => {
     requireBuiltCli();
     const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = startKtrace(['run', '-e', 'tracepoint:syscalls:sys_enter_reboot { @reboots[comm] = count(); }', '--interval', '1s', '--listen', listen]);
+    const ktrace = startKtrace([
+      'run',
+      '-e',
+      'tracepoint:syscalls:sys_enter_reboot { @reboots[comm] = count(); }',
+      '--interval',
+      '1s',
+      '--listen',
+      listen,
+    ]);
     try {
       const warning = await warningFrom(ktrace, 'bpftrace has printed no map for', 'the no-output warning', 60_000);
-      expect(String(warning['msg'])).toContain('the exported maps (@reboots) are still empty, so their probes have not fired');
+      expect(String(warning['msg'])).toContain(
+        'the exported maps (@reboots) are still empty, so their probes have not fired',
+      );
       const text = await scrape(listen);
       expect(sampleValue(text, 'ktrace_up')).toBe(1);
       expect(text).not.toMatch(/^bpftrace_reboots/m);
@@ -110,7 +161,13 @@ describe('ktrace run rejects bad input clearly', () => {
     requireBuiltCli();
     const listen = `127.0.0.1:${await freePort()}`;
     const ktrace = startKtrace([
-      'run', '-e', 'interval:ms:100 { @ticks = count(); } interval:s:1 { print(@ticks); clear(@ticks); }', '--interval', '1s', '--listen', listen,
+      'run',
+      '-e',
+      'interval:ms:100 { @ticks = count(); } interval:s:1 { print(@ticks); clear(@ticks); }',
+      '--interval',
+      '1s',
+      '--listen',
+      listen,
     ]);
     try {
       const warning = await warningFrom(ktrace, 'the program clears', 'the clear() warning', 30_000);
@@ -127,11 +184,14 @@ describe('ktrace run rejects bad input clearly', () => {
     requireBuiltCli();
     const listen = `127.0.0.1:${await freePort()}`;
     // @ticks and @all count the same events; the program clears only @ticks, in a probe that does not print it.
-    const program = 'interval:ms:100 { @ticks = count(); @all = count(); } interval:s:1 { print(@ticks); } interval:s:3 { clear(@ticks); }';
+    const program =
+      'interval:ms:100 { @ticks = count(); @all = count(); } interval:s:1 { print(@ticks); } interval:s:3 { clear(@ticks); }';
     const ktrace = startKtrace(['run', '-e', program, '--interval', '1s', '--listen', listen]);
     try {
       const warning = await warningFrom(ktrace, 'the program clears', 'the clear() warning', 30_000);
-      expect(String(warning['msg'])).toContain('the program clears @ticks apart from printing it: exported as totals that restart at each clear()');
+      expect(String(warning['msg'])).toContain(
+        'the program clears @ticks apart from printing it: exported as totals that restart at each clear()',
+      );
       // After three clears: taken as deltas, @ticks would add up totals since each clear (about twice @all).
       await waitForSample(ktrace, listen, { name: 'bpftrace_all_total' }, (v) => v >= 100, '@all to reach 100');
       const text = await scrape(listen);
@@ -175,20 +235,49 @@ describe('ktrace run rejects bad input clearly', () => {
     const wrapper = join(dir, 'bpftrace-deaf');
     writeFileSync(
       wrapper,
-      ['#!/bin/sh', 'case " $* " in *" --emit-elf "*|*" --version "*) exec bpftrace "$@";; esac', "trap '' INT", 'exec 3<&0', 'bpftrace "$@" <&3 &', 'wait', ''].join('\n'),
+      [
+        '#!/bin/sh',
+        'case " $* " in *" --emit-elf "*|*" --version "*) exec bpftrace "$@";; esac',
+        "trap '' INT",
+        'exec 3<&0',
+        'bpftrace "$@" <&3 &',
+        'wait',
+        '',
+      ].join('\n'),
       { mode: 0o755 },
     );
     const map = `@deaf_${process.pid}`;
     const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = startKtrace(['run', '-e', `profile:hz:99 { ${map} = count(); }`, '--interval', '1s', '--listen', listen, '--bpftrace', wrapper, '--stop-timeout', '2s']);
-    await waitForSample(ktrace, listen, { name: `bpftrace_${map.slice(1)}_total` }, () => true, 'a first periodic dump', 60_000);
+    const ktrace = startKtrace([
+      'run',
+      '-e',
+      `profile:hz:99 { ${map} = count(); }`,
+      '--interval',
+      '1s',
+      '--listen',
+      listen,
+      '--bpftrace',
+      wrapper,
+      '--stop-timeout',
+      '2s',
+    ]);
+    await waitForSample(
+      ktrace,
+      listen,
+      { name: `bpftrace_${map.slice(1)}_total` },
+      () => true,
+      'a first periodic dump',
+      60_000,
+    );
     // The wrapper's bpftrace is a grandchild of ktrace (the program is on its stdin, not in its command line).
     const started = descendants(ktrace.child.pid ?? 0);
     expect(started).toHaveLength(1);
     ktrace.child.kill('SIGTERM');
     const { code } = await ktrace.exited;
     expect(code).toBe(1);
-    expect(lastLine(ktrace.output())).toMatch(/^ktrace: bpftrace did not exit within 2 s of SIGINT, so ktrace killed it: its final dump is lost/);
+    expect(lastLine(ktrace.output())).toMatch(
+      /^ktrace: bpftrace did not exit within 2 s of SIGINT, so ktrace killed it: its final dump is lost/,
+    );
     // Nothing of the run is left behind: the wrapper's bpftrace went with its process group.
     expect(started.filter(alive)).toEqual([]);
   });
@@ -196,7 +285,10 @@ describe('ktrace run rejects bad input clearly', () => {
   it('a bad spec field: the path of the field and what is expected, exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktrace-spec-'));
     const spec = join(dir, 'trace.yaml');
-    writeFileSync(spec, 'program: "profile:hz:99 { @s = count(); }"\ninterval: fast\nbpftrace:\n  flags: ["-c", "/bin/sh"]\n');
+    writeFileSync(
+      spec,
+      'program: "profile:hz:99 { @s = count(); }"\ninterval: fast\nbpftrace:\n  flags: ["-c", "/bin/sh"]\n',
+    );
     const result = await runToExit(['--spec', spec]);
     expect(result.code).toBe(2);
     expect(result.output).toContain(`ktrace: ${spec}: invalid trace spec:`);
@@ -215,12 +307,23 @@ describe('ktrace run rejects bad input clearly', () => {
   it('a -f file that does not exist: names the option and the path it tried (relative to the working directory), exit 2', async () => {
     const result = await runToExit(['-f', 'no-such-program.bt']);
     expect(result.code).toBe(2);
-    expect(lastLine(result.output)).toBe(`ktrace: -f no-such-program.bt: cannot read ${join(ROOT, 'no-such-program.bt')} (ENOENT)`);
+    expect(lastLine(result.output)).toBe(
+      `ktrace: -f no-such-program.bt: cannot read ${join(ROOT, 'no-such-program.bt')} (ENOENT)`,
+    );
   });
 
   it('an --otlp-endpoint without http:// (localhost:4318): exit 2 and the URL to use, not a run that pushes nothing', async () => {
-    const result = await runToExit(['-e', 'profile:hz:99 { @samples = count(); }', '--otlp-endpoint', 'localhost:4318', '--duration', '2s']);
+    const result = await runToExit([
+      '-e',
+      'profile:hz:99 { @samples = count(); }',
+      '--otlp-endpoint',
+      'localhost:4318',
+      '--duration',
+      '2s',
+    ]);
     expect(result.code).toBe(2);
-    expect(lastLine(result.output)).toBe('ktrace: --otlp-endpoint "localhost:4318" is not an http(s) URL; use e.g. http://127.0.0.1:4318');
+    expect(lastLine(result.output)).toBe(
+      'ktrace: --otlp-endpoint "localhost:4318" is not an http(s) URL; use e.g. http://127.0.0.1:4318',
+    );
   });
 });

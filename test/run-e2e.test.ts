@@ -79,16 +79,32 @@ describe.each(matrix)('ktrace run with the real bpftrace %s (Prometheus %s)', (_
     const pingBinary = namedBinary('/bin/dd', ping);
     const port = await freePort();
     const listen = `127.0.0.1:${port}`;
-    const current = startKtrace(['run', '--bpftrace', release.path, '-e', program(ping), '--interval', '1s', '--listen', listen]);
+    const current = startKtrace([
+      'run',
+      '--bpftrace',
+      release.path,
+      '-e',
+      program(ping),
+      '--interval',
+      '1s',
+      '--listen',
+      listen,
+    ]);
     ktrace = current;
     const debug = (): string => current.output().slice(-4000);
-    const reads = async (): Promise<number | undefined> => sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: name });
+    const reads = async (): Promise<number | undefined> =>
+      sampleValue(await scrape(listen), 'bpftrace_reads_total', { comm: name });
 
     await waitAttached(current, pingBinary);
     prometheus = await startPrometheus({ targets: [listen], scrapeInterval: '1s', binary: prom.prometheus });
 
     await readsFromStdin(dd, 2500);
-    await eventually(async () => ((await reads()) === 2500 ? true : undefined), `bpftrace_reads_total{comm="${name}"} == 2500`, 30_000, debug);
+    await eventually(
+      async () => ((await reads()) === 2500 ? true : undefined),
+      `bpftrace_reads_total{comm="${name}"} == 2500`,
+      30_000,
+      debug,
+    );
     const series = `bpftrace_reads_total{comm="${name}"}`;
     const seen = await prometheus.waitFor(series, (rows) => rows[0]?.value === 2500, 30_000);
     expect(seen.map((r) => r.value)).toEqual([2500]);
@@ -102,7 +118,9 @@ describe.each(matrix)('ktrace run with the real bpftrace %s (Prometheus %s)', (_
       async () => {
         const text = await scrape(listen);
         const next = bpftraceChildren(pid);
-        return sampleValue(text, 'ktrace_bpftrace_restarts_total') === 1 && next.length === 1 && next[0] !== first ? true : undefined;
+        return sampleValue(text, 'ktrace_bpftrace_restarts_total') === 1 && next.length === 1 && next[0] !== first
+          ? true
+          : undefined;
       },
       'ktrace to restart bpftrace',
       60_000,
@@ -112,7 +130,12 @@ describe.each(matrix)('ktrace run with the real bpftrace %s (Prometheus %s)', (_
     expect(await reads()).toBe(2500);
 
     await readsFromStdin(dd, 1700);
-    await eventually(async () => ((await reads()) === 4200 ? true : undefined), `${series} == 4200 after the restart`, 30_000, debug);
+    await eventually(
+      async () => ((await reads()) === 4200 ? true : undefined),
+      `${series} == 4200 after the restart`,
+      30_000,
+      debug,
+    );
     await prometheus.waitFor(series, (rows) => rows[0]?.value === 4200, 30_000);
     // Never a counter reset in what Prometheus scraped, so rate() and increase() stay right.
     const resets = await prometheus.query(`resets(${series}[10m])`);
@@ -133,7 +156,19 @@ describe.each(matrix)('ktrace run with the real bpftrace %s (Prometheus %s)', (_
     receiver = await startOtlpReceiver();
     const listen = `127.0.0.1:${await freePort()}`;
     // An interval of an hour: no periodic print happens during the test, so only the exit-time dump can carry the count.
-    const current = startKtrace(['run', '--bpftrace', release.path, '-e', program(ping), '--interval', '1h', '--listen', listen, '--otlp-endpoint', receiver.endpoint]);
+    const current = startKtrace([
+      'run',
+      '--bpftrace',
+      release.path,
+      '-e',
+      program(ping),
+      '--interval',
+      '1h',
+      '--listen',
+      listen,
+      '--otlp-endpoint',
+      receiver.endpoint,
+    ]);
     ktrace = current;
     await waitAttached(current, pingBinary);
 
@@ -144,7 +179,10 @@ describe.each(matrix)('ktrace run with the real bpftrace %s (Prometheus %s)', (_
     expect(await current.exited).toEqual({ code: 0, signal: null });
     const logs = current.logs();
     expect(logs.some((l) => String(l['msg']).startsWith('trace stopped') && l['reason'] === 'stopped')).toBe(true);
-    expect(otlpSumValue(receiver.bodies(), 'reads', 'comm', name), JSON.stringify(receiver.bodies()).slice(0, 2000)).toBe(777);
+    expect(
+      otlpSumValue(receiver.bodies(), 'reads', 'comm', name),
+      JSON.stringify(receiver.bodies()).slice(0, 2000),
+    ).toBe(777);
   });
 });
 

@@ -7,20 +7,39 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
 import { bpftraceReleases } from './support/versions.js';
 import type { BpftraceRelease } from './support/versions.js';
-import { ROOT, eventually, namedBinary, readsFromStdin, requireBuiltCli, runToEnd, sampleValue, scrape, startKtrace, uniqueName } from './support/workload.js';
+import {
+  ROOT,
+  eventually,
+  namedBinary,
+  readsFromStdin,
+  requireBuiltCli,
+  runToEnd,
+  sampleValue,
+  scrape,
+  startKtrace,
+  uniqueName,
+} from './support/workload.js';
 
 const EXAMPLES = join(ROOT, 'examples');
 
 /** Activity this test can cause for an example, and a series that must then appear. */
-const workloads: Record<string, { run: (name: string) => Promise<void>; metric: string; labels: (name: string) => Record<string, string> }> = {
-  syscalls: { run: (name) => readsFromStdin(namedBinary('/bin/dd', name), 100), metric: 'bpftrace_syscalls_total', labels: (comm) => ({ comm }) },
+const workloads: Record<
+  string,
+  { run: (name: string) => Promise<void>; metric: string; labels: (name: string) => Record<string, string> }
+> = {
+  syscalls: {
+    run: (name) => readsFromStdin(namedBinary('/bin/dd', name), 100),
+    metric: 'bpftrace_syscalls_total',
+    labels: (comm) => ({ comm }),
+  },
   'read-write-sizes': {
     run: (name) => readsFromStdin(namedBinary('/bin/dd', name), 100),
     metric: 'bpftrace_read_bytes_count',
     labels: (comm) => ({ comm }),
   },
   'file-opens': {
-    run: (name) => runToEnd(namedBinary('/bin/cat', name), ['/etc/hostname', '/nonexistent-ktrace-file']).catch(() => undefined),
+    run: (name) =>
+      runToEnd(namedBinary('/bin/cat', name), ['/etc/hostname', '/nonexistent-ktrace-file']).catch(() => undefined),
     metric: 'bpftrace_open_errors_total',
     labels: (comm) => ({ comm }),
   },
@@ -53,17 +72,29 @@ describe('examples/', () => {
     }
   });
 
-  const matrix = bpftraceReleases().flatMap((release) => examples.map((example) => [example, release.name, release] as [string, string, BpftraceRelease]));
+  const matrix = bpftraceReleases().flatMap((release) =>
+    examples.map((example) => [example, release.name, release] as [string, string, BpftraceRelease]),
+  );
 
   it.each(matrix)('%s attaches with the real bpftrace %s and exports its maps', async (example, _name, release) => {
     requireBuiltCli();
     const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = startKtrace(['run', '--bpftrace', release.path, '--spec', join(EXAMPLES, `${example}.yaml`), '--listen', listen]);
+    const ktrace = startKtrace([
+      'run',
+      '--bpftrace',
+      release.path,
+      '--spec',
+      join(EXAMPLES, `${example}.yaml`),
+      '--listen',
+      listen,
+    ]);
     try {
       const text = await eventually(
         async () => {
           const t = await scrape(listen);
-          return (sampleValue(t, 'ktrace_attached_probes') ?? 0) > 0 && sampleValue(t, 'ktrace_up') === 1 ? t : undefined;
+          return (sampleValue(t, 'ktrace_attached_probes') ?? 0) > 0 && sampleValue(t, 'ktrace_up') === 1
+            ? t
+            : undefined;
         },
         `${example} to attach`,
         60_000,

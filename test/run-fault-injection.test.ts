@@ -87,7 +87,11 @@ describe('fault injection (real bpftrace, seeded)', () => {
       onLog: (record) => logs.push(record),
     });
     const current = trace;
-    const debug = (): string => `seed ${seed}\n${logs.slice(-15).map((l) => JSON.stringify(l)).join('\n')}`;
+    const debug = (): string =>
+      `seed ${seed}\n${logs
+        .slice(-15)
+        .map((l) => JSON.stringify(l))
+        .join('\n')}`;
 
     // /healthz sampled all along, with what it said and when.
     const health: Array<{ at: number; status: number; body: string }> = [];
@@ -105,14 +109,17 @@ describe('fault injection (real bpftrace, seeded)', () => {
     })();
     const healthSince = (t: number): typeof health => health.filter((h) => h.at >= t);
 
-    const exported = async (): Promise<number> => sampleValue(await exporter!.prometheusText(), 'bpftrace_reads_total') ?? 0;
-    const bpftracePid = (): number | undefined => (current.status().state === 'running' ? current.status().pid : undefined);
+    const exported = async (): Promise<number> =>
+      sampleValue(await exporter!.prometheusText(), 'bpftrace_reads_total') ?? 0;
+    const bpftracePid = (): number | undefined =>
+      current.status().state === 'running' ? current.status().pid : undefined;
     /** bpftrace runs, has printed since `t`, exports what it printed, and /healthz says 200. */
     const settled = async (t: number, what: string): Promise<void> => {
       await eventually(
         async () => {
           const status = current.status();
-          if (status.state !== 'running' || status.stalled !== undefined || (status.lastDumpAt ?? 0) <= t) return undefined;
+          if (status.state !== 'running' || status.stalled !== undefined || (status.lastDumpAt ?? 0) <= t)
+            return undefined;
           const printed = printedTotal(readFileSync(log, 'utf8'), '@reads');
           if ((await exported()) !== printed) return undefined;
           const last = health.at(-1);
@@ -130,7 +137,9 @@ describe('fault injection (real bpftrace, seeded)', () => {
       const fault = faultKinds[Math.floor(random() * faultKinds.length)] ?? 'SIGKILL';
       counts[fault]++;
       // Load: a reader as fast as it can go, for the whole fault.
-      load = spawn(reader, ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=1000000000', 'status=none'], { stdio: 'ignore' });
+      load = spawn(reader, ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=1000000000', 'status=none'], {
+        stdio: 'ignore',
+      });
       await new Promise((r) => setTimeout(r, 100 + Math.floor(random() * 900)));
       const pid = bpftracePid();
       expect(pid, `fault ${i} (${fault}): a running bpftrace\n${debug()}`).toBeDefined();
@@ -147,9 +156,17 @@ describe('fault injection (real bpftrace, seeded)', () => {
         process.kill(pid ?? 0, 'SIGCONT');
       } else {
         process.kill(pid ?? 0, fault);
-        await eventually(() => (current.status().pid !== pid && current.status().state === 'running' ? true : undefined), `fault ${i} (${fault}): a new bpftrace`, 60_000, debug);
+        await eventually(
+          () => (current.status().pid !== pid && current.status().state === 'running' ? true : undefined),
+          `fault ${i} (${fault}): a new bpftrace`,
+          60_000,
+          debug,
+        );
         // Between the death and the new run's attach, /healthz said so.
-        expect(healthSince(at).some((h) => h.status === 503 && h.body.startsWith('bpftrace is not running')), `fault ${i} (${fault}): /healthz 503 while down\n${debug()}`).toBe(true);
+        expect(
+          healthSince(at).some((h) => h.status === 503 && h.body.startsWith('bpftrace is not running')),
+          `fault ${i} (${fault}): /healthz 503 while down\n${debug()}`,
+        ).toBe(true);
       }
       load.kill('SIGKILL');
       await new Promise((r) => load?.once('close', r));
@@ -169,6 +186,9 @@ describe('fault injection (real bpftrace, seeded)', () => {
     sampling = false;
     await sampler;
     // Every kind of fault happened (the seed is fixed; a change of the draw must keep this true).
-    expect(Object.values(counts).every((n) => n > 0), JSON.stringify(counts)).toBe(true);
+    expect(
+      Object.values(counts).every((n) => n > 0),
+      JSON.stringify(counts),
+    ).toBe(true);
   });
 });

@@ -100,14 +100,28 @@ describe('ktrace run hides no failure', () => {
       const receiver = await startOtlpReceiver();
       receivers.push(receiver);
       // An interval of an hour: only the exit-time dump can carry the count.
-      const ktrace = start(['run', '-e', readsProgram(ping), '--interval', '1h', '--no-listen', '--otlp-endpoint', receiver.endpoint]);
+      const ktrace = start([
+        'run',
+        '-e',
+        readsProgram(ping),
+        '--interval',
+        '1h',
+        '--no-listen',
+        '--otlp-endpoint',
+        receiver.endpoint,
+      ]);
       await waitAttached(ktrace, namedBinary('/bin/dd', ping));
       await readsFromStdin(dd, 321);
       const bpftrace = descendants(ktrace.child.pid ?? 0);
       expect(bpftrace, signal).toHaveLength(1);
       ktrace.child.kill(signal);
       expect(await ktrace.exited, signal).toEqual({ code: 0, signal: null });
-      expect(ktrace.logs().some((l) => l['msg'] === `received ${signal}; stopping bpftrace with SIGINT to export its final dump`), signal).toBe(true);
+      expect(
+        ktrace
+          .logs()
+          .some((l) => l['msg'] === `received ${signal}; stopping bpftrace with SIGINT to export its final dump`),
+        signal,
+      ).toBe(true);
       expect(otlpSumValue(receiver.bodies(), 'reads', 'comm', name), signal).toBe(321);
       expect(bpftrace.filter(alive), signal).toEqual([]);
     }
@@ -121,17 +135,26 @@ describe('ktrace run hides no failure', () => {
     const wrapper = join(dir, 'bpftrace-slow-check');
     writeFileSync(
       wrapper,
-      ['#!/bin/sh', `case " $* " in *" --emit-elf "*) : > ${marker}; sleep 2;; esac`, 'exec bpftrace "$@"', ''].join('\n'),
+      ['#!/bin/sh', `case " $* " in *" --emit-elf "*) : > ${marker}; sleep 2;; esac`, 'exec bpftrace "$@"', ''].join(
+        '\n',
+      ),
       { mode: 0o755 },
     );
     const ktrace = start(['run', '-e', 'profile:hz:99 { @samples = count(); }', '--no-listen', '--bpftrace', wrapper], {
       env: { ...process.env, TMPDIR: privateTmp },
     });
-    await eventually(() => (readdirSync(dir).includes('checking') ? true : undefined), 'the program check to begin', 60_000, () => ktrace.output());
+    await eventually(
+      () => (readdirSync(dir).includes('checking') ? true : undefined),
+      'the program check to begin',
+      60_000,
+      () => ktrace.output(),
+    );
     const checking = descendants(ktrace.child.pid ?? 0, 'sleep');
     ktrace.child.kill('SIGHUP');
     expect(await ktrace.exited).toEqual({ code: 0, signal: null });
-    expect(ktrace.logs().some((l) => l['msg'] === 'received SIGHUP while starting; bpftrace will not be started')).toBe(true);
+    expect(ktrace.logs().some((l) => l['msg'] === 'received SIGHUP while starting; bpftrace will not be started')).toBe(
+      true,
+    );
     expect(ktrace.logs().some((l) => l['msg'] === 'bpftrace started')).toBe(false);
     expect(checking.filter(alive)).toEqual([]);
     expect(descendants(ktrace.child.pid ?? 0)).toEqual([]);
@@ -144,7 +167,10 @@ describe('ktrace run hides no failure', () => {
     const listen = `127.0.0.1:${await freePort()}`;
     const dir = tempDir('ktrace-runner-otlp-');
     const spec = join(dir, 'trace.yaml');
-    writeFileSync(spec, `program: "profile:hz:99 { @samples = count(); }"\nmetrics:\n  otlpEndpoint: ${url}\n  otlpInterval: 500ms\n`);
+    writeFileSync(
+      spec,
+      `program: "profile:hz:99 { @samples = count(); }"\nmetrics:\n  otlpEndpoint: ${url}\n  otlpInterval: 500ms\n`,
+    );
     const ktrace = start(['run', '--spec', spec, '--listen', listen]);
     const failed = await eventually(
       () => ktrace.logs().find((l) => String(l['msg']).startsWith(`OTLP export to ${url} failed: `)),
@@ -153,12 +179,23 @@ describe('ktrace run hides no failure', () => {
       () => ktrace.output(),
     );
     expect(String(failed['msg'])).toContain('ECONNREFUSED');
-    await waitForSample(ktrace, listen, { name: 'ktrace_otlp_export_failures_total' }, (v) => v >= 2, 'two failed pushes counted');
+    await waitForSample(
+      ktrace,
+      listen,
+      { name: 'ktrace_otlp_export_failures_total' },
+      (v) => v >= 2,
+      'two failed pushes counted',
+    );
     expect(ktrace.logs().filter((l) => String(l['msg']).startsWith('OTLP export to')).length).toBe(1);
 
     const receiver = await startOtlpReceiver(port);
     receivers.push(receiver);
-    await eventually(() => ktrace.logs().find((l) => l['msg'] === `OTLP export to ${url} works again`), 'the recovery line', 60_000, () => ktrace.output());
+    await eventually(
+      () => ktrace.logs().find((l) => l['msg'] === `OTLP export to ${url} works again`),
+      'the recovery line',
+      60_000,
+      () => ktrace.output(),
+    );
     ktrace.child.kill('SIGTERM');
     expect((await ktrace.exited).code).toBe(0);
     expect(lastLog(ktrace)?.['msg']).toBe(`trace stopped; the final dump reached the OTLP collector at ${url}`);
@@ -168,14 +205,24 @@ describe('ktrace run hides no failure', () => {
   it('a collector that is gone at stop: the final flush is bounded and the last line says the final dump did not arrive', async () => {
     const url = `http://127.0.0.1:${await freePort()}/v1/metrics`;
     const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = start(['run', '-e', 'profile:hz:99 { @samples = count(); }', '--listen', listen, '--otlp-endpoint', url]);
+    const ktrace = start([
+      'run',
+      '-e',
+      'profile:hz:99 { @samples = count(); }',
+      '--listen',
+      listen,
+      '--otlp-endpoint',
+      url,
+    ]);
     await waitForSample(ktrace, listen, { name: 'bpftrace_samples_total' }, () => true, 'a first dump', 60_000);
     const stopAt = Date.now();
     ktrace.child.kill('SIGTERM');
     expect((await ktrace.exited).code).toBe(0);
     // Bounded: before, an unreachable collector stalled the stop for 18 s; now the flush has 5 s in all.
     expect(Date.now() - stopAt).toBeLessThan(12_000);
-    expect(String(lastLog(ktrace)?.['msg'])).toMatch(new RegExp(`^trace stopped; the final dump did not reach the OTLP collector at ${url.replace(/[.]/g, '\\.')}: `));
+    expect(String(lastLog(ktrace)?.['msg'])).toMatch(
+      new RegExp(`^trace stopped; the final dump did not reach the OTLP collector at ${url.replace(/[.]/g, '\\.')}: `),
+    );
     expect(lastLog(ktrace)?.['otlp']).toBe('not delivered');
   });
 
@@ -183,13 +230,23 @@ describe('ktrace run hides no failure', () => {
     const ktrace = start(['run', '-e', 'uprobe:/bin/bash:no_such_fn { @calls = count(); }', '--no-listen']);
     const { code } = await ktrace.exited;
     expect(code).toBe(2);
-    expect(errorLine(ktrace.output())).toMatch(/^ktrace: bpftrace (attached none of the program's probes \(uprobe:\/bin\/bash:no_such_fn\)|could not attach the program's probes)/);
+    expect(errorLine(ktrace.output())).toMatch(
+      /^ktrace: bpftrace (attached none of the program's probes \(uprobe:\/bin\/bash:no_such_fn\)|could not attach the program's probes)/,
+    );
     expect(ktrace.output()).toContain('no_such_fn');
   });
 
   it('a stopped bpftrace (SIGSTOP) shows in /healthz, in ktrace_up and in a true message; SIGCONT brings it back', async () => {
     const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = start(['run', '-e', 'profile:hz:99 { @samples = count(); }', '--interval', '200ms', '--listen', listen]);
+    const ktrace = start([
+      'run',
+      '-e',
+      'profile:hz:99 { @samples = count(); }',
+      '--interval',
+      '200ms',
+      '--listen',
+      listen,
+    ]);
     await waitForSample(ktrace, listen, { name: 'bpftrace_samples_total' }, () => true, 'a first dump', 60_000);
     const [pid] = descendants(ktrace.child.pid ?? 0);
     expect(pid).toBeDefined();
@@ -204,7 +261,11 @@ describe('ktrace run hides no failure', () => {
         30_000,
         () => ktrace.output(),
       );
-      expect(healthz).toMatch(new RegExp(`^stalled: bpftrace \\(pid ${pid}\\) is stopped \\(SIGSTOP or a debugger\\) and has printed no map for \\d+ s`));
+      expect(healthz).toMatch(
+        new RegExp(
+          `^stalled: bpftrace \\(pid ${pid}\\) is stopped \\(SIGSTOP or a debugger\\) and has printed no map for \\d+ s`,
+        ),
+      );
       expect(sampleValue(await scrape(listen), 'ktrace_up')).toBe(0);
       const warning = ktrace.logs().find((l) => String(l['msg']).startsWith(`bpftrace (pid ${pid}) is stopped`));
       expect(warning?.['level']).toBe('warn');
@@ -212,7 +273,12 @@ describe('ktrace run hides no failure', () => {
     } finally {
       process.kill(pid ?? 0, 'SIGCONT');
     }
-    await eventually(async () => ((await fetch(`http://${listen}/healthz`)).status === 200 ? true : undefined), '/healthz 200 again', 30_000, () => ktrace.output());
+    await eventually(
+      async () => ((await fetch(`http://${listen}/healthz`)).status === 200 ? true : undefined),
+      '/healthz 200 again',
+      30_000,
+      () => ktrace.output(),
+    );
     expect(sampleValue(await scrape(listen), 'ktrace_up')).toBe(1);
     ktrace.child.kill('SIGTERM');
     expect((await ktrace.exited).code).toBe(0);
@@ -220,7 +286,15 @@ describe('ktrace run hides no failure', () => {
 
   it('a transient spawn failure (EMFILE) is retried, not reported as "bpftrace not found"', async () => {
     const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = start(['run', '-e', 'profile:hz:99 { @samples = count(); }', '--interval', '200ms', '--listen', listen]);
+    const ktrace = start([
+      'run',
+      '-e',
+      'profile:hz:99 { @samples = count(); }',
+      '--interval',
+      '200ms',
+      '--listen',
+      listen,
+    ]);
     await waitForSample(ktrace, listen, { name: 'bpftrace_samples_total' }, () => true, 'a first dump', 60_000);
     const pid = ktrace.child.pid ?? 0;
     const [first] = descendants(pid);
@@ -231,11 +305,21 @@ describe('ktrace run hides no failure', () => {
     expect(spawnSync('prlimit', ['--pid', String(pid), `--nofile=${open}:`]).status).toBe(0);
     try {
       process.kill(first ?? 0, 'SIGKILL');
-      await eventually(() => ktrace.logs().find((l) => String(l['msg']).includes('EMFILE') && String(l['msg']).endsWith('; retrying')), 'an EMFILE retry', 60_000, () => ktrace.output());
+      await eventually(
+        () => ktrace.logs().find((l) => String(l['msg']).includes('EMFILE') && String(l['msg']).endsWith('; retrying')),
+        'an EMFILE retry',
+        60_000,
+        () => ktrace.output(),
+      );
     } finally {
       expect(spawnSync('prlimit', ['--pid', String(pid), `--nofile=${hard}:`]).status).toBe(0);
     }
-    await eventually(() => (descendants(pid).length === 1 && descendants(pid)[0] !== first ? true : undefined), 'a new bpftrace', 60_000, () => ktrace.output());
+    await eventually(
+      () => (descendants(pid).length === 1 && descendants(pid)[0] !== first ? true : undefined),
+      'a new bpftrace',
+      60_000,
+      () => ktrace.output(),
+    );
     await waitForSample(ktrace, listen, { name: 'ktrace_up' }, (v) => v === 1, 'ktrace_up 1 after the retry', 60_000);
     expect(ktrace.output()).not.toContain('not found');
     ktrace.child.kill('SIGTERM');
@@ -246,7 +330,10 @@ describe('ktrace run hides no failure', () => {
     const dir = tempDir('ktrace-runner-big-');
     const big = join(dir, 'big.bt');
     // 200 KiB: comments, then one real probe; a single argv string may not exceed 128 KiB.
-    writeFileSync(big, `${'// padding padding padding padding padding padding padding padding\n'.repeat(3100)}profile:hz:99 { @samples = count(); }\n`);
+    writeFileSync(
+      big,
+      `${'// padding padding padding padding padding padding padding padding\n'.repeat(3100)}profile:hz:99 { @samples = count(); }\n`,
+    );
     const ran = start(['run', '-f', big, '--no-listen', '--duration', '3s']);
     expect((await ran.exited).code).toBe(0);
     expect(ran.logs().some((l) => String(l['msg']).startsWith('trace stopped') && Number(l['samples']) > 0)).toBe(true);
@@ -255,11 +342,15 @@ describe('ktrace run hides no failure', () => {
     writeFileSync(nul, 'profile:hz:99 { @samples = count(); }\n// \0\n');
     const refused = start(['run', '-f', nul, '--no-listen']);
     expect((await refused.exited).code).toBe(2);
-    expect(errorLine(refused.output())).toBe(`ktrace: -f ${nul}: the program contains a NUL byte (line 2, column 4); a bpftrace program is text`);
+    expect(errorLine(refused.output())).toBe(
+      `ktrace: -f ${nul}: the program contains a NUL byte (line 2, column 4); a bpftrace program is text`,
+    );
 
     const zero = start(['run', '-f', '/dev/zero', '--no-listen']);
     expect((await zero.exited).code).toBe(2);
-    expect(errorLine(zero.output())).toBe('ktrace: -f /dev/zero: cannot read /dev/zero (larger than 1 MiB, the most ktrace reads)');
+    expect(errorLine(zero.output())).toBe(
+      'ktrace: -f /dev/zero: cannot read /dev/zero (larger than 1 MiB, the most ktrace reads)',
+    );
   });
 
   it('a spec that names a bpftrace binary is refused, exit 2, and the binary never runs', async () => {
@@ -284,7 +375,9 @@ describe('ktrace run hides no failure', () => {
     // With the program, @calls is exported: an exposition of 20 000 series, far more than head reads.
     const program = join(dir, 'calls.bt');
     writeFileSync(program, 'BEGIN { @calls[1] = count(); }\n');
-    const shell = spawn('bash', ['-c', `set -o pipefail; node ${CLI} export --program ${program} ${input} | head -1`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const shell = spawn('bash', ['-c', `set -o pipefail; node ${CLI} export --program ${program} ${input} | head -1`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     shell.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

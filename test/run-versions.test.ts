@@ -9,7 +9,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
 import { bpftraceReleases } from './support/versions.js';
 import type { BpftraceRelease } from './support/versions.js';
-import { CLI, eventually, namedBinary, readsFromStdin, requireBuiltCli, runToEnd, scrape, startKtrace, uniqueName } from './support/workload.js';
+import {
+  CLI,
+  eventually,
+  namedBinary,
+  readsFromStdin,
+  requireBuiltCli,
+  runToEnd,
+  scrape,
+  startKtrace,
+  uniqueName,
+} from './support/workload.js';
 
 const SMALL = 700;
 const LARGE = 20;
@@ -34,8 +44,16 @@ async function workload(name: string): Promise<void> {
 }
 
 /** Runs bpftrace itself until a ping shows it attached, then the workload, then SIGINT: its stdout, exit dump included. */
-async function bpftraceOutput(release: BpftraceRelease, program: string, pingBinary: string, name: string, json: boolean): Promise<string> {
-  const child = spawn(release.path, [...(json ? ['-f', 'json'] : []), '-e', program], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function bpftraceOutput(
+  release: BpftraceRelease,
+  program: string,
+  pingBinary: string,
+  name: string,
+  json: boolean,
+): Promise<string> {
+  const child = spawn(release.path, [...(json ? ['-f', 'json'] : []), '-e', program], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -96,12 +114,22 @@ interface ParsedMaps {
 
 /** The last sample of each workload map in `ktrace parse` NDJSON, keys made generic, empty buckets left out. */
 function parsedMaps(ndjson: string, name: string): ParsedMaps {
-  const last = new Map<string, { entries: Array<{ key: unknown[]; value?: unknown; buckets?: Array<{ min: number; max: number | null; count: number }> }> }>();
+  const last = new Map<
+    string,
+    {
+      entries: Array<{
+        key: unknown[];
+        value?: unknown;
+        buckets?: Array<{ min: number; max: number | null; count: number }>;
+      }>;
+    }
+  >();
   for (const line of ndjson.split('\n').filter((l) => l !== '')) {
     const event = JSON.parse(line) as { type: string; name?: string };
     if (event.type === 'map' && event.name !== undefined) last.set(event.name, event as never);
   }
-  const entries = (map: string) => (last.get(map)?.entries ?? []).map((e) => ({ ...e, key: e.key.map((k) => (k === name ? 'WORKLOAD' : k)) }));
+  const entries = (map: string) =>
+    (last.get(map)?.entries ?? []).map((e) => ({ ...e, key: e.key.map((k) => (k === name ? 'WORKLOAD' : k)) }));
   const buckets = (map: string) => (entries(map)[0]?.buckets ?? []).filter((b) => b.count > 0);
   return { reads: entries('@reads'), bytes: entries('@bytes'), sizes: buckets('@sizes'), linear: buckets('@linear') };
 }
@@ -112,72 +140,93 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Per release: what each of the three tools gave, to compare across releases at the end. */
 const results = new Map<string, { run: string[]; export: string[]; parse: ParsedMaps }>();
 
-describe.each(bpftraceReleases().map((r) => [r.name, r] as [string, BpftraceRelease]))('the same workload traced by bpftrace %s', (_name, release) => {
-  it('gives the exact counters and histograms through ktrace run, ktrace parse (text) and ktrace export (-f json)', async () => {
-    requireBuiltCli();
-    const name = uniqueName('ktv');
-    const ping = uniqueName('ktvp');
-    const pingBinary = namedBinary('/bin/dd', ping);
-    const program = programFor(name, ping);
-    const programFile = join(dir, `${release.name}.bt`);
-    writeFileSync(programFile, `${program}\n`);
+describe.each(bpftraceReleases().map((r) => [r.name, r] as [string, BpftraceRelease]))(
+  'the same workload traced by bpftrace %s',
+  (_name, release) => {
+    it('gives the exact counters and histograms through ktrace run, ktrace parse (text) and ktrace export (-f json)', async () => {
+      requireBuiltCli();
+      const name = uniqueName('ktv');
+      const ping = uniqueName('ktvp');
+      const pingBinary = namedBinary('/bin/dd', ping);
+      const program = programFor(name, ping);
+      const programFile = join(dir, `${release.name}.bt`);
+      writeFileSync(programFile, `${program}\n`);
 
-    // ktrace run: the exported series once the workload is complete.
-    const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = startKtrace(['run', '--bpftrace', release.path, '-e', program, '--interval', '1s', '--listen', listen]);
-    let run: string[];
-    try {
-      await eventually(
-        async () => {
-          await readsFromStdin(pingBinary, 1);
-          return ktrace.logs().some((l) => l['msg'] === 'ktrace-ping') ? true : undefined;
-        },
-        'ktrace run to attach',
-        60_000,
-        () => ktrace.output().slice(-3000),
+      // ktrace run: the exported series once the workload is complete.
+      const listen = `127.0.0.1:${await freePort()}`;
+      const ktrace = startKtrace([
+        'run',
+        '--bpftrace',
+        release.path,
+        '-e',
+        program,
+        '--interval',
+        '1s',
+        '--listen',
+        listen,
+      ]);
+      let run: string[];
+      try {
+        await eventually(
+          async () => {
+            await readsFromStdin(pingBinary, 1);
+            return ktrace.logs().some((l) => l['msg'] === 'ktrace-ping') ? true : undefined;
+          },
+          'ktrace run to attach',
+          60_000,
+          () => ktrace.output().slice(-3000),
+        );
+        await workload(name);
+        run = await eventually(
+          async () => {
+            const series = workloadSeries(await scrape(listen), name);
+            return series.includes('bpftrace_sizes_count 720') && series.includes(expectedSeries[1] as string)
+              ? series
+              : undefined;
+          },
+          'all 720 reads at /metrics',
+          30_000,
+          () => ktrace.output().slice(-3000),
+        );
+      } finally {
+        ktrace.child.kill('SIGTERM');
+      }
+      expect((await ktrace.exited).code, ktrace.output().slice(-2000)).toBe(0);
+
+      // bpftrace alone, its text through `ktrace parse` and its JSON through `ktrace export`.
+      const text = await bpftraceOutput(release, program, pingBinary, name, false);
+      const parse = parsedMaps(
+        await cli(['parse', '--program', programFile, '--bpftrace-version', release.version], text),
+        name,
       );
-      await workload(name);
-      run = await eventually(
-        async () => {
-          const series = workloadSeries(await scrape(listen), name);
-          return series.includes('bpftrace_sizes_count 720') && series.includes(expectedSeries[1] as string) ? series : undefined;
-        },
-        'all 720 reads at /metrics',
-        30_000,
-        () => ktrace.output().slice(-3000),
+      const json = await bpftraceOutput(release, program, pingBinary, name, true);
+      const exported = workloadSeries(
+        await cli(['export', '--program', programFile, '--bpftrace-version', release.version], json),
+        name,
       );
-    } finally {
-      ktrace.child.kill('SIGTERM');
-    }
-    expect((await ktrace.exited).code, ktrace.output().slice(-2000)).toBe(0);
 
-    // bpftrace alone, its text through `ktrace parse` and its JSON through `ktrace export`.
-    const text = await bpftraceOutput(release, program, pingBinary, name, false);
-    const parse = parsedMaps(await cli(['parse', '--program', programFile, '--bpftrace-version', release.version], text), name);
-    const json = await bpftraceOutput(release, program, pingBinary, name, true);
-    const exported = workloadSeries(await cli(['export', '--program', programFile, '--bpftrace-version', release.version], json), name);
-
-    for (const series of expectedSeries) expect(run).toContain(series);
-    expect(run.filter((l) => l.startsWith('bpftrace_sizes_bucket'))).toContain('bpftrace_sizes_bucket{le="1"} 700');
-    expect(run).toContain('bpftrace_sizes_bucket{le="4095"} 720');
-    expect(run).toContain('bpftrace_linear_bucket{le="511"} 700');
-    expect(run).toContain('bpftrace_linear_bucket{le="3071"} 720');
-    expect(exported).toEqual(run);
-    expect(parse).toEqual({
-      reads: [{ key: ['WORKLOAD', 'q"uote'], value: 720 }],
-      bytes: [{ key: ['WORKLOAD'], value: SMALL + LARGE * LARGE_SIZE }],
-      sizes: [
-        { min: 1, max: 1, count: SMALL },
-        { min: 2048, max: 4095, count: LARGE },
-      ],
-      linear: [
-        { min: 0, max: 511, count: SMALL },
-        { min: 2560, max: 3071, count: LARGE },
-      ],
+      for (const series of expectedSeries) expect(run).toContain(series);
+      expect(run.filter((l) => l.startsWith('bpftrace_sizes_bucket'))).toContain('bpftrace_sizes_bucket{le="1"} 700');
+      expect(run).toContain('bpftrace_sizes_bucket{le="4095"} 720');
+      expect(run).toContain('bpftrace_linear_bucket{le="511"} 700');
+      expect(run).toContain('bpftrace_linear_bucket{le="3071"} 720');
+      expect(exported).toEqual(run);
+      expect(parse).toEqual({
+        reads: [{ key: ['WORKLOAD', 'q"uote'], value: 720 }],
+        bytes: [{ key: ['WORKLOAD'], value: SMALL + LARGE * LARGE_SIZE }],
+        sizes: [
+          { min: 1, max: 1, count: SMALL },
+          { min: 2048, max: 4095, count: LARGE },
+        ],
+        linear: [
+          { min: 0, max: 511, count: SMALL },
+          { min: 2560, max: 3071, count: LARGE },
+        ],
+      });
+      results.set(release.name, { run, export: exported, parse });
     });
-    results.set(release.name, { run, export: exported, parse });
-  });
-});
+  },
+);
 
 describe('across bpftrace releases', () => {
   it('every release gave the same series and samples', () => {

@@ -19,7 +19,11 @@ describe('startTrace, many times in one process', () => {
     for (const map of ['@first', '@second', '@third']) {
       traces.push(
         await startTrace({
-          spec: { program: `profile:hz:99 { ${map} = count(); }`, interval: '200ms', metrics: { listen: '127.0.0.1:0' } },
+          spec: {
+            program: `profile:hz:99 { ${map} = count(); }`,
+            interval: '200ms',
+            metrics: { listen: '127.0.0.1:0' },
+          },
           onLog: () => undefined,
         }),
       );
@@ -31,7 +35,11 @@ describe('startTrace, many times in one process', () => {
       sampleValue(await (await fetch(`${trace.status().metricsUrl}/metrics`)).text(), metric);
     for (const [i, metric] of ['bpftrace_first_total', 'bpftrace_second_total', 'bpftrace_third_total'].entries()) {
       const trace = traces[i] as TraceHandle;
-      await eventually(async () => ((await value(trace, metric)) ?? 0) > 0 ? true : undefined, `${metric} on its own /metrics`, 60_000);
+      await eventually(
+        async () => (((await value(trace, metric)) ?? 0) > 0 ? true : undefined),
+        `${metric} on its own /metrics`,
+        60_000,
+      );
       const others = await (await fetch(`${trace.status().metricsUrl}/metrics`)).text();
       expect(others.match(/^bpftrace_\w+_total/gm)).toEqual([metric]);
     }
@@ -40,7 +48,11 @@ describe('startTrace, many times in one process', () => {
     expect((await first.stop()).reason).toBe('stopped');
     expect(first.status().state).toBe('stopped');
     const samples = second.status().samples;
-    await eventually(() => (second.status().samples > samples + 2 ? true : undefined), 'the second trace to go on printing', 30_000);
+    await eventually(
+      () => (second.status().samples > samples + 2 ? true : undefined),
+      'the second trace to go on printing',
+      30_000,
+    );
     expect([second.status().state, third.status().state]).toEqual(['running', 'running']);
     expect((await second.stop()).reason).toBe('stopped');
     expect((await third.stop()).reason).toBe('stopped');

@@ -121,7 +121,14 @@ function layout(items: LayoutItem[]): object[] {
         x = 0;
         rowHeight = 0;
       }
-      panels.push({ id: id++, type: 'row', title: item.row, collapsed: false, panels: [], gridPos: { x: 0, y, w: 24, h: 1 } });
+      panels.push({
+        id: id++,
+        type: 'row',
+        title: item.row,
+        collapsed: false,
+        panels: [],
+        gridPos: { x: 0, y, w: 24, h: 1 },
+      });
       y += 1;
       continue;
     }
@@ -136,7 +143,13 @@ function layout(items: LayoutItem[]): object[] {
       fieldDefaults['thresholds'] = { mode: 'absolute', steps: [{ color: 'green', value: null }] };
     }
     if (item.type === 'timeseries') {
-      fieldDefaults['custom'] = { drawStyle: 'line', lineWidth: 1, fillOpacity: 10, showPoints: 'never', spanNulls: false };
+      fieldDefaults['custom'] = {
+        drawStyle: 'line',
+        lineWidth: 1,
+        fillOpacity: 10,
+        showPoints: 'never',
+        spanNulls: false,
+      };
     }
     if (item.type === 'table') {
       fieldDefaults['custom'] = { align: 'auto', cellOptions: { type: 'auto' } };
@@ -152,7 +165,11 @@ function layout(items: LayoutItem[]): object[] {
       fieldConfig: { defaults: fieldDefaults, overrides: [] },
       options: panelOptions(item),
       ...(item.type === 'table'
-        ? { transformations: [{ id: 'organize', options: { excludeByName: { Time: true }, renameByName: { Value: 'per second' } } }] }
+        ? {
+            transformations: [
+              { id: 'organize', options: { excludeByName: { Time: true }, renameByName: { Value: 'per second' } } },
+            ],
+          }
         : {}),
     });
     x += item.width;
@@ -204,7 +221,16 @@ function dashboard(spec: DashboardSpec): object {
     fiscalYearStartMonth: 0,
     liveNow: false,
     weekStart: '',
-    links: [{ title: 'ktrace dashboards', type: 'dashboards', tags: ['ktrace'], asDropdown: true, includeVars: true, keepTime: true }],
+    links: [
+      {
+        title: 'ktrace dashboards',
+        type: 'dashboards',
+        tags: ['ktrace'],
+        asDropdown: true,
+        includeVars: true,
+        keepTime: true,
+      },
+    ],
     annotations: {
       list: [
         {
@@ -406,7 +432,11 @@ function agentHealthPanels(): LayoutItem[] {
       title: 'bpftrace restarts in range',
       description: 'Restarts of bpftrace by ktrace over the dashboard range (alert KtraceBpftraceRestarting).',
       queries: [
-        { expr: `sum by (instance) (increase(ktrace_bpftrace_restarts_total{${SEL}}[$__range]))`, legend: '{{instance}}', instant: true },
+        {
+          expr: `sum by (instance) (increase(ktrace_bpftrace_restarts_total{${SEL}}[$__range]))`,
+          legend: '{{instance}}',
+          instant: true,
+        },
       ],
       width: 6,
       height: 5,
@@ -425,9 +455,18 @@ function agentHealthPanels(): LayoutItem[] {
       description:
         'Lost events (perf buffer overflow), lines ktrace could not parse, and bpftrace runtime errors: all should be 0.',
       queries: [
-        { expr: `sum by (instance) (rate(ktrace_lost_events_total{${SEL}}${RATE}))`, legend: 'lost events {{instance}}' },
-        { expr: `sum by (instance) (rate(ktrace_parse_problems_total{${SEL}}${RATE}))`, legend: 'parse problems {{instance}}' },
-        { expr: `sum by (instance) (rate(ktrace_runtime_errors_total{${SEL}}${RATE}))`, legend: 'runtime errors {{instance}}' },
+        {
+          expr: `sum by (instance) (rate(ktrace_lost_events_total{${SEL}}${RATE}))`,
+          legend: 'lost events {{instance}}',
+        },
+        {
+          expr: `sum by (instance) (rate(ktrace_parse_problems_total{${SEL}}${RATE}))`,
+          legend: 'parse problems {{instance}}',
+        },
+        {
+          expr: `sum by (instance) (rate(ktrace_runtime_errors_total{${SEL}}${RATE}))`,
+          legend: 'runtime errors {{instance}}',
+        },
       ],
       unit: 'ops',
       width: 12,
@@ -436,7 +475,8 @@ function agentHealthPanels(): LayoutItem[] {
     {
       type: 'timeseries',
       title: 'Series per map',
-      description: 'Series exported per bpftrace map (ktrace_series{map}), and keys folded into its overflow series now (ktrace_series_folded{map}).',
+      description:
+        'Series exported per bpftrace map (ktrace_series{map}), and keys folded into its overflow series now (ktrace_series_folded{map}).',
       queries: [
         { expr: `sum by (map) (ktrace_series{${SEL}})`, legend: '{{map}}' },
         { expr: `sum by (map) (ktrace_series_folded{${SEL}})`, legend: 'folded into overflow {{map}}' },
@@ -686,7 +726,8 @@ const blockIo: DashboardSpec = {
   uid: 'ktrace-block-io',
   title: 'ktrace / Block I/O',
   file: 'ktrace-block-io.json',
-  description: 'examples/block-io-latency.bt: block device request latency and bytes by process (alert KtraceBlockIOLatencyHigh).',
+  description:
+    'examples/block-io-latency.bt: block device request latency and bytes by process (alert KtraceBlockIOLatencyHigh).',
   items: [
     { row: 'Latency' },
     ...histogramPanels({ metric: 'bpftrace_block_io_latency_us', what: 'Block I/O latency', unit: 'µs' }),
@@ -706,7 +747,11 @@ const cpuProfile: DashboardSpec = {
       title: 'CPU samples per second by process (top 10)',
       description: 'Processes found on-CPU most often by the sampling timer (swapper is the idle task).',
       queries: [
-        { expr: `topk(10, sum by (comm) (rate(bpftrace_cpu_samples_total{${SEL}}${RATE})))`, legend: '{{comm}}', instant: true },
+        {
+          expr: `topk(10, sum by (comm) (rate(bpftrace_cpu_samples_total{${SEL}}${RATE})))`,
+          legend: '{{comm}}',
+          instant: true,
+        },
       ],
       unit: 'ops',
       width: 12,
@@ -740,7 +785,8 @@ const tcpRetransmits: DashboardSpec = {
     {
       type: 'stat',
       title: 'Retransmits per second',
-      description: 'All TCP retransmissions on the selected hosts (SYN retransmits included): loss, congestion or an unreachable peer.',
+      description:
+        'All TCP retransmissions on the selected hosts (SYN retransmits included): loss, congestion or an unreachable peer.',
       queries: [{ expr: `sum(rate(bpftrace_tcp_retransmits_total{${SEL}}${RATE}))`, legend: 'retransmits/s' }],
       unit: 'ops',
       width: 8,
@@ -750,7 +796,9 @@ const tcpRetransmits: DashboardSpec = {
       type: 'timeseries',
       title: 'Retransmits per second by host',
       description: 'Which hosts retransmit: one host points at its NIC or path, all of them at the network.',
-      queries: [{ expr: `sum by (instance) (rate(bpftrace_tcp_retransmits_total{${SEL}}${RATE}))`, legend: '{{instance}}' }],
+      queries: [
+        { expr: `sum by (instance) (rate(bpftrace_tcp_retransmits_total{${SEL}}${RATE}))`, legend: '{{instance}}' },
+      ],
       unit: 'ops',
       width: 16,
       height: 5,
@@ -778,7 +826,9 @@ const bashReadline: DashboardSpec = {
       type: 'stat',
       title: 'Users typing commands',
       description: 'Distinct user ids that entered command lines in the last rate window.',
-      queries: [{ expr: `count(sum by (uid) (rate(bpftrace_bash_readline_total{${SEL}}${RATE}) > 0))`, legend: 'users' }],
+      queries: [
+        { expr: `count(sum by (uid) (rate(bpftrace_bash_readline_total{${SEL}}${RATE}) > 0))`, legend: 'users' },
+      ],
       width: 16,
       height: 5,
     },
@@ -787,7 +837,17 @@ const bashReadline: DashboardSpec = {
   ],
 };
 
-export const DASHBOARDS: DashboardSpec[] = [generic, syscalls, runqueue, readWriteSizes, fileOpens, blockIo, cpuProfile, tcpRetransmits, bashReadline];
+export const DASHBOARDS: DashboardSpec[] = [
+  generic,
+  syscalls,
+  runqueue,
+  readWriteSizes,
+  fileOpens,
+  blockIo,
+  cpuProfile,
+  tcpRetransmits,
+  bashReadline,
+];
 
 /** The dashboards as the JSON text committed in deploy/grafana, by file name. */
 export function renderDashboards(): Map<string, string> {

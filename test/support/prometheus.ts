@@ -202,7 +202,8 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
 
   const samples = async (expr: string): Promise<PrometheusSeries[]> => {
     const { resultType, result } = await rawQuery(expr);
-    if (resultType !== 'matrix') throw new Error(`Prometheus query ${JSON.stringify(expr)} returned a ${resultType}; use a range selector`);
+    if (resultType !== 'matrix')
+      throw new Error(`Prometheus query ${JSON.stringify(expr)} returned a ${resultType}; use a range selector`);
     return (result as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>).map((row) => ({
       metric: row.metric,
       values: row.values.map(([t, v]) => [t, parseValue(v)] as [number, number]),

@@ -56,7 +56,9 @@ function answers(path: string, pattern: RegExp, version: string): string | undef
   const run = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 30_000 });
   const said = `${run.stdout ?? ''}${run.stderr ?? ''}`;
   const found = pattern.exec(said)?.[1];
-  return found === version ? undefined : `${path} --version says ${JSON.stringify(said.split('\n')[0] ?? '')}, not ${version}`;
+  return found === version
+    ? undefined
+    : `${path} --version says ${JSON.stringify(said.split('\n')[0] ?? '')}, not ${version}`;
 }
 
 function select<T extends { name: string }>(what: string, candidates: T[], problem: (c: T) => string | undefined): T[] {
@@ -81,14 +83,19 @@ let prometheusCache: PrometheusRelease[] | undefined;
 
 /** Every installed bpftrace release (all three in CI), oldest first: the matrix of the live bpftrace tests. */
 export function bpftraceReleases(): BpftraceRelease[] {
-  bpftraceCache ??= select('bpftrace', bpftraceCandidates, (c) => answers(c.path, /^bpftrace v?(\d+\.\d+\.\d+)/m, c.version));
+  bpftraceCache ??= select('bpftrace', bpftraceCandidates, (c) =>
+    answers(c.path, /^bpftrace v?(\d+\.\d+\.\d+)/m, c.version),
+  );
   return bpftraceCache;
 }
 
 /** Every installed Prometheus release with its promtool (both in CI), oldest first: the matrix of the scrape tests. */
 export function prometheusReleases(): PrometheusRelease[] {
   prometheusCache ??= select('Prometheus', prometheusCandidates, (c) => {
-    return answers(c.prometheus, /^prometheus, version (\d+\.\d+\.\d+)/m, c.version) ?? answers(c.promtool, /^promtool, version (\d+\.\d+\.\d+)/m, c.version);
+    return (
+      answers(c.prometheus, /^prometheus, version (\d+\.\d+\.\d+)/m, c.version) ??
+      answers(c.promtool, /^promtool, version (\d+\.\d+\.\d+)/m, c.version)
+    );
   });
   return prometheusCache;
 }

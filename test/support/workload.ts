@@ -20,7 +20,10 @@ export function requireBuiltCli(): string {
         'NX_DAEMON=false npx nx run @ktrace/cli:build --outputStyle=static',
     );
   }
-  if (!existsSync('/usr/bin/bpftrace') && process.env['PATH']?.split(':').every((d) => !existsSync(join(d, 'bpftrace')))) {
+  if (
+    !existsSync('/usr/bin/bpftrace') &&
+    process.env['PATH']?.split(':').every((d) => !existsSync(join(d, 'bpftrace')))
+  ) {
     throw new Error('bpftrace is required by this test but is not installed (Debian: apt-get install bpftrace)');
   }
   return CLI;
@@ -70,7 +73,10 @@ export interface KtraceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startKtrace(args: string[], options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {}): KtraceProcess {
+export function startKtrace(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {},
+): KtraceProcess {
   const child = spawn(process.execPath, [requireBuiltCli(), ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -106,7 +112,12 @@ export function startKtrace(args: string[], options: { env?: NodeJS.ProcessEnv; 
 }
 
 /** Polls `probe` until it returns a value other than undefined; fails with `describe()` after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 60_000, describe?: () => string): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 60_000,
+  describe?: () => string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -117,7 +128,9 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}${lastError === undefined ? '' : ` (last error: ${String(lastError)})`}${describe === undefined ? '' : `\n${describe()}`}`);
+      throw new Error(
+        `timed out waiting for ${what}${lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})`}${describe === undefined ? '' : `\n${describe()}`}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -272,7 +285,14 @@ interface OtlpPoint {
 export function otlpSumValue(bodies: unknown[], metric: string, key: string, value: string): number | undefined {
   let latest: number | undefined;
   for (const body of bodies) {
-    const resourceMetrics = (body as { resourceMetrics?: Array<{ scopeMetrics?: Array<{ metrics?: Array<{ name: string; sum?: { dataPoints?: OtlpPoint[] } }> }> }> }).resourceMetrics ?? [];
+    const resourceMetrics =
+      (
+        body as {
+          resourceMetrics?: Array<{
+            scopeMetrics?: Array<{ metrics?: Array<{ name: string; sum?: { dataPoints?: OtlpPoint[] } }> }>;
+          }>;
+        }
+      ).resourceMetrics ?? [];
     for (const rm of resourceMetrics) {
       for (const sm of rm.scopeMetrics ?? []) {
         for (const m of sm.metrics ?? []) {

@@ -12,12 +12,23 @@ type Format = (typeof FORMATS)[number];
 /** The --format option, checked. */
 export function formatOption(value: string): Format {
   if (!(FORMATS as readonly string[]).includes(value)) {
-    throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `--format must be auto, text or json, not "${value}"` });
+    throw new KtraceError({
+      code: 'KTRACE_BAD_OPTION',
+      message: `--format must be auto, text or json, not "${value}"`,
+    });
   }
   return value as Format;
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+};
 
 /** A size option (`--max-line-bytes 64MiB`): bytes, or K/KiB, M/MiB, G/GiB (powers of 1024). */
 export function sizeOption(value: string, flag: string): number {
@@ -25,7 +36,10 @@ export function sizeOption(value: string, flag: string): number {
   const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
   const bytes = match === null || unit === undefined ? NaN : Number(match[1]) * unit;
   if (!Number.isSafeInteger(bytes) || bytes <= 0) {
-    throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `${flag} must be a size such as 67108864, 64MiB or 1GiB, not "${value}"` });
+    throw new KtraceError({
+      code: 'KTRACE_BAD_OPTION',
+      message: `${flag} must be a size such as 67108864, 64MiB or 1GiB, not "${value}"`,
+    });
   }
   return bytes;
 }
@@ -51,12 +65,20 @@ async function openInput(path: string, what: string, hint: string): Promise<File
     }
     return handle;
   } catch (error) {
-    throw new KtraceError({ code: 'KTRACE_BAD_INPUT', message: `cannot read ${what} "${path}": ${ioReason(error)}. ${hint}`, cause: error });
+    throw new KtraceError({
+      code: 'KTRACE_BAD_INPUT',
+      message: `cannot read ${what} "${path}": ${ioReason(error)}. ${hint}`,
+      cause: error,
+    });
   }
 }
 
 export async function loadProgram(path: string): Promise<ProgramInfo> {
-  const handle = await openInput(path, 'program file', 'Give the .bt file that produced the output, or leave out --program.');
+  const handle = await openInput(
+    path,
+    'program file',
+    'Give the .bt file that produced the output, or leave out --program.',
+  );
   let source: string;
   try {
     source = await handle.readFile('utf8');
@@ -66,7 +88,14 @@ export async function loadProgram(path: string): Promise<ProgramInfo> {
   try {
     return readProgram(source);
   } catch (error) {
-    if (error instanceof KtraceError) throw new KtraceError({ code: error.code, message: `${path}: ${error.message}`, cause: error, ...(error.line === undefined ? {} : { line: error.line }), ...(error.column === undefined ? {} : { column: error.column }) });
+    if (error instanceof KtraceError)
+      throw new KtraceError({
+        code: error.code,
+        message: `${path}: ${error.message}`,
+        cause: error,
+        ...(error.line === undefined ? {} : { line: error.line }),
+        ...(error.column === undefined ? {} : { column: error.column }),
+      });
     throw error;
   }
 }
@@ -80,14 +109,23 @@ export async function writeOut(text: string): Promise<void> {
 /** Opens the bpftrace output to read: FILE, or stdin without one. Unreadable: a usage error naming it. */
 export async function openOutput(file: string | undefined): Promise<FileHandle | undefined> {
   if (file === undefined) return undefined;
-  return openInput(file, 'bpftrace output file', 'Give a file bpftrace wrote (bpftrace ... > out.txt), or pipe its output to stdin.');
+  return openInput(
+    file,
+    'bpftrace output file',
+    'Give a file bpftrace wrote (bpftrace ... > out.txt), or pipe its output to stdin.',
+  );
 }
 
 /**
  * Streams the bpftrace output (a handle from openOutput, or stdin) into the parser and closes it; `afterChunk`
  * runs after each chunk is parsed. Ends the parser at the end of input. A read failure is KTRACE_IO naming it.
  */
-export async function feedParser(parser: OutputParser, handle: FileHandle | undefined, name: string, afterChunk?: () => Promise<void>): Promise<void> {
+export async function feedParser(
+  parser: OutputParser,
+  handle: FileHandle | undefined,
+  name: string,
+  afterChunk?: () => Promise<void>,
+): Promise<void> {
   const input: Readable = handle === undefined ? process.stdin : handle.createReadStream({ autoClose: false });
   try {
     for await (const chunk of input) {

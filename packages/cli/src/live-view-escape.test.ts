@@ -11,8 +11,13 @@ describe('the live view draws no control character', () => {
       name: '@opens',
       kind: 'count',
       entries: hostile.map((k, i) => ({ key: [k], value: i + 1 })),
-    } as MapSample;
-    const strings: MapSample = { type: 'map', name: '@last', kind: 'value', entries: [{ key: ['x'], value: 'v\x1b[2J' }] } as MapSample;
+    };
+    const strings: MapSample = {
+      type: 'map',
+      name: '@last',
+      kind: 'value',
+      entries: [{ key: ['x'], value: 'v\x1b[2J' }],
+    };
     const lines = renderLiveView({
       header: 'ktrace\x1b[H',
       maps: new Map([

@@ -43,7 +43,9 @@ describe('renderLiveView', () => {
     expect(lines[0]).toBe('ktrace · running');
     expect(text).toContain('@syscalls (count) · 3 keys');
     // Sorted by value, largest first, with numbers abbreviated.
-    const order = ['node', 'sshd', 'bash'].map((k) => lines.findIndex((l) => l.trimStart().startsWith(k) && l.includes('█')));
+    const order = ['node', 'sshd', 'bash'].map((k) =>
+      lines.findIndex((l) => l.trimStart().startsWith(k) && l.includes('█')),
+    );
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(text).toMatch(/node\s+40\.0k █+/);
     expect(text).toContain('@lat_ns (hist) · 1 key');
@@ -54,7 +56,9 @@ describe('renderLiveView', () => {
   });
 
   it('says it is waiting before the first dump', () => {
-    expect(renderLiveView({ header: 'h', maps: new Map(), notes: [], columns: 80, rows: 24 })).toContain('waiting for the first map dump…');
+    expect(renderLiveView({ header: 'h', maps: new Map(), notes: [], columns: 80, rows: 24 })).toContain(
+      'waiting for the first map dump…',
+    );
   });
 
   it('keeps a kstack key (frames joined by newlines) and a multi-line note on one screen line each', () => {

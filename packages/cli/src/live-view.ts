@@ -32,11 +32,16 @@ function scalar(entry: MapEntry): number {
  * bidi overrides that reorder a line) is drawn as a visible escape, so nothing reaches the terminal as a command.
  */
 export function visible(text: string, keep: 'nothing' | 'newlines' = 'nothing'): string {
-  return text.replace(keep === 'newlines' ? /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g : /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    const code = c.charCodeAt(0);
-    if (c === '\t') return '\\t';
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return text.replace(
+    keep === 'newlines'
+      ? /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g
+      : /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => {
+      const code = c.charCodeAt(0);
+      if (c === '\t') return '\\t';
+      return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    },
+  );
 }
 
 function fit(text: string, width: number): string {
@@ -93,7 +98,9 @@ function renderHistogram(entry: MapEntry, columns: number): string[] {
       i = j - 1;
       continue;
     }
-    lines.push(`    ${bucketLabel(b.min, b.max).padEnd(16)} ${human(b.count).padStart(7)} |${bar(b.count, max, width).padEnd(width)}|`);
+    lines.push(
+      `    ${bucketLabel(b.min, b.max).padEnd(16)} ${human(b.count).padStart(7)} |${bar(b.count, max, width).padEnd(width)}|`,
+    );
   }
   return lines;
 }
@@ -103,14 +110,21 @@ export function renderLiveView(state: LiveViewState): string[] {
   const lines: string[] = [fit(state.header, state.columns), ''];
   // Keyed counters first: they are short, and histograms below them may run past the bottom of the screen.
   const isHistogram = (name: string): boolean => ['hist', 'lhist'].includes(state.maps.get(name)?.kind ?? '');
-  const names = [...state.maps.keys()].sort((a, b) => Number(isHistogram(a)) - Number(isHistogram(b)) || a.localeCompare(b));
+  const names = [...state.maps.keys()].sort(
+    (a, b) => Number(isHistogram(a)) - Number(isHistogram(b)) || a.localeCompare(b),
+  );
   for (const name of names) {
     const sample = state.maps.get(name);
     if (sample === undefined) continue;
     const sorted = [...sample.entries].sort((a, b) => scalar(b) - scalar(a));
     const histogram = sample.kind === 'hist' || sample.kind === 'lhist';
     const shown = sorted.slice(0, histogram ? TOP_HIST_KEYS : TOP_KEYS);
-    lines.push(fit(`${name} (${sample.kind}) · ${sample.entries.length} ${sample.entries.length === 1 ? 'key' : 'keys'}${sorted.length > shown.length ? `, top ${shown.length}` : ''}`, state.columns));
+    lines.push(
+      fit(
+        `${name} (${sample.kind}) · ${sample.entries.length} ${sample.entries.length === 1 ? 'key' : 'keys'}${sorted.length > shown.length ? `, top ${shown.length}` : ''}`,
+        state.columns,
+      ),
+    );
     if (histogram) {
       for (const entry of shown) {
         const key = keyText(entry);
@@ -124,7 +138,12 @@ export function renderLiveView(state: LiveViewState): string[] {
       for (const entry of shown) {
         const value = entry.stats === undefined ? scalar(entry) : entry.stats.average;
         const text = typeof entry.value === 'string' ? entry.value : human(value);
-        lines.push(fit(`  ${fit(keyText(entry), keyWidth).padEnd(keyWidth)} ${text.padStart(8)} ${bar(value, max, barWidth)}`, state.columns));
+        lines.push(
+          fit(
+            `  ${fit(keyText(entry), keyWidth).padEnd(keyWidth)} ${text.padStart(8)} ${bar(value, max, barWidth)}`,
+            state.columns,
+          ),
+        );
       }
     }
     lines.push('');

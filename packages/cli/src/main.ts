@@ -34,7 +34,12 @@ for (const stream of [process.stdout, process.stderr]) {
 if (isRemoteRun(process.argv.slice(2))) registerRunRemote(program);
 else {
   registerRun(program);
-  program.commands.find((c) => c.name() === 'run')?.addHelpText('after', '\nWith a TARGET (node/NAME, pod/NAME[/CONTAINER], deploy/NAME) it runs once in the cluster: ktrace run TARGET --help.');
+  program.commands
+    .find((c) => c.name() === 'run')
+    ?.addHelpText(
+      'after',
+      '\nWith a TARGET (node/NAME, pod/NAME[/CONTAINER], deploy/NAME) it runs once in the cluster: ktrace run TARGET --help.',
+    );
 }
 registerParse(program);
 registerExport(program);

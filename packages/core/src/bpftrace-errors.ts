@@ -29,7 +29,10 @@ function locate(program: string, needle: string): { line: number; column: number
  * no tracing directory (only kprobe checks use it; a kprobe that cannot attach still fails with its own error).
  */
 export function isBenignStderr(line: string): boolean {
-  return line.includes("couldn't set RLIMIT_MEMLOCK") || /Could not read functions from \S*available_filter_functions/.test(line);
+  return (
+    line.includes("couldn't set RLIMIT_MEMLOCK") ||
+    /Could not read functions from \S*available_filter_functions/.test(line)
+  );
 }
 
 export function bpftraceFailure(
@@ -60,7 +63,10 @@ export function bpftraceFailure(
         position = `lines ${line}-${match[3]}`;
       }
     }
-    const excerpt = meaningful.slice(i + 1, i + 3).map((l) => `    ${l}`).join('\n');
+    const excerpt = meaningful
+      .slice(i + 1, i + 3)
+      .map((l) => `    ${l}`)
+      .join('\n');
     const options = {
       code: 'KTRACE_BAD_PROGRAM' as const,
       message: `bpftrace rejected the ${where} at ${position}: ${text}${excerpt === '' ? '' : `\n${excerpt}`}`,
@@ -68,10 +74,14 @@ export function bpftraceFailure(
     };
     return new KtraceError(column === undefined ? options : { ...options, column });
   }
-  const attachError = meaningful.find((l) => /Error attaching probe|tracepoint not found|No probes to attach|Could not resolve|Unable to attach/i.test(l));
+  const attachError = meaningful.find((l) =>
+    /Error attaching probe|tracepoint not found|No probes to attach|Could not resolve|Unable to attach/i.test(l),
+  );
   if (attachError !== undefined) {
     // The error line may name only the function; the program's own probe list (comments left out) says what it is.
-    const kprobe = /\b(kprobe|kretprobe):/.test(attachError) || (program !== undefined && programProbes(program).some((p) => /^(kprobe|kretprobe|k|kr):/.test(p)));
+    const kprobe =
+      /\b(kprobe|kretprobe):/.test(attachError) ||
+      (program !== undefined && programProbes(program).some((p) => /^(kprobe|kretprobe|k|kr):/.test(p)));
     const tracefsDirs = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
     const tracefs = tracefsDirs.find((d) => existsSync(join(d, 'events')));
     const noKprobes = kprobe && !tracefsDirs.some((d) => existsSync(join(d, 'kprobe_events')));
@@ -104,4 +114,3 @@ export function bpftraceFailure(
     message: `bpftrace exited ${signal === null ? `with status ${exitCode}` : `on ${signal}`} before printing any map${tail === '' ? '' : `:\n    ${tail}`}`,
   });
 }
-

@@ -6,7 +6,12 @@ import { syscallsProgram } from './bundled-examples.js';
 import { instrumentProgram } from './instrument.js';
 
 function instrument(source: string, intervalMillis = 1000, exportMaps?: string[]) {
-  return instrumentProgram({ source, program: readProgram(source), intervalMillis, ...(exportMaps === undefined ? {} : { exportMaps }) });
+  return instrumentProgram({
+    source,
+    program: readProgram(source),
+    intervalMillis,
+    ...(exportMaps === undefined ? {} : { exportMaps }),
+  });
 }
 
 describe('instrumentProgram', () => {
@@ -15,7 +20,9 @@ describe('instrumentProgram', () => {
     expect(out.exported).toEqual(['@syscalls', '@syscall_latency_ns']);
     expect(out.clearedAtExit).toEqual(['@start']);
     expect(out.source.startsWith(syscallsProgram)).toBe(true);
-    expect(out.source.slice(syscallsProgram.length)).toBe('END { clear(@start); }\ninterval:s:1 { print(@syscalls); print(@syscall_latency_ns); }\n');
+    expect(out.source.slice(syscallsProgram.length)).toBe(
+      'END { clear(@start); }\ninterval:s:1 { print(@syscalls); print(@syscall_latency_ns); }\n',
+    );
   });
 
   it('uses interval:ms for sub-second intervals', () => {
@@ -52,18 +59,41 @@ describe('instrumentProgram', () => {
     expect(out.printedByProgram).toEqual([]);
     expect(out.printedByKtrace).toEqual(['@syscall', '@process']);
     expect(out.source).toContain('interval:s:1 { print(@syscall); print(@process); }');
-    expect(readProgram(source).maps.filter((m) => m.cleared).map((m) => m.name)).toEqual([]);
-    const periodic = 'interval:s:1, END { print(@a); clear(@a); } profile:hz:99 { @a = count(); @b = count(); } interval:s:5 { zero(@b); }';
-    expect(readProgram(periodic).maps.filter((m) => m.printed === true).map((m) => m.name)).toEqual(['@a']);
-    expect(readProgram(periodic).maps.filter((m) => m.cleared).map((m) => m.name)).toEqual(['@a']);
-    expect(readProgram(periodic).maps.filter((m) => m.clearedApart === true).map((m) => m.name)).toEqual(['@b']);
+    expect(
+      readProgram(source)
+        .maps.filter((m) => m.cleared)
+        .map((m) => m.name),
+    ).toEqual([]);
+    const periodic =
+      'interval:s:1, END { print(@a); clear(@a); } profile:hz:99 { @a = count(); @b = count(); } interval:s:5 { zero(@b); }';
+    expect(
+      readProgram(periodic)
+        .maps.filter((m) => m.printed === true)
+        .map((m) => m.name),
+    ).toEqual(['@a']);
+    expect(
+      readProgram(periodic)
+        .maps.filter((m) => m.cleared)
+        .map((m) => m.name),
+    ).toEqual(['@a']);
+    expect(
+      readProgram(periodic)
+        .maps.filter((m) => m.clearedApart === true)
+        .map((m) => m.name),
+    ).toEqual(['@b']);
   });
 
-  it('ends the last statement of the program\'s END when it has no semicolon, and adds none after one or a block', () => {
+  it("ends the last statement of the program's END when it has no semicolon, and adds none after one or a block", () => {
     const head = 'tracepoint:raw_syscalls:sys_enter { @start[tid] = nsecs; @c = count(); }\n';
-    expect(instrument(`${head}END { printf("bye\\n") // a comment; here\n}`).source).toContain('END { printf("bye\\n") // a comment; here\n; clear(@start); }');
-    expect(instrument(`${head}END { printf("bye\\n"); }`).source).toContain('END { printf("bye\\n");  clear(@start); }');
-    expect(instrument(`${head}END { if (1) { printf("}") } }`).source).toContain('END { if (1) { printf("}") }  clear(@start); }');
+    expect(instrument(`${head}END { printf("bye\\n") // a comment; here\n}`).source).toContain(
+      'END { printf("bye\\n") // a comment; here\n; clear(@start); }',
+    );
+    expect(instrument(`${head}END { printf("bye\\n"); }`).source).toContain(
+      'END { printf("bye\\n");  clear(@start); }',
+    );
+    expect(instrument(`${head}END { if (1) { printf("}") } }`).source).toContain(
+      'END { if (1) { printf("}") }  clear(@start); }',
+    );
     expect(instrument(`${head}END {}`).source).toContain('END { clear(@start); }');
   });
 

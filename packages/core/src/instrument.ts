@@ -106,7 +106,12 @@ function findEndBody(source: string): (Span & { alone: boolean; last: string }) 
     if (found !== undefined) return;
     const c = source[i];
     if (bodyStart === -1 && depth === 0) {
-      if (c === 'E' && source.startsWith('END', i) && !/[A-Za-z0-9_:]/.test(source[i - 1] ?? ' ') && !/[A-Za-z0-9_:]/.test(source[i + 3] ?? ' ')) {
+      if (
+        c === 'E' &&
+        source.startsWith('END', i) &&
+        !/[A-Za-z0-9_:]/.test(source[i - 1] ?? ' ') &&
+        !/[A-Za-z0-9_:]/.test(source[i + 3] ?? ' ')
+      ) {
         endKeywordAt = i;
       } else if (c === '{' && endKeywordAt !== -1) {
         bodyStart = i + 1;
@@ -179,7 +184,10 @@ function intervalProbe(intervalMillis: number): string {
 export function instrumentProgram(options: InstrumentOptions): InstrumentedProgram {
   const { source, program } = options;
   const known = new Map<string, MapInfo>(program.maps.map((m) => [m.name, m]));
-  const exported = options.exportMaps === undefined || options.exportMaps.length === 0 ? defaultExportedMaps(program) : [...options.exportMaps];
+  const exported =
+    options.exportMaps === undefined || options.exportMaps.length === 0
+      ? defaultExportedMaps(program)
+      : [...options.exportMaps];
   for (const name of exported) {
     if (!known.has(name)) {
       const names = program.maps.map((m) => m.name).join(', ');
@@ -228,5 +236,14 @@ export function instrumentProgram(options: InstrumentOptions): InstrumentedProgr
     text += `${intervalProbe(options.intervalMillis)} { ${printedByKtrace.map((m) => `print(${m});`).join(' ')} }\n`;
     addedProbes++;
   }
-  return { source: text, exported, printedByProgram, printedByKtrace, clearedAtExit, addedProbes, probes: programProbes(source), callsExit: callsExit(source) };
+  return {
+    source: text,
+    exported,
+    printedByProgram,
+    printedByKtrace,
+    clearedAtExit,
+    addedProbes,
+    probes: programProbes(source),
+    callsExit: callsExit(source),
+  };
 }

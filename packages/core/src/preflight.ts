@@ -12,7 +12,12 @@ import { bpftraceFailure, isBenignStderr } from './bpftrace-errors.js';
 export type PreflightStep = 'find bpftrace' | 'bpftrace version' | 'privileges' | 'kernel features' | 'check program';
 
 /** A debug line when a step begins (the runner's LogRecord fits). */
-export type PreflightLog = (record: { level: 'debug'; msg: string; step: PreflightStep; [field: string]: unknown }) => void;
+export type PreflightLog = (record: {
+  level: 'debug';
+  msg: string;
+  step: PreflightStep;
+  [field: string]: unknown;
+}) => void;
 
 /** `bpftrace --version` answers at once; a wrapper's first run (mount namespace, chroot) adds milliseconds. */
 export const VERSION_TIMEOUT_MILLIS = 15_000;
@@ -29,9 +34,16 @@ interface Ran {
 }
 
 /** Runs a short-lived process to its end, killing it (SIGKILL) when it outlives `timeoutMillis`. */
-function runBounded(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMillis: number; input?: string }): Promise<Ran> {
+function runBounded(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMillis: number; input?: string },
+): Promise<Ran> {
   return new Promise((resolveRun) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      env: options.env ?? process.env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     if (options.input !== undefined) {
       child.stdin?.on('error', () => undefined);
       child.stdin?.end(options.input);
@@ -117,10 +129,16 @@ export function findBpftrace(options: { bpftrace?: string; env?: NodeJS.ProcessE
  * The version of the bpftrace at `path`, from `--version` (`bpftrace v0.17.0`, `bpftrace v0.27.1`). Anything else is
  * not bpftrace (`/bin/true --version` says `true (GNU coreutils) 9.1`), and a hang is cut short: KTRACE_NO_BPFTRACE.
  */
-export async function bpftraceVersion(path: string, options: { env?: NodeJS.ProcessEnv; timeoutMillis?: number } = {}): Promise<string> {
+export async function bpftraceVersion(
+  path: string,
+  options: { env?: NodeJS.ProcessEnv; timeoutMillis?: number } = {},
+): Promise<string> {
   const timeoutMillis = options.timeoutMillis ?? VERSION_TIMEOUT_MILLIS;
-  const ran = await runBounded(path, ['--version'], { ...(options.env === undefined ? {} : { env: options.env }), timeoutMillis });
-  const fix = 'point --bpftrace (or the SDK\'s bpftrace option) at a bpftrace binary or a wrapper that runs one';
+  const ran = await runBounded(path, ['--version'], {
+    ...(options.env === undefined ? {} : { env: options.env }),
+    timeoutMillis,
+  });
+  const fix = "point --bpftrace (or the SDK's bpftrace option) at a bpftrace binary or a wrapper that runs one";
   if (ran.timedOut) {
     throw new KtraceError({
       code: 'KTRACE_NO_BPFTRACE',
@@ -183,7 +201,9 @@ export function checkPrivileges(version: string): void {
     message: capable
       ? `bpftrace ${version} only runs as root (uid 0), and ktrace runs as uid ${uid}; run ktrace with sudo`
       : `ktrace runs as uid ${uid} without CAP_BPF+CAP_PERFMON, and bpftrace needs them to load programs; run ktrace as root (sudo ktrace …)` +
-        (compareVersions(version, '0.18.0') >= 0 ? ' or grant the capabilities (setcap cap_bpf,cap_perfmon+ep on node and bpftrace)' : ''),
+        (compareVersions(version, '0.18.0') >= 0
+          ? ' or grant the capabilities (setcap cap_bpf,cap_perfmon+ep on node and bpftrace)'
+          : ''),
   });
 }
 
@@ -220,18 +240,22 @@ export function checkKernelFeatures(program: string): string[] {
   if (needsTracefs && tracefs === undefined) {
     throw new KtraceError({
       code: 'KTRACE_MISSING_KERNEL_FEATURE',
-      message: 'tracefs is not mounted (no /sys/kernel/tracing/events), and tracepoints/kprobes/uprobes need it; mount it: mount -t tracefs nodev /sys/kernel/tracing',
+      message:
+        'tracefs is not mounted (no /sys/kernel/tracing/events), and tracepoints/kprobes/uprobes need it; mount it: mount -t tracefs nodev /sys/kernel/tracing',
     });
   }
   if (!mountedTypes().has('debugfs')) {
-    warnings.push('debugfs is not mounted at /sys/kernel/debug; some bpftrace versions need it for kprobes/uprobes: mount -t debugfs nodev /sys/kernel/debug');
+    warnings.push(
+      'debugfs is not mounted at /sys/kernel/debug; some bpftrace versions need it for kprobes/uprobes: mount -t debugfs nodev /sys/kernel/debug',
+    );
   }
   const needsBtf = uses(/(^|[\s,}])(kfunc|kretfunc|fentry|fexit|iter|rawtracepoint|rt):/m);
   if (!existsSync('/sys/kernel/btf/vmlinux')) {
     if (needsBtf) {
       throw new KtraceError({
         code: 'KTRACE_MISSING_KERNEL_FEATURE',
-        message: 'the program uses BTF-based probes (kfunc/fentry/iter/rawtracepoint) but the kernel has no BTF (/sys/kernel/btf/vmlinux is missing); use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or tracepoints instead',
+        message:
+          'the program uses BTF-based probes (kfunc/fentry/iter/rawtracepoint) but the kernel has no BTF (/sys/kernel/btf/vmlinux is missing); use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or tracepoints instead',
       });
     }
     warnings.push('no kernel BTF (/sys/kernel/btf/vmlinux): struct types must come from headers (#include)');
@@ -246,9 +270,20 @@ export async function preflight(options: PreflightOptions = {}): Promise<Preflig
   if (options.bpftrace !== undefined) findOptions.bpftrace = options.bpftrace;
   if (options.env !== undefined) findOptions.env = options.env;
   // Finding it and the kernel features are reads of local files (PATH entries, /proc, /sys): no process, no wait.
-  log({ level: 'debug', msg: 'preflight: finding bpftrace', step: 'find bpftrace', bpftrace: options.bpftrace ?? 'bpftrace' });
+  log({
+    level: 'debug',
+    msg: 'preflight: finding bpftrace',
+    step: 'find bpftrace',
+    bpftrace: options.bpftrace ?? 'bpftrace',
+  });
   const bpftracePath = findBpftrace(findOptions);
-  log({ level: 'debug', msg: 'preflight: asking bpftrace its version', step: 'bpftrace version', path: bpftracePath, timeoutMillis: VERSION_TIMEOUT_MILLIS });
+  log({
+    level: 'debug',
+    msg: 'preflight: asking bpftrace its version',
+    step: 'bpftrace version',
+    path: bpftracePath,
+    timeoutMillis: VERSION_TIMEOUT_MILLIS,
+  });
   const version = await bpftraceVersion(bpftracePath, options.env === undefined ? {} : { env: options.env });
   log({ level: 'debug', msg: 'preflight: checking privileges', step: 'privileges', version });
   checkPrivileges(version);
@@ -290,7 +325,12 @@ export async function checkProgram(options: {
   const timeoutMillis = options.timeoutMillis ?? CHECK_TIMEOUT_MILLIS;
   try {
     const mode = programCheckArgs(options.bpftraceVersion ?? '0.17.0', join(dir, 'program.elf'));
-    options.log?.({ level: 'debug', msg: `preflight: bpftrace checks the program (${mode[0] ?? ''})`, step: 'check program', timeoutMillis });
+    options.log?.({
+      level: 'debug',
+      msg: `preflight: bpftrace checks the program (${mode[0] ?? ''})`,
+      step: 'check program',
+      timeoutMillis,
+    });
     // The program on stdin (`-`), as the runner gives it: no argv size limit (E2BIG past 128 KiB).
     const ran = await runBounded(options.bpftracePath, [...(options.args ?? []), ...mode, '-'], {
       ...(options.env === undefined ? {} : { env: options.env }),

@@ -23,7 +23,11 @@ export interface ReadBoundedOptions {
 /** Reads at most `limit` bytes of text from `path` (a pipe works too: `-f <(…)`); more is an error, not a read. */
 export function readBoundedText(path: string, options: ReadBoundedOptions): string {
   const fail = (reason: string, cause?: unknown): never => {
-    throw new KtraceError({ code: options.code, message: `${options.what}: cannot read ${path} (${reason})`, ...(cause === undefined ? {} : { cause }) });
+    throw new KtraceError({
+      code: options.code,
+      message: `${options.what}: cannot read ${path} (${reason})`,
+      ...(cause === undefined ? {} : { cause }),
+    });
   };
   let fd: number;
   try {
@@ -64,14 +68,20 @@ export function readBoundedText(path: string, options: ReadBoundedOptions): stri
 /** A program must be text: a NUL byte (a binary, /proc/self/environ) is refused with its position only. */
 export function checkProgramText(text: string, what: string, code: KtraceErrorCode): void {
   if (Buffer.byteLength(text, 'utf8') > maxProgramBytes) {
-    throw new KtraceError({ code, message: `${what}: the program is larger than ${mib(maxProgramBytes)}, the most ktrace runs` });
+    throw new KtraceError({
+      code,
+      message: `${what}: the program is larger than ${mib(maxProgramBytes)}, the most ktrace runs`,
+    });
   }
   const nul = text.indexOf('\0');
   if (nul === -1) return;
   const before = text.slice(0, nul);
   const line = before.split('\n').length;
   const column = nul - before.lastIndexOf('\n');
-  throw new KtraceError({ code, message: `${what}: the program contains a NUL byte (line ${line}, column ${column}); a bpftrace program is text` });
+  throw new KtraceError({
+    code,
+    message: `${what}: the program contains a NUL byte (line ${line}, column ${column}); a bpftrace program is text`,
+  });
 }
 
 /**
@@ -106,7 +116,11 @@ export function readSpecProgramFile(path: string): string {
       closeSync(fd);
     }
   } catch (error) {
-    throw new KtraceError({ code: 'KTRACE_BAD_SPEC', message: `${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, cause: error });
+    throw new KtraceError({
+      code: 'KTRACE_BAD_SPEC',
+      message: `${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      cause: error,
+    });
   }
   if (!regular) throw new KtraceError({ code: 'KTRACE_BAD_SPEC', message: `${what}: ${path} is not a regular file` });
   const text = readBoundedText(real, { what, limit: maxProgramBytes, code: 'KTRACE_BAD_SPEC' });

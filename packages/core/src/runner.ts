@@ -64,7 +64,9 @@ export interface StartTraceOptions {
 }
 
 function isResolvedSpec(spec: TraceSpecInput | TraceSpec): spec is TraceSpec {
-  return typeof (spec as TraceSpec).programSource === 'string' && typeof (spec as TraceSpec).intervalMillis === 'number';
+  return (
+    typeof (spec as TraceSpec).programSource === 'string' && typeof (spec as TraceSpec).intervalMillis === 'number'
+  );
 }
 
 /** bpftrace's options before the program: the spec's allowed flags, include dirs, and JSON output. */
@@ -85,12 +87,14 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     options.handleSignals === true
       ? onTerminatingSignal((signal) => {
           if (supervisor === undefined) {
-            if (startupSignal === undefined) log({ level: 'info', msg: `received ${signal} while starting; bpftrace will not be started` });
+            if (startupSignal === undefined)
+              log({ level: 'info', msg: `received ${signal} while starting; bpftrace will not be started` });
             startupSignal ??= signal;
             return;
           }
           // `timeout` and terminals may deliver one signal twice (to the process and to its group): say it once.
-          if (!supervisor.stopRequested) log({ level: 'info', msg: `received ${signal}; stopping bpftrace with SIGINT to export its final dump` });
+          if (!supervisor.stopRequested)
+            log({ level: 'info', msg: `received ${signal}; stopping bpftrace with SIGINT to export its final dump` });
           void supervisor.stop();
         })
       : () => undefined;
@@ -98,7 +102,12 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
   let exporter: Exporter | undefined;
   const ownsExporter = options.exporter === undefined;
   try {
-    const checked = await preflight({ ...(options.bpftrace === undefined ? {} : { bpftrace: options.bpftrace }), env, program: spec.program, log });
+    const checked = await preflight({
+      ...(options.bpftrace === undefined ? {} : { bpftrace: options.bpftrace }),
+      env,
+      program: spec.program,
+      log,
+    });
     for (const warning of checked.warnings) log({ level: 'warn', msg: warning });
     const childEnv: NodeJS.ProcessEnv = { ...env, ...spec.bpftrace.env };
 
@@ -120,7 +129,13 @@ export async function startTrace(options: StartTraceOptions): Promise<TraceHandl
     exporter =
       options.exporter ??
       createExporter({
-        ...exporterOptionsFor({ program: plan.programInfo, maps: spec.maps, include: plan.instrumented.exported, metrics: spec.metrics, limits: spec.limits }),
+        ...exporterOptionsFor({
+          program: plan.programInfo,
+          maps: spec.maps,
+          include: plan.instrumented.exported,
+          metrics: spec.metrics,
+          limits: spec.limits,
+        }),
         ...options.exporterOptions,
       });
     const metricsUrl = ownsExporter ? (await exporter.start()).url : undefined;

@@ -47,7 +47,9 @@ describe('parseTraceSpec', () => {
     expect(() => parseDuration('0.4ms', '--interval')).toThrow(
       '--interval: expected a duration such as 500ms, 1s, 10m or 1h, got "0.4ms" (shorter than 1ms, the smallest interval bpftrace can run)',
     );
-    expect(specError({ program: 'x', interval: 0.2 }).message).toContain('spec.interval: expected a duration such as 500ms, 1s, 10m or 1h, got 0.2');
+    expect(specError({ program: 'x', interval: 0.2 }).message).toContain(
+      'spec.interval: expected a duration such as 500ms, 1s, 10m or 1h, got 0.2',
+    );
   });
 
   it('keeps metrics.listen: false, so a command line does not add its default port', () => {
@@ -59,9 +61,13 @@ describe('parseTraceSpec', () => {
       code: 'KTRACE_BAD_SPEC',
       message: expect.stringContaining('spec.interval: expected a duration such as 500ms, 1s, 10m or 1h'),
     });
-    expect(specError({ program: 'x', maps: { '@a': { kind: 'histogram' } } }).message).toContain('spec.maps["@a"].kind');
+    expect(specError({ program: 'x', maps: { '@a': { kind: 'histogram' } } }).message).toContain(
+      'spec.maps["@a"].kind',
+    );
     expect(specError({ program: 'x', maps: { lat: {} } }).message).toContain('expected a map name such as @syscalls');
-    expect(specError({ program: 'x', metrics: { listen: 'nine' } }).message).toContain('spec.metrics.listen: expected host:port');
+    expect(specError({ program: 'x', metrics: { listen: 'nine' } }).message).toContain(
+      'spec.metrics.listen: expected host:port',
+    );
     expect(specError({ program: 'x', colour: 'red' }).message).toContain('spec: unknown field "colour"');
     expect(specError({ program: 'x', metrics: { otlpEndpoint: 'localhost:4318' } }).message).toContain(
       'spec.metrics.otlpEndpoint: expected an http(s) URL such as http://127.0.0.1:4318/v1/metrics',
@@ -69,8 +75,12 @@ describe('parseTraceSpec', () => {
   });
 
   it('allows only safe bpftrace flags and env', () => {
-    expect(specError({ program: 'x', bpftrace: { flags: ['-c', '/bin/sh'] } }).message).toContain('spec.bpftrace.flags[0]');
-    expect(specError({ program: 'x', bpftrace: { env: { LD_PRELOAD: '/x.so' } } }).message).toContain('spec.bpftrace.env');
+    expect(specError({ program: 'x', bpftrace: { flags: ['-c', '/bin/sh'] } }).message).toContain(
+      'spec.bpftrace.flags[0]',
+    );
+    expect(specError({ program: 'x', bpftrace: { env: { LD_PRELOAD: '/x.so' } } }).message).toContain(
+      'spec.bpftrace.env',
+    );
   });
 
   it('requires exactly one program source, and rejects kubernetes for now', () => {
@@ -94,7 +104,9 @@ describe('loadTraceSpec', () => {
   it('says which file is wrong', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ktrace-spec-'));
     writeFileSync(join(dir, 'trace.yaml'), 'programFile: missing.bt\n');
-    expect(() => loadTraceSpec(join(dir, 'trace.yaml'))).toThrow(/trace\.yaml: spec\.programFile: cannot read .*missing\.bt \(ENOENT\)/);
+    expect(() => loadTraceSpec(join(dir, 'trace.yaml'))).toThrow(
+      /trace\.yaml: spec\.programFile: cannot read .*missing\.bt \(ENOENT\)/,
+    );
     writeFileSync(join(dir, 'bad.yaml'), 'program: [unclosed\n');
     expect(() => loadTraceSpec(join(dir, 'bad.yaml'))).toThrow(/bad\.yaml is not valid YAML/);
   });
@@ -109,7 +121,8 @@ describe('loadTraceSpec', () => {
       expect(spec.program.length, name).toBeGreaterThan(0);
       expect(Object.keys(spec.maps).length, name).toBeGreaterThan(0);
     }
-    for (const program of files.filter((f) => f.endsWith('.bt'))) expect(specs, program).toContain(program.replace(/\.bt$/, '.yaml'));
+    for (const program of files.filter((f) => f.endsWith('.bt')))
+      expect(specs, program).toContain(program.replace(/\.bt$/, '.yaml'));
   });
 });
 
@@ -136,7 +149,9 @@ describe('what a spec may make ktrace read and run', () => {
     process.env['KTRACE_TEST_SECRET'] = 'do-not-echo-7f3a';
     const environ = specError({ programFile: '/proc/self/environ' });
     expect(environ.code).toBe('KTRACE_BAD_SPEC');
-    expect(environ.message).toMatch(/^spec\.programFile: \/proc\/self\/environ \(\/proc\/\d+\/environ\) is not a \.bt file; a spec's programFile names a bpftrace program file ending in \.bt$/);
+    expect(environ.message).toMatch(
+      /^spec\.programFile: \/proc\/self\/environ \(\/proc\/\d+\/environ\) is not a \.bt file; a spec's programFile names a bpftrace program file ending in \.bt$/,
+    );
     const dir = tempDir();
     writeFileSync(join(dir, 'secret.txt'), 'root-password-line\n', { mode: 0o600 });
     symlinkSync(join(dir, 'secret.txt'), join(dir, 'looks-like.bt'));
@@ -167,22 +182,34 @@ describe('what a spec may make ktrace read and run', () => {
     const huge = join(dir, 'huge.yaml');
     writeFileSync(huge, '');
     truncateSync(huge, 100 * 1024 * 1024);
-    expect(() => loadTraceSpec(huge)).toThrow(`trace spec: cannot read ${huge} (larger than 1 MiB, the most ktrace reads)`);
-    expect(() => loadTraceSpec('/dev/zero')).toThrow('trace spec: cannot read /dev/zero (larger than 1 MiB, the most ktrace reads)');
-    expect(specError({ program: `// ${'x'.repeat(1024 * 1024)}\nBEGIN { }` }).message).toBe('spec.program: the program is larger than 1 MiB, the most ktrace runs');
+    expect(() => loadTraceSpec(huge)).toThrow(
+      `trace spec: cannot read ${huge} (larger than 1 MiB, the most ktrace reads)`,
+    );
+    expect(() => loadTraceSpec('/dev/zero')).toThrow(
+      'trace spec: cannot read /dev/zero (larger than 1 MiB, the most ktrace reads)',
+    );
+    expect(specError({ program: `// ${'x'.repeat(1024 * 1024)}\nBEGIN { }` }).message).toBe(
+      'spec.program: the program is larger than 1 MiB, the most ktrace runs',
+    );
   });
 
   it('takes expireAfterDumps: 0 as never (as documented)', () => {
     expect(parseTraceSpec({ program: 'x', limits: { expireAfterDumps: 0 } }).limits.expireAfterDumps).toBe(0);
-    expect(specError({ program: 'x', limits: { expireAfterDumps: -1 } }).message).toContain('spec.limits.expireAfterDumps');
+    expect(specError({ program: 'x', limits: { expireAfterDumps: -1 } }).message).toContain(
+      'spec.limits.expireAfterDumps',
+    );
   });
 });
 
 describe('parseDuration', () => {
   it('reads ms, s, m, h', () => {
-    expect([parseDuration('250ms'), parseDuration('1s'), parseDuration('10m'), parseDuration('1h'), parseDuration('1.5s')]).toEqual([
-      250, 1000, 600_000, 3_600_000, 1500,
-    ]);
+    expect([
+      parseDuration('250ms'),
+      parseDuration('1s'),
+      parseDuration('10m'),
+      parseDuration('1h'),
+      parseDuration('1.5s'),
+    ]).toEqual([250, 1000, 600_000, 3_600_000, 1500]);
     expect(() => parseDuration('0s', '--interval')).toThrow('--interval: expected a duration');
   });
 });

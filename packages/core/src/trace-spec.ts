@@ -47,19 +47,28 @@ export function parseDuration(value: string | number, field = 'duration'): numbe
   });
 }
 
-const durationSchema = z.union([z.string().regex(durationPattern, 'expected a duration such as 500ms, 1s, 10m or 1h'), z.number().positive()]);
+const durationSchema = z.union([
+  z.string().regex(durationPattern, 'expected a duration such as 500ms, 1s, 10m or 1h'),
+  z.number().positive(),
+]);
 const listenPattern = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 const mapSpecSchema = z
   .object({
-    metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a Prometheus metric name').optional(),
+    metric: z
+      .string()
+      .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'expected a Prometheus metric name')
+      .optional(),
     kind: z.enum(MAP_KINDS).optional(),
     labels: z.array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name')).optional(),
     unit: z.string().optional(),
     help: z.string().optional(),
     reset: z.enum(['cumulative', 'delta']).optional(),
     /** hist(): the values the map holds, [low, high]; its buckets are all served from the first scrape. */
-    range: z.tuple([z.number(), z.number()]).refine(([low, high]) => low <= high, 'expected [low, high] with low <= high').optional(),
+    range: z
+      .tuple([z.number(), z.number()])
+      .refine(([low, high]) => low <= high, 'expected [low, high] with low <= high')
+      .optional(),
     /** The program prints only part of the map (print(@m, 10)): a missing key is not a deleted key. */
     partial: z.boolean().optional(),
     /** Add bpftrace's `cgroup` to the map's key (key-rewrite.ts) so the agent labels each entry with its pod. */
@@ -73,7 +82,9 @@ const traceSpecSchema = z
     program: z.string().min(1, 'expected the bpftrace program text').optional(),
     programFile: z.string().min(1, 'expected a path to a .bt file').optional(),
     interval: durationSchema.optional(),
-    maps: z.record(z.string().regex(/^@[A-Za-z0-9_]*$/, 'expected a map name such as @syscalls'), mapSpecSchema).optional(),
+    maps: z
+      .record(z.string().regex(/^@[A-Za-z0-9_]*$/, 'expected a map name such as @syscalls'), mapSpecSchema)
+      .optional(),
     include: z.array(z.string().regex(/^@[A-Za-z0-9_]*$/, 'expected a map name such as @syscalls')).optional(),
     limits: z
       .object({
@@ -100,10 +111,17 @@ const traceSpecSchema = z
       .optional(),
     metrics: z
       .object({
-        listen: z.union([z.string().regex(listenPattern, 'expected host:port such as 127.0.0.1:9464'), z.literal(false)]).optional(),
-        otlpEndpoint: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL such as http://127.0.0.1:4318/v1/metrics' }).optional(),
+        listen: z
+          .union([z.string().regex(listenPattern, 'expected host:port such as 127.0.0.1:9464'), z.literal(false)])
+          .optional(),
+        otlpEndpoint: z
+          .url({ protocol: /^https?$/, message: 'expected an http(s) URL such as http://127.0.0.1:4318/v1/metrics' })
+          .optional(),
         otlpInterval: durationSchema.optional(),
-        prefix: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a metric name prefix such as bpftrace').optional(),
+        prefix: z
+          .string()
+          .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a metric name prefix such as bpftrace')
+          .optional(),
         resourceAttributes: z.record(z.string(), z.string()).optional(),
       })
       .strict()
@@ -116,7 +134,9 @@ export type TraceSpecInput = z.input<typeof traceSpecSchema>;
 export type MapSpec = MapExportOptions & { podLabels?: boolean };
 
 function definedFields<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }
 
 /** A validated trace spec, resolved: the program text is loaded and durations are milliseconds. */
@@ -219,7 +239,8 @@ export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = 
   } else {
     throw new KtraceError({
       code: 'KTRACE_BAD_SPEC',
-      message: 'spec: a program is required: set program (the bpftrace text) or programFile (a .bt file next to the spec)',
+      message:
+        'spec: a program is required: set program (the bpftrace text) or programFile (a .bt file next to the spec)',
     });
   }
 
@@ -227,7 +248,9 @@ export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = 
     program,
     programSource,
     intervalMillis: raw.interval === undefined ? defaultIntervalMillis : parseDuration(raw.interval, 'spec.interval'),
-    maps: Object.fromEntries(Object.entries(raw.maps ?? {}).map(([name, options]) => [name, definedFields(options) as MapSpec])),
+    maps: Object.fromEntries(
+      Object.entries(raw.maps ?? {}).map(([name, options]) => [name, definedFields(options) as MapSpec]),
+    ),
     limits: {
       maxOutputBytesPerSecond: raw.limits?.maxOutputBytesPerSecond ?? defaultMaxOutputBytesPerSecond,
       maxLineBytes: raw.limits?.maxLineBytes ?? defaultMaxLineBytes,
@@ -250,7 +273,8 @@ export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = 
   const metrics = raw.metrics ?? {};
   if (metrics.listen !== undefined) spec.metrics.listen = metrics.listen;
   if (metrics.otlpEndpoint !== undefined) spec.metrics.otlpEndpoint = metrics.otlpEndpoint;
-  if (metrics.otlpInterval !== undefined) spec.metrics.otlpIntervalMillis = parseDuration(metrics.otlpInterval, 'spec.metrics.otlpInterval');
+  if (metrics.otlpInterval !== undefined)
+    spec.metrics.otlpIntervalMillis = parseDuration(metrics.otlpInterval, 'spec.metrics.otlpInterval');
   if (metrics.prefix !== undefined) spec.metrics.prefix = metrics.prefix;
   if (metrics.resourceAttributes !== undefined) spec.metrics.resourceAttributes = metrics.resourceAttributes;
   return spec;
@@ -270,7 +294,10 @@ export function loadTraceSpec(file: string): TraceSpec {
     });
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new KtraceError({ code: 'KTRACE_BAD_SPEC', message: `${file}: expected a mapping with program or programFile, interval, maps…` });
+    throw new KtraceError({
+      code: 'KTRACE_BAD_SPEC',
+      message: `${file}: expected a mapping with program or programFile, interval, maps…`,
+    });
   }
   try {
     return parseTraceSpec(data, { baseDir: dirname(resolve(file)) });

@@ -28,7 +28,10 @@ function make(options: Parameters<typeof createExporter>[0] = {}): Exporter {
 /** A stored capture of real bpftrace 0.17 (testdata/README.md): the program read, and its output. */
 function capture(programFile: string, outputFile: string): { program: ProgramInfo; output: string } {
   const dir = join(import.meta.dirname, '..', 'testdata');
-  return { program: readProgram(readFileSync(join(dir, programFile), 'utf8')), output: readFileSync(join(dir, outputFile), 'utf8') };
+  return {
+    program: readProgram(readFileSync(join(dir, programFile), 'utf8')),
+    output: readFileSync(join(dir, outputFile), 'utf8'),
+  };
 }
 
 function count(name: string, entries: Array<[Array<string | number>, number]>): MapSample {
@@ -119,8 +122,23 @@ describe('self-metrics', () => {
 describe('limits', () => {
   it('folds keys past the per-map cap into one overflow series, exactly, and counts them', async () => {
     const exporter = make({ maxSeriesPerMap: 2 });
-    exporter.handle(count('@c', [[['a'], 1], [['b'], 2], [['c'], 3], [['d'], 4]]));
-    exporter.handle(count('@c', [[['a'], 1], [['b'], 2], [['c'], 10], [['d'], 4], [['e'], 5]]));
+    exporter.handle(
+      count('@c', [
+        [['a'], 1],
+        [['b'], 2],
+        [['c'], 3],
+        [['d'], 4],
+      ]),
+    );
+    exporter.handle(
+      count('@c', [
+        [['a'], 1],
+        [['b'], 2],
+        [['c'], 10],
+        [['d'], 4],
+        [['e'], 5],
+      ]),
+    );
     const text = await exporter.prometheusText();
     expect(value(text, 'bpftrace_c_total{key0="a"}')).toBe(1);
     expect(value(text, 'bpftrace_c_total{key0="b"}')).toBe(2);
@@ -129,7 +147,15 @@ describe('limits', () => {
     expect(value(text, 'ktrace_series_folded{map="@c"}')).toBe(3);
     expect(value(text, 'ktrace_series{map="@c"}')).toBe(3);
     // Still over the cap with the same keys: nothing new is folded, but the gauge says the map still overflows.
-    exporter.handle(count('@c', [[['a'], 1], [['b'], 2], [['c'], 11], [['d'], 4], [['e'], 5]]));
+    exporter.handle(
+      count('@c', [
+        [['a'], 1],
+        [['b'], 2],
+        [['c'], 11],
+        [['d'], 4],
+        [['e'], 5],
+      ]),
+    );
     const later = await exporter.prometheusText();
     expect(value(later, 'ktrace_series_overflowed_total{map="@c"}')).toBe(3);
     expect(value(later, 'ktrace_series_folded{map="@c"}')).toBe(3);
@@ -137,8 +163,19 @@ describe('limits', () => {
 
   it('applies the total cap across maps', async () => {
     const exporter = make({ maxSeries: 3 });
-    exporter.handle(count('@x', [[['a'], 1], [['b'], 1]]));
-    exporter.handle(count('@y', [[['a'], 1], [['b'], 1], [['c'], 1]]));
+    exporter.handle(
+      count('@x', [
+        [['a'], 1],
+        [['b'], 1],
+      ]),
+    );
+    exporter.handle(
+      count('@y', [
+        [['a'], 1],
+        [['b'], 1],
+        [['c'], 1],
+      ]),
+    );
     const text = await exporter.prometheusText();
     expect(value(text, 'bpftrace_y_total{key0="a"}')).toBe(1);
     expect(value(text, 'bpftrace_y_total{otel_metric_overflow="true"}')).toBe(2);
@@ -146,7 +183,12 @@ describe('limits', () => {
 
   it('expires keys absent from expireAfterDumps dumps of their map, and counts them', async () => {
     const exporter = make({ expireAfterDumps: 2 });
-    exporter.handle(count('@p', [[[1], 5], [[2], 5]]));
+    exporter.handle(
+      count('@p', [
+        [[1], 5],
+        [[2], 5],
+      ]),
+    );
     exporter.handle(count('@p', [[[1], 6]]));
     let text = await exporter.prometheusText();
     expect(value(text, 'bpftrace_p_total{key0="2"}')).toBe(5);
@@ -162,7 +204,12 @@ describe('a sum() that goes down', () => {
   it('is taken as a reset (the counter stays monotonic) and says once how to export a sum of negative values', async () => {
     const warnings: string[] = [];
     const exporter = make({ onWarning: (w) => warnings.push(w) });
-    const sum = (v: number): MapSample => ({ type: 'map', name: '@delta', kind: 'sum', entries: [{ key: ['a'], value: v }] });
+    const sum = (v: number): MapSample => ({
+      type: 'map',
+      name: '@delta',
+      kind: 'sum',
+      entries: [{ key: ['a'], value: v }],
+    });
     exporter.handle(sum(10));
     exporter.handle(sum(7));
     exporter.handle(sum(5));
@@ -189,8 +236,28 @@ describe('names and hostile values', () => {
   const program: ProgramInfo = {
     printsMaps: false,
     maps: [
-      { name: '@', kind: 'count', args: [], keyArity: 0, keyNames: [], keyTypes: [], cleared: false, line: 1, column: 1 },
-      { name: '@odd', kind: 'count', args: [], keyArity: 3, keyNames: ['le', '__name__', 'fd'], keyTypes: ['int', 'int', 'int'], cleared: false, line: 1, column: 1 },
+      {
+        name: '@',
+        kind: 'count',
+        args: [],
+        keyArity: 0,
+        keyNames: [],
+        keyTypes: [],
+        cleared: false,
+        line: 1,
+        column: 1,
+      },
+      {
+        name: '@odd',
+        kind: 'count',
+        args: [],
+        keyArity: 3,
+        keyNames: ['le', '__name__', 'fd'],
+        keyTypes: ['int', 'int', 'int'],
+        cleared: false,
+        line: 1,
+        column: 1,
+      },
     ],
   };
 
@@ -219,7 +286,16 @@ describe('names and hostile values', () => {
     const exporter = make({ maxLabelValueLength: 32 });
     const long1 = `${'x'.repeat(40)}-one`;
     const long2 = `${'x'.repeat(40)}-two`;
-    exporter.handle(count('@h', [[['a"b'], 1], [['back\\slash'], 2], [['two\nlines'], 3], [['bad\ud800utf'], 4], [[long1], 5], [[long2], 6]]));
+    exporter.handle(
+      count('@h', [
+        [['a"b'], 1],
+        [['back\\slash'], 2],
+        [['two\nlines'], 3],
+        [['bad\ud800utf'], 4],
+        [[long1], 5],
+        [[long2], 6],
+      ]),
+    );
     const text = await exporter.prometheusText();
     expect(value(text, 'bpftrace_h_total{key0="a\\"b"}')).toBe(1);
     expect(value(text, 'bpftrace_h_total{key0="back\\\\slash"}')).toBe(2);
@@ -260,14 +336,24 @@ describe('OTLP/HTTP push', () => {
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
     const { port } = collector.address() as AddressInfo;
     try {
-      const exporter = createExporter({ otlpEndpoint: `http://127.0.0.1:${port}`, otlpIntervalMillis: 60_000, onWarning: () => {} });
+      const exporter = createExporter({
+        otlpEndpoint: `http://127.0.0.1:${port}`,
+        otlpIntervalMillis: 60_000,
+        onWarning: () => {},
+      });
       exporter.handle(count('@pushed', [[['a'], 41]]));
       await exporter.shutdown();
       const request = received.find((r) => r.path === '/v1/metrics');
       expect(request, JSON.stringify(received.map((r) => r.path))).toBeDefined();
-      const metrics = (JSON.parse(request?.body ?? '{}') as {
-        resourceMetrics: Array<{ scopeMetrics: Array<{ metrics: Array<{ name: string; sum?: { dataPoints: Array<{ asInt?: number | string }> } }> }> }>;
-      }).resourceMetrics.flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics));
+      const metrics = (
+        JSON.parse(request?.body ?? '{}') as {
+          resourceMetrics: Array<{
+            scopeMetrics: Array<{
+              metrics: Array<{ name: string; sum?: { dataPoints: Array<{ asInt?: number | string }> } }>;
+            }>;
+          }>;
+        }
+      ).resourceMetrics.flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics));
       const pushed = metrics.find((m) => m.name === 'bpftrace_pushed');
       expect(Number(pushed?.sum?.dataPoints[0]?.asInt)).toBe(41);
       expect(metrics.some((m) => m.name === 'ktrace_up')).toBe(true);
@@ -319,12 +405,24 @@ describe('OTLP delta temporality (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERE
         for (let i = 0; i < 200 && pushes.length < n; i++) await new Promise((r) => setTimeout(r, 25));
       };
       exporter.handle(count('@calls', [[['a'], 41]]));
-      exporter.handle(hist([[1, 1, 2], [2, 3, 1]]));
+      exporter.handle(
+        hist([
+          [1, 1, 2],
+          [2, 3, 1],
+        ]),
+      );
       await pushed(1);
       const first = pushes.length;
       exporter.handle(count('@calls', [[['a'], 50]]));
       // The layout grows (a new top bucket) between two pushes: deltas still line up bucket by bucket.
-      exporter.handle(hist([[1, 1, 2], [2, 3, 4], [4, 7, 0], [8, 15, 3]]));
+      exporter.handle(
+        hist([
+          [1, 1, 2],
+          [2, 3, 4],
+          [4, 7, 0],
+          [8, 15, 3],
+        ]),
+      );
       await pushed(first + 2);
       await exporter.shutdown();
       exporters.splice(exporters.indexOf(exporter), 1);
@@ -364,8 +462,23 @@ describe('dump shapes', () => {
       kind: 'hist',
       entries: [{ key: [], buckets: buckets.map(([min, max, count]) => ({ min, max, count })) }],
     });
-    exporter.handle(hist([[1, 1, 2], [2, 3, 1]]));
-    exporter.handle(hist([[1, 1, 2], [2, 3, 1], [4, 7, 0], [8, 15, 0], [16, 31, 0], [32, 63, 0], [64, 127, 5]]));
+    exporter.handle(
+      hist([
+        [1, 1, 2],
+        [2, 3, 1],
+      ]),
+    );
+    exporter.handle(
+      hist([
+        [1, 1, 2],
+        [2, 3, 1],
+        [4, 7, 0],
+        [8, 15, 0],
+        [16, 31, 0],
+        [32, 63, 0],
+        [64, 127, 5],
+      ]),
+    );
     const text = await exporter.prometheusText();
     const les = [...text.matchAll(/bpftrace_lat_bucket\{le="([^"]+)"\} (\d+)/g)].map((m) => `${m[1]}=${m[2]}`);
     // le="0": the lower edge of the lowest bucket, so a quantile there is interpolated from 1, not from 0
@@ -374,9 +487,19 @@ describe('dump shapes', () => {
 
   it('with partial: a key missing from a print(@m, top) dump is not taken as deleted', async () => {
     const exporter = make({ maps: { '@top': { partial: true } } });
-    exporter.handle(count('@top', [[['a'], 10], [['b'], 5]]));
+    exporter.handle(
+      count('@top', [
+        [['a'], 10],
+        [['b'], 5],
+      ]),
+    );
     exporter.handle(count('@top', [[['b'], 20]])); // 'a' fell out of the top list, still 10 in bpftrace
-    exporter.handle(count('@top', [[['a'], 12], [['b'], 21]]));
+    exporter.handle(
+      count('@top', [
+        [['a'], 12],
+        [['b'], 21],
+      ]),
+    );
     const text = await exporter.prometheusText();
     expect(value(text, 'bpftrace_top_total{key0="a"}')).toBe(12);
     expect(value(text, 'bpftrace_top_total{key0="b"}')).toBe(21);
@@ -384,9 +507,19 @@ describe('dump shapes', () => {
 
   it('without partial: a key missing from a dump was deleted, and its re-created count adds on top', async () => {
     const exporter = make();
-    exporter.handle(count('@m', [[['a'], 10], [['b'], 5]]));
+    exporter.handle(
+      count('@m', [
+        [['a'], 10],
+        [['b'], 5],
+      ]),
+    );
     exporter.handle(count('@m', [[['b'], 6]])); // delete(@m["a"])
-    exporter.handle(count('@m', [[['a'], 12], [['b'], 7]])); // re-created, counted 12 since
+    exporter.handle(
+      count('@m', [
+        [['a'], 12],
+        [['b'], 7],
+      ]),
+    ); // re-created, counted 12 since
     expect(value(await exporter.prometheusText(), 'bpftrace_m_total{key0="a"}')).toBe(22);
   });
 
@@ -429,7 +562,8 @@ describe('dump shapes', () => {
         '{"type":"hist","data":{"@h":{"ab":[{"min":4,"max":7,"count":2}],"ab":[{"min":0,"max":0,"count":1},{"min":1,"max":1,"count":1}]}}}',
         '{"type":"stats","data":{"@s":{"ab":{"count":2,"average":5,"total":10},"ab":{"count":1,"average":1,"total":1}}}}',
       ].join('\n');
-    for (const event of parseOutput([dump(5), dump(5), dump(5), dump(6)].join('\n'), { program })) exporter.handle(event);
+    for (const event of parseOutput([dump(5), dump(5), dump(5), dump(6)].join('\n'), { program }))
+      exporter.handle(event);
     const text = await exporter.prometheusText();
     expect(value(text, 'bpftrace_c_total{comm="ab"}')).toBe(9);
     expect(value(text, 'bpftrace_c_total{comm="x"}')).toBe(1);
@@ -447,7 +581,9 @@ describe('dump shapes', () => {
       const exporter = make({ program, onWarning: (w) => warnings.push(w) });
       for (const event of parseOutput(output, { program })) exporter.handle(event);
       expect(value(await exporter.prometheusText(), 'bpftrace_c_total'), file).toBe(14);
-      expect(warnings).toEqual(['map @n (value) is not exported: plain-value maps are exported only when listed in include']);
+      expect(warnings).toEqual([
+        'map @n (value) is not exported: plain-value maps are exported only when listed in include',
+      ]);
     }
   });
 
@@ -471,6 +607,8 @@ describe('dump shapes', () => {
     const text = await exporter.prometheusText();
     expect(value(text, 'bpftrace_c_total{key0="a"}')).toBe(Number(exit?.[1]));
     expect(value(text, 'bpftrace_c_total{key0="b"}')).toBe(Number(exit?.[2]));
-    expect(warnings).toEqual(['map @i (value) is not exported: plain-value maps are exported only when listed in include']);
+    expect(warnings).toEqual([
+      'map @i (value) is not exported: plain-value maps are exported only when listed in include',
+    ]);
   });
 });

@@ -130,19 +130,23 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
     const intervalEnv = Number(env['OTEL_METRIC_EXPORT_INTERVAL']);
     // OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE is read by the exporter; bpftrace's maps follow what it
     // selects for observed counters (delta: yes, lowmemory: no) and for histograms (delta, lowmemory: yes).
-    const otlpExporter = new OTLPMetricExporter(options.otlpEndpoint === undefined ? {} : { url: otlpUrl(options.otlpEndpoint) });
+    const otlpExporter = new OTLPMetricExporter(
+      options.otlpEndpoint === undefined ? {} : { url: otlpUrl(options.otlpEndpoint) },
+    );
     const temporality = {
       sum: otlpExporter.selectAggregationTemporality(InstrumentType.OBSERVABLE_COUNTER),
       histogram: otlpExporter.selectAggregationTemporality(InstrumentType.HISTOGRAM),
     };
     const url =
       options.otlpEndpoint === undefined
-        ? (env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] ?? `${(env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? '').replace(/\/$/, '')}/v1/metrics`)
+        ? (env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] ??
+          `${(env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? '').replace(/\/$/, '')}/v1/metrics`)
         : otlpUrl(options.otlpEndpoint);
     otlpPush = new WatchedPushExporter(otlpExporter, { url, warn, onFailure: () => countOtlpFailure() });
     otlpReader = new PeriodicExportingMetricReader({
       exporter: otlpPush,
-      exportIntervalMillis: options.otlpIntervalMillis ?? (Number.isFinite(intervalEnv) && intervalEnv > 0 ? intervalEnv : 60_000),
+      exportIntervalMillis:
+        options.otlpIntervalMillis ?? (Number.isFinite(intervalEnv) && intervalEnv > 0 ? intervalEnv : 60_000),
       metricProducers: [new BpftraceMetricProducer({ store, temporality })],
     });
     readers.push(otlpReader);
@@ -159,7 +163,10 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   const counter = (metric: SelfMetric) => meter.createCounter(metric.name, { description: metric.description });
   const observe = (metric: SelfMetric, read: (result: ObservableResult) => void): void => {
     const options = { description: metric.description, ...(metric.unit === undefined ? {} : { unit: metric.unit }) };
-    (metric.type === 'counter' ? meter.createObservableCounter(metric.name, options) : meter.createObservableGauge(metric.name, options)).addCallback(read);
+    (metric.type === 'counter'
+      ? meter.createObservableCounter(metric.name, options)
+      : meter.createObservableGauge(metric.name, options)
+    ).addCallback(read);
   };
   const restarts = counter(SELF_METRICS.restarts);
   const problems = counter(SELF_METRICS.problems);
@@ -191,7 +198,9 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   perMap(SELF_METRICS.bucketsMerged, (state) => (state.shape === 'histogram' ? state.bucketsMerged : undefined));
   perMap(SELF_METRICS.dumps, (state) => state.dumps);
   const clock = options.now ?? Date.now;
-  perMap(SELF_METRICS.dumpAge, (state) => (state.lastDumpMs === undefined ? undefined : (clock() - state.lastDumpMs) / 1000));
+  perMap(SELF_METRICS.dumpAge, (state) =>
+    state.lastDumpMs === undefined ? undefined : (clock() - state.lastDumpMs) / 1000,
+  );
 
   const prometheusText = async (): Promise<string> => {
     const { resourceMetrics, errors } = await prometheus.collect();
@@ -205,7 +214,9 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   const handleRequest = (request: IncomingMessage, response: ServerResponse): void => {
     // An absolute-form target (`GET http://host/metrics`, RFC 9112 3.2.2) names the same resource as `/metrics`.
     const target = request.url ?? '/';
-    const path = (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '') || '/' : target).split('?')[0];
+    const path = (
+      /^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '') || '/' : target
+    ).split('?')[0];
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -224,7 +235,9 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
       return;
     }
     if (path === '/healthz') {
-      response.writeHead(up ? 200 : 503, { 'content-type': 'text/plain' }).end(up ? 'ok\n' : `${downReason ?? 'bpftrace is not up'}\n`);
+      response
+        .writeHead(up ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(up ? 'ok\n' : `${downReason ?? 'bpftrace is not up'}\n`);
       return;
     }
     response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /healthz\n');
@@ -261,7 +274,9 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
             problems.add(1);
             if (event.cause === 'line-too-long') {
               linesDropped.add(1);
-              warn(`${event.reason} (line ${event.line}; counted in ${SELF_METRICS.linesDropped.name}_total). Raise the limit with --max-line-bytes (limits.maxLineBytes in a trace spec)`);
+              warn(
+                `${event.reason} (line ${event.line}; counted in ${SELF_METRICS.linesDropped.name}_total). Raise the limit with --max-line-bytes (limits.maxLineBytes in a trace spec)`,
+              );
             }
             break;
           case 'runtime-error':
@@ -285,7 +300,9 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
       if (listen === undefined) return {};
       if (server !== undefined) {
         const address = server.address() as AddressInfo;
-        return { url: `http://${listen.host.includes(':') ? `[${address.address}]` : address.address}:${address.port}` };
+        return {
+          url: `http://${listen.host.includes(':') ? `[${address.address}]` : address.address}:${address.port}`,
+        };
       }
       const everywhere = listenWarning(options.listen ?? '');
       if (everywhere !== undefined) warn(everywhere);
@@ -339,7 +356,11 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
         } else if (otlpPush.completed > before && otlpPush.lastError === undefined && flushError === undefined) {
           result.otlp = { url, delivered: true };
         } else {
-          result.otlp = { url, delivered: false, error: flushError ?? otlpPush.lastError ?? 'the push did not complete' };
+          result.otlp = {
+            url,
+            delivered: false,
+            error: flushError ?? otlpPush.lastError ?? 'the push did not complete',
+          };
         }
       }
       // The reader pushes once more as it shuts down: within what is left of the deadline, since the collector may be gone.

@@ -132,7 +132,10 @@ describe('ticks.bt (deterministic, JSON)', () => {
     };
     const metrics = request.resourceMetrics[0]?.scopeMetrics[0]?.metrics ?? [];
     const lat = metrics.find((m) => m['name'] === 'bpftrace_lat') as {
-      histogram: { aggregationTemporality: number; dataPoints: Array<{ explicitBounds: number[]; bucketCounts: string[]; count: string; sum?: number }> };
+      histogram: {
+        aggregationTemporality: number;
+        dataPoints: Array<{ explicitBounds: number[]; bucketCounts: string[]; count: string; sum?: number }>;
+      };
     };
     expect(lat.histogram.aggregationTemporality).toBe(2); // cumulative
     const point = lat.histogram.dataPoints[0];
@@ -170,7 +173,9 @@ describe('27-real-syscall-latency-json (real workload, 0.17)', () => {
       let cumulative = 0;
       for (const bucket of entry.buckets ?? []) {
         cumulative += bucket.count;
-        expect(series.get(`bpftrace_lat_us_bucket{comm="${comm}",le="${String(bucket.max)}"}`)).toBe(String(cumulative));
+        expect(series.get(`bpftrace_lat_us_bucket{comm="${comm}",le="${String(bucket.max)}"}`)).toBe(
+          String(cumulative),
+        );
       }
     }
   });

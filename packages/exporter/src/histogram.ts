@@ -59,7 +59,11 @@ export function log2RangeBounds(low: number, high: number): number[] {
  * log2 buckets of a declared `range` (maps['@m'].range) for hist(), so Prometheus sees every bucket from the first
  * scrape; otherwise empty, and it grows as buckets are printed.
  */
-export function createLayout(kind: 'hist' | 'lhist', args: readonly number[], range?: readonly [number, number]): BucketLayout {
+export function createLayout(
+  kind: 'hist' | 'lhist',
+  args: readonly number[],
+  range?: readonly [number, number],
+): BucketLayout {
   let bounds: number[] = [];
   if (kind === 'lhist' && args.length >= 3) {
     const [min, max, step] = args as [number, number, number];

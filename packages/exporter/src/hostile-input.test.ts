@@ -28,13 +28,18 @@ function value(text: string, series: string): number | undefined {
 /** Family names of `# TYPE` lines, and every series name with its labels: what Prometheus would store. */
 function families(text: string): { types: string[]; series: string[] } {
   const types = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string);
-  const series = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).map((l) => l.slice(0, l.lastIndexOf(' ')));
+  const series = text
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => l.slice(0, l.lastIndexOf(' ')));
   return { types, series };
 }
 
 function sample(name: string, kind: MapSample['kind'], value: number): MapSample {
-  if (kind === 'hist') return { type: 'map', name, kind, entries: [{ key: [], buckets: [{ min: 4, max: 7, count: value }] }] };
-  if (kind === 'stats') return { type: 'map', name, kind, entries: [{ key: [], stats: { count: value, total: value * 10, average: 10 } }] };
+  if (kind === 'hist')
+    return { type: 'map', name, kind, entries: [{ key: [], buckets: [{ min: 4, max: 7, count: value }] }] };
+  if (kind === 'stats')
+    return { type: 'map', name, kind, entries: [{ key: [], stats: { count: value, total: value * 10, average: 10 } }] };
   return { type: 'map', name, kind, entries: [{ key: [], value }] };
 }
 
@@ -43,22 +48,89 @@ function info(name: string, kind: MapSample['kind']): ProgramInfo['maps'][number
 }
 
 describe('metric names that clash after suffixes', () => {
-  const cases: Array<{ title: string; maps: Array<[string, MapSample['kind']]>; options?: ExporterOptions; renamed: string; held: string }> = [
-    { title: '@x beside @x_total', maps: [['@x', 'count'], ['@x_total', 'count']], renamed: 'bpftrace_x_2_total', held: 'bpftrace_x_total' },
-    { title: 'hist @h beside @h_bucket', maps: [['@h', 'hist'], ['@h_bucket', 'max']], renamed: 'bpftrace_h_bucket_2', held: 'bpftrace_h_count' },
-    { title: 'hist @h beside count @h_count', maps: [['@h', 'hist'], ['@h_count', 'count']], renamed: 'bpftrace_h_count_2_total', held: 'bpftrace_h_count' },
-    { title: 'stats @s beside @s_count', maps: [['@s', 'stats'], ['@s_count', 'count']], renamed: 'bpftrace_s_count_2_total', held: 'bpftrace_s_count_total' },
-    { title: 'stats @s beside @s_average', maps: [['@s', 'stats'], ['@s_average', 'avg']], renamed: 'bpftrace_s_average_2', held: 'bpftrace_s_average' },
+  const cases: Array<{
+    title: string;
+    maps: Array<[string, MapSample['kind']]>;
+    options?: ExporterOptions;
+    renamed: string;
+    held: string;
+  }> = [
+    {
+      title: '@x beside @x_total',
+      maps: [
+        ['@x', 'count'],
+        ['@x_total', 'count'],
+      ],
+      renamed: 'bpftrace_x_2_total',
+      held: 'bpftrace_x_total',
+    },
+    {
+      title: 'hist @h beside @h_bucket',
+      maps: [
+        ['@h', 'hist'],
+        ['@h_bucket', 'max'],
+      ],
+      renamed: 'bpftrace_h_bucket_2',
+      held: 'bpftrace_h_count',
+    },
+    {
+      title: 'hist @h beside count @h_count',
+      maps: [
+        ['@h', 'hist'],
+        ['@h_count', 'count'],
+      ],
+      renamed: 'bpftrace_h_count_2_total',
+      held: 'bpftrace_h_count',
+    },
+    {
+      title: 'stats @s beside @s_count',
+      maps: [
+        ['@s', 'stats'],
+        ['@s_count', 'count'],
+      ],
+      renamed: 'bpftrace_s_count_2_total',
+      held: 'bpftrace_s_count_total',
+    },
+    {
+      title: 'stats @s beside @s_average',
+      maps: [
+        ['@s', 'stats'],
+        ['@s_average', 'avg'],
+      ],
+      renamed: 'bpftrace_s_average_2',
+      held: 'bpftrace_s_average',
+    },
     {
       title: 'a metric: rename onto another map',
-      maps: [['@a', 'count'], ['@b', 'count']],
+      maps: [
+        ['@a', 'count'],
+        ['@b', 'count'],
+      ],
       options: { maps: { '@b': { metric: 'a' } } },
       renamed: 'bpftrace_a_2_total',
       held: 'bpftrace_a_total',
     },
-    { title: '--prefix ktrace with @up', maps: [['@up', 'max']], options: { prefix: 'ktrace' }, renamed: 'ktrace_up_2', held: 'ktrace_up' },
-    { title: '--prefix ktrace with @dumps', maps: [['@dumps', 'count']], options: { prefix: 'ktrace' }, renamed: 'ktrace_dumps_2_total', held: 'ktrace_dumps_total' },
-    { title: "--prefix '' with @up", maps: [['@up', 'max']], options: { prefix: '' }, renamed: 'up_2', held: 'ktrace_up' },
+    {
+      title: '--prefix ktrace with @up',
+      maps: [['@up', 'max']],
+      options: { prefix: 'ktrace' },
+      renamed: 'ktrace_up_2',
+      held: 'ktrace_up',
+    },
+    {
+      title: '--prefix ktrace with @dumps',
+      maps: [['@dumps', 'count']],
+      options: { prefix: 'ktrace' },
+      renamed: 'ktrace_dumps_2_total',
+      held: 'ktrace_dumps_total',
+    },
+    {
+      title: "--prefix '' with @up",
+      maps: [['@up', 'max']],
+      options: { prefix: '' },
+      renamed: 'up_2',
+      held: 'ktrace_up',
+    },
   ];
 
   for (const { title, maps, options, renamed, held } of cases) {
@@ -97,9 +169,19 @@ describe('metric names that clash after suffixes', () => {
 describe('totals that go down', () => {
   it('a stats() total that falls while its count grows is held, counted and explained; _count stays exact', async () => {
     const { exporter, warnings } = make();
-    const stats = (count: number, total: number): MapSample => ({ type: 'map', name: '@ret', kind: 'stats', entries: [{ key: [], stats: { count, total, average: Math.trunc(total / count) } }] });
+    const stats = (count: number, total: number): MapSample => ({
+      type: 'map',
+      name: '@ret',
+      kind: 'stats',
+      entries: [{ key: [], stats: { count, total, average: Math.trunc(total / count) } }],
+    });
     const seen: Array<number | undefined> = [];
-    for (const [count, total] of [[2, 110], [4, 220], [5, 200], [7, 310]] as const) {
+    for (const [count, total] of [
+      [2, 110],
+      [4, 220],
+      [5, 200],
+      [7, 310],
+    ] as const) {
       exporter.handle(stats(count, total));
       seen.push(value(await exporter.prometheusText(), 'bpftrace_ret_sum_total'));
     }
@@ -108,7 +190,9 @@ describe('totals that go down', () => {
     expect(value(text, 'bpftrace_ret_count_total')).toBe(7);
     expect(value(text, 'bpftrace_ret_average')).toBe(44);
     expect(value(text, 'ktrace_values_skipped_total{map="@ret",reason="decreased"}')).toBe(1);
-    expect(warnings.join('\n')).toContain('map @ret is a stats() whose total went down while its count did not (220 to 200)');
+    expect(warnings.join('\n')).toContain(
+      'map @ret is a stats() whose total went down while its count did not (220 to 200)',
+    );
   });
 
   it('a sum() of negative values never makes its counter go down or below zero, and the warning says so', async () => {
@@ -122,7 +206,9 @@ describe('totals that go down', () => {
     // no series is made up for a key whose every value was skipped
     expect(text).not.toMatch(/^bpftrace_neg_total/m);
     expect(seen).toEqual([1, 2, 3]);
-    expect(warnings.join('\n')).toContain('map @neg printed a negative sum (key ["a"], value -45): no counter can show it, so the entry is skipped and its series does not move');
+    expect(warnings.join('\n')).toContain(
+      'map @neg printed a negative sum (key ["a"], value -45): no counter can show it, so the entry is skipped and its series does not move',
+    );
     expect(warnings.join('\n')).not.toContain('keeps counting up');
   });
 });
@@ -131,7 +217,12 @@ describe('keys that differ only in undecodable bytes or lone surrogates', () => 
   it('stay distinct series with distinct, readable label sets', async () => {
     const { exporter } = make({ include: ['@x'], maps: { '@x': { kind: 'count' } } });
     const keys = ['a\udcff', 'a\udcfe', 'a\ud800', 'a\udc00', 'a\udbff', 'a\\xff', 'a\ufffd'];
-    exporter.handle({ type: 'map', name: '@x', kind: 'count', entries: keys.map((k, i) => ({ key: [k], value: i + 1 })) });
+    exporter.handle({
+      type: 'map',
+      name: '@x',
+      kind: 'count',
+      entries: keys.map((k, i) => ({ key: [k], value: i + 1 })),
+    });
     const text = await exporter.prometheusText();
     const { series } = families(text);
     const mine = series.filter((s) => s.startsWith('bpftrace_x_total'));
@@ -156,7 +247,10 @@ describe('big JSON maps', () => {
     for (let i = 0; i < keys; i++) parts.push(`"/usr/lib/file-${i}": ${(i % 7) + 1}`);
     const line = `{"type": "map", "data": {"@opens": {${parts.join(', ')}}}}\n`;
     expect(line.length).toBeGreaterThan(22_000_000);
-    const program: ProgramInfo = { printsMaps: true, maps: [{ ...info('@opens', 'count'), keyArity: 1, keyNames: ['path'], keyTypes: ['string'] }] };
+    const program: ProgramInfo = {
+      printsMaps: true,
+      maps: [{ ...info('@opens', 'count'), keyArity: 1, keyNames: ['path'], keyTypes: ['string'] }],
+    };
     const { exporter, warnings } = make({ program });
     const parser = new OutputParser({ program, onEvent: (e) => exporter.handle(e) });
     for (let at = 0; at < line.length; at += 1 << 16) parser.write(line.slice(at, at + (1 << 16)));
@@ -221,8 +315,18 @@ describe('made-up values', () => {
   });
 
   it('a known key whose value turns bad keeps its total and is not taken as deleted', async () => {
-    const { exporter } = make({ program: { printsMaps: true, maps: [{ ...info('@c', 'count'), keyArity: 1, keyNames: ['k'], keyTypes: ['string'] }] } });
-    const dump = (v: unknown): MapSample => ({ type: 'map', name: '@c', kind: 'count', entries: [{ key: ['a'], value: v as number }] });
+    const { exporter } = make({
+      program: {
+        printsMaps: true,
+        maps: [{ ...info('@c', 'count'), keyArity: 1, keyNames: ['k'], keyTypes: ['string'] }],
+      },
+    });
+    const dump = (v: unknown): MapSample => ({
+      type: 'map',
+      name: '@c',
+      kind: 'count',
+      entries: [{ key: ['a'], value: v as number }],
+    });
     exporter.handle(dump(5));
     exporter.handle(dump(null));
     exporter.handle(dump(6));
@@ -235,7 +339,10 @@ describe('histogram layouts Prometheus does not have to fix', () => {
     type: 'map',
     name: '@bytes',
     kind: 'hist',
-    entries: entries.map(([key, buckets]) => ({ key: [key], buckets: buckets.map(([min, max, count]) => ({ min, max, count })) })),
+    entries: entries.map(([key, buckets]) => ({
+      key: [key],
+      buckets: buckets.map(([min, max, count]) => ({ min, max, count })),
+    })),
   });
 
   it('the lowest bucket gets its lower edge, so 300 reads of 4096 bytes are not interpolated from 0', async () => {
@@ -250,7 +357,18 @@ describe('histogram layouts Prometheus does not have to fix', () => {
     const { exporter } = make({ maps: { '@bytes': { range: [1, 1_000_000] } } });
     exporter.handle(hist([['cat', [[4096, 8191, 300]]]]));
     const first = [...(await exporter.prometheusText()).matchAll(/le="([^"]+)"/g)].map((m) => m[1]);
-    exporter.handle(hist([['cat', [[1, 1, 5], [4096, 8191, 300], [524288, 1048575, 1]]]]));
+    exporter.handle(
+      hist([
+        [
+          'cat',
+          [
+            [1, 1, 5],
+            [4096, 8191, 300],
+            [524288, 1048575, 1],
+          ],
+        ],
+      ]),
+    );
     const second = [...(await exporter.prometheusText()).matchAll(/le="([^"]+)"/g)].map((m) => m[1]);
     expect(first).toEqual(second);
     expect(first[0]).toBe('0');

@@ -30,12 +30,14 @@ export function unusable(shape: ExportShape, entry: MapEntry): SkipReason | unde
       return toNumber(entry.value) === undefined ? 'not_a_number' : undefined;
     case 'stats': {
       const stats = entry.stats;
-      if (stats === undefined || ![stats.count, stats.total, stats.average].every(Number.isFinite)) return 'not_a_number';
+      if (stats === undefined || ![stats.count, stats.total, stats.average].every(Number.isFinite))
+        return 'not_a_number';
       return stats.count < 0 ? 'negative' : undefined;
     }
     case 'histogram': {
       const buckets = entry.buckets;
-      if (buckets === undefined || !buckets.every((b) => typeof b.count === 'number' && Number.isFinite(b.count))) return 'not_a_number';
+      if (buckets === undefined || !buckets.every((b) => typeof b.count === 'number' && Number.isFinite(b.count)))
+        return 'not_a_number';
       return buckets.some((b) => b.count < 0) ? 'negative' : undefined;
     }
   }
@@ -80,7 +82,8 @@ function addEntries(first: MapEntry, entry: MapEntry): MapEntry {
     const total = first.stats.total + entry.stats.total;
     sum.stats = { count, total, average: count === 0 ? 0 : Math.trunc(total / count) };
   } else if (first.stats !== undefined) sum.stats = first.stats;
-  if (first.buckets !== undefined || entry.buckets !== undefined) sum.buckets = [...(first.buckets ?? []), ...(entry.buckets ?? [])];
+  if (first.buckets !== undefined || entry.buckets !== undefined)
+    sum.buckets = [...(first.buckets ?? []), ...(entry.buckets ?? [])];
   return sum;
 }
 
@@ -91,4 +94,3 @@ export function divided(entries: MapEntry[], divisor: number): MapEntry[] {
     return value === undefined ? entry : { ...entry, value: Math.trunc(value / divisor) };
   });
 }
-

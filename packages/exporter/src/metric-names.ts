@@ -25,7 +25,11 @@ export function claimedNames(shape: ExportShape, metric: string): string[] {
     case 'histogram':
       return [metric, `${metric}_bucket`, `${metric}_count`];
     case 'stats':
-      return [...claimedNames('counter', `${metric}_count`), ...claimedNames('counter', `${metric}_sum`), `${metric}_average`];
+      return [
+        ...claimedNames('counter', `${metric}_count`),
+        ...claimedNames('counter', `${metric}_sum`),
+        `${metric}_average`,
+      ];
   }
 }
 

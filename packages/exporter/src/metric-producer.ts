@@ -51,7 +51,10 @@ export interface ProducerTemporality {
   histogram: AggregationTemporality;
 }
 
-const CUMULATIVE: ProducerTemporality = { sum: AggregationTemporality.CUMULATIVE, histogram: AggregationTemporality.CUMULATIVE };
+const CUMULATIVE: ProducerTemporality = {
+  sum: AggregationTemporality.CUMULATIVE,
+  histogram: AggregationTemporality.CUMULATIVE,
+};
 
 /**
  * MetricData for one map (stats → three metrics): cumulative as the store holds it, or, where `temporality` asks
@@ -80,14 +83,26 @@ export function mapMetricData(
     unit: unit ?? '',
     valueType: ValueType.INT,
   });
-  const sum = (name: string, description: string, unit: string | undefined, which: 'total' | 'sumTotal'): MetricData => ({
+  const sum = (
+    name: string,
+    description: string,
+    unit: string | undefined,
+    which: 'total' | 'sumTotal',
+  ): MetricData => ({
     descriptor: descriptor(name, description, unit),
     aggregationTemporality: temporality.sum,
     dataPointType: DataPointType.SUM,
     isMonotonic: true,
-    dataPoints: all.map(([s, o]) => point(s, o, s[which] - (deltaSums ? (reported.get(s)?.[which] ?? 0) : 0), deltaSums)),
+    dataPoints: all.map(([s, o]) =>
+      point(s, o, s[which] - (deltaSums ? (reported.get(s)?.[which] ?? 0) : 0), deltaSums),
+    ),
   });
-  const gauge = (name: string, description: string, unit: string | undefined, pick: (s: Series) => number): MetricData => ({
+  const gauge = (
+    name: string,
+    description: string,
+    unit: string | undefined,
+    pick: (s: Series) => number,
+  ): MetricData => ({
     descriptor: descriptor(name, description, unit),
     aggregationTemporality: AggregationTemporality.CUMULATIVE,
     dataPointType: DataPointType.GAUGE,
@@ -137,7 +152,8 @@ export function mapMetricData(
     }
   }
   if (deltaSums || deltaHistograms) {
-    for (const [s] of all) reported.set(s, { ms: endMs, total: s.total, sumTotal: s.sumTotal, buckets: bucketsNow.get(s) });
+    for (const [s] of all)
+      reported.set(s, { ms: endMs, total: s.total, sumTotal: s.sumTotal, buckets: bucketsNow.get(s) });
   }
   return metrics;
 }
@@ -160,7 +176,7 @@ export class BpftraceMetricProducer implements MetricProducer {
     this.temporality = options.temporality ?? CUMULATIVE;
   }
 
-  async collect(_options?: MetricCollectOptions): Promise<CollectionResult> {
+  collect(_options?: MetricCollectOptions): Promise<CollectionResult> {
     const errors: unknown[] = [];
     const metrics: MetricData[] = [];
     const endMs = this.now();
@@ -171,9 +187,9 @@ export class BpftraceMetricProducer implements MetricProducer {
         errors.push(error);
       }
     }
-    return {
+    return Promise.resolve({
       resourceMetrics: { resource: emptyResource(), scopeMetrics: [{ scope: { ...SCOPE }, metrics }] },
       errors,
-    };
+    });
   }
 }

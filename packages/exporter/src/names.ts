@@ -59,7 +59,9 @@ export function escapeLoneSurrogates(raw: string): string {
   if ((raw as unknown as { isWellFormed(): boolean }).isWellFormed()) return raw;
   return raw.replace(LONE_SURROGATE, (c) => {
     const code = c.charCodeAt(0);
-    return code >= 0xdc80 && code <= 0xdcff ? `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+    return code >= 0xdc80 && code <= 0xdcff
+      ? `\\x${(code - 0xdc00).toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16)}`;
   });
 }
 

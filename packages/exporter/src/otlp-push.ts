@@ -46,6 +46,8 @@ export class WatchedPushExporter implements PushMetricExporter {
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     this.inner.export(metrics, (result) => {
       this.completed++;
+      // ExportResultCode.SUCCESS is 0; @opentelemetry/core, which declares the enum, is not a dependency here.
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-comparison
       if (result.code === 0) {
         this.lastError = undefined;
         if (this.failing) this.options.warn(`OTLP export to ${this.options.url} works again`);
@@ -72,7 +74,9 @@ export class WatchedPushExporter implements PushMetricExporter {
     return this.inner.shutdown();
   }
 
-  selectAggregationTemporality(...args: Parameters<NonNullable<PushMetricExporter['selectAggregationTemporality']>>): ReturnType<NonNullable<PushMetricExporter['selectAggregationTemporality']>> {
+  selectAggregationTemporality(
+    ...args: Parameters<NonNullable<PushMetricExporter['selectAggregationTemporality']>>
+  ): ReturnType<NonNullable<PushMetricExporter['selectAggregationTemporality']>> {
     return this.inner.selectAggregationTemporality!(...args);
   }
 }

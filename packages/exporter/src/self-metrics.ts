@@ -12,7 +12,11 @@ export interface SelfMetric {
 export const SELF_METRICS = {
   up: { name: 'ktrace_up', type: 'gauge', description: '1 while bpftrace runs and its output is read' },
   restarts: { name: 'ktrace_bpftrace_restarts', type: 'counter', description: 'Times bpftrace was restarted' },
-  problems: { name: 'ktrace_parse_problems', type: 'counter', description: 'bpftrace output lines the parser could not read' },
+  problems: {
+    name: 'ktrace_parse_problems',
+    type: 'counter',
+    description: 'bpftrace output lines the parser could not read',
+  },
   linesDropped: {
     name: 'ktrace_output_lines_dropped',
     type: 'counter',
@@ -20,28 +24,52 @@ export const SELF_METRICS = {
   },
   lost: { name: 'ktrace_lost_events', type: 'counter', description: 'Events bpftrace reported lost' },
   runtimeErrors: { name: 'ktrace_runtime_errors', type: 'counter', description: 'Runtime errors bpftrace printed' },
-  otlpFailures: { name: 'ktrace_otlp_export_failures', type: 'counter', description: 'OTLP pushes that did not reach the collector' },
+  otlpFailures: {
+    name: 'ktrace_otlp_export_failures',
+    type: 'counter',
+    description: 'OTLP pushes that did not reach the collector',
+  },
   attachedProbes: { name: 'ktrace_attached_probes', type: 'gauge', description: 'Probes bpftrace attached' },
   series: {
     name: 'ktrace_series',
     type: 'gauge',
-    description: 'Prometheus series the map exports now: one per counter or gauge key, 3 per stats key, buckets + 2 per histogram key (overflow series included)',
+    description:
+      'Prometheus series the map exports now: one per counter or gauge key, 3 per stats key, buckets + 2 per histogram key (overflow series included)',
   },
-  overflowed: { name: 'ktrace_series_overflowed', type: 'counter', description: 'Keys folded into the overflow series of their map' },
-  folded: { name: 'ktrace_series_folded', type: 'gauge', description: 'Keys of the map folded into its overflow series now (0 while under its cap)' },
-  expired: { name: 'ktrace_series_expired', type: 'counter', description: 'Series expired after being absent from their map dumps' },
+  overflowed: {
+    name: 'ktrace_series_overflowed',
+    type: 'counter',
+    description: 'Keys folded into the overflow series of their map',
+  },
+  folded: {
+    name: 'ktrace_series_folded',
+    type: 'gauge',
+    description: 'Keys of the map folded into its overflow series now (0 while under its cap)',
+  },
+  expired: {
+    name: 'ktrace_series_expired',
+    type: 'counter',
+    description: 'Series expired after being absent from their map dumps',
+  },
   valuesSkipped: {
     name: 'ktrace_values_skipped',
     type: 'counter',
-    description: 'Printed values not exported: not a finite number, a negative count, or a total that went down (reason)',
+    description:
+      'Printed values not exported: not a finite number, a negative count, or a total that went down (reason)',
   },
   bucketsMerged: {
     name: 'ktrace_buckets_merged',
     type: 'counter',
-    description: 'Printed histogram buckets whose bound was not added to the layout (series caps); counted in the next served bucket',
+    description:
+      'Printed histogram buckets whose bound was not added to the layout (series caps); counted in the next served bucket',
   },
   dumps: { name: 'ktrace_dumps', type: 'counter', description: 'Dumps (prints) of each map ingested' },
-  dumpAge: { name: 'ktrace_dump_age_seconds', type: 'gauge', description: "Seconds since the map's last dump", unit: 's' },
+  dumpAge: {
+    name: 'ktrace_dump_age_seconds',
+    type: 'gauge',
+    description: "Seconds since the map's last dump",
+    unit: 's',
+  },
 } as const satisfies Record<string, SelfMetric>;
 
 /** Names Prometheus itself gives series at scrape time, and the resource series the exposition carries. */

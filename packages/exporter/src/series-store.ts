@@ -104,7 +104,6 @@ function shapeOf(kind: MapKind): ExportShape {
   }
 }
 
-
 export class SeriesStore {
   readonly prefix: string;
   readonly maxSeriesPerMap: number;
@@ -132,7 +131,8 @@ export class SeriesStore {
     // The program's maps claim their names first, in source order: the clash rule does not depend on which map
     // bpftrace happens to print first, and a clash is reported as the exporter starts.
     for (const info of options.program?.maps ?? []) {
-      if (this.included(info.name, this.options.maps?.[info.name]?.kind ?? info.kind)) this.planFor(info.name, info.kind);
+      if (this.included(info.name, this.options.maps?.[info.name]?.kind ?? info.kind))
+        this.planFor(info.name, info.kind);
     }
   }
 
@@ -243,10 +243,17 @@ export class SeriesStore {
     const labelNames = sanitizeLabelNames(
       Array.from({ length: arity }, (_, i) => config.labels?.[i] ?? info?.keyNames[i] ?? `key${i}`),
     );
-    const keyText = info !== undefined && info.keyNames.length > 0 ? `[${info.keyNames.join(', ')}]` : arity > 0 ? `[${labelNames.join(', ')}]` : '';
+    const keyText =
+      info !== undefined && info.keyNames.length > 0
+        ? `[${info.keyNames.join(', ')}]`
+        : arity > 0
+          ? `[${labelNames.join(', ')}]`
+          : '';
     const help = config.help ?? `bpftrace map ${sample.name}${keyText}, ${aggregationText(info, kind)}`;
     const layout =
-      shape === 'histogram' ? createLayout(kind === 'lhist' ? 'lhist' : 'hist', info?.kind === kind ? info.args : [], config.range) : undefined;
+      shape === 'histogram'
+        ? createLayout(kind === 'lhist' ? 'lhist' : 'hist', info?.kind === kind ? info.args : [], config.range)
+        : undefined;
     const state: MapState = {
       map: sample.name,
       kind,
@@ -282,7 +289,10 @@ export class SeriesStore {
     state.rendered = undefined;
     if (state.layout !== undefined) this.growFor(state, sample.entries);
     const length = state.layout === undefined ? 0 : state.layout.bounds.length + 1;
-    let entries = sample.final === true && state.exitDivisor !== undefined ? divided(sample.entries, state.exitDivisor) : sample.entries;
+    let entries =
+      sample.final === true && state.exitDivisor !== undefined
+        ? divided(sample.entries, state.exitDivisor)
+        : sample.entries;
     let keys = new Array<string>(entries.length);
     // The series of each entry, looked up once; a key printed twice in one dump is found on the way (see entriesByKey).
     let found: Array<Series | undefined> | undefined = new Array<Series | undefined>(entries.length);
@@ -351,7 +361,10 @@ export class SeriesStore {
       const names = [...state.labelNames];
       for (let i = names.length; i < entry.key.length; i++) names.push(`key${i}`);
       state.labelNames = sanitizeLabelNames(names);
-      this.warn(`arity:${state.map}`, `map ${state.map} printed keys with ${entry.key.length} parts; labels are now ${state.labelNames.join(', ')}`);
+      this.warn(
+        `arity:${state.map}`,
+        `map ${state.map} printed keys with ${entry.key.length} parts; labels are now ${state.labelNames.join(', ')}`,
+      );
     }
     const values = state.labelNames.map((_, i) => {
       const part = entry.key[i];
@@ -367,7 +380,10 @@ export class SeriesStore {
         values[last] = hashSuffixed(original, `${JSON.stringify(entry.key)}#${n}`, this.maxLabelValueLength);
         text = labelText(state.labelNames, values);
       }
-      this.warn(`dup:${state.map}`, `map ${state.map} has keys that print identical labels; the last label of one gets a hash suffix`);
+      this.warn(
+        `dup:${state.map}`,
+        `map ${state.map} has keys that print identical labels; the last label of one gets a hash suffix`,
+      );
     }
     state.labelTexts.add(text);
     return new Series(values, text, nowMs, dump);
@@ -421,13 +437,17 @@ export class SeriesStore {
           const slot = slotOf(layout, bounds[i]);
           counts[slot] = (counts[slot] as number) + (buckets[i] as HistogramBucket).count;
         }
-        if (series.printedBuckets === undefined || series.printedBuckets.length !== length) series.printedBuckets = new Float64Array(length);
-        if (series.carriedBuckets === undefined || series.carriedBuckets.length !== length) series.carriedBuckets = new Float64Array(length);
+        if (series.printedBuckets === undefined || series.printedBuckets.length !== length)
+          series.printedBuckets = new Float64Array(length);
+        if (series.carriedBuckets === undefined || series.carriedBuckets.length !== length)
+          series.carriedBuckets = new Float64Array(length);
         if (state.mode === 'delta') {
-          for (let i = 0; i < length; i++) series.carriedBuckets[i] = (series.carriedBuckets[i] as number) + (counts[i] as number);
+          for (let i = 0; i < length; i++)
+            series.carriedBuckets[i] = (series.carriedBuckets[i] as number) + (counts[i] as number);
         } else {
           let down = false;
-          for (let i = 0; i < length; i++) if ((counts[i] as number) < (series.printedBuckets[i] as number)) down = true;
+          for (let i = 0; i < length; i++)
+            if ((counts[i] as number) < (series.printedBuckets[i] as number)) down = true;
           if (down) carryForward(series);
           series.printedBuckets = counts;
         }
@@ -492,7 +512,8 @@ export class SeriesStore {
       const after = own.bucketCounts(length);
       overflow.carriedBuckets ??= new Float64Array(length);
       for (let i = 0; i < length; i++) {
-        overflow.carriedBuckets[i] = (overflow.carriedBuckets[i] as number) + (after[i] as number) - (beforeBuckets[i] as number);
+        overflow.carriedBuckets[i] =
+          (overflow.carriedBuckets[i] as number) + (after[i] as number) - (beforeBuckets[i] as number);
       }
     }
   }
@@ -530,7 +551,8 @@ export class SeriesStore {
       if (entry.buckets === undefined) continue;
       let lowest: number | undefined;
       for (const bucket of entry.buckets) {
-        if (bucket.min !== null && Number.isFinite(bucket.min) && bucket.count > 0) lowest = Math.min(lowest ?? Infinity, bucket.min);
+        if (bucket.min !== null && Number.isFinite(bucket.min) && bucket.count > 0)
+          lowest = Math.min(lowest ?? Infinity, bucket.min);
       }
       if (lowest !== undefined) seen.push(lowest - 1);
       for (const bound of bucketBounds(layout.kind, entry.buckets)) if (bound !== undefined) seen.push(bound);
@@ -557,8 +579,10 @@ export class SeriesStore {
     if (remap === undefined) return;
     const length = layout.bounds.length + 1;
     const move = (series: Series): void => {
-      if (series.printedBuckets !== undefined && series.printedBuckets.length === oldLength) series.printedBuckets = remapCounts(series.printedBuckets, remap, length);
-      if (series.carriedBuckets !== undefined && series.carriedBuckets.length === oldLength) series.carriedBuckets = remapCounts(series.carriedBuckets, remap, length);
+      if (series.printedBuckets !== undefined && series.printedBuckets.length === oldLength)
+        series.printedBuckets = remapCounts(series.printedBuckets, remap, length);
+      if (series.carriedBuckets !== undefined && series.carriedBuckets.length === oldLength)
+        series.carriedBuckets = remapCounts(series.carriedBuckets, remap, length);
     };
     for (const series of state.series.values()) move(series);
     for (const series of state.folded.values()) move(series);

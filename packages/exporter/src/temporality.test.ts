@@ -67,7 +67,10 @@ function exported(store: SeriesStore, kind: Kind): Map<string, number[]> {
   const text = store.prometheusText();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
-    const match = /^bpftrace_m(_total|_count_total|_sum_total|_bucket|_count|_average)\{(?:key0="([^"]*)"|otel_metric_overflow="true")(?:,le="([^"]+)")?\} (\S+)$/.exec(line);
+    const match =
+      /^bpftrace_m(_total|_count_total|_sum_total|_bucket|_count|_average)\{(?:key0="([^"]*)"|otel_metric_overflow="true")(?:,le="([^"]+)")?\} (\S+)$/.exec(
+        line,
+      );
     if (match === null) throw new Error(`unexpected line ${line}`);
     const [, suffix, key = '__overflow', le, raw] = match;
     const value = Number(raw);
@@ -77,7 +80,7 @@ function exported(store: SeriesStore, kind: Kind): Map<string, number[]> {
     if (kind === 'stats' && suffix === '_sum_total') list[1] = value;
     if (kind === 'hist' && suffix === '_bucket') {
       // cumulative in le order → per-bucket counts at the kernel's log2 index (le = 2^k - 1 ↔ index k + 1)
-      const cumulative = (cumulatives.get(key) ?? 0);
+      const cumulative = cumulatives.get(key) ?? 0;
       cumulatives.set(key, value);
       if (le === '+Inf') {
         if (value !== cumulative) throw new Error(`counts above the top finite bucket: ${line}`);
@@ -106,7 +109,19 @@ function run({ seed, kind, cleared, maxSeriesPerMap }: Scenario): void {
   const mapKind: MapKind = kind;
   const program: ProgramInfo = {
     printsMaps: true,
-    maps: [{ name: '@m', kind: mapKind, args: [], keyArity: 1, keyNames: ['key0'], keyTypes: ['int'], cleared, line: 1, column: 1 }],
+    maps: [
+      {
+        name: '@m',
+        kind: mapKind,
+        args: [],
+        keyArity: 1,
+        keyNames: ['key0'],
+        keyTypes: ['int'],
+        cleared,
+        line: 1,
+        column: 1,
+      },
+    ],
   };
   const store = new SeriesStore({
     program,
@@ -130,7 +145,8 @@ function run({ seed, kind, cleared, maxSeriesPerMap }: Scenario): void {
 
   const endLife = (key: number): void => {
     const last = lastPrint.get(key);
-    if (last !== undefined) printed.set(key, add(printed.get(key) ?? components(kind, emptyValue()).map(() => 0), last));
+    if (last !== undefined)
+      printed.set(key, add(printed.get(key) ?? components(kind, emptyValue()).map(() => 0), last));
     lastPrint.delete(key);
   };
 
@@ -155,7 +171,15 @@ function run({ seed, kind, cleared, maxSeriesPerMap }: Scenario): void {
       const entries: MapEntry[] = [];
       for (const [key, value] of [...kernel].sort(() => random() - 0.5)) {
         if (kind === 'count') entries.push({ key: [key], value: value.count });
-        if (kind === 'stats') entries.push({ key: [key], stats: { count: value.count, total: value.total, average: value.count === 0 ? 0 : Math.floor(value.total / value.count) } });
+        if (kind === 'stats')
+          entries.push({
+            key: [key],
+            stats: {
+              count: value.count,
+              total: value.total,
+              average: value.count === 0 ? 0 : Math.floor(value.total / value.count),
+            },
+          });
         if (kind === 'hist') entries.push({ key: [key], buckets: printHist(value.buckets) });
         if (cleared) {
           printed.set(key, add(printed.get(key) ?? components(kind, value).map(() => 0), components(kind, value)));
@@ -214,7 +238,8 @@ describe('temporality (property, seeded)', () => {
     it(`${kind}: exact in total when keys fold into the overflow series (caps of 2–3 keys)`, () => {
       // the cap counts Prometheus series: a stats key prints 3, a hist key its buckets + 2 (here up to SLOTS + 2)
       const cap = kind === 'count' ? 2 : kind === 'stats' ? 6 : 3 * (SLOTS + 2);
-      for (let seed = 1; seed <= 200; seed++) run({ seed: seed * 104729, kind, cleared: seed % 2 === 0, maxSeriesPerMap: cap });
+      for (let seed = 1; seed <= 200; seed++)
+        run({ seed: seed * 104729, kind, cleared: seed % 2 === 0, maxSeriesPerMap: cap });
     }, 60_000);
   }
 });

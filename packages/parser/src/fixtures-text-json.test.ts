@@ -23,8 +23,12 @@ interface Capture {
 
 function captures(): Capture[] {
   const out: Capture[] = [];
-  for (const version of readdirSync(TESTDATA).filter((d) => /^\d+\.\d+$/.test(d)).sort()) {
-    for (const file of readdirSync(join(TESTDATA, version)).filter((f) => f.endsWith('.json') && !f.endsWith('.meta.json') && !f.endsWith('.expected.json'))) {
+  for (const version of readdirSync(TESTDATA)
+    .filter((d) => /^\d+\.\d+$/.test(d))
+    .sort()) {
+    for (const file of readdirSync(join(TESTDATA, version)).filter(
+      (f) => f.endsWith('.json') && !f.endsWith('.meta.json') && !f.endsWith('.expected.json'),
+    )) {
       const base = join(TESTDATA, version, file.slice(0, -'.json'.length));
       if (!existsSync(`${base}.txt`)) continue;
       const meta = JSON.parse(readFileSync(`${base}.meta.json`, 'utf8')) as { bpftrace: string };
@@ -40,7 +44,11 @@ function captures(): Capture[] {
   return out;
 }
 
-function read(path: string, Reader: new (o: FormatReaderOptions) => FormatReader, options: Omit<FormatReaderOptions, 'emit'>): MapSample[] {
+function read(
+  path: string,
+  Reader: new (o: FormatReaderOptions) => FormatReader,
+  options: Omit<FormatReaderOptions, 'emit'>,
+): MapSample[] {
   const events: ParseEvent[] = [];
   const reader = new Reader({ ...options, emit: (e) => events.push(e) });
   const lines = readFileSync(path, 'utf8').split('\n');
@@ -56,7 +64,9 @@ for (const version of ['0.17', '0.23', '0.27']) {
   // Two separate runs: user-space addresses move (ASLR), so the ustack keys differ by nature.
   lossy[`${version}/stacks`] = [{ map: '@us', why: 'ASLR: the text and json runs load sh at different addresses' }];
   // A tuple value element "y, z" cannot be told from two elements in text.
-  lossy[`${version}/keys`] = [{ map: '@tv', why: 'a tuple value element "y, z" cannot be told from two elements in text' }];
+  lossy[`${version}/keys`] = [
+    { map: '@tv', why: 'a tuple value element "y, z" cannot be told from two elements in text' },
+  ];
 }
 
 /**
@@ -68,7 +78,10 @@ function asJsonCanSay(version: string, samples: MapSample[]): MapSample[] {
   if (!['0.27'].includes(version)) return samples;
   return samples.map(({ final: _final, ...sample }) => ({
     ...sample,
-    entries: sample.entries.map((e) => ({ ...e, key: e.key.map((k) => (typeof k === 'string' ? k.replaceAll(' ', '') : k)) })),
+    entries: sample.entries.map((e) => ({
+      ...e,
+      key: e.key.map((k) => (typeof k === 'string' ? k.replaceAll(' ', '') : k)),
+    })),
   }));
 }
 
@@ -84,7 +97,10 @@ describe('text and -f json captures of the same program and version give the sam
   it.each(ALL.map((c) => [c.id, c] as const))('%s', (id, c) => {
     const text = asJsonCanSay(c.version, read(`${c.base}.txt`, TextFormatReader, { program: c.program }));
     // The version, as `ktrace run` passes it: the reader repairs 0.22–0.23 keys escaped twice (`q\"uote`).
-    const json = asJsonCanSay(c.version, read(`${c.base}.json`, JsonFormatReader, { program: c.program, bpftraceVersion: c.bpftraceVersion }));
+    const json = asJsonCanSay(
+      c.version,
+      read(`${c.base}.json`, JsonFormatReader, { program: c.program, bpftraceVersion: c.bpftraceVersion }),
+    );
     const skip = new Set((lossy[id] ?? []).map((l) => l.map));
     const keep = (samples: MapSample[]): MapSample[] => samples.filter((s) => !skip.has(s.name));
     expect(json.length).toBeGreaterThan(0);
@@ -93,7 +109,8 @@ describe('text and -f json captures of the same program and version give the sam
     expect(nonEmpty(keep(text))).toEqual(nonEmpty(keep(json)));
     for (const name of skip) {
       const inText = text.find((s) => s.name === name);
-      if (inText !== undefined) expect(inText, `${name} is lossy in text, so it must differ`).not.toEqual(json.find((s) => s.name === name));
+      if (inText !== undefined)
+        expect(inText, `${name} is lossy in text, so it must differ`).not.toEqual(json.find((s) => s.name === name));
     }
   });
 
@@ -101,9 +118,12 @@ describe('text and -f json captures of the same program and version give the sam
     const c = ALL.find((x) => x.id === '0.23/keys');
     expect(c).toBeDefined();
     if (c === undefined) return;
-    const keysOf = (samples: MapSample[]): unknown[] => samples.find((s) => s.name === '@cnt')?.entries.map((e) => e.key[0]) ?? [];
+    const keysOf = (samples: MapSample[]): unknown[] =>
+      samples.find((s) => s.name === '@cnt')?.entries.map((e) => e.key[0]) ?? [];
     const given = keysOf(read(`${c.base}.json`, JsonFormatReader, { program: c.program }));
-    const repaired = keysOf(read(`${c.base}.json`, JsonFormatReader, { program: c.program, bpftraceVersion: c.bpftraceVersion }));
+    const repaired = keysOf(
+      read(`${c.base}.json`, JsonFormatReader, { program: c.program, bpftraceVersion: c.bpftraceVersion }),
+    );
     expect(given).toContain('quote\\"d');
     expect(repaired).toContain('quote"d');
     expect(repaired).toEqual(keysOf(read(`${c.base}.txt`, TextFormatReader, { program: c.program })));

@@ -46,18 +46,26 @@ describe('parseBucketLine', () => {
       count: 2,
     });
     // A label wider than 16 columns pushes the count right [real 0.17 capture 30].
-    expect(parseBucketLine('[1000000, 1100000)       1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|')).toEqual({
+    expect(
+      parseBucketLine('[1000000, 1100000)       1 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|'),
+    ).toEqual({
       min: 1000000,
       max: 1099999,
       count: 1,
     });
     // A count wider than 8 digits does the same.
-    expect(parseBucketLine('[0]             1234567890 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|')).toEqual({
+    expect(
+      parseBucketLine('[0]             1234567890 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|'),
+    ).toEqual({
       min: 0,
       max: 0,
       count: 1234567890,
     });
-    expect(parseBucketLine('(..., 0)               0 |                                                    |')).toEqual({ min: null, max: -1, count: 0 });
+    expect(parseBucketLine('(..., 0)               0 |                                                    |')).toEqual({
+      min: null,
+      max: -1,
+      count: 0,
+    });
   });
 
   it('refuses lines that are not bucket lines', () => {

@@ -40,7 +40,7 @@ export function parseBound(text: string, start: number, end: number): number {
   if (i - digitsStart > 15) value = Number(text.slice(digitsStart, i));
   if (i < end) {
     const c = text.charCodeAt(i);
-    const multiplier = c < 128 ? SUFFIX[c] ?? 0 : 0;
+    const multiplier = c < 128 ? (SUFFIX[c] ?? 0) : 0;
     if (multiplier === 0 || i + 1 !== end) return Number.NaN;
     value *= multiplier;
   }
@@ -146,7 +146,10 @@ export function histogramKindOf(buckets: readonly HistogramBucket[], singleLabel
 }
 
 /** histogramKindOf over the buckets of every entry of one map sample. */
-export function histogramKindOfEntries(entries: readonly { buckets?: readonly HistogramBucket[] | undefined }[], singleLabels?: boolean): 'hist' | 'lhist' {
+export function histogramKindOfEntries(
+  entries: readonly { buckets?: readonly HistogramBucket[] | undefined }[],
+  singleLabels?: boolean,
+): 'hist' | 'lhist' {
   // Text shows `[5]` (hist) apart from `[5, 6)` (lhist step 1); bounds alone cannot.
   if (singleLabels === true) return 'hist';
   let width = -1;

@@ -118,7 +118,13 @@ function statsOf(value: JsonValue): StatsValue | undefined {
 }
 
 function isStatsObject(value: JsonValue): boolean {
-  return value instanceof JsonObject && value.keys.length === 3 && value.get('count') !== undefined && value.get('average') !== undefined && value.get('total') !== undefined;
+  return (
+    value instanceof JsonObject &&
+    value.keys.length === 3 &&
+    value.get('count') !== undefined &&
+    value.get('average') !== undefined &&
+    value.get('total') !== undefined
+  );
 }
 
 function clip(text: string): string {
@@ -158,7 +164,9 @@ export class JsonFormatReader implements FormatReader {
       parsed = this.scanner.parse(text);
     } catch (error) {
       if (!(error instanceof JsonSyntaxError)) throw error;
-      this.problem(`not valid JSON (${error.message}); bpftrace ≤0.21 prints some values unquoted (strftime, strerror, cgroup_path, pointers): the line is skipped`);
+      this.problem(
+        `not valid JSON (${error.message}); bpftrace ≤0.21 prints some values unquoted (strftime, strerror, cgroup_path, pointers): the line is skipped`,
+      );
       return;
     }
     if (!(parsed instanceof JsonObject)) {
@@ -238,7 +246,13 @@ export class JsonFormatReader implements FormatReader {
         } while (sc.more(125));
       }
     }
-    return this.sample(name, info !== undefined && (info.kind === 'hist' || info.kind === 'lhist') ? info.kind : histogramKindOfEntries(entries), entries);
+    return this.sample(
+      name,
+      info !== undefined && (info.kind === 'hist' || info.kind === 'lhist')
+        ? info.kind
+        : histogramKindOfEntries(entries),
+      entries,
+    );
   }
 
   private sample(name: string, kind: MapKind, entries: MapEntry[]): MapSample {
@@ -278,13 +292,15 @@ export class JsonFormatReader implements FormatReader {
         this.emit({ type: 'text', source: 'value', text: textOf(data ?? null) });
         return;
       case 'attached_probes': {
-        const probes = toNumber(data instanceof JsonObject ? data.get('probes') : undefined) ?? toNumber(obj.get('count'));
+        const probes =
+          toNumber(data instanceof JsonObject ? data.get('probes') : undefined) ?? toNumber(obj.get('count'));
         if (probes === undefined) this.problem('an attached_probes line without a probe count');
         else this.emit({ type: 'attached', probes });
         return;
       }
       case 'lost_events': {
-        const events = toNumber(data instanceof JsonObject ? data.get('events') : undefined) ?? toNumber(obj.get('count'));
+        const events =
+          toNumber(data instanceof JsonObject ? data.get('events') : undefined) ?? toNumber(obj.get('count'));
         // 0.17 also reports a watchpoint running out of registers with this type and a string `data`.
         if (events !== undefined) this.emit({ type: 'lost', events });
         else if (typeof data === 'string') this.emit({ type: 'runtime-error', message: data });
@@ -317,7 +333,11 @@ export class JsonFormatReader implements FormatReader {
         this.emit({ type: 'text', source: 'other', text: this.text });
         return;
       default:
-        this.problem(typeof type === 'string' ? `unknown JSON output type "${type}" (newer bpftrace?): the line is skipped` : 'a JSON line without a "type": not bpftrace -f json output');
+        this.problem(
+          typeof type === 'string'
+            ? `unknown JSON output type "${type}" (newer bpftrace?): the line is skipped`
+            : 'a JSON line without a "type": not bpftrace -f json output',
+        );
     }
   }
 
@@ -346,12 +366,14 @@ export class JsonFormatReader implements FormatReader {
     let kind: MapKind;
     let bad = 0;
 
-    const keyed = (payload instanceof JsonObject) && !(type === 'stats' && isStatsObject(payload) && (info === undefined || info.keyArity === 0)) &&
+    const keyed =
+      payload instanceof JsonObject &&
+      !(type === 'stats' && isStatsObject(payload) && (info === undefined || info.keyArity === 0)) &&
       !(type === 'map' && info !== undefined && info.keyArity === 0);
 
     if (type === 'hist') {
       if (keyed) {
-        const obj = payload as JsonObject;
+        const obj = payload;
         for (let i = 0; i < obj.keys.length; i++) {
           const rawKey = obj.keys[i] ?? '';
           const buckets = bucketsOf(obj.values[i] ?? null);
@@ -366,7 +388,10 @@ export class JsonFormatReader implements FormatReader {
         if (buckets === undefined) bad++;
         else entries.push({ key: [], buckets });
       }
-      kind = info !== undefined && (info.kind === 'hist' || info.kind === 'lhist') ? info.kind : histogramKindOfEntries(entries);
+      kind =
+        info !== undefined && (info.kind === 'hist' || info.kind === 'lhist')
+          ? info.kind
+          : histogramKindOfEntries(entries);
     } else if (type === 'stats') {
       let sawStats = false;
       let sawAvg = false;
@@ -385,7 +410,7 @@ export class JsonFormatReader implements FormatReader {
         return true;
       };
       if (keyed) {
-        const obj = payload as JsonObject;
+        const obj = payload;
         for (let i = 0; i < obj.keys.length; i++) {
           const rawKey = obj.keys[i] ?? '';
           if (!one(this.key(rawKey, plan, name), obj.values[i] ?? null)) bad++;
@@ -395,7 +420,7 @@ export class JsonFormatReader implements FormatReader {
       if (sawStats && sawAvg) this.problem(`map ${name} mixes stats() objects and avg() numbers`);
     } else {
       if (keyed) {
-        const obj = payload as JsonObject;
+        const obj = payload;
         for (let i = 0; i < obj.keys.length; i++) {
           const rawKey = obj.keys[i] ?? '';
           entries.push({ key: this.key(rawKey, plan, name), value: plainOf(obj.values[i] ?? null) });
@@ -407,7 +432,8 @@ export class JsonFormatReader implements FormatReader {
       kind = info !== undefined && MAP_TYPE_KINDS.has(info.kind) ? info.kind : 'value';
     }
 
-    if (bad > 0) this.problem(`map ${name}: ${bad} value(s) are not what a "${type}" map holds; those entries are skipped`);
+    if (bad > 0)
+      this.problem(`map ${name}: ${bad} value(s) are not what a "${type}" map holds; those entries are skipped`);
 
     const sample: MapSample = { type: 'map', name, kind, entries };
     if (this.final) sample.final = true;

@@ -7,7 +7,16 @@ export function escapesKeysTwice(version: string | undefined): boolean {
   return version !== undefined && /^v?0\.2[23](\.|$)/.test(version);
 }
 
-const ONCE: Readonly<Record<string, string>> = { '"': '"', '\\': '\\', '/': '/', n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' };
+const ONCE: Readonly<Record<string, string>> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  b: '\b',
+  f: '\f',
+};
 
 /** Undoes the second escaping of a 0.22–0.23 key; a backslash before anything else is kept as it is. */
 export function unescapeKeyOnce(raw: string): string {

@@ -1,6 +1,7 @@
 // The JSON scanner alone: what it keeps that JSON.parse loses, and where it stops on bad input.
 import { describe, expect, it } from 'vitest';
-import { JsonObject, JsonScanner, JsonSyntaxError, toNumber } from './json-scanner.js';
+import type { JsonObject } from './json-scanner.js';
+import { JsonScanner, JsonSyntaxError, toNumber } from './json-scanner.js';
 
 const scan = (text: string): unknown => new JsonScanner().parse(text);
 
@@ -13,7 +14,8 @@ describe('JsonScanner', () => {
   });
 
   it('reads numbers as JSON.parse does, past 2^53 and with exponents, and 1e309 as Infinity', () => {
-    for (const text of ['0', '-7', '9007199254740993', '18446744073709551615', '1.5e3', '-0.25']) expect(scan(text)).toBe(JSON.parse(text));
+    for (const text of ['0', '-7', '9007199254740993', '18446744073709551615', '1.5e3', '-0.25'])
+      expect(scan(text)).toBe(JSON.parse(text));
     expect(scan('1e309')).toBe(Infinity);
     expect(toNumber('9007199254740993')).toBe(9007199254740992);
     expect(toNumber('12a')).toBeUndefined();
@@ -37,7 +39,12 @@ describe('JsonScanner', () => {
   });
 
   it('fails with a JsonSyntaxError naming the column, for cut and unquoted values', () => {
-    for (const [text, column] of [['{"a": 1', 8], ['[1,04:08]', 6], ['{"a": 1} x', 10], ['"open', 1]] as const) {
+    for (const [text, column] of [
+      ['{"a": 1', 8],
+      ['[1,04:08]', 6],
+      ['{"a": 1} x', 10],
+      ['"open', 1],
+    ] as const) {
       let error: unknown;
       try {
         scan(text);

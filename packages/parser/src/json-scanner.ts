@@ -18,7 +18,6 @@ export type JsonValue = number | string | boolean | null | JsonValue[] | JsonObj
 
 export class JsonSyntaxError extends Error {}
 
-
 /** Scans one line of JSON. Numbers beyond 2^53 come out rounded, as every double does. */
 export class JsonScanner {
   private text = '';
@@ -146,7 +145,9 @@ export class JsonScanner {
       this.pos += 4;
       return null;
     }
-    return this.fail(Number.isNaN(c) ? 'unexpected end of line' : `unexpected character ${JSON.stringify(this.text[this.pos])}`);
+    return this.fail(
+      Number.isNaN(c) ? 'unexpected end of line' : `unexpected character ${JSON.stringify(this.text[this.pos])}`,
+    );
   }
 
   private object(): JsonObject {
@@ -271,14 +272,30 @@ export class JsonScanner {
         bytes = undefined;
       }
       switch (e) {
-        case 34: out += '"'; break;
-        case 92: out += '\\'; break;
-        case 47: out += '/'; break;
-        case 98: out += '\b'; break;
-        case 102: out += '\f'; break;
-        case 110: out += '\n'; break;
-        case 114: out += '\r'; break;
-        case 116: out += '\t'; break;
+        case 34:
+          out += '"';
+          break;
+        case 92:
+          out += '\\';
+          break;
+        case 47:
+          out += '/';
+          break;
+        case 98:
+          out += '\b';
+          break;
+        case 102:
+          out += '\f';
+          break;
+        case 110:
+          out += '\n';
+          break;
+        case 114:
+          out += '\r';
+          break;
+        case 116:
+          out += '\t';
+          break;
         case 117:
           if (!isHex(t, p + 2, 4)) {
             this.pos = p;

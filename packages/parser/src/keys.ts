@@ -48,7 +48,12 @@ export function keyPart(text: string, type: KeyType | undefined): KeyPart {
  * positions take as few pieces as possible, so extra pieces go to the last string position. Undefined when no
  * assignment fits the types.
  */
-export function assignPieces(pieces: readonly string[], types: readonly KeyType[], arity: number, separator: string): string[] | undefined {
+export function assignPieces(
+  pieces: readonly string[],
+  types: readonly KeyType[],
+  arity: number,
+  separator: string,
+): string[] | undefined {
   const out: string[] = new Array<string>(arity);
   const place = (part: number, from: number): boolean => {
     if (part === arity) return from === pieces.length;

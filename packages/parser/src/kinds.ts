@@ -3,7 +3,17 @@
 import type { MapKind } from './types.js';
 
 /** Every map kind, aggregations first, then `value` (a map assigned plain values). */
-export const MAP_KINDS = ['count', 'sum', 'min', 'max', 'avg', 'stats', 'hist', 'lhist', 'value'] as const satisfies readonly MapKind[];
+export const MAP_KINDS = [
+  'count',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'stats',
+  'hist',
+  'lhist',
+  'value',
+] as const satisfies readonly MapKind[];
 
 /** The aggregation kinds: exported by default, and what `@m = kind(...)` assigns in a program. */
 export const AGGREGATION_KINDS: readonly MapKind[] = MAP_KINDS.filter((kind) => kind !== 'value');

@@ -14,12 +14,38 @@ interface Token {
 }
 
 const PUNCT3 = ['<<=', '>>='];
-const PUNCT2 = ['==', '!=', '<=', '>=', '++', '--', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '->', '&&', '||', '<<', '>>', '::'];
+const PUNCT2 = [
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '++',
+  '--',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '&=',
+  '|=',
+  '^=',
+  '->',
+  '&&',
+  '||',
+  '<<',
+  '>>',
+  '::',
+];
 const OPENERS: Record<string, string> = { '{': '}', '[': ']', '(': ')' };
 const CLOSERS: Record<string, string> = { '}': '{', ']': '[', ')': '(' };
 
 function badProgram(message: string, line: number, column: number): KtraceError {
-  return new KtraceError({ code: 'KTRACE_BAD_PROGRAM', message: `program line ${line}, column ${column}: ${message}`, line, column });
+  return new KtraceError({
+    code: 'KTRACE_BAD_PROGRAM',
+    message: `program line ${line}, column ${column}: ${message}`,
+    line,
+    column,
+  });
 }
 
 function isIdentStart(c: string): boolean {
@@ -116,7 +142,12 @@ function lex(source: string): Token[] {
     const opener = CLOSERS[text];
     if (opener !== undefined) {
       const top = open.pop();
-      if (top === undefined) throw badProgram(`unexpected '${text}' with nothing open: remove it or add the matching '${opener}'`, line, column);
+      if (top === undefined)
+        throw badProgram(
+          `unexpected '${text}' with nothing open: remove it or add the matching '${opener}'`,
+          line,
+          column,
+        );
       if (top.text !== opener) {
         throw badProgram(
           `'${top.text}' is not closed before the '${text}' at line ${line}, column ${column}: add the matching '${OPENERS[top.text] ?? ''}'`,
@@ -130,7 +161,11 @@ function lex(source: string): Token[] {
   }
   const unclosed = open.pop();
   if (unclosed !== undefined) {
-    throw badProgram(`'${unclosed.text}' is never closed: add the matching '${OPENERS[unclosed.text] ?? ''}'`, unclosed.line, unclosed.column);
+    throw badProgram(
+      `'${unclosed.text}' is never closed: add the matching '${OPENERS[unclosed.text] ?? ''}'`,
+      unclosed.line,
+      unclosed.column,
+    );
   }
   return tokens;
 }
@@ -206,12 +241,19 @@ function describeKey(expr: Token[]): { name: string | undefined; type: KeyType }
     return { name: undefined, type: cast ? 'int' : 'unknown' };
   }
   // A field access chain: `args->fd`, `args.fd`, `$task->real_parent->pid`, `curtask->comm`.
-  if (tokens.every((t, i) => (i % 2 === 0 ? t.kind === 'ident' || t.kind === 'var' : t.text === '->' || t.text === '.'))) {
+  if (
+    tokens.every((t, i) => (i % 2 === 0 ? t.kind === 'ident' || t.kind === 'var' : t.text === '->' || t.text === '.'))
+  ) {
     const field = tokens[tokens.length - 1]?.text ?? '';
     return { name: field, type: cast ? 'int' : STRINGY_FIELD.test(field) ? 'string' : 'unknown' };
   }
   // A call: `str(args->filename)`, `kstack(3)`, `ksym(reg("ip"))`.
-  if (first.kind === 'ident' && tokens[1]?.text === '(' && tokens[tokens.length - 1]?.text === ')' && closingOf(tokens, 1) === tokens.length - 1) {
+  if (
+    first.kind === 'ident' &&
+    tokens[1]?.text === '(' &&
+    tokens[tokens.length - 1]?.text === ')' &&
+    closingOf(tokens, 1) === tokens.length - 1
+  ) {
     const fn = FUNCTION_KEYS[first.text];
     if (fn !== undefined) {
       const inner = splitTopLevel(tokens.slice(2, -1))[0] ?? [];
@@ -264,7 +306,13 @@ function numericLiteral(expr: Token[]): number | undefined {
   const lit = negative ? expr[1] : expr.length === 1 ? expr[0] : undefined;
   if (lit?.kind !== 'num') return undefined;
   const text = lit.text.replace(/_/g, '');
-  const value = /^0x[0-9a-f]+$/i.test(text) ? Number.parseInt(text, 16) : /^\d+$/.test(text) ? Number(text) : /^\d+(\.\d+)?e\d+$/i.test(text) ? Number(text) : undefined;
+  const value = /^0x[0-9a-f]+$/i.test(text)
+    ? Number.parseInt(text, 16)
+    : /^\d+$/.test(text)
+      ? Number(text)
+      : /^\d+(\.\d+)?e\d+$/i.test(text)
+        ? Number(text)
+        : undefined;
   if (value === undefined || Number.isNaN(value)) return undefined;
   return negative ? -value : value;
 }
@@ -307,7 +355,8 @@ export function readProgram(source: string): ProgramInfo {
       const target = tokens[i + 2]?.text ?? '';
       // A clear() in BEGIN or END (the usual `END { clear(@m); }` that keeps a map out of the exit-time dump)
       // never runs between two prints, so it does not make the printed values deltas.
-      if ((t.text === 'clear' || t.text === 'zero') && inBeginEnd[i] !== true) addTo(clearedIn, target, blockOf[i] ?? -1);
+      if ((t.text === 'clear' || t.text === 'zero') && inBeginEnd[i] !== true)
+        addTo(clearedIn, target, blockOf[i] ?? -1);
       if (t.text === 'print') {
         printsMaps = true;
         if (inBeginEnd[i] !== true) {
@@ -346,14 +395,33 @@ export function readProgram(source: string): ProgramInfo {
           const value = numericLiteral(arg);
           if (value !== undefined) args.push(value);
         }
-        assignment = { kind: fn.text as MapKind, strong: true, initOnly: false, args, keys, at: t, how: `${fn.text}()` };
+        assignment = {
+          kind: fn.text as MapKind,
+          strong: true,
+          initOnly: false,
+          args,
+          keys,
+          at: t,
+          how: `${fn.text}()`,
+        };
       } else {
         const end = tokens[j + 2];
-        const zero = fn?.kind === 'num' && numericLiteral([fn]) === 0 && (end === undefined || end.text === ';' || end.text === '}');
+        const zero =
+          fn?.kind === 'num' &&
+          numericLiteral([fn]) === 0 &&
+          (end === undefined || end.text === ';' || end.text === '}');
         assignment = { kind: 'value', strong: false, initOnly: zero, args: [], keys, at: t, how: 'a plain assignment' };
       }
-    } else if (op.text === '++' || (op.text === '+=')) {
-      assignment = { kind: op.text === '++' ? 'count' : 'sum', strong: false, initOnly: false, args: [], keys, at: t, how: op.text };
+    } else if (op.text === '++' || op.text === '+=') {
+      assignment = {
+        kind: op.text === '++' ? 'count' : 'sum',
+        strong: false,
+        initOnly: false,
+        args: [],
+        keys,
+        at: t,
+        how: op.text,
+      };
     } else if (['--', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>='].includes(op.text)) {
       assignment = { kind: 'value', strong: false, initOnly: false, args: [], keys, at: t, how: op.text };
     } else if (t.text.length > 0 && tokens[i - 1]?.text === '++') {
@@ -386,7 +454,8 @@ export function readProgram(source: string): ProgramInfo {
     } else {
       // Plain maps: `++` alone is a count, `+=` (with or without `++`) a sum, anything else a plain value.
       const kinds = new Set(weak.map((a) => a.kind));
-      const kind: MapKind = kinds.size === 0 ? 'value' : kinds.has('value') ? 'value' : kinds.has('sum') ? 'sum' : 'count';
+      const kind: MapKind =
+        kinds.size === 0 ? 'value' : kinds.has('value') ? 'value' : kinds.has('sum') ? 'sum' : 'count';
       chosen = weak.find((a) => a.kind === kind) ?? first;
       chosen = { ...chosen, kind };
     }
@@ -428,7 +497,8 @@ function beginEndTokens(tokens: Token[]): boolean[] {
     if (t.kind === 'punct' && t.text === '{') {
       if (depth === 0) {
         const points = header.filter((h) => h.text !== ',');
-        beginEnd = points.length > 0 && points.every((h) => h.kind === 'ident' && /^(BEGIN|END|begin|end)$/.test(h.text));
+        beginEnd =
+          points.length > 0 && points.every((h) => h.kind === 'ident' && /^(BEGIN|END|begin|end)$/.test(h.text));
         header = [];
       }
       depth++;

@@ -55,55 +55,85 @@ describe('chunk splitting (property)', () => {
     expect(all.filter((f) => f.name.startsWith('text/')).length).toBeGreaterThanOrEqual(5);
   });
 
-  it.each(all.map((f) => [f.name, f] as const))('%s: every split in two, as bytes and as text, and random multi-splits', (_name, fixture) => {
-    const options = fixture.program === undefined ? {} : { program: fixture.program };
-    const whole = run([fixture.bytes], options);
-    expect(whole.some((e) => e.type === 'map' || e.type === 'text')).toBe(true);
-    const expected = JSON.stringify(whole);
-    // Compared as JSON text first (fast); a difference is then shown in full by toEqual.
-    const same = (events: ParseEvent[], what: string): void => {
-      if (JSON.stringify(events) !== expected) expect(events, what).toEqual(whole);
-    };
-    const bytes = fixture.bytes;
-    for (let i = 0; i <= bytes.length; i++) {
-      same(run([bytes.subarray(0, i), bytes.subarray(i)], options), `byte split at ${i}`);
-    }
-    const text = new TextDecoder().decode(bytes);
-    for (let i = 0; i <= text.length; i++) {
-      same(run([text.slice(0, i), text.slice(i)], options), `text split at ${i}`);
-    }
-    const random = prng(bytes.length);
-    for (let round = 0; round < 30; round++) {
-      const chunks: Uint8Array[] = [];
-      let at = 0;
-      while (at < bytes.length) {
-        const size = 1 + Math.floor(random() * (round % 2 === 0 ? 8 : 200));
-        chunks.push(bytes.subarray(at, at + size));
-        at += size;
+  it.each(all.map((f) => [f.name, f] as const))(
+    '%s: every split in two, as bytes and as text, and random multi-splits',
+    (_name, fixture) => {
+      const options = fixture.program === undefined ? {} : { program: fixture.program };
+      const whole = run([fixture.bytes], options);
+      expect(whole.some((e) => e.type === 'map' || e.type === 'text')).toBe(true);
+      const expected = JSON.stringify(whole);
+      // Compared as JSON text first (fast); a difference is then shown in full by toEqual.
+      const same = (events: ParseEvent[], what: string): void => {
+        if (JSON.stringify(events) !== expected) expect(events, what).toEqual(whole);
+      };
+      const bytes = fixture.bytes;
+      for (let i = 0; i <= bytes.length; i++) {
+        same(run([bytes.subarray(0, i), bytes.subarray(i)], options), `byte split at ${i}`);
       }
-      same(run(chunks, options), `random split round ${round}`);
-    }
-  }, 120_000);
+      const text = new TextDecoder().decode(bytes);
+      for (let i = 0; i <= text.length; i++) {
+        same(run([text.slice(0, i), text.slice(i)], options), `text split at ${i}`);
+      }
+      const random = prng(bytes.length);
+      for (let round = 0; round < 30; round++) {
+        const chunks: Uint8Array[] = [];
+        let at = 0;
+        while (at < bytes.length) {
+          const size = 1 + Math.floor(random() * (round % 2 === 0 ? 8 : 200));
+          chunks.push(bytes.subarray(at, at + size));
+          at += size;
+        }
+        same(run(chunks, options), `random split round ${round}`);
+      }
+    },
+    120_000,
+  );
 });
 
 describe('OutputParser', () => {
   it('detects JSON from the first non-blank line and text otherwise', () => {
-    expect(parseOutput('\n{"type": "map", "data": {"@a": 1}}\n')).toEqual([{ type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }], final: true }]);
-    expect(parseOutput('@a: 1\n').filter((e) => e.type === 'map')).toEqual([{ type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }] }]);
+    expect(parseOutput('\n{"type": "map", "data": {"@a": 1}}\n')).toEqual([
+      { type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }], final: true },
+    ]);
+    expect(parseOutput('@a: 1\n').filter((e) => e.type === 'map')).toEqual([
+      { type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }] },
+    ]);
   });
 
   it('decodes UTF-8 split inside a character, and keeps each invalid byte as its own lone surrogate without throwing', () => {
     const bytes = new TextEncoder().encode('{"type": "printf", "data": "é€😀"}\n');
     const at = bytes.indexOf(0xe2) + 1;
-    expect(run([bytes.subarray(0, at), bytes.subarray(at)])).toEqual([{ type: 'text', source: 'printf', text: 'é€😀' }]);
-    const bad = Uint8Array.from([...new TextEncoder().encode('{"type": "printf", "data": "a'), 0xff, 0xc3, ...new TextEncoder().encode('b"}\n')]);
+    expect(run([bytes.subarray(0, at), bytes.subarray(at)])).toEqual([
+      { type: 'text', source: 'printf', text: 'é€😀' },
+    ]);
+    const bad = Uint8Array.from([
+      ...new TextEncoder().encode('{"type": "printf", "data": "a'),
+      0xff,
+      0xc3,
+      ...new TextEncoder().encode('b"}\n'),
+    ]);
     expect(run([bad])).toEqual([{ type: 'text', source: 'printf', text: 'a\udcff\udcc3b' }]);
   });
 
   it('keeps keys that differ only in invalid bytes distinct, in text and JSON, wherever the chunks are cut', () => {
     const encode = (s: string): number[] => [...new TextEncoder().encode(s)];
-    const text = Uint8Array.from([...encode('@x[a'), 0xff, ...encode(']: 3\n@x[a'), 0xfe, ...encode(']: 4\n@x[a\ufffd]: 5\n@x[a'), 0xe2, 0x82, ...encode(']: 6\n@x[a€]: 7\n')]);
-    const json = Uint8Array.from([...encode('{"type": "map", "data": {"@x": {"a'), 0xff, ...encode('": 3, "a'), 0xfe, ...encode('": 4, "a\\uffffffff": 5}}}\n')]);
+    const text = Uint8Array.from([
+      ...encode('@x[a'),
+      0xff,
+      ...encode(']: 3\n@x[a'),
+      0xfe,
+      ...encode(']: 4\n@x[a\ufffd]: 5\n@x[a'),
+      0xe2,
+      0x82,
+      ...encode(']: 6\n@x[a€]: 7\n'),
+    ]);
+    const json = Uint8Array.from([
+      ...encode('{"type": "map", "data": {"@x": {"a'),
+      0xff,
+      ...encode('": 3, "a'),
+      0xfe,
+      ...encode('": 4, "a\\uffffffff": 5}}}\n'),
+    ]);
     for (let cut = 0; cut <= text.length; cut++) {
       const maps = run([text.subarray(0, cut), text.subarray(cut)], { format: 'text' }).filter((e) => e.type === 'map');
       const entries = maps.flatMap((m) => (m.type === 'map' ? m.entries : []));
@@ -129,7 +159,9 @@ describe('OutputParser', () => {
 
   it('counts lines from 1 across chunks and CRLF endings', () => {
     const events = run(['{"type": "map", "data": {"@a": 1}}\r\n', 'garbage\r', '\n{"x": 1}'], { format: 'json' });
-    expect(events.filter((e) => e.type === 'problem').map((e) => (e.type === 'problem' ? [e.line, e.text] : []))).toEqual([
+    expect(
+      events.filter((e) => e.type === 'problem').map((e) => (e.type === 'problem' ? [e.line, e.text] : [])),
+    ).toEqual([
       [2, 'garbage'],
       [3, '{"x": 1}'],
     ]);
@@ -137,9 +169,18 @@ describe('OutputParser', () => {
   });
 
   it('reports a line longer than the limit, drops it without waiting for its end, and goes on', () => {
-    const events = run(['{"type": "map", ', 'x'.repeat(50), 'y'.repeat(50), '\n{"type": "map", "data": {"@a": 2}}\n'], { format: 'json', maxLineLength: 64 });
+    const events = run(['{"type": "map", ', 'x'.repeat(50), 'y'.repeat(50), '\n{"type": "map", "data": {"@a": 2}}\n'], {
+      format: 'json',
+      maxLineLength: 64,
+    });
     expect(events).toEqual([
-      { type: 'problem', line: 1, text: expect.stringMatching(/^\{"type": "map", x+$/), reason: expect.stringContaining('longer than 64 characters'), cause: 'line-too-long' },
+      {
+        type: 'problem',
+        line: 1,
+        text: expect.stringMatching(/^\{"type": "map", x+$/),
+        reason: expect.stringContaining('longer than 64 characters'),
+        cause: 'line-too-long',
+      },
       { type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 2 }] },
     ]);
     const single = run([`${'z'.repeat(100)}\n@b: 3\n`], { format: 'text', maxLineLength: 64 });
@@ -148,7 +189,9 @@ describe('OutputParser', () => {
   });
 
   it('flushes a last line without a newline at end()', () => {
-    expect(run(['{"type": "map", "data": {"@a": 1}}'])).toEqual([{ type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }] }]);
+    expect(run(['{"type": "map", "data": {"@a": 1}}'])).toEqual([
+      { type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }] },
+    ]);
   });
 
   it('ignores writes after end()', () => {

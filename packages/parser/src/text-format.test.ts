@@ -17,7 +17,11 @@ function toLines(text: string): string[] {
   return lines;
 }
 
-function read(text: string, program?: ProgramInfo, Reader: new (o: FormatReaderOptions) => FormatReader = TextFormatReader): ParseEvent[] {
+function read(
+  text: string,
+  program?: ProgramInfo,
+  Reader: new (o: FormatReaderOptions) => FormatReader = TextFormatReader,
+): ParseEvent[] {
   const events: ParseEvent[] = [];
   const reader = new Reader({ emit: (e) => events.push(e), program });
   toLines(text).forEach((line, i) => reader.line(line, i + 1));
@@ -36,8 +40,12 @@ interface Fixture {
 
 function fixtures(): Fixture[] {
   const out: Fixture[] = [];
-  for (const version of readdirSync(TESTDATA).filter((d) => /^\d+\.\d+$/.test(d)).sort()) {
-    for (const file of readdirSync(join(TESTDATA, version)).filter((f) => f.endsWith('.txt')).sort()) {
+  for (const version of readdirSync(TESTDATA)
+    .filter((d) => /^\d+\.\d+$/.test(d))
+    .sort()) {
+    for (const file of readdirSync(join(TESTDATA, version))
+      .filter((f) => f.endsWith('.txt'))
+      .sort()) {
       const base = join(TESTDATA, version, file.slice(0, -4));
       const programPath = `${base}.bt`;
       out.push({
@@ -69,32 +77,38 @@ describe('text fixtures (0.17 captured here; 0.20–0.26 hand-written from bpftr
     expect(read(f.text, f.program)).toEqual(expected);
   });
 
-  it.each(ALL.map((f) => [f.id, f] as const))('%s: events come out as soon as they are complete, never change after', (_id, f) => {
-    const all = read(f.text, f.program);
-    const lines = toLines(f.text);
-    const seen: string[] = [];
-    const reader = new TextFormatReader({ emit: (e) => seen.push(JSON.stringify(e)), program: f.program });
-    lines.forEach((line, i) => {
-      reader.line(line, i + 1);
-      // Whatever was emitted so far is exactly the start of the full run: nothing is retracted or reordered.
-      expect(seen).toEqual(all.slice(0, seen.length).map((e) => JSON.stringify(e)));
-    });
-    reader.end();
-    expect(seen).toEqual(all.map((e) => JSON.stringify(e)));
-  });
+  it.each(ALL.map((f) => [f.id, f] as const))(
+    '%s: events come out as soon as they are complete, never change after',
+    (_id, f) => {
+      const all = read(f.text, f.program);
+      const lines = toLines(f.text);
+      const seen: string[] = [];
+      const reader = new TextFormatReader({ emit: (e) => seen.push(JSON.stringify(e)), program: f.program });
+      lines.forEach((line, i) => {
+        reader.line(line, i + 1);
+        // Whatever was emitted so far is exactly the start of the full run: nothing is retracted or reordered.
+        expect(seen).toEqual(all.slice(0, seen.length).map((e) => JSON.stringify(e)));
+      });
+      reader.end();
+      expect(seen).toEqual(all.map((e) => JSON.stringify(e)));
+    },
+  );
 
-  it.each(ALL.map((f) => [f.id, f] as const))('%s: any two-chunk split of the bytes gives the same events', (_id, f) => {
-    const bytes = Buffer.from(f.text, 'utf8');
-    const whole = read(f.text, f.program);
-    // Every split point for small fixtures, a spread of them for big ones.
-    const step = Math.max(1, Math.floor(bytes.length / 400));
-    for (let at = 0; at <= bytes.length; at += step) {
-      const events: ParseEvent[] = [];
-      const reader = new TextFormatReader({ emit: (e) => events.push(e), program: f.program });
-      feedChunks(reader, [bytes.subarray(0, at), bytes.subarray(at)]);
-      expect(events, `split at byte ${at}`).toEqual(whole);
-    }
-  });
+  it.each(ALL.map((f) => [f.id, f] as const))(
+    '%s: any two-chunk split of the bytes gives the same events',
+    (_id, f) => {
+      const bytes = Buffer.from(f.text, 'utf8');
+      const whole = read(f.text, f.program);
+      // Every split point for small fixtures, a spread of them for big ones.
+      const step = Math.max(1, Math.floor(bytes.length / 400));
+      for (let at = 0; at <= bytes.length; at += step) {
+        const events: ParseEvent[] = [];
+        const reader = new TextFormatReader({ emit: (e) => events.push(e), program: f.program });
+        feedChunks(reader, [bytes.subarray(0, at), bytes.subarray(at)]);
+        expect(events, `split at byte ${at}`).toEqual(whole);
+      }
+    },
+  );
 });
 
 /** The smallest line splitter that honours the FormatReader contract (the real one is the stream's). */
@@ -128,7 +142,18 @@ describe('text and -f json runs of the same 0.17 program give the same samples',
 
   it('covers every captured program that has a json run', () => {
     expect(withJson.map((f) => f.id).sort()).toEqual(
-      ['empty-maps', 'helper-error', 'hist', 'keyed-avg-stats', 'keys', 'lhist', 'print-top-div', 'scalar-aggs', 'stacks', 'values'].map((n) => `0.17/${n}`),
+      [
+        'empty-maps',
+        'helper-error',
+        'hist',
+        'keyed-avg-stats',
+        'keys',
+        'lhist',
+        'print-top-div',
+        'scalar-aggs',
+        'stacks',
+        'values',
+      ].map((n) => `0.17/${n}`),
     );
   });
 
@@ -140,7 +165,10 @@ describe('text and -f json runs of the same 0.17 program give the same samples',
     expect(text.length).toBe(json.length);
     expect(keep(text)).toEqual(keep(json));
     for (const name of skip) {
-      expect(text.find((s) => s.name === name), `${name} is lossy in text, so it must differ`).not.toEqual(json.find((s) => s.name === name));
+      expect(
+        text.find((s) => s.name === name),
+        `${name} is lossy in text, so it must differ`,
+      ).not.toEqual(json.find((s) => s.name === name));
     }
   });
 });
@@ -201,7 +229,9 @@ describe('without the program', () => {
 });
 
 describe('with the program', () => {
-  const program = readProgram('BEGIN { @x[comm, pid] = count(); @y[str(arg0), 5, str(arg1)] = sum(1); @h[comm] = lhist(1, 0, 10, 1); }');
+  const program = readProgram(
+    'BEGIN { @x[comm, pid] = count(); @y[str(arg0), 5, str(arg1)] = sum(1); @h[comm] = lhist(1, 0, 10, 1); }',
+  );
 
   it('splits the int off the right of `comm, pid` even when comm contains ", "', () => {
     const events = read('@x[a, b, 42]: 3\n@x[plain, 7]: 4\n', program);
@@ -304,9 +334,16 @@ describe('helper errors (-k/-kk, ≤0.23 prints them on stdout)', () => {
   });
 
   it('gives back a held line as text when no marker follows it', () => {
-    const events = read('x.bt:3:5-9: WARNING: Failed to map_update_elem: No space left on device (-28)\nnot an echo\nnext\n');
+    const events = read(
+      'x.bt:3:5-9: WARNING: Failed to map_update_elem: No space left on device (-28)\nnot an echo\nnext\n',
+    );
     expect(events).toEqual([
-      { type: 'runtime-error', message: 'Failed to map_update_elem: No space left on device (-28)', line: 3, column: 5 },
+      {
+        type: 'runtime-error',
+        message: 'Failed to map_update_elem: No space left on device (-28)',
+        line: 3,
+        column: 5,
+      },
       { type: 'text', source: 'printf', text: 'not an echo' },
       { type: 'text', source: 'printf', text: 'next' },
     ]);
@@ -325,7 +362,13 @@ describe('keys and values text alone can still read', () => {
 
   it('reads tuples of two or more elements as arrays, and `(sd-pam)` as the string it is', () => {
     const events = read('@t[1]: (1, -2, three)\n@t[2]: (0, )\n@u[3]: (sd-pam)\n');
-    expect(maps(events).map((s) => s.entries.map((e) => e.value))).toEqual([[[1, -2, 'three'], [0, '']], ['(sd-pam)']]);
+    expect(maps(events).map((s) => s.entries.map((e) => e.value))).toEqual([
+      [
+        [1, -2, 'three'],
+        [0, ''],
+      ],
+      ['(sd-pam)'],
+    ]);
   });
 
   it('does not read a 0.24+ tseries() graph as a histogram: one problem, then its lines as text', () => {
@@ -338,7 +381,12 @@ describe('keys and values text alone can still read', () => {
     ];
     const events = read(`@c: 1\n${graph.join('\n')}\n`);
     expect(events[0]).toEqual({ type: 'map', name: '@c', kind: 'value', entries: [{ key: [], value: 1 }] });
-    expect(events[1]).toEqual({ type: 'problem', line: 2, text: '@a:', reason: expect.stringContaining('not tseries() graphs') });
+    expect(events[1]).toEqual({
+      type: 'problem',
+      line: 2,
+      text: '@a:',
+      reason: expect.stringContaining('not tseries() graphs'),
+    });
     expect(events.slice(2)).toEqual(graph.slice(1).map((text) => ({ type: 'text', source: 'printf', text })));
   });
 });
@@ -384,7 +432,15 @@ describe('truncated and malformed input never throws, keeps what is complete, an
         type: 'map',
         name: '@h',
         kind: 'hist',
-        entries: [{ key: ['x'], buckets: [{ min: 0, max: 0, count: 1 }, { min: 1, max: 1, count: 2 }] }],
+        entries: [
+          {
+            key: ['x'],
+            buckets: [
+              { min: 0, max: 0, count: 1 },
+              { min: 1, max: 1, count: 2 },
+            ],
+          },
+        ],
       },
       {
         type: 'problem',
@@ -412,7 +468,12 @@ describe('truncated and malformed input never throws, keeps what is complete, an
     const events = read('@h: \n[0]                    1 |@@@@|\nhello\n');
     expect(events).toEqual([
       { type: 'map', name: '@h', kind: 'hist', entries: [{ key: [], buckets: [{ min: 0, max: 0, count: 1 }] }] },
-      { type: 'problem', line: 1, text: '@h: ', reason: expect.stringContaining('was cut by line 3, which is not a bucket line') },
+      {
+        type: 'problem',
+        line: 1,
+        text: '@h: ',
+        reason: expect.stringContaining('was cut by line 3, which is not a bucket line'),
+      },
       { type: 'text', source: 'printf', text: 'hello' },
     ]);
   });
@@ -427,7 +488,8 @@ describe('truncated and malformed input never throws, keeps what is complete, an
       const lines = toLines(f.text);
       for (let n = 0; n <= lines.length; n++) {
         const events = read(lines.slice(0, n).join('\n'), f.program);
-        for (const e of events) expect(['map', 'text', 'attached', 'lost', 'problem', 'runtime-error']).toContain(e.type);
+        for (const e of events)
+          expect(['map', 'text', 'attached', 'lost', 'problem', 'runtime-error']).toContain(e.type);
         // Cut between two lines of one hist block, or inside a multi-line (stack) key: the reader must say so.
         // joined without a final newline, a trailing empty line is no line at all: the cut is before it
         const m = n > 0 && lines[n - 1] === '' ? n - 1 : n;
@@ -440,11 +502,16 @@ describe('truncated and malformed input never throws, keeps what is complete, an
           return lines[i] ?? '';
         };
         // (a hist block ends at its blank line: a cut just before that line cannot know the block is complete)
-        const inHist = (bucket.test(last) || histHeader.test(last)) && (bucket.test(next) || next === '') && histHeader.test(opener(bucket));
+        const inHist =
+          (bucket.test(last) || histHeader.test(last)) &&
+          (bucket.test(next) || next === '') &&
+          histHeader.test(opener(bucket));
         const inKey = (frame.test(next) || /^(\]|, )/.test(next)) && keyOpen.test(opener(frame));
         const said = events.some((e) => e.type === 'problem' && e.reason.startsWith('the output ended inside'));
         if (inHist || inKey) cutInside += 1;
-        expect(said, `${f.id}: cut after line ${n} (${JSON.stringify(last)} | ${JSON.stringify(next)})`).toBe(inHist || inKey);
+        expect(said, `${f.id}: cut after line ${n} (${JSON.stringify(last)} | ${JSON.stringify(next)})`).toBe(
+          inHist || inKey,
+        );
       }
     }
     expect(cutInside).toBeGreaterThan(20);
@@ -454,9 +521,12 @@ describe('truncated and malformed input never throws, keeps what is complete, an
 describe('string keys with a newline (a comm or str() can hold one)', () => {
   // Real bpftrace 0.17 output of BEGIN { @m["nl\nq", "[1]"] = count(); @m["nl\nq", "[1]"] = count(); @m["a]: b", "c, d"] = count(); exit(); }
   // and its -f json twin, which reads {"nl\nq", "[1]"}: 2.
-  const program = readProgram('BEGIN { @m["nl\\nq", "[1]"] = count(); @m["nl\\nq", "[1]"] = count(); @m["a]: b", "c, d"] = count(); exit(); }');
+  const program = readProgram(
+    'BEGIN { @m["nl\\nq", "[1]"] = count(); @m["nl\\nq", "[1]"] = count(); @m["a]: b", "c, d"] = count(); exit(); }',
+  );
   const text = 'Attaching 1 probe...\n\n\n@m[a]: b, c, d]: 1\n@m[nl\nq, [1]]: 2\n';
-  const json = '{"type": "attached_probes", "data": {"probes": 1}}\n\n\n{"type": "map", "data": {"@m": {"a]: b,c, d": 1, "nl\\nq,[1]": 2}}}\n';
+  const json =
+    '{"type": "attached_probes", "data": {"probes": 1}}\n\n\n{"type": "map", "data": {"@m": {"a]: b,c, d": 1, "nl\\nq,[1]": 2}}}\n';
 
   it('reads the entry as the JSON output does, and loses no count', () => {
     const fromText = maps(read(text, program));
@@ -466,8 +536,14 @@ describe('string keys with a newline (a comm or str() can hold one)', () => {
 
   it('leaves printf lines that only start like such a key as text', () => {
     const events = read('@m[ is not a key\nplain text\n@m[a]: b, c, d]: 1\n', program);
-    expect(events.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text)).toEqual(['@m[ is not a key', 'plain text']);
+    expect(events.filter((e) => e.type === 'text').map((e) => (e as { text: string }).text)).toEqual([
+      '@m[ is not a key',
+      'plain text',
+    ]);
     expect(maps(events)[0]?.entries).toEqual([{ key: ['a]: b', 'c, d'], value: 1 }]);
-    expect(read('@m[ unclosed\nat the end\n', program).map((e) => (e as { text: string }).text)).toEqual(['@m[ unclosed', 'at the end']);
+    expect(read('@m[ unclosed\nat the end\n', program).map((e) => (e as { text: string }).text)).toEqual([
+      '@m[ unclosed',
+      'at the end',
+    ]);
   });
 });

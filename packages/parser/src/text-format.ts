@@ -31,7 +31,18 @@
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
 import { histogramKindOfEntries, isHistogramKind, parseBucketLine } from './histogram.js';
 import { assignPieces, keyPart, parseInteger } from './keys.js';
-import type { HistogramBucket, KeyPart, MapEntry, MapInfo, MapKind, MapSample, PlainValue, ProblemEvent, RuntimeErrorEvent, StatsValue } from './types.js';
+import type {
+  HistogramBucket,
+  KeyPart,
+  MapEntry,
+  MapInfo,
+  MapKind,
+  MapSample,
+  PlainValue,
+  ProblemEvent,
+  RuntimeErrorEvent,
+  StatsValue,
+} from './types.js';
 
 type Mode = 'top' | 'key' | 'hist' | 'maybe-hist';
 
@@ -122,7 +133,11 @@ export class TextFormatReader implements FormatReader {
       this.emit({ type: 'text', source: 'printf', text: (held[0] as [string, number])[0] });
       for (const [line, number] of held.slice(1)) this.topLine(line, number);
     } else if (this.mode === 'key') {
-      this.problem(this.keyLine, `${this.keyName}[${this.keyRaw}`, `the output ended inside the multi-line key of ${this.keyName} that starts on line ${this.keyLine}; that entry is lost (was bpftrace killed while printing?)`);
+      this.problem(
+        this.keyLine,
+        `${this.keyName}[${this.keyRaw}`,
+        `the output ended inside the multi-line key of ${this.keyName} that starts on line ${this.keyLine}; that entry is lost (was bpftrace killed while printing?)`,
+      );
     } else if (this.mode === 'hist') {
       const kept = this.histBuckets.length;
       const reason = `the output ended inside the histogram block of ${this.histName} that starts on line ${this.histLine}, before its closing blank line; ${kept} bucket(s) were read and kept, later buckets may be missing`;
@@ -130,7 +145,10 @@ export class TextFormatReader implements FormatReader {
       this.problem(this.histLine, this.histHeader, reason);
     } else if (this.mode === 'maybe-hist') {
       // A `@x: ` header with nothing after it at all: an empty string value is the only complete reading.
-      this.addEntry(this.histName, this.histKeyRaw, { key: this.splitKey(this.histKeyRaw, this.maps.get(this.histName)), value: '' });
+      this.addEntry(this.histName, this.histKeyRaw, {
+        key: this.splitKey(this.histKeyRaw, this.maps.get(this.histName)),
+        value: '',
+      });
     }
     this.mode = 'top';
     this.flush();
@@ -267,7 +285,11 @@ export class TextFormatReader implements FormatReader {
     let i: number;
     let info: MapInfo | undefined;
     const pendingName = this.pending?.name;
-    if (pendingName !== undefined && text.startsWith(pendingName) && (text.charCodeAt(pendingName.length) === 58 || text.charCodeAt(pendingName.length) === 91)) {
+    if (
+      pendingName !== undefined &&
+      text.startsWith(pendingName) &&
+      (text.charCodeAt(pendingName.length) === 58 || text.charCodeAt(pendingName.length) === 91)
+    ) {
       name = pendingName;
       i = pendingName.length;
       info = this.pendingInfo;
@@ -309,11 +331,22 @@ export class TextFormatReader implements FormatReader {
     return false;
   }
 
-  private entryLine(name: string, keyRaw: string | undefined, text: string, valueStart: number, info: MapInfo | undefined, lineNumber: number): boolean {
+  private entryLine(
+    name: string,
+    keyRaw: string | undefined,
+    text: string,
+    valueStart: number,
+    info: MapInfo | undefined,
+    lineNumber: number,
+  ): boolean {
     if (valueStart >= text.length) return this.header(name, keyRaw, info, lineNumber, text, false);
     const kind = info?.kind;
     if (isHistogramKind(kind)) {
-      this.problem(lineNumber, text, `${name} is a ${kind}() map in the program, but this line holds a plain value, not a histogram header; the entry is skipped`);
+      this.problem(
+        lineNumber,
+        text,
+        `${name} is a ${kind}() map in the program, but this line holds a plain value, not a histogram header; the entry is skipped`,
+      );
       return true;
     }
     // Hot path: an integer value (count, sum, min, max, avg, plain ints) is read in place, without a slice.
@@ -337,19 +370,34 @@ export class TextFormatReader implements FormatReader {
     const entry = this.entry(name, keyRaw, valueText, info, lineNumber, text);
     if (entry !== undefined) this.addEntry(name, keyRaw, entry);
     if (rest !== undefined && !this.mapLine(rest, lineNumber)) {
-      this.problem(lineNumber, rest, `could not read the rest of a line of ${name} printed without a separator (a bpftrace ≤0.23 bug with ksym/kstack/inet values)`);
+      this.problem(
+        lineNumber,
+        rest,
+        `could not read the rest of a line of ${name} printed without a separator (a bpftrace ≤0.23 bug with ksym/kstack/inet values)`,
+      );
     }
     return true;
   }
 
   /** Builds one scalar/stats entry from its value text; undefined (and a problem) when the value does not fit the kind. */
-  private entry(name: string, keyRaw: string | undefined, valueText: string, info: MapInfo | undefined, lineNumber: number, text: string): MapEntry | undefined {
+  private entry(
+    name: string,
+    keyRaw: string | undefined,
+    valueText: string,
+    info: MapInfo | undefined,
+    lineNumber: number,
+    text: string,
+  ): MapEntry | undefined {
     const key = this.splitKey(keyRaw, info);
     const kind = info?.kind;
     if (kind === 'stats' || (kind === undefined && isStatsText(valueText))) {
       const stats = parseStats(valueText);
       if (stats === undefined) {
-        this.problem(lineNumber, text, `${name} is a stats() map but its value is not \`count N, average N, total N\` nor \`{ .count = N, .average = N, .total = N }\`; the entry is skipped`);
+        this.problem(
+          lineNumber,
+          text,
+          `${name} is a stats() map but its value is not \`count N, average N, total N\` nor \`{ .count = N, .average = N, .total = N }\`; the entry is skipped`,
+        );
         return undefined;
       }
       return { key, stats };
@@ -357,7 +405,11 @@ export class TextFormatReader implements FormatReader {
     if (kind === undefined || kind === 'value') return { key, value: parsePlainValue(valueText) };
     const value = parseInteger(valueText, 0, valueText.length);
     if (Number.isNaN(value)) {
-      this.problem(lineNumber, text, `${name} is a ${kind}() map in the program but its value is not an integer; the entry is skipped (is the program the one that produced this output?)`);
+      this.problem(
+        lineNumber,
+        text,
+        `${name} is a ${kind}() map in the program but its value is not an integer; the entry is skipped (is the program the one that produced this output?)`,
+      );
       return undefined;
     }
     return { key, value };
@@ -456,7 +508,11 @@ export class TextFormatReader implements FormatReader {
       }
     }
     this.mode = 'top';
-    this.problem(this.keyLine, `${this.keyName}[${this.keyRaw}`, `the multi-line key of ${this.keyName} that starts on line ${this.keyLine} was not closed by \`]: \` (line ${lineNumber} interrupts it); that entry is skipped`);
+    this.problem(
+      this.keyLine,
+      `${this.keyName}[${this.keyRaw}`,
+      `the multi-line key of ${this.keyName} that starts on line ${this.keyLine} was not closed by \`]: \` (line ${lineNumber} interrupts it); that entry is skipped`,
+    );
     this.topLine(text, lineNumber);
   }
 
@@ -491,11 +547,22 @@ export class TextFormatReader implements FormatReader {
   // ── histogram blocks ─────────────────────────────────────────────────────────────────────────────
 
   /** A map line with nothing after its colon: a hist/lhist header, or (≤0.22, no program) maybe an empty string. */
-  private header(name: string, keyRaw: string | undefined, info: MapInfo | undefined, lineNumber: number, text: string, certain: boolean): boolean {
+  private header(
+    name: string,
+    keyRaw: string | undefined,
+    info: MapInfo | undefined,
+    lineNumber: number,
+    text: string,
+    certain: boolean,
+  ): boolean {
     const kind = info?.kind;
     if (kind !== undefined && !isHistogramKind(kind)) {
       if (kind !== 'value') {
-        this.problem(lineNumber, text, `${name} is a ${kind}() map in the program but this line has no value; the entry is skipped`);
+        this.problem(
+          lineNumber,
+          text,
+          `${name} is a ${kind}() map in the program but this line has no value; the entry is skipped`,
+        );
         return true;
       }
       const entry: MapEntry = { key: this.splitKey(keyRaw, info), value: '' };
@@ -527,10 +594,18 @@ export class TextFormatReader implements FormatReader {
     if (kept === 0) {
       // No bucket at all: not a histogram (a ≥0.24 tseries() graph, or another multi-line value).
       this.mode = 'top';
-      this.problem(this.histLine, this.histHeader, `${this.histName} on line ${this.histLine} is followed by no histogram bucket (line ${lineNumber} is not one): ktrace reads hist() and lhist() blocks, not tseries() graphs or other multi-line values; the lines that follow are passed on as text`);
+      this.problem(
+        this.histLine,
+        this.histHeader,
+        `${this.histName} on line ${this.histLine} is followed by no histogram bucket (line ${lineNumber} is not one): ktrace reads hist() and lhist() blocks, not tseries() graphs or other multi-line values; the lines that follow are passed on as text`,
+      );
     } else {
       this.finishHist();
-      this.problem(this.histLine, this.histHeader, `the histogram block of ${this.histName} that starts on line ${this.histLine} was cut by line ${lineNumber}, which is not a bucket line; the ${kept} bucket(s) before it are kept, later ones may be missing`);
+      this.problem(
+        this.histLine,
+        this.histHeader,
+        `the histogram block of ${this.histName} that starts on line ${this.histLine} was cut by line ${lineNumber}, which is not a bucket line; the ${kept} bucket(s) before it are kept, later ones may be missing`,
+      );
     }
     this.topLine(text, lineNumber);
   }
@@ -582,17 +657,19 @@ export class TextFormatReader implements FormatReader {
     if (raw.indexOf('\n') < 0 && (arity === undefined || arity === 0)) return splitPlainKey(raw, types);
     const pieces = splitKeyPieces(raw);
     if (arity === undefined || arity === 0 || pieces.length <= arity) {
-      const parts: KeyPart[] = new Array(pieces.length);
+      const parts = new Array<KeyPart>(pieces.length);
       for (let k = 0; k < pieces.length; k++) parts[k] = keyPart(pieces[k] ?? '', types?.[k]);
       return parts;
     }
     // No assignment fits the types: the tail goes to the last position.
-    const assigned = assignPieces(pieces, types ?? [], arity, ', ') ?? [...pieces.slice(0, arity - 1), pieces.slice(arity - 1).join(', ')];
-    const parts: KeyPart[] = new Array(arity);
+    const assigned = assignPieces(pieces, types ?? [], arity, ', ') ?? [
+      ...pieces.slice(0, arity - 1),
+      pieces.slice(arity - 1).join(', '),
+    ];
+    const parts = new Array<KeyPart>(arity);
     for (let k = 0; k < arity; k++) parts[k] = keyPart(assigned[k] ?? '', types?.[k]);
     return parts;
   }
-
 }
 
 /** `count 3, average 3, total 11` (≤0.23) or `{ .count = 3, .average = 3, .total = 11 }` (≥0.24). */
@@ -645,7 +722,13 @@ function isStatsText(text: string): boolean {
   return text.startsWith('count ') || text.startsWith('{ .count = ');
 }
 
-function statsFrom(text: string, countTag: string, averageTag: string, totalTag: string, tail: string): StatsValue | undefined {
+function statsFrom(
+  text: string,
+  countTag: string,
+  averageTag: string,
+  totalTag: string,
+  tail: string,
+): StatsValue | undefined {
   const c = text.indexOf(countTag);
   const a = text.indexOf(averageTag, c);
   const t = text.indexOf(totalTag, a);

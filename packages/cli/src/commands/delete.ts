@@ -27,7 +27,11 @@ export function registerDelete(program: Command): void {
     // One-shot traces (Jobs, pods, ConfigMaps) first: a NAME that is one of them needs no continuous trace.
     const oneShots = await deleteOneShotTraces(client, name);
     const names =
-      name === undefined ? [...oneShots, ...(await deleteAllTraces(client))] : oneShots.length > 0 ? oneShots : (await deleteTrace(client, name), [name]);
+      name === undefined
+        ? [...oneShots, ...(await deleteAllTraces(client))]
+        : oneShots.length > 0
+          ? oneShots
+          : (await deleteTrace(client, name), [name]);
     if (names.length === 0) process.stdout.write(`no traces in namespace ${client.namespace}\n`);
     for (const deleted of names) process.stdout.write(`trace/${deleted} deleted\n`);
   });

@@ -5,7 +5,16 @@ import { createExporter } from '@ktrace/exporter';
 import type { Exporter } from '@ktrace/exporter';
 import { OutputParser } from '@ktrace/parser';
 import type { Command } from 'commander';
-import { MAX_LINE_BYTES_HELP, feedParser, formatOption, loadProgram, openOutput, problemLine, sizeOption, writeOut } from '../io.js';
+import {
+  MAX_LINE_BYTES_HELP,
+  feedParser,
+  formatOption,
+  loadProgram,
+  openOutput,
+  problemLine,
+  sizeOption,
+  writeOut,
+} from '../io.js';
 
 interface ExportOptions {
   program?: string;
@@ -34,16 +43,26 @@ export function registerExport(program: Command): void {
       'Read bpftrace output (text or -f json) from a pipe or file and export its maps as metrics: served at /metrics with --listen (kept serving after the input ends, until SIGINT/SIGTERM), pushed with --otlp-endpoint, or — with neither — printed to stdout in the Prometheus text format once the input ends.',
     )
     .argument('[file]', 'bpftrace output to read; "-" or nothing for stdin')
-    .option('--bpftrace-version <version>', 'the bpftrace version that wrote the output (e.g. 0.23.2): repairs what that version gets wrong (0.22-0.23 JSON keys escaped twice)')
-    .option('--program <file.bt>', 'the program that produced the output: real map kinds, key label names, histogram layouts, clear()ed maps')
+    .option(
+      '--bpftrace-version <version>',
+      'the bpftrace version that wrote the output (e.g. 0.23.2): repairs what that version gets wrong (0.22-0.23 JSON keys escaped twice)',
+    )
+    .option(
+      '--program <file.bt>',
+      'the program that produced the output: real map kinds, key label names, histogram layouts, clear()ed maps',
+    )
     .option('--format <format>', 'auto | text | json', 'auto')
     .option('--listen <host:port>', 'serve GET /metrics and GET /healthz here (e.g. 127.0.0.1:9464)')
-    .option('--otlp-endpoint <url>', 'push OTLP/HTTP metrics to this collector (e.g. http://127.0.0.1:4318); OTEL_EXPORTER_OTLP_* also apply')
+    .option(
+      '--otlp-endpoint <url>',
+      'push OTLP/HTTP metrics to this collector (e.g. http://127.0.0.1:4318); OTEL_EXPORTER_OTLP_* also apply',
+    )
     .option('--prefix <prefix>', 'metric name prefix', 'bpftrace')
     .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 256MiB)`)
     .action(async (file: string | undefined, options: ExportOptions) => {
       const format = formatOption(options.format);
-      const maxLineLength = options.maxLineBytes === undefined ? undefined : sizeOption(options.maxLineBytes, '--max-line-bytes');
+      const maxLineLength =
+        options.maxLineBytes === undefined ? undefined : sizeOption(options.maxLineBytes, '--max-line-bytes');
       const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
       const handle = await openOutput(file === '-' ? undefined : file);
       const exporter: Exporter = createExporter({

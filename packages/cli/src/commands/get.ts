@@ -72,7 +72,10 @@ export function registerGet(program: Command): void {
     const oneShots = await listOneShotReports(client, name);
     if (name !== undefined && oneShots[0] !== undefined) {
       if (format !== undefined) process.stdout.write(render({ ...oneShots[0], kind: 'one-shot' }, format));
-      else process.stdout.write(`one-shot trace ${name} in namespace ${client.namespace}\n${table(oneShotDetail(oneShots[0], client.namespace))}`);
+      else
+        process.stdout.write(
+          `one-shot trace ${name} in namespace ${client.namespace}\n${table(oneShotDetail(oneShots[0], client.namespace))}`,
+        );
       return;
     }
     const reports = await listTraceReports(client, name);
@@ -83,7 +86,12 @@ export function registerGet(program: Command): void {
         ...(r.trace === undefined ? {} : { document: r.trace.document, digest: r.trace.digest }),
         nodes: r.nodes,
       }));
-      process.stdout.write(render(name === undefined ? { namespace: client.namespace, traces: plain, oneShotTraces: oneShots } : plain[0], format));
+      process.stdout.write(
+        render(
+          name === undefined ? { namespace: client.namespace, traces: plain, oneShotTraces: oneShots } : plain[0],
+          format,
+        ),
+      );
       return;
     }
     if (name === undefined) {
@@ -91,7 +99,9 @@ export function registerGet(program: Command): void {
         process.stdout.write(`no traces in namespace ${client.namespace}\n`);
         return;
       }
-      process.stdout.write(table([['NAME', 'NODES', 'RUNNING', 'FAILED', 'ERROR'], ...reports.map(summary), ...oneShots.map(oneShotRow)]));
+      process.stdout.write(
+        table([['NAME', 'NODES', 'RUNNING', 'FAILED', 'ERROR'], ...reports.map(summary), ...oneShots.map(oneShotRow)]),
+      );
       return;
     }
     const report = reports[0] as TraceReport;

@@ -3,7 +3,16 @@
 import { OutputParser } from '@ktrace/parser';
 import type { ParseEvent } from '@ktrace/parser';
 import type { Command } from 'commander';
-import { MAX_LINE_BYTES_HELP, feedParser, formatOption, loadProgram, openOutput, problemLine, sizeOption, writeOut } from '../io.js';
+import {
+  MAX_LINE_BYTES_HELP,
+  feedParser,
+  formatOption,
+  loadProgram,
+  openOutput,
+  problemLine,
+  sizeOption,
+  writeOut,
+} from '../io.js';
 
 interface ParseOptions {
   bpftraceVersion?: string;
@@ -19,13 +28,24 @@ export function registerParse(program: Command): void {
       'Read bpftrace output (text or -f json, any version 0.17-0.27) and write NDJSON: one object per map print, printf/time/cat line, attach count, lost-events report and runtime error. Lines that cannot be read are reported on stderr as "ktrace: line N: reason" and skipped (exit status stays 0).',
     )
     .argument('[file]', 'bpftrace output to read (default: stdin)')
-    .option('--bpftrace-version <version>', 'the bpftrace version that wrote the output (e.g. 0.23.2): repairs what that version gets wrong (0.22-0.23 JSON keys escaped twice)')
-    .option('--format <format>', 'auto | text | json (auto: JSON when the first non-blank line starts with "{")', 'auto')
-    .option('--program <file.bt>', 'the program that produced the output: gives each map its real kind (count, sum…) and splits keys exactly')
+    .option(
+      '--bpftrace-version <version>',
+      'the bpftrace version that wrote the output (e.g. 0.23.2): repairs what that version gets wrong (0.22-0.23 JSON keys escaped twice)',
+    )
+    .option(
+      '--format <format>',
+      'auto | text | json (auto: JSON when the first non-blank line starts with "{")',
+      'auto',
+    )
+    .option(
+      '--program <file.bt>',
+      'the program that produced the output: gives each map its real kind (count, sum…) and splits keys exactly',
+    )
     .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 256MiB)`)
     .action(async (file: string | undefined, options: ParseOptions) => {
       const format = formatOption(options.format);
-      const maxLineLength = options.maxLineBytes === undefined ? undefined : sizeOption(options.maxLineBytes, '--max-line-bytes');
+      const maxLineLength =
+        options.maxLineBytes === undefined ? undefined : sizeOption(options.maxLineBytes, '--max-line-bytes');
       const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
       const handle = await openOutput(file);
 

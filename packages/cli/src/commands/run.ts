@@ -1,7 +1,17 @@
 // `ktrace run`: argument parsing and output over @ktrace/core's startTrace. On a terminal, a live view of the
 // maps; without one, one JSON log line per event of note on stderr. Exit 0 after a clean stop (final dump exported).
 import { resolve } from 'node:path';
-import { checkProgramText, defaultTraceSpec, loadTraceSpec, maxProgramBytes, parseDuration, parseTraceSpec, readBoundedText, restrictToCgroups, startTrace } from '@ktrace/core';
+import {
+  checkProgramText,
+  defaultTraceSpec,
+  loadTraceSpec,
+  maxProgramBytes,
+  parseDuration,
+  parseTraceSpec,
+  readBoundedText,
+  restrictToCgroups,
+  startTrace,
+} from '@ktrace/core';
 import { parsePodCgroupTarget, podCgroupIds } from '@ktrace/core/kubernetes';
 import type { LogRecord, TraceSpec } from '@ktrace/core';
 import type { MapSample } from '@ktrace/parser';
@@ -33,7 +43,10 @@ export const defaultListen = '127.0.0.1:9464';
 function resolveSpec(options: RunOptions): TraceSpec {
   const sources = [options.program, options.file, options.spec].filter((s) => s !== undefined).length;
   if (sources > 1) {
-    throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: 'give only one of -e PROGRAM, -f FILE.bt or --spec trace.yaml' });
+    throw new KtraceError({
+      code: 'KTRACE_BAD_OPTION',
+      message: 'give only one of -e PROGRAM, -f FILE.bt or --spec trace.yaml',
+    });
   }
   let spec: TraceSpec;
   if (options.spec !== undefined) spec = loadTraceSpec(options.spec);
@@ -46,17 +59,18 @@ function resolveSpec(options: RunOptions): TraceSpec {
     const program = readBoundedText(path, { what, limit: maxProgramBytes, code: 'KTRACE_BAD_OPTION' });
     checkProgramText(program, what, 'KTRACE_BAD_OPTION');
     spec = parseTraceSpec({ program }, { programSource: path });
-  }
-  else spec = parseTraceSpec(defaultTraceSpec());
+  } else spec = parseTraceSpec(defaultTraceSpec());
   if (options.interval !== undefined) spec.intervalMillis = parseDuration(options.interval, '--interval');
   if (options.listen === false) delete spec.metrics.listen;
   else if (options.listen !== undefined) spec.metrics.listen = options.listen;
   else spec.metrics.listen ??= defaultListen;
   if (options.otlpEndpoint !== undefined) spec.metrics.otlpEndpoint = options.otlpEndpoint;
   if (options.prefix !== undefined) spec.metrics.prefix = options.prefix;
-  if (options.maxLineBytes !== undefined) spec.limits.maxLineBytes = sizeOption(options.maxLineBytes, '--max-line-bytes');
+  if (options.maxLineBytes !== undefined)
+    spec.limits.maxLineBytes = sizeOption(options.maxLineBytes, '--max-line-bytes');
   // In a one-shot trace's pod (ktrace run TARGET): only the target pod's (container's) cgroups.
-  if (options.targetPod.length > 0) spec.program = restrictToCgroups(spec.program, podCgroupIds(options.targetPod.map(parsePodCgroupTarget)));
+  if (options.targetPod.length > 0)
+    spec.program = restrictToCgroups(spec.program, podCgroupIds(options.targetPod.map(parsePodCgroupTarget)));
   return spec;
 }
 
@@ -74,19 +88,32 @@ export function registerRun(program: Command): void {
     .option('--no-listen', 'do not serve /metrics')
     .option('--otlp-endpoint <url>', 'also push metrics over OTLP/HTTP to this collector')
     .option('--duration <duration>', 'stop after this long (final dump exported), e.g. 10m')
-    .option('--stop-timeout <duration>', 'how long bpftrace may take to print its final dump after SIGINT before it is killed (default 30s)')
+    .option(
+      '--stop-timeout <duration>',
+      'how long bpftrace may take to print its final dump after SIGINT before it is killed (default 30s)',
+    )
     .option('--bpftrace <path>', 'the bpftrace binary (default: bpftrace on PATH)')
     .option('--prefix <prefix>', 'metric name prefix (default bpftrace)')
     .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 64MiB, or the spec's limits.maxLineBytes)`)
     .option('--no-view', 'log lines instead of the live view, even on a terminal')
     .option('-v, --verbose', 'also log debug lines')
-    .option('--output <format>', 'json: also write every map sample as one JSON line on stdout (what ktrace logs reads back)')
-    .option('--target-pod <uid[/container-id]>', "trace only this pod's (container's) cgroups on this node; repeatable", (v: string, all: string[]) => [...all, v], [])
+    .option(
+      '--output <format>',
+      'json: also write every map sample as one JSON line on stdout (what ktrace logs reads back)',
+    )
+    .option(
+      '--target-pod <uid[/container-id]>',
+      "trace only this pod's (container's) cgroups on this node; repeatable",
+      (v: string, all: string[]) => [...all, v],
+      [],
+    )
     .action(async (options: RunOptions) => {
-      if (options.output !== undefined && options.output !== 'json') throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `--output must be json, not "${options.output}"` });
+      if (options.output !== undefined && options.output !== 'json')
+        throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `--output must be json, not "${options.output}"` });
       const spec = resolveSpec(options);
       const durationMillis = options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
-      const stopTimeoutMillis = options.stopTimeout === undefined ? undefined : parseDuration(options.stopTimeout, '--stop-timeout');
+      const stopTimeoutMillis =
+        options.stopTimeout === undefined ? undefined : parseDuration(options.stopTimeout, '--stop-timeout');
       const live = process.stdout.isTTY === true && options.view !== false && options.output === undefined;
       const notes: string[] = [];
       const writeLog = (record: LogRecord): void => {
@@ -123,7 +150,12 @@ export function registerRun(program: Command): void {
         intervalMillis: spec.intervalMillis,
         bpftrace: `${status.bpftracePath} ${status.bpftraceVersion}`,
       });
-      const written = options.output === 'json' ? (async () => { for await (const s of handle.samples()) process.stdout.write(`${JSON.stringify(s)}\n`); })() : undefined;
+      const written =
+        options.output === 'json'
+          ? (async () => {
+              for await (const s of handle.samples()) process.stdout.write(`${JSON.stringify(s)}\n`);
+            })()
+          : undefined;
       let viewTimer: NodeJS.Timeout | undefined;
       if (live) {
         const maps = new Map<string, MapSample>();
@@ -133,7 +165,13 @@ export function registerRun(program: Command): void {
         const draw = (): void => {
           const s = handle.status();
           const header = `ktrace · ${s.state} · bpftrace ${s.bpftraceVersion} pid ${s.pid ?? '-'} · restarts ${s.restarts} · ${s.metricsUrl ?? 'no /metrics'} · ${new Date().toLocaleTimeString()}`;
-          const lines = renderLiveView({ header, maps, notes, columns: process.stdout.columns || 100, rows: process.stdout.rows || 40 });
+          const lines = renderLiveView({
+            header,
+            maps,
+            notes,
+            columns: process.stdout.columns || 100,
+            rows: process.stdout.rows || 40,
+          });
           process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n`);
         };
         viewTimer = setInterval(draw, Math.max(250, spec.intervalMillis));

@@ -1,7 +1,16 @@
 // The Kubernetes layer of @ktrace/core: the API client, list+watch, label selectors, Trace documents, per-node
 // status, the cluster verbs on traces, the install and one-shot manifests, one-shot traces, the agent, and what
 // the agent needs to put pod labels on series (cgroup path rules, the host cgroup tree, the pod cache and watch).
-export { KubeClient, agentFieldManager, cliFieldManager, createKubeClient, defaultRequestTimeoutMillis, httpStatusOf, kubeError, loadKubeConfig } from './kube-client.js';
+export {
+  KubeClient,
+  agentFieldManager,
+  cliFieldManager,
+  createKubeClient,
+  defaultRequestTimeoutMillis,
+  httpStatusOf,
+  kubeError,
+  loadKubeConfig,
+} from './kube-client.js';
 export type { ApiCall, ApplyOptions, KubeConnectionOptions, LoadedKubeConfig } from './kube-client.js';
 export { ListWatch } from './list-watch.js';
 export type { ListWatchOptions, ListWatchStats, ObjectList, WatchChange } from './list-watch.js';
@@ -84,13 +93,42 @@ export type {
 } from './manifests/index.js';
 export { installAgent, objectRef, uninstallAgent } from './installation.js';
 export type { InstallAgentOptions, UninstallAgentOptions } from './installation.js';
-export { defaultOneShotName, looksLikeOneShotTarget, parseOneShotTarget, resolveOneShotTarget } from './one-shot-target.js';
+export {
+  defaultOneShotName,
+  looksLikeOneShotTarget,
+  parseOneShotTarget,
+  resolveOneShotTarget,
+} from './one-shot-target.js';
 export type { OneShotPlacement, OneShotTargetKind, OneShotTargetRef } from './one-shot-target.js';
-export { listOneShotJobs, oneShotManifests, oneShotSelector, purgeOneShotJob, removeQuietly, startOneShot, stopOneShot } from './one-shot-run.js';
+export {
+  listOneShotJobs,
+  oneShotManifests,
+  oneShotSelector,
+  purgeOneShotJob,
+  removeQuietly,
+  startOneShot,
+  stopOneShot,
+} from './one-shot-run.js';
 export type { OneShotJobRef, OneShotRequest } from './one-shot-run.js';
-export { finalDumpKey, LatestMaps, logLines, readFinalDump, readOneShotLine, saveFinalDump } from './one-shot-output.js';
+export {
+  finalDumpKey,
+  LatestMaps,
+  logLines,
+  readFinalDump,
+  readOneShotLine,
+  saveFinalDump,
+} from './one-shot-output.js';
 export type { OneShotLine } from './one-shot-output.js';
-export { exitError, failureOf, followPodLog, jobPod, podState, readPodLog, traceContainer, waitForStart } from './one-shot-pods.js';
+export {
+  exitError,
+  failureOf,
+  followPodLog,
+  jobPod,
+  podState,
+  readPodLog,
+  traceContainer,
+  waitForStart,
+} from './one-shot-pods.js';
 export type { OneShotPodPhase, OneShotPodState, WaitForStartOptions } from './one-shot-pods.js';
 export { deleteOneShotTraces, listOneShotReports } from './one-shot-traces.js';
 export type { OneShotJobReport, OneShotReport, OneShotState } from './one-shot-traces.js';

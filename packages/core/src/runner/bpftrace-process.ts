@@ -73,7 +73,8 @@ export class BpftraceProcess {
       child.on('close', (code, signal) => {
         this.ended = true;
         if (stderrRest !== '') options.onStderrLine(stderrRest);
-        if (spawnError !== undefined && child.pid === undefined) resolve({ code: null, signal: null, spawnError: spawnErrorOf(spawnError) });
+        if (spawnError !== undefined && child.pid === undefined)
+          resolve({ code: null, signal: null, spawnError: spawnErrorOf(spawnError) });
         else resolve({ code, signal });
       });
     });

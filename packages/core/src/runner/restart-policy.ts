@@ -53,7 +53,15 @@ export type RestartDecision =
 export const initialRestartHistory: RestartHistory = { shortRuns: 0, failedStarts: 0 };
 
 /** Spawn errors that say nothing about the binary: the machine is short of something for a moment. */
-const transientSpawnErrors: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'ENOMEM', 'EBUSY', 'ETXTBSY', 'EINTR']);
+const transientSpawnErrors: ReadonlySet<string> = new Set([
+  'EMFILE',
+  'ENFILE',
+  'EAGAIN',
+  'ENOMEM',
+  'EBUSY',
+  'ETXTBSY',
+  'EINTR',
+]);
 
 export function isTransientSpawnError(errno: string): boolean {
   return transientSpawnErrors.has(errno);
@@ -90,7 +98,8 @@ export function decideRestart(
   } else {
     const clean = end.code === 0 && end.signal === null;
     if (clean && end.programCanExit) return { decision: { action: 'finish' }, history };
-    if (!clean && !end.sawSample && end.signal === null) return { decision: { action: 'fail', reason: 'rejected' }, history };
+    if (!clean && !end.sawSample && end.signal === null)
+      return { decision: { action: 'fail', reason: 'rejected' }, history };
     failedStarts = end.sawSample ? 0 : history.failedStarts + 1;
     shortRuns = end.ranMillis >= healthy ? 1 : history.shortRuns + 1;
   }

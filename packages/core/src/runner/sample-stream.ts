@@ -44,9 +44,9 @@ export class SampleStream {
           });
         }
       },
-      return: async (): Promise<IteratorResult<MapSample>> => {
+      return: (): Promise<IteratorResult<MapSample>> => {
         this.subscribers.delete(sub);
-        return { value: undefined, done: true };
+        return Promise.resolve({ value: undefined, done: true });
       },
       [Symbol.asyncIterator]() {
         return iterator;

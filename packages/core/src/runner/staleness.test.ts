@@ -22,9 +22,13 @@ describe('judgeSilence', () => {
   it('calls a stopped bpftrace stalled, and says it is stopped', () => {
     const silence = judgeSilence({ ...base, lastDumpAt: 50_000, processState: 'stopped' });
     expect(silence.kind).toBe('stalled');
-    expect(silence.kind === 'stalled' && silence.message).toMatch(/^bpftrace \(pid 42\) is stopped \(SIGSTOP or a debugger\) and has printed no map for 50 s/);
+    expect(silence.kind === 'stalled' && silence.message).toMatch(
+      /^bpftrace \(pid 42\) is stopped \(SIGSTOP or a debugger\) and has printed no map for 50 s/,
+    );
     // Even a program that prints on its own schedule: a stopped process prints nothing.
-    expect(judgeSilence({ ...base, printedByKtrace: [], lastDumpAt: 50_000, processState: 'stopped' }).kind).toBe('stalled');
+    expect(judgeSilence({ ...base, printedByKtrace: [], lastDumpAt: 50_000, processState: 'stopped' }).kind).toBe(
+      'stalled',
+    );
   });
 
   it('calls a bpftrace stalled when it printed before and has gone silent, not "still empty"', () => {

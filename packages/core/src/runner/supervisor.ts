@@ -155,7 +155,13 @@ export class TraceSupervisor {
     this.status.pid = run.process.pid;
     this.status.attachedProbes = undefined;
     if (run.process.pid !== undefined) {
-      this.log({ level: 'info', msg: 'bpftrace started', pid: run.process.pid, version: this.options.bpftraceVersion, restarts: this.status.restarts });
+      this.log({
+        level: 'info',
+        msg: 'bpftrace started',
+        pid: run.process.pid,
+        version: this.options.bpftraceVersion,
+        restarts: this.status.restarts,
+      });
     }
     void run.process.exited.then((exit) => {
       run.parser.end();
@@ -210,13 +216,23 @@ export class TraceSupervisor {
         this.log({ level: 'warn', msg: 'bpftrace lost events', events: event.events });
         break;
       case 'runtime-error':
-        this.log({ level: 'warn', msg: `bpftrace runtime error: ${event.message}`, ...(event.line === undefined ? {} : { line: event.line }) });
+        this.log({
+          level: 'warn',
+          msg: `bpftrace runtime error: ${event.message}`,
+          ...(event.line === undefined ? {} : { line: event.line }),
+        });
         break;
       case 'problem':
-        this.log({ level: 'warn', msg: `unreadable bpftrace output: ${event.reason}`, line: event.line, text: event.text });
+        this.log({
+          level: 'warn',
+          msg: `unreadable bpftrace output: ${event.reason}`,
+          line: event.line,
+          text: event.text,
+        });
         break;
       case 'text':
-        if (this.textLimit.admit()) this.log({ level: 'info', msg: event.text.replace(/\n$/, ''), source: event.source });
+        if (this.textLimit.admit())
+          this.log({ level: 'info', msg: event.text.replace(/\n$/, ''), source: event.source });
         break;
     }
   }
@@ -237,19 +253,38 @@ export class TraceSupervisor {
     if (this.current === run) this.current = undefined;
     this.status.pid = undefined;
     this.status.stalled = undefined;
-    exporter.setUp(false, this.stopping ? 'ktrace is stopping' : 'bpftrace is not running (it exited; see ktrace_bpftrace_restarts_total)');
+    exporter.setUp(
+      false,
+      this.stopping ? 'ktrace is stopping' : 'bpftrace is not running (it exited; see ktrace_bpftrace_restarts_total)',
+    );
     const ranMillis = Date.now() - run.process.startedAt;
     if (exit.spawnError === undefined) {
-      this.log({ level: this.stopping ? 'info' : 'warn', msg: 'bpftrace exited', code: exit.code, signal: exit.signal, ranMillis });
+      this.log({
+        level: this.stopping ? 'info' : 'warn',
+        msg: 'bpftrace exited',
+        code: exit.code,
+        signal: exit.signal,
+        ranMillis,
+      });
     }
     if (this.stopping || this.fatal !== undefined) return;
     const end: RunEnd =
       exit.spawnError !== undefined
         ? { kind: 'spawn-failed', errno: exit.spawnError.errno }
-        : { kind: 'exited', code: exit.code, signal: exit.signal, sawSample: run.sawSample, ranMillis, programCanExit: this.options.plan.instrumented.callsExit };
+        : {
+            kind: 'exited',
+            code: exit.code,
+            signal: exit.signal,
+            sawSample: run.sawSample,
+            ranMillis,
+            programCanExit: this.options.plan.instrumented.callsExit,
+          };
     const { decision, history } = decideRestart(this.history, end, this.options.policy);
     this.history = history;
-    const cannotStart = exit.spawnError === undefined ? undefined : `cannot start ${this.options.bpftracePath}: ${exit.spawnError.message}`;
+    const cannotStart =
+      exit.spawnError === undefined
+        ? undefined
+        : `cannot start ${this.options.bpftracePath}: ${exit.spawnError.message}`;
     switch (decision.action) {
       case 'finish':
         // The program ended itself (exit()); its exit-time dump has been exported.
@@ -268,7 +303,12 @@ export class TraceSupervisor {
         } else {
           const failure = bpftraceFailure(spec.programSource, run.stderrTail, exit.code, exit.signal, spec.program);
           if (decision.reason === 'gave-up') {
-            this.fail(new KtraceError({ code: failure.code, message: `${failure.message}\n    (${history.failedStarts} runs in a row ended before printing any map; ktrace gave up)` }));
+            this.fail(
+              new KtraceError({
+                code: failure.code,
+                message: `${failure.message}\n    (${history.failedStarts} runs in a row ended before printing any map; ktrace gave up)`,
+              }),
+            );
           } else {
             this.fail(failure);
           }
@@ -295,7 +335,8 @@ export class TraceSupervisor {
   /** Once a second: output rate, text lines not logged, and what bpftrace's silence means. */
   private tick(): void {
     const suppressed = this.textLimit.tick();
-    if (suppressed > 0) this.log({ level: 'info', msg: 'bpftrace output lines not logged (rate limit)', lines: suppressed });
+    if (suppressed > 0)
+      this.log({ level: 'info', msg: 'bpftrace output lines not logged (rate limit)', lines: suppressed });
     const flood = this.rate.tick();
     if (flood !== undefined && this.current !== undefined && this.fatal === undefined) {
       this.fail(new KtraceError({ code: 'KTRACE_OUTPUT_LIMIT', message: flood }));
@@ -375,7 +416,11 @@ export class TraceSupervisor {
         if (otlp !== undefined) {
           otlpNote = otlp.delivered
             ? { level: 'info', text: `the final dump reached the OTLP collector at ${otlp.url}`, otlp: 'delivered' }
-            : { level: 'warn', text: `the final dump did not reach the OTLP collector at ${otlp.url}: ${otlp.error ?? 'unknown error'}`, otlp: 'not delivered' };
+            : {
+                level: 'warn',
+                text: `the final dump did not reach the OTLP collector at ${otlp.url}: ${otlp.error ?? 'unknown error'}`,
+                otlp: 'not delivered',
+              };
         }
       } catch (error) {
         this.log({ level: 'warn', msg: 'exporter shutdown failed', error: String(error) });

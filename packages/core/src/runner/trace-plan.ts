@@ -33,7 +33,9 @@ export function planTrace(spec: TraceSpec): TracePlan {
     throw new KtraceError({
       code: 'KTRACE_BAD_SPEC',
       message: `spec.maps["${name}"].labels: ${labels.length} label names (${labels.join(', ')}) for a key of ${
-        info.keyArity === 0 ? 'no positions (the map has no key)' : `${info.keyArity} position${info.keyArity === 1 ? '' : 's'} (${info.keyNames.join(', ')})`
+        info.keyArity === 0
+          ? 'no positions (the map has no key)'
+          : `${info.keyArity} position${info.keyArity === 1 ? '' : 's'} (${info.keyNames.join(', ')})`
       }; give one name per key position`,
     });
   }
@@ -43,7 +45,9 @@ export function planTrace(spec: TraceSpec): TracePlan {
   // printed by the program) holds totals since its last clear, so a value that drops is a reset, not a delta.
   const exported = new Set(instrumented.exported);
   const deltaMaps = programInfo.maps.filter((m) => m.cleared && exported.has(m.name)).map((m) => m.name);
-  const clearedApart = programInfo.maps.filter((m) => m.clearedApart === true && exported.has(m.name)).map((m) => m.name);
+  const clearedApart = programInfo.maps
+    .filter((m) => m.clearedApart === true && exported.has(m.name))
+    .map((m) => m.name);
   const warnings: string[] = [];
   // bpftrace's print() and clear() are asynchronous: updates that land between them are lost by bpftrace itself.
   if (deltaMaps.length > 0) {
