@@ -2,7 +2,7 @@
 // test chooses (so its comm is unique), the built CLI as a subprocess, /metrics scraping, and an OTLP receiver.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -29,10 +29,16 @@ export function requireBuiltCli(): string {
   return CLI;
 }
 
-/** A copy of `binary` named `name` (≤ 15 chars, so the kernel's comm is exactly `name`). */
+const binaryDirs: string[] = [];
+process.on('exit', () => {
+  for (const dir of binaryDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of `binary` named `name` (≤ 15 chars, so the kernel's comm is exactly `name`); removed when the test process exits. */
 export function namedBinary(binary: string, name: string): string {
   if (name.length > 15) throw new Error(`comm names are at most 15 characters: ${name}`);
   const dir = mkdtempSync(join(tmpdir(), 'ktrace-workload-'));
+  binaryDirs.push(dir);
   const path = join(dir, name);
   copyFileSync(binary, path);
   return path;
