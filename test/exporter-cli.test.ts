@@ -75,8 +75,11 @@ describe.each(bpftraceReleases().map((r) => [r.name, r] as [string, BpftraceRele
       // BEGIN alone, then exit(): every run prints exactly @n = 3 in its exit-time dump, whatever the machine's load.
       const program = join(mkdtempSync(join(tmpdir(), 'ktrace-restarts-')), 'three.bt');
       writeFileSync(program, 'BEGIN { @n = count(); @n = count(); @n = count(); exit(); }\n');
+      // 0.24+ text output says nothing on stdout when bpftrace attaches ("Attaching N probes" went to stderr), so a
+      // restart in piped text is invisible there; their JSON still carries attached_probes.
+      const formats = ['0.17', '0.23'].includes(release.name) ? ['json', 'text'] : ['json'];
       try {
-        for (const format of ['json', 'text']) {
+        for (const format of formats) {
           const run = `${BPFTRACE} ${format === 'json' ? '-f json ' : ''}${program} 2>/dev/null`;
           const { code, stdout, stderr } = await pipeline(
             `{ ${run}; ${run}; } | node ${cli} export --program ${program}`,

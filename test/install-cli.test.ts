@@ -265,7 +265,9 @@ describe('ktrace install against the test API server', () => {
     undo();
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/^ktrace: forbidden: cannot patch daemonsets "ktrace-agent" in namespace "ktrace"/);
+    expect(result.stderr).toMatch(
+      /^ktrace: forbidden: cannot patch daemonsets\.apps "ktrace-agent" in namespace "ktrace"/,
+    );
     expect(result.stderr).toContain('running ktrace install again is safe');
     await ktrace(['uninstall', '--kubeconfig', kubeconfig]);
     expect(ktraceObjects(api)).toEqual([]);

@@ -304,7 +304,10 @@ describe('the output', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/final dump\n[\s\S]*@opens \(count\)/);
     expect((api.get('jobs.batch', 'ktrace', 'stopped-worker-1')!['spec'] as { suspend: boolean }).suspend).toBe(true);
-    expect(api.list('pods', { namespace: 'ktrace', labelSelector: 'ktrace.dev/trace=stopped' })).toEqual([]);
+    // The Job controller deletes the suspended Job's pod after the pod's final dump reached the log.
+    await expect
+      .poll(() => api.list('pods', { namespace: 'ktrace', labelSelector: 'ktrace.dev/trace=stopped' }))
+      .toEqual([]);
     const logs = await ktrace(['logs', 'stopped']);
     expect(logs.code).toBe(0);
     expect(logs.stdout).toMatch(/final dump \(saved\)\n[\s\S]*@opens \(count\)/);

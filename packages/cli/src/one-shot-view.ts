@@ -30,6 +30,8 @@ export interface ShowOptions {
   stopOnInterrupt: boolean;
   /** How long to wait for the final dump after Ctrl-C: the pod's stop timeout and grace. */
   stopWaitMillis: number;
+  /** Called once Ctrl-C is handled: what is announced after it (the trace started) can be answered with Ctrl-C. */
+  onInterruptible?: () => void;
 }
 
 interface NodeOutput {
@@ -91,6 +93,7 @@ export async function showOneShotOutput(
     });
   };
   if (options.follow) process.on('SIGINT', onSigint);
+  options.onInterruptible?.();
   const draw = (): void => {
     const header = `ktrace · ${jobs.map((j) => j.node).join(', ')} · ${new Date().toLocaleTimeString()}${interrupted ? ' · stopping' : ''}`;
     const maps = new Map<string, MapSample>();

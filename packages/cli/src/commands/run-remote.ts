@@ -135,12 +135,15 @@ export function registerRunRemote(program: Command): void {
       );
       throw error;
     }
-    for (const job of jobs) {
-      process.stderr.write(
-        `trace/${request.trace} ${job.outcome === 'created' ? 'started' : 'already running'} on node ${job.node} (job ${client.namespace}/${job.job})\n`,
-      );
-    }
+    const announce = (): void => {
+      for (const job of jobs) {
+        process.stderr.write(
+          `trace/${request.trace} ${job.outcome === 'created' ? 'started' : 'already running'} on node ${job.node} (job ${client.namespace}/${job.job})\n`,
+        );
+      }
+    };
     if (options.attach !== true) {
+      announce();
       process.stderr.write(
         `ktrace logs ${request.trace}${command.getOptionValue('namespace') === undefined ? '' : ` -n ${client.namespace}`} -f shows its output\n`,
       );
@@ -151,6 +154,8 @@ export function registerRunRemote(program: Command): void {
       follow: true,
       stopOnInterrupt: true,
       stopWaitMillis: (request.stopTimeoutSeconds ?? 30) * 1000 + 15_000,
+      // A Ctrl-C right after "started" must stop the trace, not kill ktrace before it handles the signal.
+      onInterruptible: announce,
     });
     process.exit(status);
   });
