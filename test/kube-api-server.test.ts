@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApiServer } from './support/kube-api-server/index.js';
+import { startKubeApiServer, testPod } from './support/kube-api-server/index.js';
 import type { KubeApiServer, KubeObject } from './support/kube-api-server/index.js';
 import { eventually } from './support/workload.js';
 
@@ -20,14 +20,7 @@ afterEach(() => {
   api.allowAll();
 });
 
-function pod(name: string, labels: Record<string, string>, ns = 'team-a', containers = ['main']): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: ns, labels },
-    spec: { containers: containers.map((c) => ({ name: c, image: 'busybox:1.36' })) },
-  };
-}
+const pod = testPod;
 
 describe('kubectl against the test API server', () => {
   it('gets pods by label selector (equality and set-based) and by field selector', async () => {

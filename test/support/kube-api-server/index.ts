@@ -20,3 +20,4 @@ export type { KubeconfigOptions, KubectlOptions, KubectlResult } from './kubecon
 export { validateObject } from './validation.js';
 export { JobController, pinnedNode } from './job-controller.js';
 export type { JobControllerOptions } from './job-controller.js';
+export { testPod } from './fixtures.js';
