@@ -35,7 +35,7 @@ export interface Exporter {
   setUp(up: boolean, reason?: string): void;
   /** Binds `listen` (KtraceError KTRACE_LISTEN naming the address if it cannot). */
   start(): Promise<{ url?: string }>;
-  /** The exposition as served at /metrics. */
+  /** The exposition as served at /metrics; after shutdown, the final one (the state at shutdown). */
   prometheusText(): Promise<string>;
   /** Flushes OTLP (bounded), closes the server; says whether the final push reached the collector. */
   shutdown(): Promise<ExporterShutdown>;
@@ -202,7 +202,10 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
     state.lastDumpMs === undefined ? undefined : (clock() - state.lastDumpMs) / 1000,
   );
 
+  // OTel's readers refuse to collect once shut down, so the exposition at shutdown is kept for later callers.
+  let finalText: string | undefined;
   const prometheusText = async (): Promise<string> => {
+    if (finalText !== undefined) return finalText;
     const { resourceMetrics, errors } = await prometheus.collect();
     for (const error of errors) warn(`collecting metrics: ${String(error)}`);
     if (renderer === 'otel') return serializer.serialize(resourceMetrics);
@@ -363,6 +366,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
           };
         }
       }
+      finalText = await prometheusText();
       // The reader pushes once more as it shuts down: within what is left of the deadline, since the collector may be gone.
       const shut = await within(
         provider.shutdown().catch((error: unknown) => {
