@@ -1,5 +1,7 @@
 // Public API of @ktrace/core: trace specs, program instrumentation, preflight checks and the local runner.
 export { startTrace } from './runner.js';
+export { KtraceError, isKtraceError } from '@ktrace/parser';
+export type { KtraceErrorCode } from '@ktrace/parser';
 export type {
   LogLevel,
   LogRecord,
