@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine (as root) to where ktrace runs (`setup.sh run`: bpftrace) or is tested
 # (`setup.sh test`: bpftrace and Prometheus, plus the other releases the live tests run, from scripts/versions.sh),
-# with tracefs/debugfs and npm packages. Idempotent and quick when everything is already there.
+# with tracefs/debugfs and npm packages, and puts this checkout's `ktrace` on PATH (built, linked from /usr/local/bin).
+# Idempotent and quick when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,4 +53,20 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "ktrace setup: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# `ktrace` from any directory: the CLI built, and /usr/local/bin/ktrace a link to this checkout's (which stays current
+# with every build). Another file there is left alone.
+npx nx run @ktrace/cli:build --outputStyle=static
+bin=/usr/local/bin/ktrace
+cli="$PWD/packages/cli/bin/ktrace.js"
+if [ "$(readlink "$bin" 2>/dev/null)" != "$cli" ]; then
+  if [ -e "$bin" ] && [ ! -L "$bin" ]; then
+    echo "ktrace setup: $bin is a file of its own, so it is left as it is; this checkout's CLI: npx ktrace" >&2
+  elif [ -w "$(dirname "$bin")" ]; then
+    ln -sfn "$cli" "$bin"
+    echo "ktrace setup: $bin now runs $cli" >&2
+  else
+    echo "ktrace setup: to run ktrace from any directory: sudo ln -sfn $cli $bin" >&2
+  fi
 fi
