@@ -1,7 +1,7 @@
 // The Prometheus rules in deploy/prometheus: the real promtool accepts them and their unit tests pass, every
-// alert carries what an on-call person needs (for, severity, summary, description), every alert has a unit
-// test that fires it and one that keeps it quiet, and deploy/README.md explains each alert. promtool runs on every
-// Prometheus release of support/versions.ts (2.42 and 3.5: 3.0 made range selectors left-open).
+// alert carries what an on-call person needs (for, severity, summary, description, its section of docs/runbooks.md),
+// every alert has a unit test that fires it and one that keeps it quiet, and deploy/README.md explains each alert.
+// promtool runs on every Prometheus release of support/versions.ts (2.42 and 3.5: 3.0 made range selectors left-open).
 
 import { execFile } from 'node:child_process';
 import { access, constants, readdir, readFile } from 'node:fs/promises';
@@ -117,6 +117,24 @@ describe('deploy/prometheus rules', () => {
       names.filter((name) => !quiet.has(name)),
       'alerts never tested quiet',
     ).toEqual([]);
+  });
+
+  it('links every alert to its own section of docs/runbooks.md, and every section there to an alert', async () => {
+    const runbooks = await readFile(join(ROOT, 'docs', 'runbooks.md'), 'utf8');
+    // GitHub's anchor of a heading: lower case, spaces to dashes, punctuation dropped.
+    const anchors = [...runbooks.matchAll(/^## (.+)$/gm)].map(([, heading = '']) =>
+      heading
+        .toLowerCase()
+        .replace(/[^\w\s-]/g, '')
+        .replace(/\s/g, '-'),
+    );
+    const names = alerts.map((alert) => alert.alert ?? '');
+    for (const alert of alerts) {
+      expect(alert.annotations?.['runbook_url'], `alert ${alert.alert} runbook_url`).toBe(
+        `docs/runbooks.md#${alert.alert?.toLowerCase()}`,
+      );
+    }
+    expect(anchors).toEqual(names.map((name) => name.toLowerCase()));
   });
 
   it('explains every alert in deploy/README.md', async () => {
