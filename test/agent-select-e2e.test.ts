@@ -191,6 +191,10 @@ describe('pod selection by the agent', () => {
       }),
     ).toBe(321);
 
+    // the API traffic this costs: one watch each of the trace ConfigMaps, the node's pods and the Namespaces
+    expect(api.openWatches()).toBe(3);
+    expect(api.requestCounts()).toMatchObject({ 'list namespaces': 1, 'list pods': 1 });
+
     // pods that start matching later: db-1 by its own label, web-2 by its namespace's; each with its whole count
     expect((await api.kubectl(['label', 'pod', 'db-1', '-n', 'shop', 'app=web', '--overwrite'])).code).toBe(0);
     await reads({ 'web-1': 321, 'db-1': 200 }, 'db-1 selected once labelled app=web');

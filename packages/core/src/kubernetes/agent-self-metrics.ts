@@ -98,11 +98,18 @@ export function renderSelfMetrics(input: SelfMetricsInput): string {
     'Series each trace exports from this node (capped by --max-series-per-trace)',
     perTrace((c) => c.series),
   );
+  const memory = process.memoryUsage();
   out += family(
     'ktrace_agent_resident_bytes',
     'gauge',
     'Resident memory of the agent process (bpftrace processes not included)',
-    [['', process.memoryUsage().rss]],
+    [['', memory.rss]],
+  );
+  out += family(
+    'ktrace_agent_heap_used_bytes',
+    'gauge',
+    "The agent's JavaScript heap in use (below its resident memory: the rest is heap not yet collected or returned, and native memory)",
+    [['', memory.heapUsed]],
   );
   const cpu = process.cpuUsage();
   out += family(
