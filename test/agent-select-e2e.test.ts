@@ -219,4 +219,12 @@ describe('pod selection by the agent', () => {
     current.child.kill('SIGTERM');
     expect((await current.exited).code).toBe(0);
   }, 300_000);
+
+  it('refuses a series cap that is not a whole number of series, before contacting anything', async () => {
+    const refused = await runCli(['agent', '--node-name', 'n1', '--max-series-per-trace', '0'], { HOME: dir });
+    expect(refused).toMatchObject({
+      code: 2,
+      stderr: 'ktrace: --max-series-per-trace must be a whole number of series (1 or more), not "0"\n',
+    });
+  });
 });
