@@ -20,6 +20,11 @@ describe('prepareTrace', () => {
     expect(keys).toEqual({ '@start': ['tid'], '@us': ['comm', 'cgroup'], '@calls': ['cgroup'] });
     // another export shape: the exporter is not carried across a selector being added
     expect(selecting.signature).not.toBe(plain.signature);
+    // not even when every map is keyed by cgroup already: the exporter filters or it does not
+    const keyed = parseTraceSpec({ program: 'tracepoint:syscalls:sys_enter_read { @reads[cgroup] = count(); }' });
+    const keyedSelecting = prepareTrace(keyed, { selecting: true });
+    expect(keyedSelecting.spec.program).toBe(keyed.program);
+    expect(keyedSelecting.signature).not.toBe(prepareTrace(keyed, { selecting: false }).signature);
   });
 
   it('caps the series of a trace by the agent’s limit, keeping a smaller limit of its own', () => {

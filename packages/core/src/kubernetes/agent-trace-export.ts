@@ -58,11 +58,13 @@ export function prepareTrace(input: TraceSpec, options: { selecting: boolean; ma
   }
   const running = maps.size === 0 ? spec : { ...spec, program: addCgroupKey(spec.program, [...maps]).source };
   const plan = planTrace(running);
-  return { spec: running, plan, signature: exportSignature(running, plan.programInfo) };
+  return { spec: running, plan, signature: exportSignature(running, plan.programInfo, options.selecting) };
 }
 
-function exportSignature(spec: TraceSpec, program: ProgramInfo): string {
+/** Whether an exporter is made to filter (or not) is fixed when it is made: selecting or not is part of the shape. */
+function exportSignature(spec: TraceSpec, program: ProgramInfo, selecting: boolean): string {
   return JSON.stringify({
+    selecting,
     maps: program.maps.map((m) => [
       m.name,
       m.kind,

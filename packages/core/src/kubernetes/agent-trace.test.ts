@@ -1,11 +1,14 @@
 // Real bpftrace: a cluster trace runs, a changed document restarts bpftrace with its counters carried, a deleted one
-// leaves nothing exported; a failure the machine may heal is retried, a compile error is not.
+// leaves nothing exported; a changed pod selection applies without a restart; a failure the machine may heal is
+// retried, a compile error is not.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { AgentTrace } from './agent-trace.js';
+import { CgroupTree } from './cgroup-tree.js';
+import { PodCache } from './pod-cache.js';
 import { parseTraceDocument } from './trace-document.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ktrace-cluster-agent-trace-'));
@@ -150,4 +153,42 @@ describe('AgentTrace with the real bpftrace', () => {
       await Promise.all([late.stop(), typo.stop()]);
     }
   }, 120_000);
+
+  test('a document that changes only its pod selection keeps the same bpftrace running', async () => {
+    const document = (app: string) =>
+      parseTraceDocument({
+        apiVersion: 'ktrace.dev/v1alpha1',
+        kind: 'Trace',
+        metadata: { name: 'web' },
+        spec: {
+          program: 'tracepoint:syscalls:sys_enter_read /args->fd == 0/ { @reads[comm] = count(); }',
+          interval: '500ms',
+          podSelector: { matchLabels: { app } },
+        },
+      });
+    const logs: string[] = [];
+    const trace = new AgentTrace('web', {
+      bpftrace: '/usr/bin/bpftrace',
+      resourceAttributes: { 'k8s.node.name': 'n1' },
+      onLog: (r) => logs.push(r.msg),
+      onChange: () => undefined,
+      pods: { tree: new CgroupTree(), cache: new PodCache({ nodeName: 'n1' }) },
+      selects: (t, pod) => t.podSelector?.matchLabels?.['app'] === pod.labels['app'],
+    });
+    try {
+      trace.want(document('web'));
+      await until(() => Promise.resolve(trace.status().state === 'running' ? true : undefined), 'the trace to run');
+      const pid = trace.pid();
+      trace.want(document('api'));
+      await until(
+        () => Promise.resolve(trace.status().digest === document('api').digest ? true : undefined),
+        'the new selection',
+      );
+      expect(trace.pid()).toBe(pid);
+      expect(trace.status()).toMatchObject({ state: 'running', restarts: 0 });
+      expect(logs).toContain('the pod selection changed: applied without restarting bpftrace');
+    } finally {
+      await trace.stop();
+    }
+  }, 60_000);
 });

@@ -47,6 +47,11 @@ export interface AgentTraceOptions {
   retry?: RetryPolicy;
 }
 
+/** Two versions that run the same program the same way and differ only in which pods they select. */
+function onlySelectorsDiffer(a: ClusterTrace, b: ClusterTrace): boolean {
+  return selectsPods(a) && selectsPods(b) && JSON.stringify(a.spec) === JSON.stringify(b.spec);
+}
+
 export class AgentTrace {
   readonly name: string;
   private readonly options: AgentTraceOptions;
@@ -213,6 +218,13 @@ export class AgentTrace {
   }
 
   private async startRun(trace: ClusterTrace): Promise<void> {
+    if (this.handle !== undefined && this.running !== undefined && onlySelectorsDiffer(this.running, trace)) {
+      // applied at export: the running bpftrace and its counters go on untouched
+      this.running = trace;
+      this.options.onLog({ level: 'info', msg: 'the pod selection changed: applied without restarting bpftrace' });
+      this.options.onChange();
+      return;
+    }
     const restart = this.running !== undefined;
     this.retryDue = false;
     await this.stopRun();

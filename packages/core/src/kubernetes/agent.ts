@@ -289,7 +289,7 @@ export class Agent {
         if (trace.digest !== plan.trace.digest) {
           this.log({
             level: 'info',
-            msg: trace.digest === undefined ? 'starting trace' : 'trace changed: restarting it, counters carried',
+            msg: trace.digest === undefined ? 'starting trace' : 'trace changed: applying it, counters carried',
             trace: plan.name,
             digest: plan.trace.digest,
           });
