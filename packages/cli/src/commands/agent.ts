@@ -20,6 +20,7 @@ interface AgentCommandOptions extends ClusterOptions {
   deletedPodGrace?: string;
   workloadLabels?: boolean;
   hostRoot?: string;
+  maxSeriesPerTrace?: string;
   verbose?: boolean;
 }
 
@@ -45,6 +46,10 @@ export function registerAgent(program: Command): void {
       )
       .option('--workload-labels', 'also label series with the workload (k8s_deployment_name, …)')
       .option('--host-root <dir>', "where the host's / is mounted (its cgroup2 tree and /proc), e.g. /host in a pod")
+      .option(
+        '--max-series-per-trace <n>',
+        'at most this many series per trace from this node; more keys fold into an overflow series (default 20000)',
+      )
       .option('-v, --verbose', 'also log debug lines'),
   ).action(async (options: AgentCommandOptions) => {
     const node = options.nodeName ?? process.env['NODE_NAME'];
@@ -58,6 +63,13 @@ export function registerAgent(program: Command): void {
       options.heartbeat === undefined
         ? undefined
         : Math.max(1, Math.round(parseDuration(options.heartbeat, '--heartbeat') / 1000));
+    const maxSeriesPerTrace = options.maxSeriesPerTrace === undefined ? undefined : Number(options.maxSeriesPerTrace);
+    if (maxSeriesPerTrace !== undefined && (!Number.isInteger(maxSeriesPerTrace) || maxSeriesPerTrace < 1)) {
+      throw new KtraceError({
+        code: 'KTRACE_BAD_OPTION',
+        message: `--max-series-per-trace must be a whole number of series (1 or more), not "${options.maxSeriesPerTrace ?? ''}"`,
+      });
+    }
     const client = kubeClientFor(options);
     const writeLog = (record: LogRecord): void => {
       if (record.level === 'debug' && options.verbose !== true) return;
@@ -74,6 +86,7 @@ export function registerAgent(program: Command): void {
       ...(options.otlpEndpoint === undefined ? {} : { otlpEndpoint: options.otlpEndpoint }),
       ...(heartbeatSeconds === undefined ? {} : { heartbeatSeconds }),
       ...(podName === undefined ? {} : { podName }),
+      ...(maxSeriesPerTrace === undefined ? {} : { maxSeriesPerTrace }),
       podLabels:
         options.podLabels === false
           ? false

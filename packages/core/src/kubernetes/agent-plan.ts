@@ -1,5 +1,8 @@
 // What this node's agent should do with each trace document: run it, report it invalid, or skip it (its
-// nodeSelector does not match this node, or the node's labels are unknown). Pure policy, no effects.
+// nodeSelector does not match this node or the node's labels are unknown; it selects pods and none of this node's
+// does, or they cannot be judged yet). Pure policy, no effects.
+import { describeSelectors, selectsPods } from './agent-selection.js';
+import type { PodSelectionView } from './agent-selection.js';
 import { isEmptySelector, matchesLabelSelector } from './label-selector.js';
 import type { ClusterTrace, DecodedTraceConfigMap } from './trace-document.js';
 
@@ -16,10 +19,23 @@ export interface NodeView {
   unknownBecause?: string;
 }
 
+/**
+ * Why a trace that selects pods does not run on this node now, or undefined when it runs: bpftrace is started only
+ * while at least one pod of the node is selected, so a node without one pays nothing for the trace.
+ */
+function podSelectionSkip(trace: ClusterTrace, node: NodeView, pods: PodSelectionView): string | undefined {
+  if (pods.unavailable !== undefined) return `${describeSelectors(trace)} cannot be applied: ${pods.unavailable}`;
+  if (trace.namespaceSelector !== undefined && pods.namespacesUnavailable !== undefined)
+    return `namespaceSelector cannot be checked: ${pods.namespacesUnavailable}`;
+  if (pods.selected(trace) === 0) return `no pod of node ${node.name} matches ${describeSelectors(trace)}`;
+  return undefined;
+}
+
 /** One plan per trace name, in name order. Two documents claiming one name: the first by ConfigMap name runs. */
 export function planTraces(
   documents: Array<{ configMap: string; decoded: DecodedTraceConfigMap }>,
   node: NodeView,
+  pods: PodSelectionView,
 ): TracePlan[] {
   const byName = new Map<string, TracePlan>();
   const owner = new Map<string, string>();
@@ -59,6 +75,11 @@ export function planTraces(
         });
         continue;
       }
+    }
+    const skip = selectsPods(trace) ? podSelectionSkip(trace, node, pods) : undefined;
+    if (skip !== undefined) {
+      byName.set(decoded.name, { name: decoded.name, action: 'skip', digest: trace.digest, reason: skip });
+      continue;
     }
     byName.set(decoded.name, { name: decoded.name, action: 'run', trace });
   }

@@ -1,5 +1,6 @@
-// The agent's own metrics, as Prometheus text: traces by state (an invalid document shows here), each
-// bpftrace's resident memory, the agent's memory, its API traffic (lists, watches, status writes) and failures.
+// The agent's own metrics, as Prometheus text: traces by state (an invalid document shows here), each trace's
+// series and its bpftrace's memory and CPU, the agent's memory, its API traffic (lists, watches, status writes) and
+// failures.
 import type { ListWatchStats } from './list-watch.js';
 import type { NodeTraceState, NodeTraceStatus } from './node-status.js';
 
@@ -9,17 +10,30 @@ export interface AgentCounters {
   mergeConflicts: number;
 }
 
+/** What one running trace costs on this node. */
+export interface TraceCost {
+  /** bpftrace's resident memory (bytes), while it runs. */
+  rssBytes?: number;
+  /** CPU seconds of the bpftrace process running now (starts again at 0 when it restarts). */
+  cpuSeconds?: number;
+  series: number;
+}
+
 export interface SelfMetricsInput {
   statuses: Record<string, NodeTraceStatus>;
-  rss: Map<string, number | undefined>;
+  costs: Map<string, TraceCost>;
   watching: boolean;
   counters: AgentCounters;
   watches: ListWatchStats[];
   /** Reads of the node (gets) and how many failed. */
   nodeReads: { gets: number; failures: number };
   nodeLabelsKnown: boolean;
-  /** The node's pod cache and its watch, when pod labels are on. */
-  pods?: { cached: number; watch: { synced: boolean; lists: number; watches: number; errors: number } };
+  /** The node's pod cache and its watch, when pod labels are on; the namespace watch's requests. */
+  pods?: {
+    cached: number;
+    watch: { synced: boolean; lists: number; watches: number; errors: number };
+    namespaces: ListWatchStats;
+  };
 }
 
 const states: readonly NodeTraceState[] = [
@@ -60,20 +74,49 @@ export function renderSelfMetrics(input: SelfMetricsInput): string {
     'The state of each trace on this node (1 for its current state)',
     entries.map(([name, status]) => [`trace=${quote(name)},state=${quote(status.state)}`, 1]),
   );
+  const costs = [...input.costs].sort(([a], [b]) => a.localeCompare(b));
+  const perTrace = (pick: (cost: TraceCost) => number | undefined): Array<[string, number]> =>
+    costs.flatMap(([name, cost]) => {
+      const value = pick(cost);
+      return value === undefined ? [] : [[`trace=${quote(name)}`, value] as [string, number]];
+    });
   out += family(
     'ktrace_agent_bpftrace_resident_bytes',
     'gauge',
     "Resident memory of each trace's bpftrace process",
-    [...input.rss]
-      .filter((e): e is [string, number] => e[1] !== undefined)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([name, bytes]) => [`trace=${quote(name)}`, bytes]),
+    perTrace((c) => c.rssBytes),
   );
+  out += family(
+    'ktrace_agent_bpftrace_cpu_seconds_total',
+    'counter',
+    "CPU time (user and system) of each trace's bpftrace process; starts again when bpftrace restarts",
+    perTrace((c) => c.cpuSeconds),
+  );
+  out += family(
+    'ktrace_agent_trace_series',
+    'gauge',
+    'Series each trace exports from this node (capped by --max-series-per-trace)',
+    perTrace((c) => c.series),
+  );
+  const memory = process.memoryUsage();
   out += family(
     'ktrace_agent_resident_bytes',
     'gauge',
     'Resident memory of the agent process (bpftrace processes not included)',
-    [['', process.memoryUsage().rss]],
+    [['', memory.rss]],
+  );
+  out += family(
+    'ktrace_agent_heap_used_bytes',
+    'gauge',
+    "The agent's JavaScript heap in use (below its resident memory: the rest is heap not yet collected or returned, and native memory)",
+    [['', memory.heapUsed]],
+  );
+  const cpu = process.cpuUsage();
+  out += family(
+    'ktrace_agent_cpu_seconds_total',
+    'counter',
+    'CPU time (user and system) of the agent process (bpftrace processes not included)',
+    [['', (cpu.user + cpu.system) / 1e6]],
   );
   out += family(
     'ktrace_agent_watch_connected',
@@ -104,12 +147,15 @@ export function renderSelfMetrics(input: SelfMetricsInput): string {
     ['kind="get"', input.nodeReads.gets],
     ['kind="pod_list"', input.pods?.watch.lists ?? 0],
     ['kind="pod_watch"', input.pods?.watch.watches ?? 0],
+    ['kind="namespace_list"', input.pods?.namespaces.lists ?? 0],
+    ['kind="namespace_watch"', input.pods?.namespaces.watches ?? 0],
     ['kind="status"', input.counters.statusWrites + input.counters.statusWriteFailures],
   ]);
   out += family('ktrace_agent_api_failures_total', 'counter', 'Failed list, watch, get and status requests', [
     ['kind="watch"', sum((s) => s.failures)],
     ['kind="get"', input.nodeReads.failures],
     ['kind="pods"', input.pods?.watch.errors ?? 0],
+    ['kind="namespaces"', input.pods?.namespaces.failures ?? 0],
     ['kind="status"', input.counters.statusWriteFailures],
   ]);
   return out;

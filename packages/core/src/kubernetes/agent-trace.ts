@@ -1,22 +1,19 @@
 // One cluster trace on this node: runs it with the local runner (startTrace, the same supervisor as `ktrace run`)
 // into an exporter the agent owns, so a changed document restarts bpftrace while its counters carry on (same
-// exporter, restart recorded) whenever the export shape is unchanged. Changes are applied one at a time, latest wins.
+// exporter, restart recorded) whenever the export shape is unchanged. Changes are applied one at a time, latest wins;
+// a failed version is tried again as agent-trace-retry.ts says.
 import { readFileSync } from 'node:fs';
-import { createExporter } from '@ktrace/exporter';
-import type { Exporter, ExporterOptions } from '@ktrace/exporter';
-import { isKtraceError } from '@ktrace/parser';
-import type { ProgramInfo } from '@ktrace/parser';
-import { exporterOptionsFor } from '../exporter-options.js';
-import { addCgroupKey, podLabelsMaps } from '../key-rewrite.js';
+import type { Exporter } from '@ktrace/exporter';
+import { isKtraceError, KtraceError } from '@ktrace/parser';
 import { startTrace } from '../runner.js';
-import { planTrace } from '../runner/trace-plan.js';
-import type { TracePlan } from '../runner/trace-plan.js';
 import type { LogRecord, StartTraceOptions, TraceHandle } from '../runner.js';
-import type { TraceSpec } from '../trace-spec.js';
-import type { CgroupTree } from './cgroup-tree.js';
+import { selectsPods } from './agent-selection.js';
+import { createTraceExporter, prepareTrace } from './agent-trace-export.js';
+import type { PreparedTrace, TracePods } from './agent-trace-export.js';
+import { retryAfter } from './agent-trace-retry.js';
+import type { RetryPolicy } from './agent-trace-retry.js';
 import type { NodeTraceState, NodeTraceStatus } from './node-status.js';
-import type { PodCache } from './pod-cache.js';
-import { PodLabeler, podLabeledMaps } from './pod-labels.js';
+import type { PodMeta } from './pod-cache.js';
 import type { ClusterTrace } from './trace-document.js';
 
 export interface AgentTraceOptions {
@@ -38,65 +35,21 @@ export interface AgentTraceOptions {
    * Pod labels: maps keyed by `cgroup` or `pid` (or with `podLabels: true`, which adds `cgroup` to their key) get
    * k8s_namespace_name, k8s_pod_name, k8s_container_name and container_id from the node's pods.
    */
-  pods?: { tree: CgroupTree; cache: PodCache; workload?: boolean };
+  pods?: TracePods;
+  /**
+   * Whether a trace that selects pods (podSelector, namespaceSelector) selects this pod now; asked at every dump.
+   * Without it (or without `pods`), such a trace fails: it would otherwise see every process of the node.
+   */
+  selects?: (trace: ClusterTrace, pod: PodMeta) => boolean;
+  /** The most series one trace exports (the agent's --max-series-per-trace); the spec's limits are capped by it. */
+  maxSeries?: number;
+  /** When a failed version is tried again. */
+  retry?: RetryPolicy;
 }
 
-/** The program as bpftrace runs it: `podLabels: true` maps get `cgroup` added to their key first. */
-function withPodKeys(spec: TraceSpec): TraceSpec {
-  const maps = podLabelsMaps(spec.maps);
-  if (maps.length === 0) return spec;
-  return { ...spec, program: addCgroupKey(spec.program, maps).source };
-}
-
-/** An exporter whose map samples pass through the pod labeler first. */
-function labelled(exporter: Exporter, labeler: PodLabeler): Exporter {
-  return {
-    store: exporter.store,
-    handle(event) {
-      if (event.type === 'map') {
-        exporter.handle(labeler.rewrite(event));
-        return;
-      }
-      // a new bpftrace run: its maps start empty
-      if (event.type === 'attached') labeler.restarted();
-      exporter.handle(event);
-    },
-    recordRestart() {
-      labeler.restarted();
-      exporter.recordRestart();
-    },
-    setUp: (up) => exporter.setUp(up),
-    start: () => exporter.start(),
-    prometheusText: () => exporter.prometheusText(),
-    shutdown: () => exporter.shutdown(),
-  };
-}
-
-/** What decides how samples become series: while it is unchanged, one exporter (and its counters) carries on. */
-function exportSignature(spec: TraceSpec, program: ProgramInfo): string {
-  return JSON.stringify({
-    maps: program.maps.map((m) => [
-      m.name,
-      m.kind,
-      m.args,
-      m.keyArity,
-      m.keyNames,
-      m.cleared,
-      m.clearedApart ?? false,
-      m.partial ?? false,
-    ]),
-    options: spec.maps,
-    include: spec.include ?? null,
-    prefix: spec.metrics.prefix ?? null,
-    limits: [
-      spec.limits.maxSeries,
-      spec.limits.maxSeriesPerMap,
-      spec.limits.maxLabelValueLength,
-      spec.limits.expireAfterDumps,
-    ],
-    resource: spec.metrics.resourceAttributes ?? null,
-    otlp: [spec.metrics.otlpEndpoint ?? null, spec.metrics.otlpIntervalMillis ?? null],
-  });
+/** Two versions that run the same program the same way and differ only in which pods they select. */
+function onlySelectorsDiffer(a: ClusterTrace, b: ClusterTrace): boolean {
+  return selectsPods(a) && selectsPods(b) && JSON.stringify(a.spec) === JSON.stringify(b.spec);
 }
 
 export class AgentTrace {
@@ -109,8 +62,13 @@ export class AgentTrace {
   private signature: string | undefined;
   private state: NodeTraceState = 'starting';
   private error: string | undefined;
-  /** The digest that failed: not tried again until the document changes. */
+  /** The digest that failed: not tried again until the document changes or its retry is due. */
   private failedDigest: string | undefined;
+  /** Consecutive failures of the version that failed last. */
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** The failed version is to be started again although it is the one that ran. */
+  private retryDue = false;
   private pumping: Promise<void> | undefined;
 
   constructor(name: string, options: AgentTraceOptions) {
@@ -121,6 +79,7 @@ export class AgentTrace {
 
   /** Run this version of the trace (start it, or restart it if it changed). */
   want(trace: ClusterTrace): void {
+    if (trace.digest !== this.desired?.digest && trace.digest !== this.failedDigest) this.clearRetry();
     this.desired = trace;
     this.pump();
   }
@@ -128,6 +87,7 @@ export class AgentTrace {
   /** Stop it (its final dump is exported, then its series go) and resolve when stopped. */
   async stop(): Promise<void> {
     this.desired = null;
+    this.clearRetry();
     this.pump();
     while (this.pumping !== undefined) await this.pumping;
   }
@@ -168,6 +128,25 @@ export class AgentTrace {
     }
   }
 
+  /** CPU seconds (user + system) of the bpftrace process running now: starts again from 0 when it restarts. */
+  cpuSeconds(): number | undefined {
+    const pid = this.pid();
+    if (pid === undefined) return undefined;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime (fields 14 and 15), in USER_HZ ticks: 100 per second on Linux
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Series this trace exports now. */
+  seriesCount(): number {
+    return this.exporter?.store.size ?? 0;
+  }
+
   /** This trace's exposition (series and self-metrics), or undefined when nothing is exported. */
   async prometheusText(): Promise<string | undefined> {
     return this.exporter?.prometheusText();
@@ -197,7 +176,7 @@ export class AgentTrace {
             this.setState('stopping');
             continue;
           }
-          if (desired.digest === this.running?.digest || desired.digest === this.failedDigest) break;
+          if (!this.needsStart(desired)) break;
           await this.startRun(desired);
         }
       } finally {
@@ -207,11 +186,16 @@ export class AgentTrace {
       if (
         this.desired === null
           ? this.running !== undefined || this.exporter !== undefined
-          : this.desired.digest !== this.running?.digest && this.desired.digest !== this.failedDigest
+          : this.needsStart(this.desired)
       ) {
         this.pump();
       }
     })();
+  }
+
+  /** A version not failed (or whose retry is due) and not the one running. */
+  private needsStart(desired: ClusterTrace): boolean {
+    return desired.digest !== this.failedDigest && (desired.digest !== this.running?.digest || this.retryDue);
   }
 
   private async stopRun(): Promise<void> {
@@ -233,60 +217,35 @@ export class AgentTrace {
     await exporter?.shutdown().catch(() => undefined);
   }
 
-  /** The exporter of a trace (with the pod labeler in front when its maps are keyed by cgroup or pid). */
-  private exporterFor(trace: ClusterTrace, spec: TraceSpec, plan: TracePlan): Exporter {
-    const program = plan.programInfo;
-    const { listen: _listen, ...metrics } = spec.metrics;
-    const maps = { ...spec.maps };
-    let labeler: PodLabeler | undefined;
-    const pods = this.options.pods;
-    if (pods !== undefined) {
-      const keyed = podLabeledMaps(program, { only: plan.instrumented.exported });
-      if (Object.keys(keyed).length > 0) {
-        labeler = new PodLabeler({
-          cgroupPath: (id) => pods.tree.pathOf(id),
-          procCgroup: (pid) => pods.tree.procCgroupOf(pid),
-          resolvePod: (info) => pods.cache.resolve(info),
-          maps: keyed,
-          ...(pods.workload === undefined ? {} : { workload: pods.workload }),
-        });
-        for (const name of Object.keys(keyed)) {
-          const info = program.maps.find((m) => m.name === name);
-          maps[name] = { ...maps[name], labels: labeler.labelNames(name, maps[name]?.labels ?? info?.keyNames ?? []) };
-        }
-      }
-    }
-    const options: ExporterOptions = {
-      ...exporterOptionsFor({ program, maps, include: plan.instrumented.exported, metrics, limits: spec.limits }),
-      resourceAttributes: {
-        ...this.options.resourceAttributes,
-        ...spec.metrics.resourceAttributes,
-        'ktrace.trace.name': trace.name,
-      },
-      onWarning: (message) => this.options.onLog({ level: 'warn', msg: message }),
-    };
-    const otlp = spec.metrics.otlpEndpoint ?? this.options.otlpEndpoint;
-    if (otlp !== undefined) options.otlpEndpoint = otlp;
-    const otlpInterval = spec.metrics.otlpIntervalMillis ?? this.options.otlpIntervalMillis;
-    if (otlpInterval !== undefined) options.otlpIntervalMillis = otlpInterval;
-    const exporter = createExporter(options);
-    return labeler === undefined ? exporter : labelled(exporter, labeler);
-  }
-
   private async startRun(trace: ClusterTrace): Promise<void> {
+    if (this.handle !== undefined && this.running !== undefined && onlySelectorsDiffer(this.running, trace)) {
+      // applied at export: the running bpftrace and its counters go on untouched
+      this.running = trace;
+      this.options.onLog({ level: 'info', msg: 'the pod selection changed: applied without restarting bpftrace' });
+      this.options.onChange();
+      return;
+    }
     const restart = this.running !== undefined;
+    this.retryDue = false;
     await this.stopRun();
-    let spec: TraceSpec;
-    let plan: TracePlan;
+    let prepared: PreparedTrace;
     try {
-      spec = withPodKeys(trace.spec);
-      plan = planTrace(spec);
+      const selecting = selectsPods(trace);
+      if (selecting && (this.options.pods === undefined || this.options.selects === undefined)) {
+        throw new KtraceError({
+          code: 'KTRACE_MISSING_KERNEL_FEATURE',
+          message: `trace ${trace.name} selects pods, but this agent has no pod labels (--no-pod-labels, or no cgroup v2 tree): it is not run, since it would see every process of the node`,
+        });
+      }
+      prepared = prepareTrace(trace.spec, {
+        selecting,
+        ...(this.options.maxSeries === undefined ? {} : { maxSeries: this.options.maxSeries }),
+      });
     } catch (error) {
       this.fail(trace, error);
       return;
     }
-    const signature = exportSignature(spec, plan.programInfo);
-    if (this.exporter !== undefined && signature !== this.signature) {
+    if (this.exporter !== undefined && prepared.signature !== this.signature) {
       this.options.onLog({
         level: 'info',
         msg: 'the trace exports other series now: its series start again',
@@ -295,8 +254,8 @@ export class AgentTrace {
       await this.dropExporter();
     }
     if (this.exporter === undefined) {
-      this.exporter = this.exporterFor(trace, spec, plan);
-      this.signature = signature;
+      this.exporter = this.exporterFor(trace, prepared);
+      this.signature = prepared.signature;
     } else if (restart) {
       // bpftrace starts again from zero: what it printed so far is carried, so counters stay monotonic.
       this.exporter.recordRestart();
@@ -308,7 +267,7 @@ export class AgentTrace {
     try {
       handle = await startTrace({
         ...this.options.runner,
-        spec,
+        spec: prepared.spec,
         exporter: this.exporter,
         ...(this.options.bpftrace === undefined ? {} : { bpftrace: this.options.bpftrace }),
         onLog: (record) => {
@@ -349,21 +308,63 @@ export class AgentTrace {
     );
   }
 
+  private exporterFor(trace: ClusterTrace, prepared: PreparedTrace): Exporter {
+    const selects = this.options.selects;
+    return createTraceExporter({
+      name: trace.name,
+      prepared,
+      resourceAttributes: this.options.resourceAttributes,
+      ...(this.options.otlpEndpoint === undefined ? {} : { otlpEndpoint: this.options.otlpEndpoint }),
+      ...(this.options.otlpIntervalMillis === undefined ? {} : { otlpIntervalMillis: this.options.otlpIntervalMillis }),
+      ...(this.options.pods === undefined ? {} : { pods: this.options.pods }),
+      // the version running now decides: a changed selector applies with the same exporter
+      ...(selects === undefined || !selectsPods(trace)
+        ? {}
+        : { select: (pod: PodMeta) => this.running !== undefined && selects(this.running, pod) }),
+      onWarning: (message) => this.options.onLog({ level: 'warn', msg: message }),
+    });
+  }
+
   private syncState(): void {
     const s = this.handle?.status().state;
+    if (s === 'running') this.failures = 0;
     if (s === 'running' || s === 'restarting' || s === 'starting') this.setState(s, undefined);
     else this.options.onChange();
   }
 
+  private clearRetry(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.failures = 0;
+  }
+
   private fail(trace: ClusterTrace, error: unknown): void {
     this.failedDigest = trace.digest;
+    this.failures++;
     const message = isKtraceError(error) ? error.message : String(error);
+    const decision = retryAfter(error, this.failures, this.options.retry);
+    const next = decision.retry
+      ? `retrying in ${decision.inMillis < 1000 ? `${decision.inMillis} ms` : `${Math.round(decision.inMillis / 1000)} s`}`
+      : decision.why;
     this.options.onLog({
       level: 'error',
-      msg: `trace ${trace.name} failed: ${message}`,
+      msg: `trace ${trace.name} failed: ${message}; ${next}`,
       trace: trace.name,
       ...(isKtraceError(error) ? { code: error.code } : {}),
     });
-    this.setState('failed', message);
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (decision.retry) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (this.failedDigest !== trace.digest) return;
+        this.failedDigest = undefined;
+        this.retryDue = true;
+        this.options.onLog({ level: 'info', msg: 'retrying the failed trace', trace: trace.name });
+        this.pump();
+      }, decision.inMillis);
+      this.retryTimer.unref();
+    }
+    this.setState('failed', `${message} (${next})`);
   }
 }

@@ -1,26 +1,23 @@
-// The node agent: watches the Trace ConfigMaps of its own namespace and its own Node, runs every trace meant for
-// this node (agent-plan.ts decides, agent-trace.ts runs), serves one /metrics and /healthz for all of them, and
-// reports per-trace state in its node's status Lease. The API server may come and go: traces keep running.
-import { hostname } from 'node:os';
+// The node agent: watches the Trace ConfigMaps of its own namespace, its own Node and its node's pods, runs every
+// trace meant for this node (agent-plan.ts decides, agent-trace.ts runs), serves one /metrics and /healthz for all
+// of them, and reports per-trace state in its node's status Lease. The API server may come and go: traces keep running.
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { isKtraceError } from '@ktrace/parser';
 import type { LogRecord } from '../runner.js';
+import { NodeReader } from './agent-node.js';
+import { planTraces } from './agent-plan.js';
+import { AgentPods } from './agent-pods.js';
+import type { AgentPodsOptions } from './agent-pods.js';
+import { renderSelfMetrics } from './agent-self-metrics.js';
+import { serveAgentMetrics } from './agent-server.js';
+import { NodeStatusReporter } from './agent-status.js';
 import { AgentTrace } from './agent-trace.js';
 import type { AgentTraceOptions } from './agent-trace.js';
-import { planTraces } from './agent-plan.js';
-import type { NodeView } from './agent-plan.js';
-import { serveAgentMetrics } from './agent-server.js';
-import { renderSelfMetrics } from './agent-self-metrics.js';
-import type { AgentCounters } from './agent-self-metrics.js';
+import type { RetryPolicy } from './agent-trace-retry.js';
 import type { KubeClient } from './kube-client.js';
-import { agentFieldManager } from './kube-client.js';
 import { ListWatch } from './list-watch.js';
-import { CgroupTree } from './cgroup-tree.js';
-import { nodeStatusLease } from './node-status.js';
-import { PodCache } from './pod-cache.js';
-import { PodWatch } from './pod-watch.js';
-import type { NodeStatus, NodeTraceStatus } from './node-status.js';
+import type { NodeTraceStatus } from './node-status.js';
 import { decodeTraceConfigMap, traceConfigMapSelector } from './trace-document.js';
+import type { DecodedTraceConfigMap } from './trace-document.js';
 
 export interface AgentOptions {
   client: KubeClient;
@@ -47,11 +44,17 @@ export interface AgentOptions {
   podName?: string;
   version?: string;
   /**
-   * Pod labels on maps keyed by cgroup or pid (default on): one node-scoped pod watch, the host's cgroup tree.
-   * `false` turns them off (no pod watch at all).
+   * Pod labels on maps keyed by cgroup or pid, and pod selection (default on): one node-scoped pod watch, the host's
+   * cgroup tree. `false` turns them off (no pod watch at all; traces that select pods are then skipped).
    */
-  podLabels?: false | { deletedGraceMillis?: number; workload?: boolean; hostRoot?: string };
+  podLabels?: AgentPodsOptions['podLabels'];
+  /** The most series one trace exports from this node (--max-series-per-trace). Default 20 000. */
+  maxSeriesPerTrace?: number;
+  /** When a failed trace is tried again (a compile error waits for its document to change). */
+  traceRetry?: RetryPolicy;
 }
+
+export const defaultMaxSeriesPerTrace = 20_000;
 
 /** The resource attributes of every trace's metrics on this node. */
 export function agentResourceAttributes(
@@ -70,31 +73,26 @@ export class Agent {
   readonly node: string;
   readonly namespace: string;
   private readonly options: AgentOptions;
-  private readonly client: KubeClient;
   private readonly log: (record: LogRecord) => void;
   private readonly traces = new Map<string, AgentTrace>();
   private readonly others = new Map<string, NodeTraceStatus>();
   private readonly loggedProblems = new Map<string, string>();
   private readonly traceWatch: ListWatch<V1ConfigMap>;
-  private nodeTimer: NodeJS.Timeout | undefined;
-  private readonly nodeReads = { gets: 0, failures: 0 };
-  private nodeView: NodeView;
-  private readonly counters: AgentCounters = { statusWrites: 0, statusWriteFailures: 0, mergeConflicts: 0 };
+  private readonly nodeReader: NodeReader;
+  private readonly pods: AgentPods;
+  private readonly status: NodeStatusReporter;
+  private mergeConflicts = 0;
+  /** Decoded documents by ConfigMap uid and resourceVersion: pod events replan often, documents change rarely. */
+  private decoded = new Map<string, DecodedTraceConfigMap>();
   private watching = false;
   private reconcileScheduled = false;
-  private statusTimer: NodeJS.Timeout | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
-  private statusFailing = false;
-  private writing: Promise<void> | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private server: { url: string; close(): Promise<void> } | undefined;
-  private readonly startedAt = new Date().toISOString();
   private readonly resourceAttributes: Record<string, string>;
-  private pods: { tree: CgroupTree; cache: PodCache; watch: PodWatch; workload: boolean } | undefined;
 
   constructor(options: AgentOptions) {
     this.options = options;
-    this.client = options.client;
     this.node = options.node;
     this.namespace = options.client.namespace;
     this.log = (record) => {
@@ -104,26 +102,26 @@ export class Agent {
         // a failing log sink must not stop the agent
       }
     };
-    this.nodeView = { name: options.node, labels: undefined };
     this.resourceAttributes = agentResourceAttributes({ ...options, namespace: this.namespace });
     const backoff = {
       ...(options.minBackoffMillis === undefined ? {} : { minBackoffMillis: options.minBackoffMillis }),
       ...(options.maxBackoffMillis === undefined ? {} : { maxBackoffMillis: options.maxBackoffMillis }),
     };
+    const { client } = options;
     const namespace = this.namespace;
     this.traceWatch = new ListWatch<V1ConfigMap>({
       ...backoff,
-      client: this.client,
+      client,
       path: `/api/v1/namespaces/${namespace}/configmaps`,
       call: { verb: 'list', resource: 'configmaps', namespace },
       labelSelector: traceConfigMapSelector,
-      list: () => this.client.core.listNamespacedConfigMap({ namespace, labelSelector: traceConfigMapSelector }),
+      list: () => client.core.listNamespacedConfigMap({ namespace, labelSelector: traceConfigMapSelector }),
       onChange: () => this.scheduleReconcile(),
       onSynced: () => {
-        if (!this.watching) this.log({ level: 'info', msg: 'watching traces', namespace, server: this.client.server });
+        if (!this.watching) this.log({ level: 'info', msg: 'watching traces', namespace, server: client.server });
         this.watching = true;
         this.scheduleReconcile();
-        this.writeStatusSoon();
+        this.status.changed();
       },
       onError: (error, retry) => {
         if (this.watching || this.loggedProblems.get('watch') !== error.message) {
@@ -136,6 +134,30 @@ export class Agent {
         }
         this.watching = false;
       },
+    });
+    this.nodeReader = new NodeReader({
+      client,
+      node: this.node,
+      ...(options.nodeRefreshSeconds === undefined ? {} : { refreshSeconds: options.nodeRefreshSeconds }),
+      ...(options.maxBackoffMillis === undefined ? {} : { maxBackoffMillis: options.maxBackoffMillis }),
+      log: this.log,
+      onChange: () => this.scheduleReconcile(),
+    });
+    this.pods = new AgentPods({
+      ...backoff,
+      client,
+      node: this.node,
+      podLabels: options.podLabels ?? {},
+      log: (level, msg) => this.log({ level, msg }),
+      onChange: () => this.scheduleReconcile(),
+    });
+    this.status = new NodeStatusReporter({
+      client,
+      node: this.node,
+      heartbeatSeconds: options.heartbeatSeconds ?? 30,
+      version: options.version ?? '0.1.0',
+      log: this.log,
+      snapshot: () => ({ watching: this.watching, traces: this.traceStatuses() }),
     });
   }
 
@@ -152,7 +174,7 @@ export class Agent {
         return parts;
       },
       onConflict: (families) => {
-        this.counters.mergeConflicts++;
+        this.mergeConflicts++;
         if (this.loggedProblems.get('merge') !== families.join(',')) {
           this.loggedProblems.set('merge', families.join(','));
           this.log({
@@ -163,11 +185,10 @@ export class Agent {
       },
       health: () => `ok: ${this.traces.size} traces, ${this.watching ? 'watching' : 'not watching'} the API server\n`,
     });
-    this.startPodLabels();
+    this.pods.start();
     this.traceWatch.start();
-    void this.readNode();
-    const heartbeat = (this.options.heartbeatSeconds ?? 30) * 1000;
-    this.heartbeat = setInterval(() => this.writeStatusSoon(0), heartbeat);
+    this.nodeReader.start();
+    this.status.start();
     this.log({
       level: 'info',
       msg: 'ktrace agent started',
@@ -183,85 +204,23 @@ export class Agent {
     if (this.stopped) return;
     this.stopped = true;
     this.traceWatch.stop();
-    if (this.nodeTimer !== undefined) clearTimeout(this.nodeTimer);
-    this.pods?.watch.stop();
-    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-    if (this.statusTimer !== undefined) clearTimeout(this.statusTimer);
+    this.nodeReader.stop();
+    this.pods.stop();
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
     await Promise.all([...this.traces.values()].map((t) => t.stop()));
     this.traces.clear();
     this.others.clear();
-    await this.writing;
-    await this.writeStatus().catch(() => undefined);
+    await this.status.stop();
     await this.server?.close();
     this.log({ level: 'info', msg: 'ktrace agent stopped' });
   }
 
-  /** One pod watch for the node and the host's cgroup tree, shared by every trace; without cgroup2, no pod labels. */
-  private startPodLabels(): void {
-    const options = this.options.podLabels;
-    if (options === false) return;
-    let tree: CgroupTree;
-    try {
-      tree = new CgroupTree(options?.hostRoot === undefined ? {} : { hostRoot: options.hostRoot });
-    } catch (error) {
-      this.log({
-        level: 'warn',
-        msg: `no pod labels: ${isKtraceError(error) || error instanceof Error ? error.message : String(error)}`,
-      });
-      return;
-    }
-    const cache = new PodCache({
-      nodeName: this.node,
-      ...(options?.deletedGraceMillis === undefined ? {} : { deletedGraceMillis: options.deletedGraceMillis }),
-    });
-    const watch = new PodWatch({
-      kubeConfig: this.client.kubeConfig,
-      nodeName: this.node,
-      cache,
-      ...(this.options.minBackoffMillis === undefined ? {} : { initialBackoffMillis: this.options.minBackoffMillis }),
-      ...(this.options.maxBackoffMillis === undefined ? {} : { maxBackoffMillis: this.options.maxBackoffMillis }),
-      onLog: (level, message) => this.log({ level, msg: `pod watch: ${message}` }),
-    });
-    watch.start();
-    this.pods = { tree, cache, watch, workload: options?.workload ?? false };
-  }
-
-  /**
-   * Reads this node's labels (a get, which is all the RBAC grants), again every nodeRefreshSeconds: node labels
-   * change rarely, and a get per minute costs the API server less than a watch per node.
-   */
-  private async readNode(): Promise<void> {
-    if (this.stopped) return;
-    const before = JSON.stringify(this.nodeView);
-    this.nodeReads.gets++;
-    try {
-      const node = await this.client.call({ verb: 'get', resource: 'nodes', name: this.node }, () =>
-        this.client.core.readNode({ name: this.node }),
-      );
-      this.nodeView = { name: this.node, labels: { ...(node.metadata?.labels ?? {}) } };
-    } catch (error) {
-      this.nodeReads.failures++;
-      const message = isKtraceError(error) ? error.message : String(error);
-      // labels once read stay good while the API server is away
-      if (this.nodeView.labels === undefined)
-        this.nodeView = { name: this.node, labels: undefined, unknownBecause: message };
-      if (this.loggedProblems.get('node') !== message) {
-        this.loggedProblems.set('node', message);
-        this.log({
-          level: 'warn',
-          msg: `cannot read node ${this.node}: ${message}${this.nodeView.labels === undefined ? '; traces with a nodeSelector wait' : ''}`,
-        });
-      }
-    }
-    if (JSON.stringify(this.nodeView) !== before) this.scheduleReconcile();
-    const retry =
-      this.nodeView.labels === undefined
-        ? Math.min(this.options.maxBackoffMillis ?? 30_000, 5_000)
-        : (this.options.nodeRefreshSeconds ?? 60) * 1000;
-    if (!this.stopped) {
-      this.nodeTimer = setTimeout(() => void this.readNode(), retry);
-      this.nodeTimer.unref();
-    }
+  /** Every trace's state on this node. */
+  traceStatuses(): Record<string, NodeTraceStatus> {
+    const out: Record<string, NodeTraceStatus> = {};
+    for (const [name, status] of this.others) out[name] = status;
+    for (const [name, trace] of this.traces) out[name] = trace.status();
+    return out;
   }
 
   private scheduleReconcile(): void {
@@ -276,19 +235,19 @@ export class Agent {
   private traceFor(name: string): AgentTrace {
     let trace = this.traces.get(name);
     if (trace === undefined) {
+      const { options } = this;
+      const pods = this.pods.tracePods();
       trace = new AgentTrace(name, {
         resourceAttributes: this.resourceAttributes,
         onLog: (record) => this.log({ ...record, trace: name }),
-        onChange: () => this.writeStatusSoon(),
-        ...(this.options.bpftrace === undefined ? {} : { bpftrace: this.options.bpftrace }),
-        ...(this.options.otlpEndpoint === undefined ? {} : { otlpEndpoint: this.options.otlpEndpoint }),
-        ...(this.options.otlpIntervalMillis === undefined
-          ? {}
-          : { otlpIntervalMillis: this.options.otlpIntervalMillis }),
-        ...(this.options.runner === undefined ? {} : { runner: this.options.runner }),
-        ...(this.pods === undefined
-          ? {}
-          : { pods: { tree: this.pods.tree, cache: this.pods.cache, workload: this.pods.workload } }),
+        onChange: () => this.status.changed(),
+        ...(options.bpftrace === undefined ? {} : { bpftrace: options.bpftrace }),
+        ...(options.otlpEndpoint === undefined ? {} : { otlpEndpoint: options.otlpEndpoint }),
+        ...(options.otlpIntervalMillis === undefined ? {} : { otlpIntervalMillis: options.otlpIntervalMillis }),
+        ...(options.runner === undefined ? {} : { runner: options.runner }),
+        ...(options.traceRetry === undefined ? {} : { retry: options.traceRetry }),
+        ...(pods === undefined ? {} : { pods, selects: (t, pod) => this.pods.selects(t, pod) }),
+        maxSeries: options.maxSeriesPerTrace ?? defaultMaxSeriesPerTrace,
       });
       this.traces.set(name, trace);
     }
@@ -300,35 +259,40 @@ export class Agent {
     if (trace === undefined) return;
     this.traces.delete(name);
     this.log({ level: 'info', msg: 'stopping trace', trace: name });
-    void trace.stop().then(() => this.writeStatusSoon());
+    void trace.stop().then(() => this.status.changed());
+  }
+
+  private documents(): Array<{ configMap: string; decoded: DecodedTraceConfigMap }> {
+    const kept = new Map<string, DecodedTraceConfigMap>();
+    const out = this.traceWatch.objects().map((configMap) => {
+      const key = `${configMap.metadata?.uid ?? configMap.metadata?.name ?? ''}@${configMap.metadata?.resourceVersion ?? ''}`;
+      const decoded = this.decoded.get(key) ?? decodeTraceConfigMap(configMap);
+      kept.set(key, decoded);
+      return { configMap: configMap.metadata?.name ?? '', decoded };
+    });
+    this.decoded = kept;
+    return out;
   }
 
   private reconcile(): void {
-    const documents = this.traceWatch
-      .objects()
-      .map((configMap) => ({ configMap: configMap.metadata?.name ?? '', decoded: decodeTraceConfigMap(configMap) }));
-    const plans = planTraces(documents, this.nodeView);
+    const documents = this.documents();
+    this.pods.watchNamespaces(documents.some((d) => d.decoded.ok && d.decoded.trace.namespaceSelector !== undefined));
+    const plans = planTraces(documents, this.nodeReader.view, this.pods.view());
     const planned = new Set(plans.map((p) => p.name));
     for (const name of [...this.traces.keys()]) if (!planned.has(name)) this.retire(name);
     for (const name of [...this.others.keys()]) if (!planned.has(name)) this.others.delete(name);
     for (const plan of plans) {
       if (plan.action === 'run') {
         this.others.delete(plan.name);
+        this.loggedProblems.delete(`trace:${plan.name}`);
         const trace = this.traceFor(plan.name);
         if (trace.digest !== plan.trace.digest) {
           this.log({
             level: 'info',
-            msg: trace.digest === undefined ? 'starting trace' : 'trace changed: restarting it, counters carried',
+            msg: trace.digest === undefined ? 'starting trace' : 'trace changed: applying it, counters carried',
             trace: plan.name,
             digest: plan.trace.digest,
           });
-          if (plan.trace.podSelector !== undefined || plan.trace.namespaceSelector !== undefined) {
-            this.log({
-              level: 'warn',
-              msg: 'podSelector and namespaceSelector are not applied by this agent yet: the trace sees every process of the node',
-              trace: plan.name,
-            });
-          }
         }
         trace.want(plan.trace);
         continue;
@@ -349,81 +313,48 @@ export class Agent {
       }
       this.others.set(plan.name, status);
     }
-    this.writeStatusSoon();
+    this.planAtNextExpiry();
+    this.status.changed();
   }
 
-  /** Every trace's state on this node. */
-  traceStatuses(): Record<string, NodeTraceStatus> {
-    const out: Record<string, NodeTraceStatus> = {};
-    for (const [name, status] of this.others) out[name] = status;
-    for (const [name, trace] of this.traces) out[name] = trace.status();
-    return out;
-  }
-
-  private nodeStatus(): NodeStatus {
-    return {
-      node: this.node,
-      updatedAt: new Date().toISOString(),
-      heartbeatSeconds: this.options.heartbeatSeconds ?? 30,
-      agent: {
-        version: this.options.version ?? '0.1.0',
-        startedAt: this.startedAt,
-        pid: process.pid,
-        ...(hostname() === '' ? {} : {}),
-      },
-      watching: this.watching,
-      traces: this.stopped ? {} : this.traceStatuses(),
-    };
-  }
-
-  private writeStatusSoon(delayMillis = 500): void {
-    if (this.stopped || this.statusTimer !== undefined) return;
-    this.statusTimer = setTimeout(() => {
-      this.statusTimer = undefined;
-      if (this.writing !== undefined) {
-        this.writeStatusSoon(delayMillis);
-        return;
-      }
-      this.writing = this.writeStatus()
-        .catch(() => undefined)
-        .finally(() => {
-          this.writing = undefined;
-        });
-    }, delayMillis);
-    this.statusTimer.unref();
-  }
-
-  private async writeStatus(): Promise<void> {
-    try {
-      await this.client.apply(nodeStatusLease(this.nodeStatus(), this.namespace), {
-        fieldManager: agentFieldManager,
-        force: true,
-      });
-      this.counters.statusWrites++;
-      if (this.statusFailing) this.log({ level: 'info', msg: 'node status written again' });
-      this.statusFailing = false;
-    } catch (error) {
-      this.counters.statusWriteFailures++;
-      if (!this.statusFailing)
-        this.log({
-          level: 'warn',
-          msg: `cannot write the node status: ${isKtraceError(error) ? error.message : String(error)}; retrying at the next change or heartbeat`,
-        });
-      this.statusFailing = true;
-      throw error;
-    }
+  /** A deleted pod leaves the cache when its grace period ends: a trace left with no selected pod then stops. */
+  private planAtNextExpiry(): void {
+    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    const at = this.pods.nextExpiryAt();
+    if (at === undefined) return;
+    this.expiryTimer = setTimeout(() => this.scheduleReconcile(), Math.max(0, at - Date.now()) + 10);
+    this.expiryTimer.unref();
   }
 
   private selfMetrics(): string {
+    const pods = this.pods.stats();
     return renderSelfMetrics({
       statuses: this.traceStatuses(),
-      rss: new Map([...this.traces].map(([name, trace]) => [name, trace.rssBytes()])),
+      costs: new Map(
+        [...this.traces].map(([name, trace]) => {
+          const rssBytes = trace.rssBytes();
+          const cpuSeconds = trace.cpuSeconds();
+          return [
+            name,
+            {
+              series: trace.seriesCount(),
+              ...(rssBytes === undefined ? {} : { rssBytes }),
+              ...(cpuSeconds === undefined ? {} : { cpuSeconds }),
+            },
+          ];
+        }),
+      ),
       watching: this.watching,
-      counters: this.counters,
+      counters: {
+        mergeConflicts: this.mergeConflicts,
+        statusWrites: this.status.counters.writes,
+        statusWriteFailures: this.status.counters.failures,
+      },
       watches: [this.traceWatch.stats],
-      nodeReads: this.nodeReads,
-      nodeLabelsKnown: this.nodeView.labels !== undefined,
-      ...(this.pods === undefined ? {} : { pods: { cached: this.pods.cache.size, watch: this.pods.watch.status() } }),
+      nodeReads: this.nodeReader.reads,
+      nodeLabelsKnown: this.nodeReader.view.labels !== undefined,
+      ...(pods === undefined ? {} : { pods }),
     });
   }
 }

@@ -146,7 +146,9 @@ describe('PodCache', () => {
     const cache = new PodCache();
     cache.upsert(pod());
     const kept = cache.pod('0c6f3a55-2b1e-4d8e-9f4a-7a1b2c3d4e5f');
-    expect(Object.keys(kept ?? {}).sort()).toEqual(['containers', 'name', 'namespace', 'nodeName', 'uid']);
+    expect(Object.keys(kept ?? {}).sort()).toEqual(['containers', 'labels', 'name', 'namespace', 'nodeName', 'uid']);
+    // the labels (for podSelector), never the annotations
+    expect(kept?.labels).toEqual({ app: 'web' });
     expect(JSON.stringify([...(kept?.containers ?? [])]).length).toBeLessThan(600);
   });
 
@@ -222,5 +224,28 @@ describe('PodCache', () => {
     now = 10;
     expect(cache.resolve({ containerId: id('2') })).toBeUndefined();
     expect(cache.pod('11111111-2222-4333-8444-555555555555')?.name).toBe('other');
+  });
+
+  it('tells its listener when what it knows changes, not when a status update changes nothing it keeps', () => {
+    let now = 0;
+    let changes = 0;
+    const cache = new PodCache({ deletedGraceMillis: 10, now: () => now, onChange: () => changes++ });
+    cache.upsert(pod());
+    expect(changes).toBe(1);
+    const ready = pod();
+    ready.status = { ...ready.status, phase: 'Succeeded' };
+    cache.upsert(ready);
+    expect(changes).toBe(1);
+    const relabelled = pod();
+    relabelled.metadata = { ...relabelled.metadata, labels: { app: 'api' } };
+    cache.upsert(relabelled);
+    expect(changes).toBe(2);
+    cache.remove(relabelled);
+    expect(changes).toBe(3);
+    expect(cache.nextExpiryAt()).toBe(10);
+    now = 10;
+    expect(cache.list()).toEqual([]);
+    expect(changes).toBe(4);
+    expect(cache.nextExpiryAt()).toBeUndefined();
   });
 });

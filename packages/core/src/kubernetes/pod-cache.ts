@@ -1,5 +1,6 @@
-// The pods of this node, as far as pod labels need them: UID, namespace, name, container id → container name, and
-// the workload that owns the pod. Fed by watch events; a deleted pod stays resolvable for a grace period.
+// The pods of this node, as far as pod labels and pod selection need them: UID, namespace, name, labels, container
+// id → container name, and the workload that owns the pod. Fed by watch events; a deleted pod stays resolvable for a
+// grace period. Bounded: at most maxPods pods and 64 container ids each; nothing else of a pod is kept.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { CgroupPathInfo } from './cgroup-path.js';
 
@@ -15,6 +16,8 @@ export interface PodMeta {
   namespace: string;
   name: string;
   nodeName: string;
+  /** The pod's labels, for a trace's podSelector. */
+  labels: Readonly<Record<string, string>>;
   /** Container id (64 hex, runtime prefix stripped) → container name, for containers, init and ephemeral ones. */
   containers: ReadonlyMap<string, string>;
   workload?: PodWorkload;
@@ -38,6 +41,8 @@ export interface PodCacheOptions {
   /** At most this many pods are kept, deleted ones dropped first (default 1100: 10 × the kubelet's 110 pods). */
   maxPods?: number;
   now?: () => number;
+  /** Called after the set of pods or what is known of one changed (upsert, deletion, relist, expiry). */
+  onChange?: () => void;
 }
 
 /** Container ids kept per pod: restarts add ids, and old ids still name cgroups that late dumps report. */
@@ -92,6 +97,7 @@ export class PodCache {
   private readonly deletedGraceMillis: number;
   private readonly maxPods: number;
   private readonly now: () => number;
+  private readonly onChange: () => void;
   /** When the oldest deletion's grace period ends: sweeps before then have nothing to do. */
   private nextExpiry = Number.POSITIVE_INFINITY;
 
@@ -100,10 +106,32 @@ export class PodCache {
     this.deletedGraceMillis = options.deletedGraceMillis ?? 60_000;
     this.maxPods = options.maxPods ?? 1100;
     this.now = options.now ?? Date.now;
+    const onChange = options.onChange;
+    this.onChange =
+      onChange === undefined
+        ? () => undefined
+        : () => {
+            try {
+              onChange();
+            } catch {
+              // a failing listener must not break the feed
+            }
+          };
   }
 
   get size(): number {
     return this.pods.size;
+  }
+
+  /** Every pod known now, deleted ones still in their grace period included. */
+  list(): PodMeta[] {
+    this.sweep();
+    return [...this.pods.values()];
+  }
+
+  /** When the next deleted pod's grace period ends (epoch ms), if one is pending. */
+  nextExpiryAt(): number | undefined {
+    return this.nextExpiry === Number.POSITIVE_INFINITY ? undefined : this.nextExpiry;
   }
 
   /** An ADDED or MODIFIED pod (also one seen again after a deletion by a relist). */
@@ -135,15 +163,18 @@ export class PodCache {
       namespace: pod.metadata?.namespace ?? '',
       name: pod.metadata?.name ?? '',
       nodeName,
+      labels: { ...(pod.metadata?.labels ?? {}) },
       containers,
       ...(workload === undefined ? {} : { workload }),
       ...(configHash === undefined || configHash === '' ? {} : { configHash }),
     };
+    const changed = previous === undefined || previous.deletedAt !== undefined || !sameMeta(previous, meta);
     this.pods.delete(uid);
     this.pods.set(uid, meta);
     for (const id of containers.keys()) this.byContainer.set(id, uid);
     if (meta.configHash !== undefined) this.byConfigHash.set(meta.configHash, uid);
     this.bound();
+    if (changed) this.onChange();
   }
 
   /** A DELETED pod: kept (with its last known containers) for the grace period, then dropped. */
@@ -203,12 +234,14 @@ export class PodCache {
   private markDeleted(meta: PodMeta, at: number): void {
     this.pods.set(meta.uid, { ...meta, deletedAt: at });
     this.nextExpiry = Math.min(this.nextExpiry, at + this.deletedGraceMillis);
+    this.onChange();
   }
 
   private drop(uid: string): void {
     const meta = this.pods.get(uid);
     if (meta === undefined) return;
     this.pods.delete(uid);
+    this.onChange();
     for (const id of meta.containers.keys()) if (this.byContainer.get(id) === uid) this.byContainer.delete(id);
     if (meta.configHash !== undefined && this.byConfigHash.get(meta.configHash) === uid)
       this.byConfigHash.delete(meta.configHash);
@@ -229,6 +262,20 @@ export class PodCache {
       this.drop(uid);
     }
   }
+}
+
+/** Whether two versions of a pod tell the same (status-only updates such as readiness change nothing here). */
+function sameMeta(a: PodMeta, b: PodMeta): boolean {
+  return (
+    a.namespace === b.namespace &&
+    a.name === b.name &&
+    a.nodeName === b.nodeName &&
+    a.configHash === b.configHash &&
+    a.workload?.kind === b.workload?.kind &&
+    a.workload?.name === b.workload?.name &&
+    JSON.stringify(a.labels) === JSON.stringify(b.labels) &&
+    JSON.stringify([...a.containers]) === JSON.stringify([...b.containers])
+  );
 }
 
 /**

@@ -1,10 +1,11 @@
 // PodLabeler: rewrites the samples of maps keyed by `cgroup` or `pid` before they reach the exporter, so each entry
 // carries k8s_namespace_name, k8s_pod_name, k8s_container_name and container_id (optionally the workload) as key
-// parts. The contract between the agent and the exporter's `labels` option: see labelNames().
+// parts, and with a pod selection keeps only the entries of selected pods. The contract between the agent and the
+// exporter's `labels` option: see labelNames().
 import type { HistogramBucket, KeyPart, MapEntry, MapKind, MapSample, ProgramInfo } from '@ktrace/parser';
 import { parseCgroupPath, parseProcCgroup } from './cgroup-path.js';
 import type { CgroupPathInfo } from './cgroup-path.js';
-import type { PodResolution } from './pod-cache.js';
+import type { PodMeta, PodResolution } from './pod-cache.js';
 
 /** The labels every pod-labelled map gets, in this order (OTel semantic conventions as Prometheus labels). */
 export const podLabelNames = ['k8s_namespace_name', 'k8s_pod_name', 'k8s_container_name', 'container_id'] as const;
@@ -53,6 +54,12 @@ export interface PodLabelerOptions {
   podsCurrent?: () => boolean;
   /** The longest a pod's unknown cgroup is held while the pod source is not current (default 300 000 ms). */
   maxHoldMillis?: number;
+  /**
+   * A trace's pod selection (podSelector, namespaceSelector), asked at every dump so that a pod that starts or stops
+   * matching is followed: entries of pods it refuses, of processes outside any pod and of cgroups that stay unknown
+   * are left out. Default: every entry is kept.
+   */
+  select?: (pod: PodMeta) => boolean;
   now?: () => number;
 }
 
@@ -160,7 +167,7 @@ export class PodLabeler {
     if (this.options.podsCurrent?.() === false) this.podsStaleAt = now;
     const delta = config.reset === 'delta';
     // One resolution per cgroup id (or pid) and dump, however many entries share it.
-    const seen = new Map<string, string[] | 'gone' | undefined>();
+    const seen = new Map<string, string[] | 'gone' | 'unselected' | undefined>();
     const groups = new Map<string, Group>();
     for (const entry of sample.entries) {
       const part = entry.key[config.keyPosition];
@@ -168,8 +175,8 @@ export class PodLabeler {
       const id = String(part);
       let labels = seen.get(id);
       if (labels === undefined && !seen.has(id))
-        seen.set(id, (labels = this.labelsOf(state, config, id, now, sample.final === true)));
-      if (labels === 'gone') continue;
+        seen.set(id, (labels = this.selected(state, id, this.labelsOf(state, config, id, now, sample.final === true))));
+      if (labels === 'gone' || labels === 'unselected') continue;
       const original = JSON.stringify(entry.key);
       if (labels === undefined) {
         if (delta)
@@ -190,10 +197,11 @@ export class PodLabeler {
     // Held values of a delta map whose key did not print this time are released once their hold ends all the same.
     for (const [original, held] of state.heldValues) {
       if (seen.has(held.id)) continue;
-      const labels = this.labelsOf(state, config, held.id, now, sample.final === true);
+      const labels = this.selected(state, held.id, this.labelsOf(state, config, held.id, now, sample.final === true));
       if (labels === undefined) continue;
       state.heldValues.delete(original);
-      if (labels !== 'gone') this.addToGroup(groups, sample.kind, config, original, held.entry, labels);
+      if (labels !== 'gone' && labels !== 'unselected')
+        this.addToGroup(groups, sample.kind, config, original, held.entry, labels);
     }
     // Labelled keys that left the dumps are forgotten; held ones stay while they have values to release.
     const heldIds = new Set([...state.heldValues.values()].map((h) => h.id));
@@ -239,6 +247,19 @@ export class PodLabeler {
       const carried = state.carried.get(name);
       if (carried !== undefined) group.entry = { ...mergeEntry(kind, carried, group.entry), key: group.key };
     }
+  }
+
+  /** `labels`, or 'unselected' when the selection refuses the key's pod (or it has none). */
+  private selected(
+    state: MapState,
+    id: string,
+    labels: string[] | 'gone' | undefined,
+  ): string[] | 'gone' | 'unselected' | undefined {
+    const select = this.options.select;
+    if (select === undefined || !Array.isArray(labels)) return labels;
+    const info = state.keys.get(id)?.pod;
+    const pod = info === undefined ? undefined : this.options.resolvePod(info)?.pod;
+    return pod !== undefined && select(pod) ? labels : 'unselected';
   }
 
   /** The added label values of a key part; undefined while it is held; 'gone' once its pod was deleted and dropped. */
