@@ -44,10 +44,12 @@ describe('renderLiveView', () => {
     expect(text).toContain('@syscalls (count) · 3 keys');
     // Sorted by value, largest first, with numbers abbreviated.
     const order = ['node', 'sshd', 'bash'].map((k) =>
-      lines.findIndex((l) => l.trimStart().startsWith(k) && l.includes('█')),
+      lines.findIndex((l) => l.trimStart().startsWith(k) && /[█▏▎▍▌▋▊▉]/.test(l)),
     );
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(text).toMatch(/node\s+40\.0k █+/);
+    // 10 beside 40 000 is a sliver (an eighth of a cell), not a block.
+    expect(text).toMatch(/bash\s+10 ▏$/m);
     expect(text).toContain('@lat_ns (hist) · 1 key');
     expect(text).toMatch(/\[512, 1K\)\s+8 \|█+\s*\|/);
     expect(text).toMatch(/\[1K, 2K\)\s+2 \|█+\s*\|/);

@@ -14,11 +14,12 @@ import {
 } from '@ktrace/core';
 import { parsePodCgroupTarget, podCgroupIds } from '@ktrace/core/kubernetes';
 import type { LogRecord, TraceSpec } from '@ktrace/core';
-import type { MapSample } from '@ktrace/parser';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
 import { MAX_LINE_BYTES_HELP, sizeOption } from '../io.js';
-import { renderLiveView, visible } from '../live-view.js';
+import { visible } from '../live-view.js';
+import { startLiveView } from '../live-view-terminal.js';
+import type { LiveView } from '../live-view-terminal.js';
 
 interface RunOptions {
   program?: string;
@@ -156,31 +157,11 @@ export function registerRun(program: Command): void {
               for await (const s of handle.samples()) process.stdout.write(`${JSON.stringify(s)}\n`);
             })()
           : undefined;
-      let viewTimer: NodeJS.Timeout | undefined;
-      if (live) {
-        const maps = new Map<string, MapSample>();
-        void (async () => {
-          for await (const sample of handle.samples()) maps.set(sample.name, sample);
-        })();
-        const draw = (): void => {
-          const s = handle.status();
-          const header = `ktrace · ${s.state} · bpftrace ${s.bpftraceVersion} pid ${s.pid ?? '-'} · restarts ${s.restarts} · ${s.metricsUrl ?? 'no /metrics'} · ${new Date().toLocaleTimeString()}`;
-          const lines = renderLiveView({
-            header,
-            maps,
-            notes,
-            columns: process.stdout.columns || 100,
-            rows: process.stdout.rows || 40,
-          });
-          process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n`);
-        };
-        viewTimer = setInterval(draw, Math.max(250, spec.intervalMillis));
-        draw();
-      }
+      const view: LiveView | undefined = live ? startLiveView({ handle, notes }) : undefined;
       try {
         await handle.done;
       } finally {
-        if (viewTimer !== undefined) clearInterval(viewTimer);
+        await view?.close();
       }
       await written;
       if (live) for (const note of notes) process.stderr.write(`${visible(note, 'newlines')}\n`);
