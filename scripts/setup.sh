@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine (as root) to where ktrace runs (`setup.sh run`: bpftrace) or is tested
-# (`setup.sh test`: bpftrace and Prometheus, plus the other releases the live tests run, from scripts/versions.sh),
+# (`setup.sh test`: bpftrace, Prometheus and tmux, plus the other releases the live tests run, from scripts/versions.sh),
 # with tracefs/debugfs and npm packages, and puts this checkout's `ktrace` on PATH (built, linked from /usr/local/bin).
 # Idempotent and quick when everything is already there.
 set -euo pipefail
@@ -10,6 +10,8 @@ need_apt=()
 command -v bpftrace >/dev/null 2>&1 || need_apt+=(bpftrace)
 if [ "${1:-test}" = test ]; then
   command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+  # The live view's end-to-end test runs ktrace in a tmux pane.
+  command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
