@@ -43,7 +43,10 @@ export function summaryLines(input: SummaryInput): string[] {
       const value = map.counted ? human(row.total) : typeof row.value === 'string' ? row.value : human(row.value);
       lines.push(fit(`  ${fit(label(row), keyWidth).padEnd(keyWidth)} ${value.padStart(8)}`, columns));
     }
-    if (map.rows.length > top.length) lines.push(fit(`  … ${map.rows.length - top.length} more keys`, columns));
+    if (map.rows.length > top.length) {
+      const more = map.rows.length - top.length;
+      lines.push(fit(`  … ${more} more ${more === 1 ? 'key' : 'keys'}`, columns));
+    }
   }
   return lines;
 }
