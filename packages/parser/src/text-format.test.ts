@@ -222,6 +222,15 @@ describe('without the program', () => {
       { type: 'map', name: '@s', kind: 'value', entries: [{ key: [], value: '' }] },
       { type: 'map', name: '@t', kind: 'value', entries: [{ key: [], value: 1 }] },
     ]);
+    // At the end of the output too, after the print() of another map or of the same one.
+    expect(maps(read('@a: 1\n@s: '))).toEqual([
+      { type: 'map', name: '@a', kind: 'value', entries: [{ key: [], value: 1 }] },
+      { type: 'map', name: '@s', kind: 'value', entries: [{ key: [], value: '' }] },
+    ]);
+    expect(maps(read('@s[1]: 5\n@s[2]: ')).map((s) => s.entries)).toEqual([
+      [{ key: [1], value: 5 }],
+      [{ key: [2], value: '' }],
+    ]);
     expect(maps(read('@h: \n[0]                    1 |@@@@|\n\n'))).toEqual([
       { type: 'map', name: '@h', kind: 'hist', entries: [{ key: [], buckets: [{ min: 0, max: 0, count: 1 }] }] },
     ]);

@@ -145,6 +145,7 @@ export class TextFormatReader implements FormatReader {
       this.problem(this.histLine, this.histHeader, reason);
     } else if (this.mode === 'maybe-hist') {
       // A `@x: ` header with nothing after it at all: an empty string value is the only complete reading.
+      this.mode = 'top';
       this.addEntry(this.histName, this.histKeyRaw, {
         key: this.splitKey(this.histKeyRaw, this.maps.get(this.histName)),
         value: '',
