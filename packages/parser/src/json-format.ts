@@ -19,7 +19,7 @@
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
 import { histogramKindOfEntries } from './histogram.js';
 import { escapesKeysTwice, unescapeKeyOnce } from './json-key-escapes.js';
-import { keyPlanOf, splitKey } from './keys.js';
+import { keyPlanOf, splitJsonKey } from './keys.js';
 import type { KeyPlan } from './keys.js';
 import { INT_RE, JsonObject, JsonScanner, JsonSyntaxError, toNumber } from './json-scanner.js';
 import type { JsonValue } from './json-scanner.js';
@@ -443,7 +443,7 @@ export class JsonFormatReader implements FormatReader {
   private key(escaped: string, plan: KeyPlan | undefined, name: string): KeyPart[] {
     // 0.22–0.23 escape keys twice (json-key-escapes.ts): repaired when the caller says which version wrote this.
     const raw = this.keysEscapedTwice ? unescapeKeyOnce(escaped) : escaped;
-    const split = splitKey(raw, plan);
+    const split = splitJsonKey(raw, plan);
     if (split.doubt !== undefined && !this.doubted.has(name)) {
       // Once per map: the same keys come back in every print.
       this.doubted.add(name);
