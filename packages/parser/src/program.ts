@@ -8,6 +8,13 @@ import { badProgram, closingOf, lex, numericLiteral, splitTopLevel } from './pro
 import type { Token } from './program-tokens.js';
 import type { MapInfo, MapKind, ProgramInfo } from './types.js';
 
+/** The kind an assignment operator gives a map that no aggregation call assigns. */
+const OPERATOR_KINDS = new Map<string, MapKind>([
+  ['++', 'count'],
+  ['+=', 'sum'],
+  ...['--', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>='].map((op): [string, MapKind] => [op, 'value']),
+]);
+
 /** A kind found at one assignment; kinds from aggregation calls (`@m = hist(x)`) must agree everywhere. */
 interface Assignment {
   kind: MapKind;
@@ -111,28 +118,22 @@ export function readProgram(source: string): ProgramInfo {
           assignedAs: 'a plain assignment',
         };
       }
-    } else if (op.text === '++' || op.text === '+=') {
-      assignment = {
-        kind: op.text === '++' ? 'count' : 'sum',
-        aggregationCall: false,
-        initOnly: false,
-        args: [],
-        keys,
-        at: t,
-        assignedAs: op.text,
-      };
-    } else if (['--', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<=', '>>='].includes(op.text)) {
-      assignment = {
-        kind: 'value',
-        aggregationCall: false,
-        initOnly: false,
-        args: [],
-        keys,
-        at: t,
-        assignedAs: op.text,
-      };
-    } else if (t.text.length > 0 && tokens[i - 1]?.text === '++') {
-      assignment = { kind: 'count', aggregationCall: false, initOnly: false, args: [], keys, at: t, assignedAs: '++' };
+    } else {
+      // `@m[k]++` (or `++@m[k]`) counts, `+=` sums, any other operator assigns a plain value.
+      const operatorKind = OPERATOR_KINDS.get(op.text);
+      const prefixed = operatorKind === undefined && tokens[i - 1]?.text === '++';
+      if (operatorKind !== undefined || prefixed) {
+        const assignedAs = prefixed ? '++' : op.text;
+        assignment = {
+          kind: operatorKind ?? 'count',
+          aggregationCall: false,
+          initOnly: false,
+          args: [],
+          keys,
+          at: t,
+          assignedAs,
+        };
+      }
     }
     if (assignment === undefined) continue;
     const list = assignments.get(t.text) ?? [];
