@@ -82,27 +82,19 @@ function indexOf(bounds: readonly number[]): Map<number, number> {
 
 /**
  * The inclusive upper bound of each printed bucket (`Infinity` for the open top; `undefined` when the bucket's
- * position cannot be known). A hist() bucket that cannot be read as printed (bpftrace 0.17's wrapped bounds at
- * 2^31, `{"min": -2147483648, "max": 0}`) takes the log2 bound after the previous bucket's.
+ * position cannot be known: bounds that contradict each other). Buckets arrive as they really are: the parser
+ * already put back those bpftrace printed wrong (0.17's wrapped [2^31, 2^32) bucket, in @ktrace/parser's
+ * json-buckets.ts).
  */
 export function bucketBounds(kind: 'hist' | 'lhist', buckets: readonly HistogramBucket[]): Array<number | undefined> {
   const out: Array<number | undefined> = [];
-  let previous: number | undefined;
   for (const bucket of buckets) {
-    let bound: number | undefined;
-    if (bucket.max === null) {
-      bound = Infinity;
-    } else if (kind === 'hist') {
-      // hist(x, k) (0.20+) splits each power of 2 into 2^k buckets, so a bound need not be 2^n-1; only the
-      // wrapped bucket (a negative min with a max of 0) cannot be read as printed.
+    if (bucket.max === null) out.push(Infinity);
+    else if (kind === 'hist') {
+      // hist(x, k) (0.20+) splits each power of 2 into 2^k buckets, so a bound need not be 2^n-1.
       const consistent = bucket.min === null ? bucket.max === -1 : bucket.min >= 0 && bucket.min <= bucket.max;
-      if (consistent) bound = bucket.max;
-      else if (previous !== undefined && Number.isFinite(previous)) bound = nextLog2Bound(previous);
-    } else if (bucket.min === null || bucket.min <= bucket.max) {
-      bound = bucket.max;
-    }
-    out.push(bound);
-    if (bound !== undefined) previous = bound;
+      out.push(consistent ? bucket.max : undefined);
+    } else out.push(bucket.min === null || bucket.min <= bucket.max ? bucket.max : undefined);
   }
   return out;
 }

@@ -18,3 +18,11 @@ export interface FormatReader {
   /** End of input: flush what is pending; a block cut short becomes a `problem` event, never a throw. */
   end(): void;
 }
+
+/** How much of a line a `problem` event quotes: enough to find it, not a whole runaway line. */
+const PROBLEM_TEXT_LIMIT = 200;
+
+/** The text a `problem` event quotes: the line, cut at PROBLEM_TEXT_LIMIT characters with `…`. */
+export function problemText(text: string): string {
+  return text.length > PROBLEM_TEXT_LIMIT ? `${text.slice(0, PROBLEM_TEXT_LIMIT)}…` : text;
+}

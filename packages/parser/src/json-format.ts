@@ -1,6 +1,7 @@
 // Reads bpftrace's `-f json` output (0.17 to 0.26), one NDJSON line at a time, into typed events.
 // It scans each line itself instead of calling JSON.parse: map entries keep bpftrace's order and duplicates
 // (keys that collide in bpftrace's lossy key encoding), and entries are built without an intermediate object.
+// The scanner is json-scanner.ts, value conversion json-values.ts, buckets json-buckets.ts, keys keys.ts.
 //
 // Decisions, where the JSON alone cannot tell:
 // - Kind: `map` lines take the program's kind (count/sum/min/max/value), else `value`; `stats` lines are `stats`
@@ -12,123 +13,38 @@
 // - 0.22–0.23 double-escaped keys are repaired when the caller gives bpftraceVersion (json-key-escapes.ts), else
 //   taken as given; 0.24+ keys without spaces/parentheses are taken as given (the loss is bpftrace's). Integers past 2^53 (numbers, or 0.24+ strings) become the nearest JS number.
 // - Buckets `{min: -2^31, max: 0}` (0.17–0.19) become [2^31, 2^32-1]; other impossible ones are rebuilt from
-//   their neighbours. A bucket without a count drops that entry, with a problem event.
+//   their neighbours (json-buckets.ts). A bucket without a count drops that entry, with a problem event.
 // - 0.17's `\uffffffXX` byte escapes are decoded as UTF-8, invalid bytes kept as in utf8.ts. Blank lines (0.17–0.23, before the exit dump) mark
 //   later samples `final`. tseries lines, unknown types and invalid JSON become problem events; helper_error,
 //   runtime_error, errorf and warnf become runtime-error events; print() of a value becomes text shown as text.
 import type { Emit, FormatReader, FormatReaderOptions } from './format-reader.js';
+import { problemText } from './format-reader.js';
 import { histogramKindOfEntries } from './histogram.js';
+import { bucketsOf, repairBuckets } from './json-buckets.js';
 import { escapesKeysTwice, unescapeKeyOnce } from './json-key-escapes.js';
-import { keyPlanOf, splitKey } from './keys.js';
-import type { KeyPlan } from './keys.js';
-import { INT_RE, JsonObject, JsonScanner, JsonSyntaxError, toNumber } from './json-scanner.js';
+import { JsonObject, JsonScanner, JsonSyntaxError, toNumber } from './json-scanner.js';
 import type { JsonValue } from './json-scanner.js';
-import type {
-  HistogramBucket,
-  KeyPart,
-  MapEntry,
-  MapInfo,
-  MapKind,
-  MapSample,
-  PlainValue,
-  ProgramInfo,
-  StatsValue,
-} from './types.js';
+import { isStatsObject, plainOf, statsOf, textOf } from './json-values.js';
+import { keyPlanOf, splitJsonKey } from './keys.js';
+import type { KeyPlan } from './keys.js';
+import type { KeyPart, MapEntry, MapInfo, MapKind, MapSample, ProgramInfo } from './types.js';
 
 /** The fast path met something only the general path reports properly. */
 class NotFast extends Error {}
 
-const TWO_31 = 2147483648;
-const TWO_32_MINUS_1 = 4294967295;
-const MAX_PROBLEM_TEXT = 200;
-
-/** A value the way bpftrace's text output would show it, for print() of non-map values and struct values. */
-function textOf(value: JsonValue): string {
-  if (value === null) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `(${value.map(textOf).join(', ')})`;
-  return `{ ${value.keys.map((k, i) => `.${k} = ${textOf(value.values[i] ?? null)}`).join(', ')} }`;
-}
-
-function plainOf(value: JsonValue): PlainValue {
-  if (value === null || typeof value === 'number') return value;
-  if (typeof value === 'string') {
-    // 0.24+ prints integers a double cannot hold as strings; only those (beyond 2^53) are turned back to numbers.
-    if (value.length >= 16 && INT_RE.test(value)) {
-      const n = Number(value);
-      if (!Number.isSafeInteger(n)) return n;
-    }
-    return value;
-  }
-  if (typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return value.map(plainOf);
-  return textOf(value);
-}
-
 /** Kinds that `map`-type JSON can carry; anything else the program claims is ignored for this type. */
 const MAP_TYPE_KINDS: ReadonlySet<MapKind> = new Set<MapKind>(['count', 'sum', 'min', 'max', 'value']);
 
-function bucketsOf(value: JsonValue): HistogramBucket[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const buckets: HistogramBucket[] = [];
-  for (const b of value) {
-    if (!(b instanceof JsonObject)) return undefined;
-    const count = toNumber(b.get('count'));
-    if (count === undefined) return undefined;
-    buckets.push({ min: toNumber(b.get('min')) ?? null, max: toNumber(b.get('max')) ?? null, count });
-  }
-  return repairBuckets(buckets);
+/** `map` JSON does not say count from sum from a plain value: the program does; without it, `value`. */
+function mapTypeKind(info: MapInfo | undefined): MapKind {
+  return info !== undefined && MAP_TYPE_KINDS.has(info.kind) ? info.kind : 'value';
 }
 
-/** The 0.17–0.19 `[2G, 4G)` bucket, printed `{min: -2^31, max: 0}`, is put back where it belongs. */
-function repairBuckets(buckets: HistogramBucket[]): HistogramBucket[] {
-  let broken = false;
-  for (let i = 0; i < buckets.length; i++) {
-    const b = buckets[i] as HistogramBucket;
-    if (b.min === null || (b.min >= 0 && (b.max === null || b.max >= b.min))) continue;
-    // No bucket can start below zero (the negative bucket has no min), so this is the 32-bit shift overflow.
-    if (b.min === -TWO_31 && b.max === 0) {
-      b.min = TWO_31;
-      b.max = TWO_32_MINUS_1;
-    } else {
-      const prev = buckets[i - 1];
-      b.min = prev?.max != null ? prev.max + 1 : null;
-      b.max = null;
-      broken = true;
-    }
-  }
-  if (broken) {
-    for (let i = 0; i < buckets.length - 1; i++) {
-      const b = buckets[i] as HistogramBucket;
-      const next = buckets[i + 1] as HistogramBucket;
-      if (b.max === null && b.min !== null && next.min !== null) b.max = next.min - 1;
-    }
-  }
-  return buckets;
-}
-
-function statsOf(value: JsonValue): StatsValue | undefined {
-  if (!(value instanceof JsonObject)) return undefined;
-  const count = toNumber(value.get('count'));
-  const average = toNumber(value.get('average'));
-  const total = toNumber(value.get('total'));
-  if (count === undefined || average === undefined || total === undefined) return undefined;
-  return { count, average, total };
-}
-
-function isStatsObject(value: JsonValue): boolean {
-  return (
-    value instanceof JsonObject &&
-    value.keys.length === 3 &&
-    value.get('count') !== undefined &&
-    value.get('average') !== undefined &&
-    value.get('total') !== undefined
-  );
-}
-
-function clip(text: string): string {
-  return text.length > MAX_PROBLEM_TEXT ? `${text.slice(0, MAX_PROBLEM_TEXT)}…` : text;
+/** hist or lhist: the program says, else the bucket shapes (histogramKindOfEntries). */
+function histTypeKind(info: MapInfo | undefined, entries: readonly MapEntry[]): MapKind {
+  return info !== undefined && (info.kind === 'hist' || info.kind === 'lhist')
+    ? info.kind
+    : histogramKindOfEntries(entries);
 }
 
 export class JsonFormatReader implements FormatReader {
@@ -224,7 +140,7 @@ export class JsonFormatReader implements FormatReader {
     } else {
       entries.push({ key: [], value: plainOf(sc.value()) });
     }
-    return this.sample(name, info !== undefined && MAP_TYPE_KINDS.has(info.kind) ? info.kind : 'value', entries);
+    return this.sample(name, mapTypeKind(info), entries);
   }
 
   private fastHist(name: string): MapSample {
@@ -246,13 +162,7 @@ export class JsonFormatReader implements FormatReader {
         } while (sc.more(125));
       }
     }
-    return this.sample(
-      name,
-      info !== undefined && (info.kind === 'hist' || info.kind === 'lhist')
-        ? info.kind
-        : histogramKindOfEntries(entries),
-      entries,
-    );
+    return this.sample(name, histTypeKind(info, entries), entries);
   }
 
   private sample(name: string, kind: MapKind, entries: MapEntry[]): MapSample {
@@ -262,7 +172,7 @@ export class JsonFormatReader implements FormatReader {
   }
 
   private problem(reason: string): void {
-    this.emit({ type: 'problem', line: this.lineNumber, text: clip(this.text), reason });
+    this.emit({ type: 'problem', line: this.lineNumber, text: problemText(this.text), reason });
   }
 
   private envelope(obj: JsonObject): void {
@@ -361,97 +271,77 @@ export class JsonFormatReader implements FormatReader {
 
   private mapSample(type: 'map' | 'hist' | 'stats', name: string, payload: JsonValue): void {
     const info = this.maps.get(name);
-    const plan = this.planFor(name);
-    const entries: MapEntry[] = [];
-    let kind: MapKind;
-    let bad = 0;
-
     const keyed =
       payload instanceof JsonObject &&
       !(type === 'stats' && isStatsObject(payload) && (info === undefined || info.keyArity === 0)) &&
       !(type === 'map' && info !== undefined && info.keyArity === 0);
-
-    if (type === 'hist') {
-      if (keyed) {
-        const obj = payload;
-        for (let i = 0; i < obj.keys.length; i++) {
-          const rawKey = obj.keys[i] ?? '';
-          const buckets = bucketsOf(obj.values[i] ?? null);
-          if (buckets === undefined) {
-            bad++;
-            continue;
-          }
-          entries.push({ key: this.key(rawKey, plan, name), buckets });
-        }
-      } else {
-        const buckets = bucketsOf(payload);
-        if (buckets === undefined) bad++;
-        else entries.push({ key: [], buckets });
+    const entries: MapEntry[] = [];
+    // Reads each value of the payload (one keyless value, or an object of keyed ones) into an entry; the key is
+    // split only for entries that are kept. Returns how many values could not be read.
+    const each = (entryOf: (value: JsonValue) => MapEntry | undefined): number => {
+      let bad = 0;
+      if (!keyed) {
+        const entry = entryOf(payload);
+        if (entry === undefined) bad++;
+        else entries.push(entry);
+        return bad;
       }
-      kind =
-        info !== undefined && (info.kind === 'hist' || info.kind === 'lhist')
-          ? info.kind
-          : histogramKindOfEntries(entries);
+      const plan = this.planFor(name);
+      for (let i = 0; i < payload.keys.length; i++) {
+        const entry = entryOf(payload.values[i] ?? null);
+        if (entry === undefined) {
+          bad++;
+          continue;
+        }
+        entry.key = this.key(payload.keys[i] ?? '', plan, name);
+        entries.push(entry);
+      }
+      return bad;
+    };
+    let kind: MapKind;
+    let bad: number;
+    if (type === 'hist') {
+      bad = each((value) => {
+        const buckets = bucketsOf(value);
+        return buckets === undefined ? undefined : { key: [], buckets };
+      });
+      kind = histTypeKind(info, entries);
     } else if (type === 'stats') {
       let sawStats = false;
       let sawAvg = false;
-      const one = (key: KeyPart[], value: JsonValue): boolean => {
+      bad = each((value) => {
         if (value instanceof JsonObject) {
           const stats = statsOf(value);
-          if (stats === undefined) return false;
-          sawStats = true;
-          entries.push({ key, stats });
-          return true;
+          if (stats !== undefined) sawStats = true;
+          return stats === undefined ? undefined : { key: [], stats };
         }
         const n = toNumber(value);
-        if (n === undefined) return false;
-        sawAvg = true;
-        entries.push({ key, value: n });
-        return true;
-      };
-      if (keyed) {
-        const obj = payload;
-        for (let i = 0; i < obj.keys.length; i++) {
-          const rawKey = obj.keys[i] ?? '';
-          if (!one(this.key(rawKey, plan, name), obj.values[i] ?? null)) bad++;
-        }
-      } else if (!one([], payload)) bad++;
+        if (n !== undefined) sawAvg = true;
+        return n === undefined ? undefined : { key: [], value: n };
+      });
       kind = sawStats && !sawAvg ? 'stats' : sawAvg && !sawStats ? 'avg' : info?.kind === 'stats' ? 'stats' : 'avg';
       if (sawStats && sawAvg) this.problem(`map ${name} mixes stats() objects and avg() numbers`);
     } else {
-      if (keyed) {
-        const obj = payload;
-        for (let i = 0; i < obj.keys.length; i++) {
-          const rawKey = obj.keys[i] ?? '';
-          entries.push({ key: this.key(rawKey, plan, name), value: plainOf(obj.values[i] ?? null) });
-        }
-      } else {
-        entries.push({ key: [], value: plainOf(payload) });
-      }
-      // `map` JSON does not say count from sum from a plain value: the program does; without it, `value`.
-      kind = info !== undefined && MAP_TYPE_KINDS.has(info.kind) ? info.kind : 'value';
+      bad = each((value) => ({ key: [], value: plainOf(value) }));
+      kind = mapTypeKind(info);
     }
-
     if (bad > 0)
       this.problem(`map ${name}: ${bad} value(s) are not what a "${type}" map holds; those entries are skipped`);
-
-    const sample: MapSample = { type: 'map', name, kind, entries };
-    if (this.final) sample.final = true;
-    this.emit(sample);
+    this.emit(this.sample(name, kind, entries));
   }
 
   private key(escaped: string, plan: KeyPlan | undefined, name: string): KeyPart[] {
     // 0.22–0.23 escape keys twice (json-key-escapes.ts): repaired when the caller says which version wrote this.
     const raw = this.keysEscapedTwice ? unescapeKeyOnce(escaped) : escaped;
-    const split = splitKey(raw, plan);
+    const split = splitJsonKey(raw, plan);
     if (split.doubt !== undefined && !this.doubted.has(name)) {
       // Once per map: the same keys come back in every print.
       this.doubted.add(name);
       const types = plan?.types.join(', ') ?? '';
       this.problem(
         split.doubt === 'ambiguous'
-          ? `map ${name}: key ${JSON.stringify(clip(raw))} has a "," that more than one string key (${types}) could hold; it went to the last one. JSON joins key parts with "," and cannot say which; keep commas out of all but one string key`
-          : `map ${name}: key ${JSON.stringify(clip(raw))} does not fit the program's key types (${types}); it is split as well as possible. Is --program the program that produced this output?`,
+          ? `map ${name}: key ${JSON.stringify(problemText(raw))} has a "," that more than one string key (${types}) could hold; it went to the last one. JSON joins key parts with "," and cannot say which; keep commas out of all but one string key`
+          : `map ${name}: key ${JSON.stringify(problemText(raw))} does not fit the program's key types (${types}); it is split as well as possible. Is --program the program that produced this output?`,
       );
     }
     return split.parts;

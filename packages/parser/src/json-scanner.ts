@@ -84,7 +84,7 @@ export class JsonScanner {
 
   /**
    * A bucket list `[{"min": …, "max": …, "count": …}, …]` read straight into buckets (no intermediate objects),
-   * as printed (the reader repairs 0.17's wrapped bounds). Undefined (the list consumed) when a bucket has no
+   * as printed (json-buckets.ts repairs 0.17's wrapped bounds). Undefined (the list consumed) when a bucket has no
    * numeric count.
    */
   buckets(): HistogramBucket[] | undefined {

@@ -1,6 +1,6 @@
 // Map key parts as both output formats print them: integers, folded stacks, and the split of a joined key
 // into the positions the program declares (the text reader's `a, b` keys and the JSON reader's `"a,b"` keys).
-// All key splitting lives here, so both readers read a key the same way.
+// All key splitting lives here (splitTextKey, splitJsonKey), so both readers read a key the same way.
 import type { KeyPart, KeyType, MapInfo } from './types.js';
 
 /** A decimal integer (optionally negative) filling `text[start, end)`, or NaN. */
@@ -73,23 +73,118 @@ export function assignPieces(
   return place(0, 0) ? out : undefined;
 }
 
+// Text keys: bpftrace's text output joins a key's parts with `, `.
+
+/**
+ * Splits a key as bpftrace's text output prints it (`comm, 42`). `raw` undefined: a keyless map (`@x: 1`), unlike
+ * `@ks[]: 1` (an empty key). Without the program: on every `, `, integer parts as numbers. With it: into exactly
+ * keyArity parts, pieces left over (strings that contained `, `) going to the last string position that can take them.
+ */
+export function splitTextKey(raw: string | undefined, info: MapInfo | undefined): KeyPart[] {
+  if (raw === undefined) return [];
+  const arity = info?.keyArity;
+  if (raw.length === 0) return arity === 0 ? [] : [''];
+  const types = info?.keyTypes;
+  if (arity === 1) return [keyPart(raw, types?.[0])];
+  const comma = raw.indexOf(', ');
+  if (comma < 0 && raw.charCodeAt(0) !== 10) return [keyPart(raw, types?.[0])];
+  // Hot path: `string, int` (comm, pid): the int is whatever follows the last `, `.
+  if (arity === 2 && types?.[0] === 'string' && types[1] === 'int' && raw.charCodeAt(0) !== 10) {
+    const last = raw.lastIndexOf(', ');
+    const n = parseInteger(raw, last + 2, raw.length);
+    if (!Number.isNaN(n)) return [raw.slice(0, last), n];
+  }
+  if (raw.indexOf('\n') < 0 && (arity === undefined || arity === 0)) return splitPlainKey(raw, types);
+  const pieces = splitKeyPieces(raw);
+  if (arity === undefined || arity === 0 || pieces.length <= arity) {
+    const parts = new Array<KeyPart>(pieces.length);
+    for (let k = 0; k < pieces.length; k++) parts[k] = keyPart(pieces[k] ?? '', types?.[k]);
+    return parts;
+  }
+  // No assignment fits the types: the tail goes to the last position.
+  const assigned = assignPieces(pieces, types ?? [], arity, ', ') ?? [
+    ...pieces.slice(0, arity - 1),
+    pieces.slice(arity - 1).join(', '),
+  ];
+  const parts = new Array<KeyPart>(arity);
+  for (let k = 0; k < arity; k++) parts[k] = keyPart(assigned[k] ?? '', types?.[k]);
+  return parts;
+}
+
+/** A key without stacks split on every `, `, integer parts as numbers (unless typed `string`), in one pass. */
+function splitPlainKey(raw: string, types: readonly string[] | undefined): KeyPart[] {
+  const parts: KeyPart[] = [];
+  let start = 0;
+  for (let k = 0; ; k++) {
+    const comma = nextKeySeparator(raw, start);
+    const end = comma < 0 ? raw.length : comma;
+    const n = types?.[k] === 'string' ? Number.NaN : parseInteger(raw, start, end);
+    parts.push(Number.isNaN(n) ? raw.slice(start, end) : n);
+    if (comma < 0) return parts;
+    start = comma + 2;
+  }
+}
+
+/**
+ * The next `, ` that separates key parts from `start`: a part that opens with `{`, `(` or `[` (a struct such as
+ * `{ .m = 2, .n = 3 }`, a tuple or an array) runs to its matching close, when it has one.
+ */
+function nextKeySeparator(raw: string, start: number): number {
+  const open = raw.charCodeAt(start);
+  if (open === 123 || open === 40 || open === 91) {
+    let depth = 0;
+    for (let i = start; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (c === 123 || c === 40 || c === 91) depth++;
+      else if (c === 125 || c === 41 || c === 93) {
+        depth--;
+        if (depth === 0) return raw.indexOf(', ', i + 1);
+      }
+    }
+  }
+  return raw.indexOf(', ', start);
+}
+
+/** Splits a raw key on `, `, keeping each stack (`\n    f1\n    f2\n`) whole even if a frame contains `, `. */
+function splitKeyPieces(raw: string): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  for (;;) {
+    let end: number;
+    let next: number;
+    if (raw.charCodeAt(start) === 10) {
+      // A stack: its frames run to the `\n` that the next `, ` (or the end) follows.
+      const close = raw.indexOf('\n, ', start + 1);
+      end = close < 0 ? raw.length : close + 1;
+      next = close < 0 ? -1 : close + 3;
+    } else {
+      const sep = nextKeySeparator(raw, start);
+      end = sep < 0 ? raw.length : sep;
+      next = sep < 0 ? -1 : sep + 2;
+    }
+    pieces.push(raw.slice(start, end));
+    if (next < 0) return pieces;
+    start = next;
+  }
+}
+
 // JSON keys: bpftrace -f json joins a key's parts with `,` into one string.
 
 /** How the program says a map's JSON key splits: its arity, each position's type, and its one string position. */
 export interface KeyPlan {
   arity: number;
   types: KeyType[];
-  /** The one position that is not an int (a string, a stack…), `none` when all are ints, `several` otherwise. */
-  loose: number | 'none' | 'several';
+  /** The only position that may hold a `,` (not an int: a string, a stack…), when there is one. */
+  nonIntPosition: number | 'none' | 'several';
 }
 
 export function keyPlanOf(info: MapInfo | undefined): KeyPlan | undefined {
   if (info === undefined) return undefined;
-  let loose: KeyPlan['loose'] = 'none';
+  let nonIntPosition: KeyPlan['nonIntPosition'] = 'none';
   for (let i = 0; i < info.keyArity; i++) {
-    if (info.keyTypes[i] !== 'int') loose = loose === 'none' ? i : 'several';
+    if (info.keyTypes[i] !== 'int') nonIntPosition = nonIntPosition === 'none' ? i : 'several';
   }
-  return { arity: info.keyArity, types: info.keyTypes, loose };
+  return { arity: info.keyArity, types: info.keyTypes, nonIntPosition };
 }
 
 /** Splits a joined JSON key on `,`, keeping a stack (`\n    f1\n    f2\n`) whole even if a frame contains `,`. */
@@ -118,12 +213,12 @@ export interface SplitKey {
  * one string position) and from the back (after it); the string keeps whatever is left, commas and all.
  * Undefined when a position does not hold an integer: the general path then reports it.
  */
-function splitAroundLoose(raw: string, plan: KeyPlan, loose: number | 'none'): KeyPart[] | undefined {
+function splitAroundNonInt(raw: string, plan: KeyPlan, nonInt: number | 'none'): KeyPart[] | undefined {
   const { arity, types } = plan;
   const parts = new Array<KeyPart>(arity);
   let lo = 0;
   let hi = raw.length;
-  const front = loose === 'none' ? arity - 1 : loose;
+  const front = nonInt === 'none' ? arity - 1 : nonInt;
   for (let i = 0; i < front; i++) {
     const comma = raw.indexOf(',', lo);
     if (comma < 0) return undefined;
@@ -140,7 +235,7 @@ function splitAroundLoose(raw: string, plan: KeyPlan, loose: number | 'none'): K
     parts[i] = n;
     hi = comma;
   }
-  if (loose === 'none') {
+  if (nonInt === 'none') {
     const n = parseInteger(raw, lo, hi);
     if (Number.isNaN(n)) return undefined;
     parts[front] = n;
@@ -155,7 +250,7 @@ function splitAroundLoose(raw: string, plan: KeyPlan, loose: number | 'none'): K
  * containing `,` then splits too, as JSON cannot tell the key `"a,b"` from the keys `"a","b"`). With it: into
  * exactly keyArity parts, see assignPieces.
  */
-export function splitKey(raw: string, plan: KeyPlan | undefined): SplitKey {
+export function splitJsonKey(raw: string, plan: KeyPlan | undefined): SplitKey {
   if (plan === undefined || plan.arity === 0) {
     if (raw.indexOf(',') < 0) return { parts: [keyPart(raw, undefined)] };
     return { parts: keyPieces(raw).map((p) => keyPart(p, undefined)) };
@@ -165,8 +260,8 @@ export function splitKey(raw: string, plan: KeyPlan | undefined): SplitKey {
     const part = keyPart(raw, types[0]);
     return types[0] === 'int' && typeof part !== 'number' ? { parts: [part], doubt: 'mismatch' } : { parts: [part] };
   }
-  if (plan.loose !== 'several' && raw.indexOf('\n') < 0) {
-    const parts = splitAroundLoose(raw, plan, plan.loose);
+  if (plan.nonIntPosition !== 'several' && raw.indexOf('\n') < 0) {
+    const parts = splitAroundNonInt(raw, plan, plan.nonIntPosition);
     if (parts !== undefined) return { parts };
   }
   const pieces = keyPieces(raw);
@@ -182,5 +277,5 @@ export function splitKey(raw: string, plan: KeyPlan | undefined): SplitKey {
     return { parts: fallback.map((p, i) => keyPart(p, types[i])), doubt: 'mismatch' };
   }
   const parts = assigned.map((p, i) => keyPart(p, types[i]));
-  return plan.loose === 'several' ? { parts, doubt: 'ambiguous' } : { parts };
+  return plan.nonIntPosition === 'several' ? { parts, doubt: 'ambiguous' } : { parts };
 }
