@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { listenWarning } from './exporter.js';
+import { listenWarning } from './http-server.js';
 
 describe('listenWarning', () => {
   it('warns that 0.0.0.0:P, [::]:P and :P bind every interface, and says :P means 0.0.0.0', () => {
