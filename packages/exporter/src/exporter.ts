@@ -1,9 +1,7 @@
 // createExporter: wires the series store into OTel (MeterProvider, PrometheusExporter without its own server,
-// optional OTLP/HTTP push), keeps ktrace's self-metrics, and serves GET /metrics and GET /healthz.
+// optional OTLP/HTTP push), feeds parser events to the store and the self-metrics, and serves them over HTTP
+// (http-server.ts) when asked to listen.
 
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { KtraceError } from '@ktrace/parser';
 import type { ParseEvent } from '@ktrace/parser';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -11,14 +9,13 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { detectResources, envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { InstrumentType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
-import type { ObservableResult } from '@opentelemetry/api';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { BpftraceMetricProducer, SCOPE } from './metric-producer.js';
 import type { ExporterOptions } from './options.js';
-import { SKIP_REASONS, SeriesStore, storedSeries } from './series-store.js';
-import type { MapState } from './series-store.js';
+import { MetricsServer } from './http-server.js';
+import { SeriesStore } from './series-store.js';
 import { SELF_METRICS } from './self-metrics.js';
-import type { SelfMetric } from './self-metrics.js';
+import { createSelfMetrics } from './self-metric-instruments.js';
 import { WatchedPushExporter, within } from './otlp-push.js';
 import type { OtlpFinalPush } from './otlp-push.js';
 
@@ -51,32 +48,6 @@ export interface ExporterShutdown {
 /** The longest the final OTLP flush (and the OTel shutdown after it) may take on stop. */
 export const OTLP_FINAL_FLUSH_MILLIS = 5000;
 
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
-
-function parseListen(listen: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen.trim());
-  const port = match === null ? NaN : Number(match[3]);
-  if (match === null || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new KtraceError({
-      code: 'KTRACE_BAD_OPTION',
-      message: `--listen ${JSON.stringify(listen)} is not HOST:PORT; use e.g. 127.0.0.1:9464 (port 0 picks a free port)`,
-    });
-  }
-  const host = match[1] ?? match[2] ?? '';
-  return { host: host === '' ? '0.0.0.0' : host, port };
-}
-
-/**
- * The warning for a listen address that binds every interface (`0.0.0.0:P`, `[::]:P`, and `:P`, which means
- * 0.0.0.0): /metrics is then reachable from other machines. Undefined for an address of one interface.
- */
-export function listenWarning(listen: string): string | undefined {
-  const { host, port } = parseListen(listen);
-  if (host !== '0.0.0.0' && host !== '::') return undefined;
-  const meaning = listen.trim().startsWith(':') ? ' (no host means 0.0.0.0)' : '';
-  return `--listen ${listen} binds every network interface${meaning}: /metrics and /healthz are reachable from other machines; give 127.0.0.1:${port} to serve this machine only`;
-}
-
 /** A base URL (no path) gets OTLP's metrics path; a URL with a path is used as given. */
 function otlpUrl(endpoint: string): string {
   let url: URL;
@@ -103,7 +74,15 @@ function otlpUrl(endpoint: string): string {
 export function createExporter(options: ExporterOptions = {}): Exporter {
   const warn = options.onWarning ?? ((text: string) => console.error(`ktrace exporter: ${text}`));
   const store = new SeriesStore({ ...options, onWarning: warn });
-  const listen = options.listen === undefined ? undefined : parseListen(options.listen);
+  // Built first: a --listen that is not HOST:PORT fails before anything else is made.
+  const server =
+    options.listen === undefined
+      ? undefined
+      : new MetricsServer(options.listen, {
+          metrics: () => prometheusText(),
+          health: () => ({ up, reason: downReason }),
+          warn,
+        });
   const env = process.env;
   const otlpWanted =
     options.otlpEndpoint !== undefined ||
@@ -154,53 +133,17 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   const provider = new MeterProvider({ resource, readers });
   const meter = provider.getMeter(SCOPE.name, SCOPE.version);
 
-  // Self-metrics (self-metrics.ts): ordinary OTel instruments. Observables read the store, so they never drift from it.
   let up = false;
   let downReason: string | undefined;
   let attachedProbes = 0;
   // Whether the current bpftrace run printed a map: an `attached` after that starts a new run (piped input).
   let dumpsThisRun = false;
-  const counter = (metric: SelfMetric) => meter.createCounter(metric.name, { description: metric.description });
-  const observe = (metric: SelfMetric, read: (result: ObservableResult) => void): void => {
-    const options = { description: metric.description, ...(metric.unit === undefined ? {} : { unit: metric.unit }) };
-    (metric.type === 'counter'
-      ? meter.createObservableCounter(metric.name, options)
-      : meter.createObservableGauge(metric.name, options)
-    ).addCallback(read);
-  };
-  const restarts = counter(SELF_METRICS.restarts);
-  const problems = counter(SELF_METRICS.problems);
-  const linesDropped = counter(SELF_METRICS.linesDropped);
-  const lost = counter(SELF_METRICS.lost);
-  const runtimeErrors = counter(SELF_METRICS.runtimeErrors);
-  const otlpFailures = counter(SELF_METRICS.otlpFailures);
-  countOtlpFailure = () => otlpFailures.add(1);
-  // counters start at 0 so rate() and alerts see them before the first event
-  for (const c of [restarts, problems, linesDropped, lost, runtimeErrors, otlpFailures]) c.add(0);
-  const perMap = (metric: SelfMetric, read: (state: MapState) => number | undefined): void =>
-    observe(metric, (result) => {
-      for (const state of store.mapStates()) {
-        const value = read(state);
-        if (value !== undefined) result.observe(value, { map: state.map });
-      }
-    });
-  observe(SELF_METRICS.up, (result) => result.observe(up ? 1 : 0));
-  observe(SELF_METRICS.attachedProbes, (result) => result.observe(attachedProbes));
-  perMap(SELF_METRICS.series, storedSeries);
-  perMap(SELF_METRICS.overflowed, (state) => state.overflowedTotal);
-  perMap(SELF_METRICS.folded, (state) => state.folded.size);
-  perMap(SELF_METRICS.expired, (state) => state.expiredTotal);
-  observe(SELF_METRICS.valuesSkipped, (result) => {
-    for (const state of store.mapStates()) {
-      for (const reason of SKIP_REASONS) result.observe(state.skipped.get(reason) ?? 0, { map: state.map, reason });
-    }
+  const { restarts, problems, linesDropped, lost, runtimeErrors, otlpFailures } = createSelfMetrics(meter, store, {
+    up: () => up,
+    attachedProbes: () => attachedProbes,
+    now: options.now ?? Date.now,
   });
-  perMap(SELF_METRICS.bucketsMerged, (state) => (state.shape === 'histogram' ? state.bucketsMerged : undefined));
-  perMap(SELF_METRICS.dumps, (state) => state.dumps);
-  const clock = options.now ?? Date.now;
-  perMap(SELF_METRICS.dumpAge, (state) =>
-    state.lastDumpMs === undefined ? undefined : (clock() - state.lastDumpMs) / 1000,
-  );
+  countOtlpFailure = () => otlpFailures.add(1);
 
   // OTel's readers refuse to collect once shut down, so the exposition at shutdown is kept for later callers.
   let finalText: string | undefined;
@@ -214,39 +157,6 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
     return head + store.prometheusText();
   };
 
-  const handleRequest = (request: IncomingMessage, response: ServerResponse): void => {
-    // An absolute-form target (`GET http://host/metrics`, RFC 9112 3.2.2) names the same resource as `/metrics`.
-    const target = request.url ?? '/';
-    const path = (
-      /^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '') || '/' : target
-    ).split('?')[0];
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
-    if (path === '/metrics') {
-      prometheusText().then(
-        (text) => {
-          response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
-          response.end(request.method === 'HEAD' ? undefined : text);
-        },
-        (error: unknown) => {
-          warn(`serving /metrics: ${String(error)}`);
-          response.writeHead(500, { 'content-type': 'text/plain' }).end(`# error: ${String(error)}\n`);
-        },
-      );
-      return;
-    }
-    if (path === '/healthz') {
-      response
-        .writeHead(up ? 200 : 503, { 'content-type': 'text/plain' })
-        .end(up ? 'ok\n' : `${downReason ?? 'bpftrace is not up'}\n`);
-      return;
-    }
-    response.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /healthz\n');
-  };
-
-  let server: Server | undefined;
   const restart = (): void => {
     store.recordRestart();
     restarts.add(1);
@@ -300,47 +210,11 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
       downReason = value ? undefined : reason;
     },
     async start() {
-      if (listen === undefined) return {};
-      if (server !== undefined) {
-        const address = server.address() as AddressInfo;
-        return {
-          url: `http://${listen.host.includes(':') ? `[${address.address}]` : address.address}:${address.port}`,
-        };
-      }
-      const everywhere = listenWarning(options.listen ?? '');
-      if (everywhere !== undefined) warn(everywhere);
-      const created = createServer(handleRequest);
-      await new Promise<void>((resolve, reject) => {
-        const onError = (error: NodeJS.ErrnoException): void => {
-          reject(
-            new KtraceError({
-              code: 'KTRACE_LISTEN',
-              message: `cannot listen on ${options.listen ?? ''}: ${error.code === 'EADDRINUSE' ? 'the address is already in use' : error.message}; choose another --listen HOST:PORT`,
-              cause: error,
-            }),
-          );
-        };
-        created.once('error', onError);
-        created.listen(listen.port, listen.host, () => {
-          created.off('error', onError);
-          resolve();
-        });
-      });
-      server = created;
-      const address = created.address() as AddressInfo;
-      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-      return { url: `http://${host}:${address.port}` };
+      return server === undefined ? {} : { url: await server.start() };
     },
     prometheusText,
     async shutdown() {
-      const closing = server;
-      server = undefined;
-      if (closing !== undefined) {
-        await new Promise<void>((resolve) => {
-          closing.close(() => resolve());
-          closing.closeAllConnections();
-        });
-      }
+      await server?.close();
       const result: ExporterShutdown = {};
       // One deadline for the final flush and the OTel shutdown after it: an unreachable collector costs at most that.
       const deadline = Date.now() + OTLP_FINAL_FLUSH_MILLIS;

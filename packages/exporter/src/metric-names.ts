@@ -1,4 +1,4 @@
-// The one rule for metric names that clash: every Prometheus name a map prints (and the family names Prometheus
+// The metrics each export shape prints, under which names, and the one rule for metric names that clash: every Prometheus name a map prints (and the family names Prometheus
 // derives from them) is claimed in a fixed order — self-metrics and Prometheus's own names first, then the
 // program's maps in source order, then other maps as they first appear. A later map that meets a taken name gets
 // `_2`, `_3`… appended to its metric name (before a counter's `_total`), and the store warns naming both maps.
@@ -13,24 +13,42 @@ export function counterName(metric: string): string {
   return metric.endsWith('_total') ? metric : `${metric}_total`;
 }
 
-/** The names a map of this shape takes: the series names it prints and the family names they belong to. */
-export function claimedNames(shape: ExportShape, metric: string): string[] {
+/** One metric a map of some shape prints per key, under its OTel name, and what of a series it shows. */
+export interface ShapeMetric {
+  readonly name: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  /** The parts of a stats(): its count, sum and average; undefined for the map's own metric. */
+  readonly part?: 'count' | 'sum' | 'average';
+  /** The counter total (or stats count), the stats total, the gauge (or stats average), the buckets. */
+  readonly reads: 'total' | 'sumTotal' | 'gauge' | 'buckets';
+}
+
+/** The metrics a map of this shape prints: one, or for stats two counters (count, sum) and a gauge (average). */
+export function shapeMetrics(shape: ExportShape, metric: string): ShapeMetric[] {
   switch (shape) {
-    case 'counter': {
-      const name = counterName(metric);
-      return [name.slice(0, -'_total'.length), name];
-    }
+    case 'counter':
+      return [{ name: metric, type: 'counter', reads: 'total' }];
     case 'gauge':
-      return [metric];
+      return [{ name: metric, type: 'gauge', reads: 'gauge' }];
     case 'histogram':
-      return [metric, `${metric}_bucket`, `${metric}_count`];
+      return [{ name: metric, type: 'histogram', reads: 'buckets' }];
     case 'stats':
       return [
-        ...claimedNames('counter', `${metric}_count`),
-        ...claimedNames('counter', `${metric}_sum`),
-        `${metric}_average`,
+        { name: `${metric}_count`, type: 'counter', part: 'count', reads: 'total' },
+        { name: `${metric}_sum`, type: 'counter', part: 'sum', reads: 'sumTotal' },
+        { name: `${metric}_average`, type: 'gauge', part: 'average', reads: 'gauge' },
       ];
   }
+}
+
+/** The names a map of this shape takes: the series names it prints and the family names they belong to. */
+export function claimedNames(shape: ExportShape, metric: string): string[] {
+  return shapeMetrics(shape, metric).flatMap(({ name, type }) => {
+    if (type === 'gauge') return [name];
+    if (type === 'histogram') return [name, `${name}_bucket`, `${name}_count`];
+    const shown = counterName(name);
+    return [shown.slice(0, -'_total'.length), shown];
+  });
 }
 
 export interface ClaimedName {

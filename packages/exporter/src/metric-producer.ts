@@ -16,8 +16,9 @@ import type {
   MetricProducer,
 } from '@opentelemetry/sdk-metrics';
 import { ktraceVersion } from '@ktrace/parser';
-import { OVERFLOW_ATTRIBUTE } from './series-store.js';
-import type { MapState, SeriesStore } from './series-store.js';
+import { OVERFLOW_ATTRIBUTE } from './map-state.js';
+import type { MapState } from './map-state.js';
+import type { SeriesStore } from './series-store.js';
 import type { Series } from './series.js';
 
 export const SCOPE = { name: '@ktrace/exporter', version: ktraceVersion } as const;
@@ -60,7 +61,7 @@ const CUMULATIVE: ProducerTemporality = {
  * MetricData for one map (stats → three metrics): cumulative as the store holds it, or, where `temporality` asks
  * for delta, what changed since `reported` (which it updates), starting where the previous point ended.
  */
-export function mapMetricData(
+function mapMetricData(
   state: MapState,
   endMs: number,
   temporality: ProducerTemporality = CUMULATIVE,
@@ -108,49 +109,38 @@ export function mapMetricData(
     dataPointType: DataPointType.GAUGE,
     dataPoints: all.map(([s, o]) => point(s, o, pick(s))),
   });
-  let metrics: MetricData[];
   const bounds = state.layout?.bounds ?? [];
   const bucketsNow = new Map<Series, Map<number, number>>();
-  switch (state.shape) {
-    case 'counter':
-      metrics = [sum(state.metric, state.help, state.unit, 'total')];
-      break;
-    case 'gauge':
-      metrics = [gauge(state.metric, state.help, state.unit, (s) => s.gauge)];
-      break;
-    case 'stats':
-      metrics = [
-        sum(`${state.metric}_count`, `${state.help} count`, undefined, 'total'),
-        sum(`${state.metric}_sum`, `${state.help} sum`, state.unit, 'sumTotal'),
-        gauge(`${state.metric}_average`, `${state.help} average`, state.unit, (s) => s.gauge),
-      ];
-      break;
-    case 'histogram': {
-      const length = bounds.length + 1;
-      metrics = [
-        {
-          descriptor: descriptor(state.metric, state.help, state.unit),
-          aggregationTemporality: temporality.histogram,
-          dataPointType: DataPointType.HISTOGRAM,
-          dataPoints: all.map(([s, o]) => {
-            let counts = Array.from(s.bucketCounts(length));
-            if (deltaHistograms) {
-              const byBound = new Map(counts.map((count, i) => [bounds[i] ?? Infinity, count]));
-              bucketsNow.set(s, byBound);
-              const before = reported.get(s)?.buckets;
-              counts = counts.map((count, i) => count - (before?.get(bounds[i] ?? Infinity) ?? 0));
-            }
-            const value: Histogram = {
-              buckets: { boundaries: [...bounds], counts },
-              count: counts.reduce((a, b) => a + b, 0),
-            };
-            return point(s, o, value, deltaHistograms);
-          }),
-        },
-      ];
-      break;
-    }
-  }
+  const histogram = (name: string, description: string, unit: string | undefined): MetricData => {
+    const length = bounds.length + 1;
+    return {
+      descriptor: descriptor(name, description, unit),
+      aggregationTemporality: temporality.histogram,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints: all.map(([s, o]) => {
+        let counts = Array.from(s.bucketCounts(length));
+        if (deltaHistograms) {
+          const byBound = new Map(counts.map((count, i) => [bounds[i] ?? Infinity, count]));
+          bucketsNow.set(s, byBound);
+          const before = reported.get(s)?.buckets;
+          counts = counts.map((count, i) => count - (before?.get(bounds[i] ?? Infinity) ?? 0));
+        }
+        const value: Histogram = {
+          buckets: { boundaries: [...bounds], counts },
+          count: counts.reduce((a, b) => a + b, 0),
+        };
+        return point(s, o, value, deltaHistograms);
+      }),
+    };
+  };
+  // The metrics the map's plan says each key prints (map-plan.ts): one, or three for stats.
+  const metrics = state.metrics.map(({ name, type, reads, help, unit }) =>
+    type === 'counter'
+      ? sum(name, help, unit, reads === 'sumTotal' ? 'sumTotal' : 'total')
+      : type === 'gauge'
+        ? gauge(name, help, unit, (s) => s.gauge)
+        : histogram(name, help, unit),
+  );
   if (deltaSums || deltaHistograms) {
     for (const [s] of all)
       reported.set(s, { ms: endMs, total: s.total, sumTotal: s.sumTotal, buckets: bucketsNow.get(s) });

@@ -5,7 +5,8 @@ import type { BucketLayout } from './histogram.js';
 import { counterName } from './metric-names.js';
 import { escapeHelp, escapeLabelValue, formatValue } from './names.js';
 import type { Series } from './series.js';
-import type { MapState } from './series-store.js';
+import type { PlannedMetric } from './map-plan.js';
+import type { MapState } from './map-state.js';
 
 export function labelText(names: readonly string[], values: readonly string[]): string {
   let out = '';
@@ -28,42 +29,35 @@ function seriesList(state: MapState): Series[] {
 /** Renders one map the way OTel's PrometheusSerializer renders the producer's MetricData (withoutScopeInfo). */
 export function renderMap(state: MapState): string {
   const all = seriesList(state);
-  switch (state.shape) {
+  let out = '';
+  for (const metric of state.metrics) out += renderMetric(state, metric, all);
+  return out;
+}
+
+function renderMetric(state: MapState, metric: PlannedMetric, all: readonly Series[]): string {
+  switch (metric.type) {
     case 'counter': {
-      const name = counterName(state.metric);
-      let out = header(name, state.help, state.unit, 'counter');
-      for (const s of all) out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(s.total)}\n`;
+      const name = counterName(metric.name);
+      const sums = metric.reads === 'sumTotal';
+      let out = header(name, metric.help, metric.unit, 'counter');
+      for (const s of all)
+        out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(sums ? s.sumTotal : s.total)}\n`;
       return out;
     }
     case 'gauge': {
-      const name = state.metric;
-      let out = header(name, state.help, state.unit, 'gauge');
+      const name = metric.name;
+      let out = header(name, metric.help, metric.unit, 'gauge');
       for (const s of all) out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(s.gauge)}\n`;
       return out;
-    }
-    case 'stats': {
-      const count = counterName(`${state.metric}_count`);
-      const sum = counterName(`${state.metric}_sum`);
-      const average = `${state.metric}_average`;
-      let a = header(count, `${state.help} count`, undefined, 'counter');
-      let b = header(sum, `${state.help} sum`, state.unit, 'counter');
-      let c = header(average, `${state.help} average`, state.unit, 'gauge');
-      for (const s of all) {
-        const labels = s.labelText === '' ? '' : `{${s.labelText}}`;
-        a += `${count}${labels} ${formatValue(s.total)}\n`;
-        b += `${sum}${labels} ${formatValue(s.sumTotal)}\n`;
-        c += `${average}${labels} ${formatValue(s.gauge)}\n`;
-      }
-      return a + b + c;
     }
     case 'histogram': {
       const layout = state.layout as BucketLayout;
       const length = layout.bounds.length + 1;
       const les = layout.bounds.map((bound) => `le="${formatValue(bound)}"`);
       les.push('le="+Inf"');
-      const countName = `${state.metric}_count`;
-      const bucketName = `${state.metric}_bucket`;
-      let out = header(state.metric, state.help, state.unit, 'histogram');
+      const countName = `${metric.name}_count`;
+      const bucketName = `${metric.name}_bucket`;
+      let out = header(metric.name, metric.help, metric.unit, 'histogram');
       for (const s of all) {
         const counts = s.bucketCounts(length);
         let total = 0;

@@ -1,108 +1,30 @@
-// The series store: every exported map's series, fed by parser MapSamples. It owns the exact semantics
-// (cumulative vs cleared maps, restarts carried forward, fixed histogram layouts, caps with an overflow series,
-// expiry) and renders its own Prometheus text, cached per map, so a scrape of 100k series stays cheap.
+// The series store: every exported map's series, fed by parser MapSamples. It keeps the exact semantics that
+// each map's plan asks for (map-plan.ts; entries move series as series-update.ts says), restarts carried forward,
+// growing histogram layouts, caps with an overflow series and expiry, and caches each map's Prometheus text.
 
-import { AGGREGATION_KINDS } from '@ktrace/parser';
-import type { HistogramBucket, MapEntry, MapInfo, MapKind, MapSample, StatsValue } from '@ktrace/parser';
-import { bucketBounds, createLayout, growLayout, remapCounts, slotOf } from './histogram.js';
+import type { MapEntry, MapSample } from '@ktrace/parser';
+import { bucketBounds, growLayout, remapCounts } from './histogram.js';
 import type { BucketLayout } from './histogram.js';
-import { divided, entriesByKey, keyOf, toNumber, unusable } from './map-entries.js';
+import { entriesByKey, keyOf, unusable } from './map-entries.js';
 import type { SkipReason } from './map-entries.js';
-import { MetricNamePlan, shownName } from './metric-names.js';
-import type { ExportShape } from './metric-names.js';
-import { hashSuffixed, labelValue, sanitizeLabelNames, sanitizeMetricName } from './names.js';
-import type { MapExportOptions, SeriesStoreOptions } from './options.js';
+import { MapPlans, carriesRestarts, exportedEntries, missingKeyDeleted } from './map-plan.js';
+import { OVERFLOW_LABEL, countSkipped, createMapState, seriesPerKey, storedSeries } from './map-state.js';
+import type { MapState } from './map-state.js';
+import { hashSuffixed, labelValue, sanitizeLabelNames } from './names.js';
+import type { SeriesStoreOptions } from './options.js';
 import { labelText, renderMap } from './prometheus-text.js';
 import { SELF_METRICS } from './self-metrics.js';
 import { Series, carryForward } from './series.js';
+import { updateFolded, updateSeries } from './series-update.js';
+import type { UpdateProblem } from './series-update.js';
 
-export type { ExportShape } from './metric-names.js';
-export { SKIP_REASONS } from './map-entries.js';
-export type { SkipReason } from './map-entries.js';
-
-export const DEFAULTS = {
+const DEFAULTS = {
   prefix: 'bpftrace',
   maxSeriesPerMap: 50_000,
   maxSeries: 200_000,
   maxLabelValueLength: 128,
   expireAfterDumps: 10,
 } as const;
-
-export const OVERFLOW_LABEL = 'otel_metric_overflow';
-export const OVERFLOW_ATTRIBUTE = 'otel.metric.overflow';
-
-/** One exported map and everything the store knows about it. */
-export interface MapState {
-  readonly map: string;
-  readonly kind: MapKind;
-  readonly shape: ExportShape;
-  readonly mode: 'cumulative' | 'delta';
-  readonly partial: boolean;
-  /** The program's `print(@m, top, div)` divisor, applied to the exit-time dump that bpftrace prints undivided. */
-  readonly exitDivisor: number | undefined;
-  /** Full metric name with prefix, before Prometheus suffixes (`bpftrace_syscalls`). */
-  readonly metric: string;
-  labelNames: string[];
-  readonly help: string;
-  readonly unit: string | undefined;
-  readonly layout: BucketLayout | undefined;
-  readonly series: Map<string, Series>;
-  /** Label texts in use, to keep two keys from printing as one series. */
-  readonly labelTexts: Set<string>;
-  /** Keys past the cap: their own state (never exported) so their increments fold into `overflow` exactly. */
-  readonly folded: Map<string, Series>;
-  overflow: Series | undefined;
-  dumps: number;
-  lastDumpMs: number | undefined;
-  overflowedTotal: number;
-  expiredTotal: number;
-  /** Printed values not exported, by reason. */
-  readonly skipped: Map<SkipReason, number>;
-  /** Printed buckets counted in the next served bucket because their bound would have passed a cap. */
-  bucketsMerged: number;
-  /** Cached Prometheus text of this map; undefined when something changed since the last render. */
-  rendered: string | undefined;
-}
-
-/** Prometheus series one key of this map prints: 1, 3 for stats, buckets + `+Inf` + `_count` for histograms. */
-export function seriesPerKey(state: MapState): number {
-  if (state.shape === 'stats') return 3;
-  if (state.layout !== undefined) return state.layout.bounds.length + 2;
-  return 1;
-}
-
-/** Prometheus series the map prints now (what ktrace_series{map} reports and the caps count). */
-export function storedSeries(state: MapState): number {
-  return (state.series.size + (state.overflow === undefined ? 0 : 1)) * seriesPerKey(state);
-}
-
-/** What the store decided for a map before its first sample: its kind, shape and (claimed) metric name. */
-interface MapPlan {
-  readonly kind: MapKind;
-  readonly shape: ExportShape;
-  readonly metric: string;
-}
-
-function aggregationText(info: MapInfo | undefined, kind: MapKind): string {
-  if (kind === 'value') return 'value';
-  const args = info !== undefined && info.kind === kind && info.args.length > 0 ? info.args.join(', ') : '';
-  return `${kind}(${args})`;
-}
-
-function shapeOf(kind: MapKind): ExportShape {
-  switch (kind) {
-    case 'count':
-    case 'sum':
-      return 'counter';
-    case 'hist':
-    case 'lhist':
-      return 'histogram';
-    case 'stats':
-      return 'stats';
-    default:
-      return 'gauge';
-  }
-}
 
 export class SeriesStore {
   readonly prefix: string;
@@ -112,8 +34,7 @@ export class SeriesStore {
   readonly expireAfterDumps: number;
   private readonly options: SeriesStoreOptions;
   private readonly maps = new Map<string, MapState>();
-  private readonly plans = new Map<string, MapPlan | 'skipped'>();
-  private readonly names = new MetricNamePlan();
+  private readonly plans: MapPlans;
   private readonly warned = new Set<string>();
   private readonly now: () => number;
   private seriesCount = 0;
@@ -128,12 +49,7 @@ export class SeriesStore {
     this.maxLabelValueLength = Math.max(16, options.maxLabelValueLength ?? DEFAULTS.maxLabelValueLength);
     this.expireAfterDumps = options.expireAfterDumps ?? DEFAULTS.expireAfterDumps;
     this.now = options.now ?? Date.now;
-    // The program's maps claim their names first, in source order: the clash rule does not depend on which map
-    // bpftrace happens to print first, and a clash is reported as the exporter starts.
-    for (const info of options.program?.maps ?? []) {
-      if (this.included(info.name, this.options.maps?.[info.name]?.kind ?? info.kind))
-        this.planFor(info.name, info.kind);
-    }
+    this.plans = new MapPlans(options, this.prefix, (reason, message) => this.warn(reason, message));
   }
 
   /** Exported maps, in the order they first appeared. */
@@ -165,7 +81,7 @@ export class SeriesStore {
    */
   recordRestart(): void {
     for (const state of this.maps.values()) {
-      if (state.mode !== 'cumulative') continue;
+      if (!carriesRestarts(state)) continue;
       for (const series of state.series.values()) carryForward(series);
       for (const series of state.folded.values()) carryForward(series);
     }
@@ -191,93 +107,12 @@ export class SeriesStore {
     }
   }
 
-  private included(name: string, kind: MapKind): boolean {
-    return this.options.include !== undefined ? this.options.include.includes(name) : AGGREGATION_KINDS.includes(kind);
-  }
-
-  /** Decides once per map whether and how it is exported; the metric name is claimed here (metric-names.ts). */
-  private planFor(name: string, sampleKind: MapKind): MapPlan | undefined {
-    const known = this.plans.get(name);
-    if (known !== undefined) return known === 'skipped' ? undefined : known;
-    const config: MapExportOptions = this.options.maps?.[name] ?? {};
-    const info = this.options.program?.maps.find((map) => map.name === name);
-    const kind: MapKind = config.kind ?? info?.kind ?? sampleKind;
-    if (!this.included(name, kind)) {
-      this.plans.set(name, 'skipped');
-      this.warn(
-        `skip:${name}`,
-        this.options.include !== undefined
-          ? `map ${name} is not exported: it is not in the include list`
-          : info === undefined && config.kind === undefined
-            ? `map ${name} is not exported: its aggregation is unknown (bpftrace -f json prints count(), sum() and plain values alike); give the program (--program FILE.bt) to export it as what it is, or list it in include to export it as a gauge`
-            : `map ${name} (${kind}) is not exported: plain-value maps are exported only when listed in include`,
-      );
-      return undefined;
-    }
-    const shape = shapeOf(kind);
-    const baseName = config.metric ?? (name === '@' ? 'map' : name.replace(/^@/, ''));
-    const wanted = sanitizeMetricName(this.prefix === '' ? baseName : `${this.prefix}_${baseName}`);
-    const { metric, clash } = this.names.claim(name, shape, wanted);
-    if (clash !== undefined) {
-      const holder = clash.owner === 'ktrace' ? `ktrace's own ${clash.name}` : `map ${clash.owner} (${clash.name})`;
-      this.warn(
-        `clash:${name}`,
-        `map ${name} would be exported as ${shownName(shape, wanted)}, whose Prometheus names meet those of ${holder}; it is exported as ${shownName(shape, metric)} instead. ` +
-          `Choose its name with maps['${name}'].metric (or another --prefix)`,
-      );
-    }
-    const plan: MapPlan = { kind, shape, metric };
-    this.plans.set(name, plan);
-    return plan;
-  }
-
   private stateFor(sample: MapSample): MapState | undefined {
     const existing = this.maps.get(sample.name);
     if (existing !== undefined) return existing;
-    const plan = this.planFor(sample.name, sample.kind);
+    const plan = this.plans.planFor(sample);
     if (plan === undefined) return undefined;
-    const { kind, shape, metric } = plan;
-    const config: MapExportOptions = this.options.maps?.[sample.name] ?? {};
-    const info = this.options.program?.maps.find((map) => map.name === sample.name);
-    const arity = Math.max(info?.keyArity ?? 0, sample.entries[0]?.key.length ?? 0);
-    const labelNames = sanitizeLabelNames(
-      Array.from({ length: arity }, (_, i) => config.labels?.[i] ?? info?.keyNames[i] ?? `key${i}`),
-    );
-    const keyText =
-      info !== undefined && info.keyNames.length > 0
-        ? `[${info.keyNames.join(', ')}]`
-        : arity > 0
-          ? `[${labelNames.join(', ')}]`
-          : '';
-    const help = config.help ?? `bpftrace map ${sample.name}${keyText}, ${aggregationText(info, kind)}`;
-    const layout =
-      shape === 'histogram'
-        ? createLayout(kind === 'lhist' ? 'lhist' : 'hist', info?.kind === kind ? info.args : [], config.range)
-        : undefined;
-    const state: MapState = {
-      map: sample.name,
-      kind,
-      shape,
-      mode: config.reset ?? (info?.cleared === true ? 'delta' : 'cumulative'),
-      partial: config.partial ?? info?.partial ?? false,
-      exitDivisor: (shape === 'counter' || shape === 'gauge') && info?.kind === kind ? info.printDivisor : undefined,
-      metric,
-      labelNames,
-      help,
-      unit: config.unit,
-      layout,
-      series: new Map(),
-      labelTexts: new Set(),
-      folded: new Map(),
-      overflow: undefined,
-      dumps: 0,
-      lastDumpMs: undefined,
-      overflowedTotal: 0,
-      expiredTotal: 0,
-      skipped: new Map(),
-      bucketsMerged: 0,
-      rendered: undefined,
-    };
+    const state = createMapState(plan);
     this.maps.set(sample.name, state);
     return state;
   }
@@ -289,10 +124,7 @@ export class SeriesStore {
     state.rendered = undefined;
     if (state.layout !== undefined) this.growFor(state, sample.entries);
     const length = state.layout === undefined ? 0 : state.layout.bounds.length + 1;
-    let entries =
-      sample.final === true && state.exitDivisor !== undefined
-        ? divided(sample.entries, state.exitDivisor)
-        : sample.entries;
+    let entries = exportedEntries(state, sample);
     let keys = new Array<string>(entries.length);
     // The series of each entry, looked up once; a key printed twice in one dump is found on the way (see entriesByKey).
     let found: Array<Series | undefined> | undefined = new Array<Series | undefined>(entries.length);
@@ -334,7 +166,7 @@ export class SeriesStore {
       if (series === undefined) {
         const own = state.folded.get(key);
         if (own !== undefined) {
-          this.fold(state, own, entry, dump, length, nowMs);
+          this.fold(state, own, entry, dump, nowMs);
           continue;
         }
         const stored = storedSeries(state);
@@ -342,14 +174,15 @@ export class SeriesStore {
           const own = new Series([], '', nowMs, dump);
           state.folded.set(key, own);
           state.overflowedTotal += 1;
-          this.fold(state, own, entry, dump, length, nowMs);
+          this.fold(state, own, entry, dump, nowMs);
           continue;
         }
         series = this.createSeries(state, entry, nowMs, dump);
         state.series.set(key, series);
         this.seriesCount += 1;
       }
-      this.apply(state, series, entry, length);
+      const problem = updateSeries(state, series, entry, length);
+      if (problem !== undefined) this.explain(state, series, problem);
       series.seenDump = dump;
     }
     this.sweep(state, dump);
@@ -389,94 +222,27 @@ export class SeriesStore {
     return new Series(values, text, nowMs, dump);
   }
 
-  /** Updates one series from one printed entry that `unusable` accepted. */
-  private apply(state: MapState, series: Series, entry: MapEntry, length: number): void {
-    switch (state.shape) {
-      case 'counter': {
-        const value = toNumber(entry.value) as number;
-        if (state.mode === 'delta') series.carried += value;
-        else {
-          if (value < series.printed) {
-            // Restarts are carried forward before their first dump, so a fall here is within one bpftrace run: a key
-            // deleted and re-created between two prints, or a sum() of signed values, which no counter can show.
-            if (state.kind === 'sum') this.sumDecreased(state, series, value);
-            carryForward(series);
-          }
-          series.printed = value;
-        }
-        return;
-      }
-      case 'gauge': {
-        series.gauge = toNumber(entry.value) as number;
-        return;
-      }
-      case 'stats': {
-        const stats = entry.stats as StatsValue;
-        series.gauge = stats.average;
-        if (state.mode === 'delta') {
-          series.carried += stats.count;
-          if (stats.total < 0) this.statsTotalFell(state, series, stats.total, 'negative');
-          else series.carriedSum += stats.total;
-          return;
-        }
-        if (stats.count < series.printed) carryForward(series);
-        series.printed = stats.count;
-        // Within one life the count only grows; a total that falls (or is below zero) adds negative values: no
-        // counter can show that, so `_sum` holds its highest value until the total passes it again.
-        if (stats.total < 0) this.statsTotalFell(state, series, stats.total, 'negative');
-        else if (stats.total < series.printedSum) this.statsTotalFell(state, series, stats.total, 'decreased');
-        else series.printedSum = stats.total;
-        return;
-      }
-      case 'histogram': {
-        const buckets = entry.buckets as HistogramBucket[];
-        const layout = state.layout as BucketLayout;
-        const counts = new Float64Array(length);
-        const bounds = bucketBounds(layout.kind, buckets);
-        for (let i = 0; i < buckets.length; i++) {
-          const slot = slotOf(layout, bounds[i]);
-          counts[slot] = (counts[slot] as number) + (buckets[i] as HistogramBucket).count;
-        }
-        if (series.printedBuckets === undefined || series.printedBuckets.length !== length)
-          series.printedBuckets = new Float64Array(length);
-        if (series.carriedBuckets === undefined || series.carriedBuckets.length !== length)
-          series.carriedBuckets = new Float64Array(length);
-        if (state.mode === 'delta') {
-          for (let i = 0; i < length; i++)
-            series.carriedBuckets[i] = (series.carriedBuckets[i] as number) + (counts[i] as number);
-        } else {
-          let down = false;
-          for (let i = 0; i < length; i++)
-            if ((counts[i] as number) < (series.printedBuckets[i] as number)) down = true;
-          if (down) carryForward(series);
-          series.printedBuckets = counts;
-        }
-        return;
-      }
-    }
-  }
-
-  private sumDecreased(state: MapState, series: Series, value: number): void {
+  private sumDecreased(state: MapState, series: Series, printed: number, value: number): void {
     this.warn(
       `decrease:${state.map}`,
-      `map ${state.map} is a sum() that went down without a bpftrace restart (${series.printed} to ${value}${series.labelText === '' ? '' : ` for {${series.labelText}}`}); ` +
-        `ktrace takes the fall as the key deleted and re-created, so its counter adds ${value} on top of the ${series.printed} printed before. ` +
+      `map ${state.map} is a sum() that went down without a bpftrace restart (${printed} to ${value}${series.labelText === '' ? '' : ` for {${series.labelText}}`}); ` +
+        `ktrace takes the fall as the key deleted and re-created, so its counter adds ${value} on top of the ${printed} printed before. ` +
         `If the program adds negative values, that overstates the sum: export the map as a gauge (kind: value for ${state.map} in the trace spec's maps)`,
     );
   }
 
-  private statsTotalFell(state: MapState, series: Series, total: number, reason: SkipReason): void {
-    this.count(state, reason);
+  private statsTotalFell(state: MapState, series: Series, from: number, total: number, reason: SkipReason): void {
+    countSkipped(state, reason);
     this.warn(
       `stats-total:${state.map}`,
-      `map ${state.map} is a stats() whose total ${reason === 'negative' ? 'is below zero' : 'went down while its count did not'} (${series.printedSum} to ${total}${series.labelText === '' ? '' : ` for {${series.labelText}}`}): ` +
+      `map ${state.map} is a stats() whose total ${reason === 'negative' ? 'is below zero' : 'went down while its count did not'} (${from} to ${total}${series.labelText === '' ? '' : ` for {${series.labelText}}`}): ` +
         `it adds negative values, which no counter can show, so ${state.metric}_sum_total keeps its highest value until the total passes it ` +
         `(counted in ${SELF_METRICS.valuesSkipped.name}_total{reason="${reason}"}); its _count and _average stay exact. For a sum that goes both ways, keep a separate map and export it as a gauge (kind: value)`,
     );
   }
 
   private skip(state: MapState, reason: SkipReason, entry: MapEntry): void {
-    this.count(state, reason);
+    countSkipped(state, reason);
     const shown = JSON.stringify(entry.value ?? entry.stats ?? entry.buckets ?? null);
     this.warn(
       `bad:${state.map}:${reason}`,
@@ -487,40 +253,27 @@ export class SeriesStore {
     );
   }
 
-  private count(state: MapState, reason: SkipReason): void {
-    state.skipped.set(reason, (state.skipped.get(reason) ?? 0) + 1);
-  }
-
-  /** A key past the cap: update its private state, and add what its exported value gained to the overflow series. */
-  private fold(state: MapState, own: Series, entry: MapEntry, dump: number, length: number, nowMs: number): void {
+  /** A key past the cap: its own series moves, and the overflow series by what it gained. */
+  private fold(state: MapState, own: Series, entry: MapEntry, dump: number, nowMs: number): void {
     if (state.overflow === undefined) {
       state.overflow = new Series([], `${OVERFLOW_LABEL}="true"`, nowMs, dump);
       this.seriesCount += 1;
     }
-    const overflow = state.overflow;
-    overflow.seenDump = dump;
-    const before0 = own.total;
-    const before1 = own.sumTotal;
-    const beforeBuckets = state.shape === 'histogram' ? own.bucketCounts(length) : undefined;
-    this.apply(state, own, entry, length);
+    state.overflow.seenDump = dump;
+    const length = state.layout === undefined ? 0 : state.layout.bounds.length + 1;
+    const problem = updateFolded(state, own, state.overflow, entry, length);
+    if (problem !== undefined) this.explain(state, own, problem);
     own.seenDump = dump;
-    overflow.carried += own.total - before0;
-    overflow.carriedSum += own.sumTotal - before1;
-    if (state.shape === 'gauge') overflow.gauge = own.gauge;
-    if (state.shape === 'stats') overflow.gauge = own.gauge;
-    if (beforeBuckets !== undefined) {
-      const after = own.bucketCounts(length);
-      overflow.carriedBuckets ??= new Float64Array(length);
-      for (let i = 0; i < length; i++) {
-        overflow.carriedBuckets[i] =
-          (overflow.carriedBuckets[i] as number) + (after[i] as number) - (beforeBuckets[i] as number);
-      }
-    }
+  }
+
+  private explain(state: MapState, series: Series, update: UpdateProblem): void {
+    if (update.problem === 'sum-decreased') this.sumDecreased(state, series, update.from, update.to);
+    else this.statsTotalFell(state, series, update.from, update.to, update.reason);
   }
 
   /** After a dump: keys missing from a full cumulative dump were deleted (carry forward); long-missing keys expire. */
   private sweep(state: MapState, dump: number): void {
-    const deletedMeansZero = state.mode === 'cumulative' && !state.partial;
+    const deletedMeansZero = missingKeyDeleted(state);
     const expire = this.expireAfterDumps;
     for (const [key, series] of state.series) {
       if (series.seenDump === dump) continue;
