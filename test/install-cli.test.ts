@@ -3,56 +3,23 @@
 // made (traces, one-shot Jobs and programs, node status included), --dry-run sends no request, errors are one line
 // with kubectl's exit codes, and `kubectl apply --server-side -k deploy/kubernetes` creates what install does.
 
-import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { installManifests, oneShotConfigMap, oneShotJob } from '@ktrace/core/kubernetes';
 import type { OneShotTraceOptions } from '@ktrace/core/kubernetes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_RESOURCES, startKubeApiServer } from './support/kube-api-server/index.js';
-import type { KubeApiServer, KubeObject, ResourceType } from './support/kube-api-server/index.js';
+import type { KubeApiServer, KubeObject } from './support/kube-api-server/index.js';
+import { leaseType, runCli } from './support/cluster.js';
+import type { CliResult } from './support/cluster.js';
+import { ROOT } from './support/workload.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(ROOT, 'packages', 'cli', 'dist', 'main.js');
 const BASE = join(ROOT, 'deploy', 'kubernetes');
 const KTRACE = 'app.kubernetes.io/managed-by=ktrace';
+const TYPES = [...BUILTIN_RESOURCES, leaseType];
 
-/** coordination.k8s.io Leases, where agents keep their node status (every real cluster serves them). */
-const LEASES: ResourceType = {
-  group: 'coordination.k8s.io',
-  version: 'v1',
-  plural: 'leases',
-  singular: 'lease',
-  kind: 'Lease',
-  namespaced: true,
-  verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
-  status: false,
-};
-const TYPES = [...BUILTIN_RESOURCES, LEASES];
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
+/** The built CLI to its end, with no kubeconfig of this machine (HOME does not exist). */
 function ktrace(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { PATH: process.env['PATH'], HOME: '/nonexistent', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code =
-          error === null
-            ? 0
-            : typeof (error as { code?: unknown }).code === 'number'
-              ? (error as { code: number }).code
-              : -1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runCli([...args], { HOME: '/nonexistent', ...env });
 }
 
 function resourceOf(object: { apiVersion?: string; kind?: string }): string {
@@ -91,7 +58,7 @@ let api: KubeApiServer;
 let kubeconfig: string;
 
 beforeAll(async () => {
-  api = await startKubeApiServer({ resources: [LEASES] });
+  api = await startKubeApiServer({ resources: [leaseType] });
   kubeconfig = api.kubeconfigPath({ namespace: 'default' });
 });
 afterAll(async () => {
@@ -307,8 +274,8 @@ describe('ktrace install against the test API server', () => {
 
 describe('kubectl apply --server-side -k deploy/kubernetes', () => {
   it('creates what ktrace install creates', async () => {
-    const viaKubectl = await startKubeApiServer({ resources: [LEASES] });
-    const viaKtrace = await startKubeApiServer({ resources: [LEASES] });
+    const viaKubectl = await startKubeApiServer({ resources: [leaseType] });
+    const viaKtrace = await startKubeApiServer({ resources: [leaseType] });
     try {
       const applied = await viaKubectl.kubectl(['apply', '--server-side', '-k', BASE]);
       expect(applied.stderr).toBe('');

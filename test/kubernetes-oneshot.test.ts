@@ -10,6 +10,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { ConfigMap } from 'kubernetes-models/v1';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { leaseType } from './support/cluster.js';
 import { JobKubelet } from './support/job-kubelet.js';
 import { startKubeApiServer } from './support/kube-api-server/index.js';
 import type { KubeApiServer, KubeObject } from './support/kube-api-server/index.js';
@@ -86,19 +87,8 @@ beforeAll(async () => {
   const at = good.log.indexOf('{"time"', good.log.indexOf('duration reached') - 40);
   const bad = await capture(['-e', 'tracepoint:syscalls:sys_enter_nope { @x = count(); }', '--duration', '2s']);
   expect(bad.code).toBe(2);
-  const verbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
   // The agents' status Leases, which `ktrace get` reads beside one-shot Jobs.
-  const leases = {
-    group: 'coordination.k8s.io',
-    version: 'v1',
-    plural: 'leases',
-    singular: 'lease',
-    kind: 'Lease',
-    namespaced: true,
-    verbs,
-    status: false,
-  };
-  api = await startKubeApiServer({ namespaces: ['ktrace', 'shop'], resources: [leases] });
+  api = await startKubeApiServer({ namespaces: ['ktrace', 'shop'], resources: [leaseType] });
   kubelet = new JobKubelet(api, { head: good.log.slice(0, at), tail: good.log.slice(at), bad: bad.log });
   kubeconfig = api.kubeconfigPath({ namespace: 'ktrace' });
   closedKubeconfig = join(dir, 'closed.yaml');

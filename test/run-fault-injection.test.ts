@@ -14,7 +14,7 @@ import { createExporter } from '@ktrace/exporter';
 import type { Exporter } from '@ktrace/exporter';
 import { readProgram } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { seededRandom } from './support/seeded.js';
+import { prng } from './support/prng.js';
 import { descendants, eventually, namedBinary, sampleValue, uniqueName } from './support/workload.js';
 
 const FAULTS = 30;
@@ -63,7 +63,7 @@ describe('fault injection (real bpftrace, seeded)', () => {
   it(`after each of ${FAULTS} faults under load, the exported count equals what bpftrace printed, and /healthz told the truth`, async () => {
     if (!existsSync('/usr/bin/bpftrace')) throw new Error('this test runs the real bpftrace: apt-get install bpftrace');
     const seed = Number(process.env['KTRACE_FAULT_SEED'] ?? 20_261_202);
-    const random = seededRandom(seed);
+    const random = prng(seed);
     dir = mkdtempSync(join(tmpdir(), 'ktrace-runner-faults-'));
     const log = join(dir, 'bpftrace-stdout.log');
     // The real bpftrace, its stdout copied to a log; `exec` keeps bpftrace's pid the one ktrace started.

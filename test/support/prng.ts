@@ -1,4 +1,5 @@
-// The seeded pseudo-random generator of the property tests (mulberry32): small, fast, reproducible from its seed.
+// The seeded pseudo-random generator of the tests (mulberry32): small, fast, the same choices on every run with the
+// same seed (tests print it so a failure can be replayed).
 
 export interface Random {
   /** A float in [0, 1). */

@@ -9,11 +9,10 @@ import type { TracePods } from './agent-trace-export.js';
 import { CgroupTree } from './cgroup-tree.js';
 import type { KubeClient } from './kube-client.js';
 import { ListWatch } from './list-watch.js';
-import type { ListWatchStats } from './list-watch.js';
+import type { ListWatchStats, ListWatchStatus } from './list-watch.js';
 import { PodCache } from './pod-cache.js';
 import type { PodMeta } from './pod-cache.js';
 import { PodWatch } from './pod-watch.js';
-import type { PodWatchStatus } from './pod-watch.js';
 
 export interface AgentPodsOptions {
   client: KubeClient;
@@ -29,7 +28,7 @@ export interface AgentPodsOptions {
 
 export interface AgentPodsStats {
   cached: number;
-  watch: PodWatchStatus;
+  watch: ListWatchStatus;
   /** The namespace watch's requests, while it runs or since it last ran. */
   namespaces: ListWatchStats;
 }
@@ -68,7 +67,7 @@ export class AgentPods {
       ...(podLabels.maxPods === undefined ? {} : { maxPods: podLabels.maxPods }),
     });
     const watch = new PodWatch({
-      kubeConfig: options.client.kubeConfig,
+      client: options.client,
       nodeName: options.node,
       cache,
       ...(options.minBackoffMillis === undefined ? {} : { initialBackoffMillis: options.minBackoffMillis }),

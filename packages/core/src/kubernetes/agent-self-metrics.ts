@@ -31,7 +31,7 @@ export interface SelfMetricsInput {
   /** The node's pod cache and its watch, when pod labels are on; the namespace watch's requests. */
   pods?: {
     cached: number;
-    watch: { synced: boolean; lists: number; watches: number; errors: number };
+    watch: { synced: boolean; lists: number; watches: number; failures: number };
     namespaces: ListWatchStats;
   };
 }
@@ -154,7 +154,7 @@ export function renderSelfMetrics(input: SelfMetricsInput): string {
   out += family('ktrace_agent_api_failures_total', 'counter', 'Failed list, watch, get and status requests', [
     ['kind="watch"', sum((s) => s.failures)],
     ['kind="get"', input.nodeReads.failures],
-    ['kind="pods"', input.pods?.watch.errors ?? 0],
+    ['kind="pods"', input.pods?.watch.failures ?? 0],
     ['kind="namespaces"', input.pods?.namespaces.failures ?? 0],
     ['kind="status"', input.counters.statusWriteFailures],
   ]);

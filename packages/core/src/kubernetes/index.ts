@@ -13,7 +13,14 @@ export {
 } from './kube-client.js';
 export type { ApiCall, ApplyOptions, KubeConnectionOptions, LoadedKubeConfig } from './kube-client.js';
 export { ListWatch } from './list-watch.js';
-export type { ListWatchOptions, ListWatchStats, ObjectList, WatchChange } from './list-watch.js';
+export type {
+  ListWatchOptions,
+  ListWatchState,
+  ListWatchStats,
+  ListWatchStatus,
+  ObjectList,
+  WatchChange,
+} from './list-watch.js';
 export {
   checkLabelSelector,
   formatLabelSelector,
@@ -141,7 +148,7 @@ export type { Cgroup2Mount, CgroupTreeOptions, CgroupTreeStats } from './cgroup-
 export { PodCache, containerIdOf, podCacheFeed, workloadOf } from './pod-cache.js';
 export type { PodCacheOptions, PodMeta, PodResolution, PodWorkload } from './pod-cache.js';
 export { PodWatch } from './pod-watch.js';
-export type { PodWatchOptions, PodWatchState, PodWatchStatus } from './pod-watch.js';
+export type { PodWatchOptions } from './pod-watch.js';
 export { PodLabeler, mergeEntry, podLabelNames, podLabeledMaps, workloadLabelNames } from './pod-labels.js';
 export type { PodLabeledMap, PodLabelerOptions } from './pod-labels.js';
 export { addCgroupKey, podLabelsMaps } from '../key-rewrite.js';

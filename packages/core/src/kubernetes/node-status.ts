@@ -18,7 +18,11 @@ export type NodeTraceState =
   | 'failed'
   /** the document is invalid: reported, not run */
   | 'invalid'
-  /** the trace's nodeSelector does not match this node */
+  /**
+   * not run on this node now: its nodeSelector does not match the node (or the node's labels are unknown), or it has
+   * a podSelector/namespaceSelector and no pod of the node is selected (or the pods or namespaces are not listed yet,
+   * or this agent has no pod labels); `reason` says which. A trace runs on a node only while some pod there is selected.
+   */
   | 'skipped';
 
 export interface NodeTraceStatus {

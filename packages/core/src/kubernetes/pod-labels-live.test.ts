@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { SeriesStore } from '@ktrace/exporter';
 import { parseOutput } from '@ktrace/parser';
 import type { MapSample } from '@ktrace/parser';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanupReadiness, exitReadiness, runBpftrace } from '../../../../test/support/bpftrace-session.js';
 import { CgroupSandbox } from '../../../../test/support/cgroup-sandbox.js';
@@ -16,6 +15,7 @@ import { addCgroupKey } from '../key-rewrite.js';
 import { CgroupTree } from './cgroup-tree.js';
 import { PodCache } from './pod-cache.js';
 import { PodLabeler, podLabeledMaps } from './pod-labels.js';
+import { createKubeClient } from './kube-client.js';
 import { PodWatch } from './pod-watch.js';
 
 let sandbox: CgroupSandbox | undefined;
@@ -98,10 +98,9 @@ describe('pod labels on real cgroups, bpftrace and a pod watch', () => {
       qosClass: 'besteffort',
     });
 
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(api.kubeconfigPath({ namespace: 'shop' }));
+    const client = createKubeClient({ kubeconfig: api.kubeconfigPath({ namespace: 'shop' }) });
     const pods = new PodCache({ nodeName: 'node-a', deletedGraceMillis: 100 });
-    watch = new PodWatch({ kubeConfig, nodeName: 'node-a', cache: pods });
+    watch = new PodWatch({ client, nodeName: 'node-a', cache: pods });
     watch.start();
     await watch.synced();
 

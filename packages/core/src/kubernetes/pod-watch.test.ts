@@ -1,8 +1,8 @@
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeApiServer } from '../../../../test/support/kube-api-server/index.js';
 import type { KubeApiServer, KubeObject } from '../../../../test/support/kube-api-server/index.js';
 import { PodCache } from './pod-cache.js';
+import { createKubeClient } from './kube-client.js';
 import { PodWatch } from './pod-watch.js';
 
 let api: KubeApiServer;
@@ -43,9 +43,8 @@ function seedPod(name: string, node: string, containers: Record<string, string> 
 }
 
 function start(cache: PodCache, node = 'node-a'): PodWatch {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(api.kubeconfigPath({ namespace: 'shop' }));
-  const watch = new PodWatch({ kubeConfig, nodeName: node, cache, initialBackoffMillis: 20, maxBackoffMillis: 200 });
+  const client = createKubeClient({ kubeconfig: api.kubeconfigPath({ namespace: 'shop' }) });
+  const watch = new PodWatch({ client, nodeName: node, cache, initialBackoffMillis: 20, maxBackoffMillis: 200 });
   watches.push(watch);
   watch.start();
   return watch;
@@ -135,7 +134,7 @@ describe('PodWatch against the loopback API server', () => {
     await until(() => api.openWatches() === 1, 'the watch to open');
 
     await api.stop();
-    await until(() => watch.status().errors >= 2, 'failed retries while the server is away');
+    await until(() => watch.status().failures >= 2, 'failed retries while the server is away');
     expect(watch.current()).toBe(false);
     expect(watch.status().lastError).toMatch(/ECONNREFUSED/);
     // Meanwhile the cluster changes.

@@ -2,23 +2,27 @@
 // asks the restart policy what to do when a run ends, watches output limits and silence once a second, and stops
 // with SIGINT so the final dump counts. Holds no process-wide state: many traces can run in one process.
 import type { Exporter } from '@ktrace/exporter';
-import { KtraceError, OutputParser } from '@ktrace/parser';
+import { KtraceError } from '@ktrace/parser';
 import type { ParseEvent } from '@ktrace/parser';
-import { bpftraceFailure } from '../bpftrace-errors.js';
 import type { TraceSpec } from '../trace-spec.js';
-import { BpftraceProcess } from './bpftrace-process.js';
 import type { BpftraceExit } from './bpftrace-process.js';
+import { BpftraceRun } from './bpftrace-run.js';
 import { OutputRate, TextLogLimit } from './output-limits.js';
-import { decideRestart, initialRestartHistory, isTransientSpawnError } from './restart-policy.js';
+import { decideRestart, initialRestartHistory } from './restart-policy.js';
 import type { RestartHistory, RestartPolicyOptions, RunEnd } from './restart-policy.js';
 import { SampleStream } from './sample-stream.js';
 import { judgeSilence } from './staleness.js';
-import { stderrRecord } from './trace-log.js';
-import type { LogSink } from './trace-log.js';
+import { otlpDeliveryNote, stderrRecord } from './trace-log.js';
+import type { LogSink, OtlpDeliveryNote } from './trace-log.js';
+import {
+  cannotStartMessage,
+  noProgramProbesAttached,
+  programWhere,
+  runFailure,
+  stopTimedOut,
+} from './trace-failures.js';
 import type { TracePlan } from './trace-plan.js';
 import type { TraceResult, TraceStatus } from './trace-status.js';
-
-const STDERR_TAIL = 40;
 
 export interface SupervisorOptions {
   spec: TraceSpec;
@@ -39,22 +43,13 @@ export interface SupervisorOptions {
   durationMillis?: number;
 }
 
-interface Run {
-  process: BpftraceProcess;
-  parser: OutputParser;
-  sawSample: boolean;
-  lastDumpAt: number | undefined;
-  stderrTail: string[];
-  silenceWarned: boolean;
-}
-
 export class TraceSupervisor {
   readonly status: TraceStatus;
   readonly samples = new SampleStream();
   readonly done: Promise<TraceResult>;
   private resolveDone!: (result: TraceResult) => void;
   private rejectDone!: (error: unknown) => void;
-  private current: Run | undefined;
+  private current: BpftraceRun | undefined;
   private history: RestartHistory = initialRestartHistory;
   private stopping = false;
   private stopReason: TraceResult['reason'] = 'stopped';
@@ -125,31 +120,20 @@ export class TraceSupervisor {
 
   private launch(): void {
     const { spec, plan } = this.options;
-    const run: Run = {
-      process: undefined as unknown as BpftraceProcess,
-      parser: new OutputParser({
-        format: 'json',
-        program: plan.programInfo,
-        maxLineLength: spec.limits.maxLineBytes,
-        bpftraceVersion: this.options.bpftraceVersion,
-        onEvent: (event) => this.onEvent(event, run),
-      }),
-      sawSample: false,
-      lastDumpAt: undefined,
-      stderrTail: [],
-      silenceWarned: false,
-    };
-    run.process = new BpftraceProcess({
+    const run: BpftraceRun = new BpftraceRun({
       path: this.options.bpftracePath,
       args: this.options.args,
       program: plan.instrumented.source,
       env: this.options.env,
-      onStdout: (chunk) => {
-        this.status.outputBytes += chunk.length;
-        this.rate.add(chunk.length);
-        run.parser.write(chunk);
+      programInfo: plan.programInfo,
+      bpftraceVersion: this.options.bpftraceVersion,
+      maxLineBytes: spec.limits.maxLineBytes,
+      onEvent: (event) => this.onEvent(event, run),
+      onStdout: (bytes) => {
+        this.status.outputBytes += bytes;
+        this.rate.add(bytes);
       },
-      onStderrLine: (line) => this.stderrLine(run, line),
+      onStderrLine: (line) => this.log(stderrRecord(line)),
     });
     this.current = run;
     this.status.pid = run.process.pid;
@@ -163,13 +147,10 @@ export class TraceSupervisor {
         restarts: this.status.restarts,
       });
     }
-    void run.process.exited.then((exit) => {
-      run.parser.end();
-      this.onExit(run, exit);
-    });
+    void run.exited.then((exit) => this.onExit(run, exit));
   }
 
-  private onEvent(event: ParseEvent, run: Run): void {
+  private onEvent(event: ParseEvent, run: BpftraceRun): void {
     const { exporter } = this.options;
     try {
       exporter.handle(event);
@@ -179,8 +160,7 @@ export class TraceSupervisor {
     switch (event.type) {
       case 'map': {
         const now = Date.now();
-        run.sawSample = true;
-        run.lastDumpAt = now;
+        run.noteDump(now);
         this.status.samples++;
         this.status.lastDumpAt = now;
         if (this.status.stalled !== undefined) this.recover();
@@ -196,14 +176,8 @@ export class TraceSupervisor {
         this.status.attachedProbes = event.probes;
         const added = this.options.plan.instrumented.addedProbes;
         if (event.probes <= added && !this.stopping) {
-          // bpftrace alone would say "No probes to attach"; ktrace's own probes must not pass for the program's.
-          const probes = this.options.plan.instrumented.probes;
-          this.fail(
-            new KtraceError({
-              code: 'KTRACE_BAD_PROGRAM',
-              message: `bpftrace attached none of the ${this.where()}'s probes (${probes.join(', ')}): only ktrace's own ${added === 1 ? 'probe' : `${added} probes`} attached, so nothing would ever be counted; the probe does not exist on this kernel or binary: list what does with: bpftrace -l 'PATTERN'`,
-            }),
-          );
+          const where = programWhere(this.options.spec);
+          this.fail(noProgramProbesAttached(where, this.options.plan.instrumented.probes, added));
           break;
         }
         // The exporter takes bpftrace as up from this event itself.
@@ -237,18 +211,7 @@ export class TraceSupervisor {
     }
   }
 
-  private stderrLine(run: Run, line: string): void {
-    if (line.trim() === '') return;
-    run.stderrTail.push(line);
-    if (run.stderrTail.length > STDERR_TAIL) run.stderrTail.shift();
-    this.log(stderrRecord(line));
-  }
-
-  private where(): string {
-    return this.options.spec.programSource === '<inline>' ? 'program' : this.options.spec.programSource;
-  }
-
-  private onExit(run: Run, exit: BpftraceExit): void {
+  private onExit(run: BpftraceRun, exit: BpftraceExit): void {
     const { exporter, spec } = this.options;
     if (this.current === run) this.current = undefined;
     this.status.pid = undefined;
@@ -282,9 +245,7 @@ export class TraceSupervisor {
     const { decision, history } = decideRestart(this.history, end, this.options.policy);
     this.history = history;
     const cannotStart =
-      exit.spawnError === undefined
-        ? undefined
-        : `cannot start ${this.options.bpftracePath}: ${exit.spawnError.message}`;
+      exit.spawnError === undefined ? undefined : cannotStartMessage(this.options.bpftracePath, exit.spawnError);
     switch (decision.action) {
       case 'finish':
         // The program ended itself (exit()); its exit-time dump has been exported.
@@ -292,27 +253,16 @@ export class TraceSupervisor {
         void this.shutdown();
         return;
       case 'fail':
-        if (cannotStart !== undefined) {
-          const transient = isTransientSpawnError(exit.spawnError?.errno ?? '');
-          this.fail(
-            new KtraceError({
-              code: transient ? 'KTRACE_BPFTRACE_FAILED' : 'KTRACE_NO_BPFTRACE',
-              message: transient ? `${cannotStart}, ${history.failedStarts} times in a row; gave up` : cannotStart,
-            }),
-          );
-        } else {
-          const failure = bpftraceFailure(spec.programSource, run.stderrTail, exit.code, exit.signal, spec.program);
-          if (decision.reason === 'gave-up') {
-            this.fail(
-              new KtraceError({
-                code: failure.code,
-                message: `${failure.message}\n    (${history.failedStarts} runs in a row ended before printing any map; ktrace gave up)`,
-              }),
-            );
-          } else {
-            this.fail(failure);
-          }
-        }
+        this.fail(
+          runFailure({
+            spec,
+            bpftracePath: this.options.bpftracePath,
+            exit,
+            stderrTail: run.stderrTail,
+            reason: decision.reason,
+            failedStarts: history.failedStarts,
+          }),
+        );
         return;
       case 'restart':
         this.status.state = 'restarting';
@@ -400,28 +350,12 @@ export class TraceSupervisor {
     const run = this.current;
     if (run !== undefined) {
       const timeout = this.options.stopTimeoutMillis;
-      await run.process.stop(timeout, () => {
-        this.fail(
-          new KtraceError({
-            code: 'KTRACE_BPFTRACE_FAILED',
-            message: `bpftrace did not exit within ${timeout / 1000} s of SIGINT, so ktrace killed it: its final dump is lost, and the exported values are those of its last periodic print. A program that takes longer to end (a long END, many probes to detach) needs a longer stop timeout (ktrace run --stop-timeout, stopTimeoutMillis in the SDK)`,
-          }),
-        );
-      });
+      await run.process.stop(timeout, () => this.fail(stopTimedOut(timeout)));
     }
-    let otlpNote: { level: 'info' | 'warn'; text: string; otlp: 'delivered' | 'not delivered' } | undefined;
+    let otlpNote: OtlpDeliveryNote | undefined;
     if (this.options.ownsExporter) {
       try {
-        const { otlp } = await this.options.exporter.shutdown();
-        if (otlp !== undefined) {
-          otlpNote = otlp.delivered
-            ? { level: 'info', text: `the final dump reached the OTLP collector at ${otlp.url}`, otlp: 'delivered' }
-            : {
-                level: 'warn',
-                text: `the final dump did not reach the OTLP collector at ${otlp.url}: ${otlp.error ?? 'unknown error'}`,
-                otlp: 'not delivered',
-              };
-        }
+        otlpNote = otlpDeliveryNote((await this.options.exporter.shutdown()).otlp);
       } catch (error) {
         this.log({ level: 'warn', msg: 'exporter shutdown failed', error: String(error) });
       }
