@@ -321,7 +321,7 @@ describe('names and hostile values', () => {
   });
 });
 
-describe('OTLP/HTTP push', () => {
+describe('OTLP/HTTP push (http/json)', () => {
   it('pushes the store to a collector at otlpEndpoint (base URL → /v1/metrics) and flushes on shutdown', async () => {
     const { createServer: createHttpServer } = await import('node:http');
     const received: Array<{ path: string; body: string }> = [];
@@ -338,6 +338,7 @@ describe('OTLP/HTTP push', () => {
     try {
       const exporter = createExporter({
         otlpEndpoint: `http://127.0.0.1:${port}`,
+        otlpProtocol: 'http/json',
         otlpIntervalMillis: 60_000,
         onWarning: () => {},
       });
@@ -400,7 +401,11 @@ describe('OTLP delta temporality (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERE
       entries: [{ key: [], buckets: buckets.map(([min, max, c]) => ({ min, max, count: c })) }],
     });
     try {
-      const exporter = make({ otlpEndpoint: `http://127.0.0.1:${port}`, otlpIntervalMillis: 100 });
+      const exporter = make({
+        otlpEndpoint: `http://127.0.0.1:${port}`,
+        otlpProtocol: 'http/json',
+        otlpIntervalMillis: 100,
+      });
       const pushed = async (n: number): Promise<void> => {
         for (let i = 0; i < 200 && pushes.length < n; i++) await new Promise((r) => setTimeout(r, 25));
       };

@@ -1,12 +1,11 @@
 // createExporter: wires the series store into OTel (MeterProvider, PrometheusExporter without its own server,
-// optional OTLP/HTTP push), keeps ktrace's self-metrics, and serves GET /metrics and GET /healthz.
+// optional OTLP push: otlp-target.ts), keeps ktrace's self-metrics, and serves GET /metrics and GET /healthz.
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KtraceError } from '@ktrace/parser';
 import type { ParseEvent } from '@ktrace/parser';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { detectResources, envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { InstrumentType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -21,6 +20,7 @@ import { SELF_METRICS } from './self-metrics.js';
 import type { SelfMetric } from './self-metrics.js';
 import { WatchedPushExporter, within } from './otlp-push.js';
 import type { OtlpFinalPush } from './otlp-push.js';
+import { otlpTarget, otlpWanted } from './otlp-target.js';
 
 export interface Exporter {
   /** Map samples and self-metric events (attached, lost, problem, runtime-error). Never throws. */
@@ -77,38 +77,11 @@ export function listenWarning(listen: string): string | undefined {
   return `--listen ${listen} binds every network interface${meaning}: /metrics and /healthz are reachable from other machines; give 127.0.0.1:${port} to serve this machine only`;
 }
 
-/** A base URL (no path) gets OTLP's metrics path; a URL with a path is used as given. */
-function otlpUrl(endpoint: string): string {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch (cause) {
-    throw new KtraceError({
-      code: 'KTRACE_BAD_OPTION',
-      message: `--otlp-endpoint ${JSON.stringify(endpoint)} is not a URL; use e.g. http://127.0.0.1:4318`,
-      cause,
-    });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    // `localhost:4318` parses as a URL of scheme `localhost:`: OTLP/HTTP would then fail on every push, silently.
-    throw new KtraceError({
-      code: 'KTRACE_BAD_OPTION',
-      message: `--otlp-endpoint ${JSON.stringify(endpoint)} is not an http(s) URL; use e.g. http://127.0.0.1:4318`,
-    });
-  }
-  if (url.pathname === '' || url.pathname === '/') url.pathname = '/v1/metrics';
-  return url.toString();
-}
-
 export function createExporter(options: ExporterOptions = {}): Exporter {
   const warn = options.onWarning ?? ((text: string) => console.error(`ktrace exporter: ${text}`));
   const store = new SeriesStore({ ...options, onWarning: warn });
   const listen = options.listen === undefined ? undefined : parseListen(options.listen);
   const env = process.env;
-  const otlpWanted =
-    options.otlpEndpoint !== undefined ||
-    env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] !== undefined ||
-    env['OTEL_EXPORTER_OTLP_ENDPOINT'] !== undefined;
   const renderer = options.prometheusRenderer ?? 'store';
 
   const detected = detectResources({ detectors: [envDetector, hostDetector] });
@@ -126,23 +99,19 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   let otlpReader: PeriodicExportingMetricReader | undefined;
   let otlpPush: WatchedPushExporter | undefined;
   let countOtlpFailure = (): void => undefined;
-  if (otlpWanted) {
+  if (otlpWanted(options.otlpEndpoint)) {
     const intervalEnv = Number(env['OTEL_METRIC_EXPORT_INTERVAL']);
+    const target = otlpTarget({
+      ...(options.otlpEndpoint === undefined ? {} : { endpoint: options.otlpEndpoint }),
+      ...(options.otlpProtocol === undefined ? {} : { protocol: options.otlpProtocol }),
+    });
     // OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE is read by the exporter; bpftrace's maps follow what it
     // selects for observed counters (delta: yes, lowmemory: no) and for histograms (delta, lowmemory: yes).
-    const otlpExporter = new OTLPMetricExporter(
-      options.otlpEndpoint === undefined ? {} : { url: otlpUrl(options.otlpEndpoint) },
-    );
     const temporality = {
-      sum: otlpExporter.selectAggregationTemporality(InstrumentType.OBSERVABLE_COUNTER),
-      histogram: otlpExporter.selectAggregationTemporality(InstrumentType.HISTOGRAM),
+      sum: target.exporter.selectAggregationTemporality(InstrumentType.OBSERVABLE_COUNTER),
+      histogram: target.exporter.selectAggregationTemporality(InstrumentType.HISTOGRAM),
     };
-    const url =
-      options.otlpEndpoint === undefined
-        ? (env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] ??
-          `${(env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? '').replace(/\/$/, '')}/v1/metrics`)
-        : otlpUrl(options.otlpEndpoint);
-    otlpPush = new WatchedPushExporter(otlpExporter, { url, warn, onFailure: () => countOtlpFailure() });
+    otlpPush = new WatchedPushExporter(target.exporter, { url: target.url, warn, onFailure: () => countOtlpFailure() });
     otlpReader = new PeriodicExportingMetricReader({
       exporter: otlpPush,
       exportIntervalMillis:

@@ -8,6 +8,8 @@
 export { createExporter, listenWarning, OTLP_FINAL_FLUSH_MILLIS, PROMETHEUS_CONTENT_TYPE } from './exporter.js';
 export type { Exporter, ExporterShutdown } from './exporter.js';
 export type { OtlpFinalPush } from './otlp-push.js';
+export { OTLP_PROTOCOLS } from './otlp-target.js';
+export type { OtlpProtocol } from './otlp-target.js';
 export type { ExporterOptions, MapExportOptions, SeriesStoreOptions } from './options.js';
 export { OVERFLOW_ATTRIBUTE, OVERFLOW_LABEL, SeriesStore } from './series-store.js';
 export type { SkipReason } from './series-store.js';
