@@ -2,6 +2,7 @@
 // known counts and pushes to a receiver that decodes what it gets (protobuf with opentelemetry-proto's schema,
 // JSON, gRPC MetricsService/Export). The counter equals bpftrace's count, and the histogram's buckets are those
 // /metrics serves. The protocol comes from OTEL_EXPORTER_OTLP_PROTOCOL / _METRICS_PROTOCOL (http/protobuf by default).
+import { ktraceVersion } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
 import { latestValue, metricsNamed, startOtlpHttpReceiver } from './support/otlp-receiver.js';
@@ -119,6 +120,13 @@ function expectPushed(run: PushedRun, encoding: ReceivedExport['encoding'], url:
   for (const [bound, pushed, scraped] of served) expect(pushed, `le=${bound}`).toBe(scraped);
   // dd bs=1: every read is one byte, in the bucket whose upper bound is 1.
   expect(spread?.bucketCounts?.[spread.explicitBounds?.indexOf(1) ?? -1]).toBe(777);
+  const resource = exports.at(-1)?.resource ?? {};
+  expect(resource['service.name']).toBe('ktrace');
+  expect(resource['service.version']).toBe(ktraceVersion);
+  // A random instance id per exporter, as the OTel SDKs make it.
+  expect(resource['service.instance.id']).toMatch(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+  );
   const stopped = run.ktrace.logs().find((l) => String(l['msg']).startsWith('trace stopped'));
   expect(stopped?.['msg']).toBe(`trace stopped; the final dump reached the OTLP collector at ${url}`);
 }

@@ -7,16 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { KtraceError } from '@ktrace/parser';
 import type { ParseEvent } from '@ktrace/parser';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
-import { detectResources, envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { InstrumentType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import type { ObservableResult } from '@opentelemetry/api';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { BpftraceMetricProducer, SCOPE } from './metric-producer.js';
+import { BpftraceMetricProducer } from './metric-producer.js';
 import type { ExporterOptions } from './options.js';
 import { SKIP_REASONS, SeriesStore, storedSeries } from './series-store.js';
 import type { MapState } from './series-store.js';
-import { SELF_METRICS } from './self-metrics.js';
+import { SELF_METRICS, SELF_METRICS_SCOPE } from './self-metrics.js';
+import { ktraceResource } from './resource.js';
 import type { SelfMetric } from './self-metrics.js';
 import { WatchedPushExporter, within } from './otlp-push.js';
 import type { OtlpFinalPush } from './otlp-push.js';
@@ -84,10 +83,13 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   const env = process.env;
   const renderer = options.prometheusRenderer ?? 'store';
 
-  const detected = detectResources({ detectors: [envDetector, hostDetector] });
-  const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'ktrace' })
-    .merge(detected)
-    .merge(resourceFromAttributes(options.resourceAttributes ?? {}));
+  const resource = ktraceResource(options.resourceAttributes);
+  // host.id is read asynchronously; OTLP pushes wait for it, so target_info does too (else early scrapes lack it).
+  // start() waits before listening, so no request waits for it.
+  let resourceSettled = false;
+  const resourceSettling = (resource.waitForAsyncAttributes?.() ?? Promise.resolve()).then(() => {
+    resourceSettled = true;
+  });
 
   const prometheus = new PrometheusExporter({
     preventServerStart: true,
@@ -121,7 +123,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
     readers.push(otlpReader);
   }
   const provider = new MeterProvider({ resource, readers });
-  const meter = provider.getMeter(SCOPE.name, SCOPE.version);
+  const meter = provider.getMeter(SELF_METRICS_SCOPE.name, SELF_METRICS_SCOPE.version);
 
   // Self-metrics (self-metrics.ts): ordinary OTel instruments. Observables read the store, so they never drift from it.
   let up = false;
@@ -175,6 +177,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   let finalText: string | undefined;
   const prometheusText = async (): Promise<string> => {
     if (finalText !== undefined) return finalText;
+    if (!resourceSettled) await resourceSettling;
     const { resourceMetrics, errors } = await prometheus.collect();
     for (const error of errors) warn(`collecting metrics: ${String(error)}`);
     if (renderer === 'otel') return serializer.serialize(resourceMetrics);
@@ -269,6 +272,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
       downReason = value ? undefined : reason;
     },
     async start() {
+      await resourceSettling;
       if (listen === undefined) return {};
       if (server !== undefined) {
         const address = server.address() as AddressInfo;

@@ -13,7 +13,7 @@ export type { OtlpProtocol } from './otlp-target.js';
 export type { ExporterOptions, MapExportOptions, SeriesStoreOptions } from './options.js';
 export { OVERFLOW_ATTRIBUTE, OVERFLOW_LABEL, SeriesStore } from './series-store.js';
 export type { SkipReason } from './series-store.js';
-export { SELF_METRICS } from './self-metrics.js';
+export { SELF_METRICS, SELF_METRICS_SCOPE } from './self-metrics.js';
 export type { SelfMetric } from './self-metrics.js';
 export { BpftraceMetricProducer, SCOPE } from './metric-producer.js';
 export type { ProducerTemporality } from './metric-producer.js';
