@@ -5,7 +5,7 @@
 import { ktraceVersion } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
-import { latestValue, metricsNamed, startOtlpHttpReceiver } from './support/otlp-receiver.js';
+import { latestValue, metricsNamed, startOtlpGrpcReceiver, startOtlpHttpReceiver } from './support/otlp-receiver.js';
 import type { OtlpReceiver, ReceivedExport } from './support/otlp-receiver.js';
 import {
   eventually,
@@ -131,7 +131,7 @@ function expectPushed(run: PushedRun, encoding: ReceivedExport['encoding'], url:
   expect(stopped?.['msg']).toBe(`trace stopped; the final dump reached the OTLP collector at ${url}`);
 }
 
-describe('ktrace run pushes OTLP over HTTP, decoded by the receiver', () => {
+describe('ktrace run pushes OTLP over each protocol, decoded by the receiver', () => {
   it('http/protobuf when no protocol is set: an ExportMetricsServiceRequest with the exact count and buckets', async () => {
     receiver = await startOtlpHttpReceiver();
     const http = receiver;
@@ -149,6 +149,17 @@ describe('ktrace run pushes OTLP over HTTP, decoded by the receiver', () => {
     );
     expect(http.rejected()).toEqual([]);
     expectPushed(run, 'json', `${http.endpoint}/v1/metrics`);
+  });
+
+  it('grpc with OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=grpc (over OTEL_EXPORTER_OTLP_PROTOCOL=http/json): MetricsService/Export', async () => {
+    receiver = await startOtlpGrpcReceiver();
+    const grpc = receiver;
+    const run = await runPushing(
+      grpc.endpoint,
+      otelEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc' }),
+      () => grpc.exports(),
+    );
+    expectPushed(run, 'grpc', grpc.endpoint);
   });
 
   it('an unknown protocol: exit 2 and one line naming the variable and the valid protocols', async () => {

@@ -212,3 +212,33 @@ export function latestValue(exports: ReceivedExport[], name: string, key: string
   }
   return latest;
 }
+
+/** An OTLP/gRPC receiver: MetricsService/Export, each request decoded by grpc-js with opentelemetry-proto's schema. */
+export async function startOtlpGrpcReceiver(): Promise<OtlpReceiver> {
+  const grpc = await import('@grpc/grpc-js');
+  const received: ReceivedExport[] = [];
+  const server = new grpc.Server();
+  const service = grpc.loadPackageDefinition(packageDefinition) as unknown as {
+    opentelemetry: { proto: { collector: { metrics: { v1: { MetricsService: { service: never } } } } } };
+  };
+  server.addService(service.opentelemetry.proto.collector.metrics.v1.MetricsService.service, {
+    Export: (call: { request: unknown }, callback: (error: null, response: object) => void) => {
+      received.push(
+        receivedExport(call.request, 'grpc', '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export'),
+      );
+      callback(null, {});
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error === null ? resolve(bound) : reject(error),
+    ),
+  );
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    exports: () => received,
+    rejected: () => [],
+    close: () => new Promise((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
