@@ -12,16 +12,16 @@ import {
   bpftraceChildren,
   eventually,
   namedBinary,
-  otlpSumValue,
   readsFromStdin,
   requireBuiltCli,
   sampleValue,
   scrape,
   startKtrace,
-  startOtlpReceiver,
   uniqueName,
 } from './support/workload.js';
-import type { KtraceProcess, OtlpReceiver } from './support/workload.js';
+import type { KtraceProcess } from './support/workload.js';
+import { latestValue, startOtlpHttpReceiver } from './support/otlp-receiver.js';
+import type { OtlpReceiver } from './support/otlp-receiver.js';
 import { bpftraceReleases, prometheusReleases } from './support/versions.js';
 import type { BpftraceRelease, PrometheusRelease } from './support/versions.js';
 
@@ -153,7 +153,7 @@ describe.each(matrix)('ktrace run with the real bpftrace %s (Prometheus %s)', (_
     const ping = uniqueName('ktp');
     const dd = namedBinary('/bin/dd', name);
     const pingBinary = namedBinary('/bin/dd', ping);
-    receiver = await startOtlpReceiver();
+    receiver = await startOtlpHttpReceiver();
     const listen = `127.0.0.1:${await freePort()}`;
     // An interval of an hour: no periodic print happens during the test, so only the exit-time dump can carry the count.
     const current = startKtrace([
@@ -180,8 +180,8 @@ describe.each(matrix)('ktrace run with the real bpftrace %s (Prometheus %s)', (_
     const logs = current.logs();
     expect(logs.some((l) => String(l['msg']).startsWith('trace stopped') && l['reason'] === 'stopped')).toBe(true);
     expect(
-      otlpSumValue(receiver.bodies(), 'reads', 'comm', name),
-      JSON.stringify(receiver.bodies()).slice(0, 2000),
+      latestValue(receiver.exports(), 'bpftrace_reads', 'comm', name),
+      JSON.stringify(receiver.exports(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)).slice(0, 2000),
     ).toBe(777);
   });
 });

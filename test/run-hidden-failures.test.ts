@@ -14,17 +14,17 @@ import {
   descendants,
   eventually,
   namedBinary,
-  otlpSumValue,
   readsFromStdin,
   requireBuiltCli,
   sampleValue,
   scrape,
   startKtrace,
-  startOtlpReceiver,
   uniqueName,
   waitForSample,
 } from './support/workload.js';
-import type { KtraceProcess, OtlpReceiver } from './support/workload.js';
+import type { KtraceProcess } from './support/workload.js';
+import { latestValue, startOtlpHttpReceiver } from './support/otlp-receiver.js';
+import type { OtlpReceiver } from './support/otlp-receiver.js';
 
 let running: KtraceProcess[] = [];
 let receivers: OtlpReceiver[] = [];
@@ -97,7 +97,7 @@ describe('ktrace run hides no failure', () => {
       const name = uniqueName('kts');
       const ping = uniqueName('ktp');
       const dd = namedBinary('/bin/dd', name);
-      const receiver = await startOtlpReceiver();
+      const receiver = await startOtlpHttpReceiver();
       receivers.push(receiver);
       // An interval of an hour: only the exit-time dump can carry the count.
       const ktrace = start([
@@ -122,7 +122,7 @@ describe('ktrace run hides no failure', () => {
           .some((l) => l['msg'] === `received ${signal}; stopping bpftrace with SIGINT to export its final dump`),
         signal,
       ).toBe(true);
-      expect(otlpSumValue(receiver.bodies(), 'reads', 'comm', name), signal).toBe(321);
+      expect(latestValue(receiver.exports(), 'bpftrace_reads', 'comm', name), signal).toBe(321);
       expect(bpftrace.filter(alive), signal).toEqual([]);
     }
   });
@@ -188,7 +188,7 @@ describe('ktrace run hides no failure', () => {
     );
     expect(ktrace.logs().filter((l) => String(l['msg']).startsWith('OTLP export to')).length).toBe(1);
 
-    const receiver = await startOtlpReceiver(port);
+    const receiver = await startOtlpHttpReceiver(port);
     receivers.push(receiver);
     await eventually(
       () => ktrace.logs().find((l) => l['msg'] === `OTLP export to ${url} works again`),
@@ -199,7 +199,7 @@ describe('ktrace run hides no failure', () => {
     ktrace.child.kill('SIGTERM');
     expect((await ktrace.exited).code).toBe(0);
     expect(lastLog(ktrace)?.['msg']).toBe(`trace stopped; the final dump reached the OTLP collector at ${url}`);
-    expect(receiver.bodies().length).toBeGreaterThan(0);
+    expect(receiver.exports().length).toBeGreaterThan(0);
   });
 
   it('a collector that is gone at stop: the final flush is bounded and the last line says the final dump did not arrive', async () => {

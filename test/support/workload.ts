@@ -1,10 +1,8 @@
 // Workloads with known counts and a running `ktrace run` for end-to-end tests: a binary copied under a name the
-// test chooses (so its comm is unique), the built CLI as a subprocess, /metrics scraping, and an OTLP receiver.
+// test chooses (so its comm is unique), the built CLI as a subprocess, /metrics scraping (OTLP receivers: otlp-receiver.ts).
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -245,72 +243,4 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-export interface OtlpReceiver {
-  endpoint: string;
-  /** Every JSON body received on /v1/metrics. */
-  bodies(): unknown[];
-  close(): Promise<void>;
-}
-
-/** A minimal OTLP/HTTP receiver (JSON encoding) on a loopback port (`port`, or a free one). */
-export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
-  const bodies: unknown[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (c: Buffer) => chunks.push(c));
-    request.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      try {
-        bodies.push(JSON.parse(body));
-      } catch {
-        bodies.push({ unparsed: request.headers['content-type'], length: body.length });
-      }
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('OTLP receiver did not bind');
-  return {
-    endpoint: `http://127.0.0.1:${address.port}/v1/metrics`,
-    bodies: () => bodies,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
-interface OtlpPoint {
-  attributes?: Array<{ key: string; value: { stringValue?: string; intValue?: string | number } }>;
-  asInt?: string | number;
-  asDouble?: number;
-}
-
-/** The latest value an OTLP body set reports for a sum metric whose name contains `metric`, at attribute key=value. */
-export function otlpSumValue(bodies: unknown[], metric: string, key: string, value: string): number | undefined {
-  let latest: number | undefined;
-  for (const body of bodies) {
-    const resourceMetrics =
-      (
-        body as {
-          resourceMetrics?: Array<{
-            scopeMetrics?: Array<{ metrics?: Array<{ name: string; sum?: { dataPoints?: OtlpPoint[] } }> }>;
-          }>;
-        }
-      ).resourceMetrics ?? [];
-    for (const rm of resourceMetrics) {
-      for (const sm of rm.scopeMetrics ?? []) {
-        for (const m of sm.metrics ?? []) {
-          if (!m.name.includes(metric)) continue;
-          for (const point of m.sum?.dataPoints ?? []) {
-            const attr = point.attributes?.find((a) => a.key === key);
-            if (attr?.value.stringValue !== value) continue;
-            latest = point.asInt !== undefined ? Number(point.asInt) : point.asDouble;
-          }
-        }
-      }
-    }
-  }
-  return latest;
 }

@@ -9,7 +9,7 @@ import { count, exporterHarness } from '../../../test/support/exporter-harness.j
 
 const { make, stop } = exporterHarness();
 
-describe('OTLP/HTTP push', () => {
+describe('OTLP/HTTP push (http/json)', () => {
   it('pushes the store to a collector at otlpEndpoint (base URL → /v1/metrics) and flushes on shutdown', async () => {
     const received: Array<{ path: string; body: string }> = [];
     const collector = createServer((request, response) => {
@@ -23,7 +23,11 @@ describe('OTLP/HTTP push', () => {
     await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
     const { port } = collector.address() as AddressInfo;
     try {
-      const exporter = make({ otlpEndpoint: `http://127.0.0.1:${port}`, otlpIntervalMillis: 60_000 });
+      const exporter = make({
+        otlpEndpoint: `http://127.0.0.1:${port}`,
+        otlpProtocol: 'http/json',
+        otlpIntervalMillis: 60_000,
+      });
       exporter.handle(count('@pushed', [[['a'], 41]]));
       await stop(exporter);
       const request = received.find((r) => r.path === '/v1/metrics');
@@ -82,7 +86,11 @@ describe('OTLP delta temporality (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERE
       entries: [{ key: [], buckets: buckets.map(([min, max, c]) => ({ min, max, count: c })) }],
     });
     try {
-      const exporter = make({ otlpEndpoint: `http://127.0.0.1:${port}`, otlpIntervalMillis: 100 });
+      const exporter = make({
+        otlpEndpoint: `http://127.0.0.1:${port}`,
+        otlpProtocol: 'http/json',
+        otlpIntervalMillis: 100,
+      });
       const pushed = async (n: number): Promise<void> => {
         for (let i = 0; i < 200 && pushes.length < n; i++) await new Promise((r) => setTimeout(r, 25));
       };

@@ -1,23 +1,22 @@
 // createExporter: wires the series store into OTel (MeterProvider, PrometheusExporter without its own server,
-// optional OTLP/HTTP push), feeds parser events to the store and the self-metrics, and serves them over HTTP
+// optional OTLP push: otlp-target.ts), feeds parser events to the store and the self-metrics, and serves them over HTTP
 // (http-server.ts) when asked to listen.
 
 import { KtraceError } from '@ktrace/parser';
 import type { ParseEvent } from '@ktrace/parser';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
-import { detectResources, envDetector, hostDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { InstrumentType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { BpftraceMetricProducer, SCOPE } from './metric-producer.js';
+import { BpftraceMetricProducer } from './metric-producer.js';
+import { ktraceResource } from './resource.js';
 import type { ExporterOptions } from './options.js';
 import { MetricsServer } from './http-server.js';
 import { SeriesStore } from './series-store.js';
-import { SELF_METRICS } from './self-metrics.js';
+import { SELF_METRICS, SELF_METRICS_SCOPE } from './self-metrics.js';
 import { createSelfMetrics } from './self-metric-instruments.js';
 import { WatchedPushExporter, within } from './otlp-push.js';
 import type { OtlpFinalPush } from './otlp-push.js';
+import { otlpTarget, otlpWanted } from './otlp-target.js';
 
 export interface Exporter {
   /** Map samples and self-metric events (attached, lost, problem, runtime-error). Never throws. */
@@ -48,29 +47,6 @@ export interface ExporterShutdown {
 /** The longest the final OTLP flush (and the OTel shutdown after it) may take on stop. */
 export const OTLP_FINAL_FLUSH_MILLIS = 5000;
 
-/** A base URL (no path) gets OTLP's metrics path; a URL with a path is used as given. */
-function otlpUrl(endpoint: string): string {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch (cause) {
-    throw new KtraceError({
-      code: 'KTRACE_BAD_OPTION',
-      message: `--otlp-endpoint ${JSON.stringify(endpoint)} is not a URL; use e.g. http://127.0.0.1:4318`,
-      cause,
-    });
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    // `localhost:4318` parses as a URL of scheme `localhost:`: OTLP/HTTP would then fail on every push, silently.
-    throw new KtraceError({
-      code: 'KTRACE_BAD_OPTION',
-      message: `--otlp-endpoint ${JSON.stringify(endpoint)} is not an http(s) URL; use e.g. http://127.0.0.1:4318`,
-    });
-  }
-  if (url.pathname === '' || url.pathname === '/') url.pathname = '/v1/metrics';
-  return url.toString();
-}
-
 export function createExporter(options: ExporterOptions = {}): Exporter {
   const warn = options.onWarning ?? ((text: string) => console.error(`ktrace exporter: ${text}`));
   const store = new SeriesStore({ ...options, onWarning: warn });
@@ -84,16 +60,15 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
           warn,
         });
   const env = process.env;
-  const otlpWanted =
-    options.otlpEndpoint !== undefined ||
-    env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] !== undefined ||
-    env['OTEL_EXPORTER_OTLP_ENDPOINT'] !== undefined;
   const renderer = options.prometheusRenderer ?? 'store';
 
-  const detected = detectResources({ detectors: [envDetector, hostDetector] });
-  const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: 'ktrace' })
-    .merge(detected)
-    .merge(resourceFromAttributes(options.resourceAttributes ?? {}));
+  const resource = ktraceResource(options.resourceAttributes);
+  // host.id is read asynchronously; OTLP pushes wait for it, so target_info does too (else early scrapes lack it).
+  // start() waits before listening, so no request waits for it.
+  let resourceSettled = false;
+  const resourceSettling = (resource.waitForAsyncAttributes?.() ?? Promise.resolve()).then(() => {
+    resourceSettled = true;
+  });
 
   const prometheus = new PrometheusExporter({
     preventServerStart: true,
@@ -105,23 +80,19 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   let otlpReader: PeriodicExportingMetricReader | undefined;
   let otlpPush: WatchedPushExporter | undefined;
   let countOtlpFailure = (): void => undefined;
-  if (otlpWanted) {
+  if (otlpWanted(options.otlpEndpoint)) {
     const intervalEnv = Number(env['OTEL_METRIC_EXPORT_INTERVAL']);
     // OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE is read by the exporter; bpftrace's maps follow what it
     // selects for observed counters (delta: yes, lowmemory: no) and for histograms (delta, lowmemory: yes).
-    const otlpExporter = new OTLPMetricExporter(
-      options.otlpEndpoint === undefined ? {} : { url: otlpUrl(options.otlpEndpoint) },
-    );
+    const target = otlpTarget({
+      ...(options.otlpEndpoint === undefined ? {} : { endpoint: options.otlpEndpoint }),
+      ...(options.otlpProtocol === undefined ? {} : { protocol: options.otlpProtocol }),
+    });
     const temporality = {
-      sum: otlpExporter.selectAggregationTemporality(InstrumentType.OBSERVABLE_COUNTER),
-      histogram: otlpExporter.selectAggregationTemporality(InstrumentType.HISTOGRAM),
+      sum: target.exporter.selectAggregationTemporality(InstrumentType.OBSERVABLE_COUNTER),
+      histogram: target.exporter.selectAggregationTemporality(InstrumentType.HISTOGRAM),
     };
-    const url =
-      options.otlpEndpoint === undefined
-        ? (env['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'] ??
-          `${(env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? '').replace(/\/$/, '')}/v1/metrics`)
-        : otlpUrl(options.otlpEndpoint);
-    otlpPush = new WatchedPushExporter(otlpExporter, { url, warn, onFailure: () => countOtlpFailure() });
+    otlpPush = new WatchedPushExporter(target.exporter, { url: target.url, warn, onFailure: () => countOtlpFailure() });
     otlpReader = new PeriodicExportingMetricReader({
       exporter: otlpPush,
       exportIntervalMillis:
@@ -131,7 +102,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
     readers.push(otlpReader);
   }
   const provider = new MeterProvider({ resource, readers });
-  const meter = provider.getMeter(SCOPE.name, SCOPE.version);
+  const meter = provider.getMeter(SELF_METRICS_SCOPE.name, SELF_METRICS_SCOPE.version);
 
   let up = false;
   let downReason: string | undefined;
@@ -149,6 +120,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   let finalText: string | undefined;
   const prometheusText = async (): Promise<string> => {
     if (finalText !== undefined) return finalText;
+    if (!resourceSettled) await resourceSettling;
     const { resourceMetrics, errors } = await prometheus.collect();
     for (const error of errors) warn(`collecting metrics: ${String(error)}`);
     if (renderer === 'otel') return serializer.serialize(resourceMetrics);
@@ -210,6 +182,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
       downReason = value ? undefined : reason;
     },
     async start() {
+      await resourceSettling;
       return server === undefined ? {} : { url: await server.start() };
     },
     prometheusText,

@@ -22,6 +22,11 @@ export type { SkipReason } from './map-entries.js';
 export { OVERFLOW_ATTRIBUTE, OVERFLOW_LABEL } from './map-state.js';
 /** ktrace's self-metrics: name, type and meaning of each, which dashboards and alert rules read. */
 export { SELF_METRICS } from './self-metrics.js';
+/** The instrumentation scope of the self-metrics (bpftrace's maps are under SCOPE). */
+export { SELF_METRICS_SCOPE } from './self-metrics.js';
+/** The OTLP protocols OTEL_EXPORTER_OTLP_(METRICS_)PROTOCOL and the otlpProtocol option accept. */
+export { OTLP_PROTOCOLS } from './otlp-target.js';
+export type { OtlpProtocol } from './otlp-target.js';
 export type { SelfMetric } from './self-metrics.js';
 /** An OTel MetricProducer over a SeriesStore, to pass as `metricProducers` to your own MetricReader. */
 export { BpftraceMetricProducer } from './metric-producer.js';

@@ -21,7 +21,8 @@ import type { MapState } from './map-state.js';
 import type { SeriesStore } from './series-store.js';
 import type { Series } from './series.js';
 
-export const SCOPE = { name: '@ktrace/exporter', version: ktraceVersion } as const;
+/** The instrumentation scope of bpftrace's maps (self-metrics have their own: SELF_METRICS_SCOPE). */
+export const SCOPE = { name: 'ktrace.bpftrace', version: ktraceVersion } as const;
 
 function hrTime(ms: number): HrTime {
   const seconds = Math.floor(ms / 1000);

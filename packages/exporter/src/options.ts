@@ -2,6 +2,7 @@
 // Other packages (core, cli) build these; field names are part of the public API.
 
 import type { MapKind, ProgramInfo } from '@ktrace/parser';
+import type { OtlpProtocol } from './otlp-target.js';
 
 export interface MapExportOptions {
   /** Metric name without prefix (default: map name without '@'; the anonymous map '@' → 'map'). */
@@ -63,8 +64,16 @@ export interface ExporterOptions extends SeriesStoreOptions {
   resourceAttributes?: Record<string, string>;
   /** 'host:port' → our HTTP server with GET /metrics and GET /healthz. Port 0 picks a free port. */
   listen?: string;
-  /** OTLP/HTTP collector: a base URL (…:4318 → …/v1/metrics) or a full URL. OTEL_EXPORTER_OTLP_* also work. */
+  /**
+   * OTLP collector. Over HTTP a base URL (…:4318 → …/v1/metrics) or a full URL; over gRPC scheme, host and port
+   * (http://…:4317). OTEL_EXPORTER_OTLP_* also work.
+   */
   otlpEndpoint?: string;
+  /**
+   * 'http/protobuf' (default), 'http/json' or 'grpc'. Default: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, else
+   * OTEL_EXPORTER_OTLP_PROTOCOL, else 'http/protobuf'.
+   */
+  otlpProtocol?: OtlpProtocol;
   /** Push interval (default OTEL_METRIC_EXPORT_INTERVAL, else 60 000). */
   otlpIntervalMillis?: number;
   /**

@@ -1,5 +1,6 @@
 // The table of ktrace's self-metrics: name, type and meaning, in one place. exporter.ts creates its instruments
 // from it, and the metric name plan reserves every name it prints so a map can never take one.
+import { ktraceVersion } from '@ktrace/parser';
 
 export interface SelfMetric {
   /** The OTel instrument name; Prometheus adds `_total` to counters. */
@@ -71,6 +72,9 @@ export const SELF_METRICS = {
     unit: 's',
   },
 } as const satisfies Record<string, SelfMetric>;
+
+/** The instrumentation scope of the self-metrics (bpftrace's maps are under metric-producer.ts's SCOPE). */
+export const SELF_METRICS_SCOPE = { name: 'ktrace', version: ktraceVersion } as const;
 
 /** Names Prometheus itself gives series at scrape time, and the resource series the exposition carries. */
 const PROMETHEUS_NAMES = [
