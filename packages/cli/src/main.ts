@@ -1,17 +1,10 @@
 #!/usr/bin/env node
 // The ktrace command line: argument parsing, rendering and exit codes over the SDK. No logic the SDK lacks.
+// Start-up loads only commander and the command catalog; the command that runs is imported once it is known, so
+// `ktrace --version`, `--help` and `parse` never load OpenTelemetry, zod, yaml or the Kubernetes client.
 import { ktraceVersion } from '@ktrace/parser';
 import { Command } from 'commander';
-import { registerAgent } from './commands/agent.js';
-import { registerApply } from './commands/apply.js';
-import { registerDelete } from './commands/delete.js';
-import { registerExport } from './commands/export.js';
-import { registerGet } from './commands/get.js';
-import { registerInstall } from './commands/install.js';
-import { registerParse } from './commands/parse.js';
-import { registerLogs } from './commands/logs.js';
-import { registerRun } from './commands/run.js';
-import { isRemoteRun, registerRunRemote } from './commands/run-remote.js';
+import { commands } from './commands/catalog.js';
 import { exitWith } from './exit.js';
 
 const program = new Command('ktrace')
@@ -30,27 +23,14 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-// `ktrace run TARGET` (node/…, pod/…, deploy/…) runs once in the cluster; without TARGET, locally.
-if (isRemoteRun(process.argv.slice(2))) registerRunRemote(program);
-else {
-  registerRun(program);
-  program.commands
-    .find((c) => c.name() === 'run')
-    ?.addHelpText(
-      'after',
-      '\nWith a TARGET (node/NAME, pod/NAME[/CONTAINER], deploy/NAME) it runs once in the cluster: ktrace run TARGET --help.',
-    );
-}
-registerParse(program);
-registerExport(program);
-registerApply(program);
-registerGet(program);
-registerDelete(program);
-registerLogs(program);
-registerAgent(program);
-registerInstall(program);
-
+const args = process.argv.slice(2);
+// `ktrace help NAME` shows NAME's help: that command is the one to define in full.
+const chosen = args[0] === 'help' ? args[1] : args[0];
 try {
+  for (const entry of commands) {
+    const command = program.command(entry.name).description(entry.description);
+    if (entry.name === chosen) await entry.define(command, args);
+  }
   await program.parseAsync(process.argv);
 } catch (error) {
   exitWith(error);

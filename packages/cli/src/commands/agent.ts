@@ -26,13 +26,9 @@ interface AgentCommandOptions extends ClusterOptions {
 
 export const defaultAgentListen = '127.0.0.1:9464';
 
-export function registerAgent(program: Command): void {
+export function defineAgent(command: Command): void {
   addClusterOptions(
-    program
-      .command('agent')
-      .description(
-        'Run the node agent: every trace of its namespace whose nodeSelector matches this node, one /metrics for all.',
-      )
+    command
       .option('--node-name <name>', 'this node (default: NODE_NAME, set from spec.nodeName by the DaemonSet)')
       .option('--listen <host:port>', `serve /metrics and /healthz here (0.0.0.0:9464 in a pod)`, defaultAgentListen)
       .option('--cluster-name <name>', 'k8s.cluster.name on every metric')

@@ -30,11 +30,9 @@ export function render(object: unknown, format: 'yaml' | 'json'): string {
   return format === 'json' ? `${JSON.stringify(object, null, 2)}\n` : stringifyYaml(object, { lineWidth: 0 });
 }
 
-export function registerApply(program: Command): void {
+export function defineApply(command: Command): void {
   addClusterOptions(
-    program
-      .command('apply')
-      .description('Create or update a continuous trace in the cluster: every ktrace agent whose node matches runs it.')
+    command
       .option('-f, --file <file>', 'a Trace document, a trace spec (trace.yaml) or a bpftrace program (prog.bt)')
       .option('--name <name>', "the trace name (default: the document's, else the file name)")
       .option(

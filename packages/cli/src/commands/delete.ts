@@ -9,13 +9,9 @@ interface DeleteOptions extends ClusterOptions {
   all?: boolean;
 }
 
-export function registerDelete(program: Command): void {
+export function defineDelete(command: Command): void {
   addClusterOptions(
-    program
-      .command('delete')
-      .description('Delete a trace (or every trace with --all) from the cluster; the agents stop running it.')
-      .argument('[name]', 'the trace to delete')
-      .option('--all', 'delete every trace in the namespace'),
+    command.argument('[name]', 'the trace to delete').option('--all', 'delete every trace in the namespace'),
   ).action(async (name: string | undefined, options: DeleteOptions) => {
     if ((name === undefined) === (options.all !== true)) {
       throw new KtraceError({

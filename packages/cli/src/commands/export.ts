@@ -36,12 +36,8 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-export function registerExport(program: Command): void {
-  program
-    .command('export')
-    .description(
-      'Read bpftrace output (text or -f json) from a pipe or file and export its maps as metrics: served at /metrics with --listen (kept serving after the input ends, until SIGINT/SIGTERM), pushed with --otlp-endpoint, or — with neither — printed to stdout in the Prometheus text format once the input ends.',
-    )
+export function defineExport(command: Command): void {
+  command
     .argument('[file]', 'bpftrace output to read; "-" or nothing for stdin')
     .option(
       '--bpftrace-version <version>',

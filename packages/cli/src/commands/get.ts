@@ -59,11 +59,9 @@ function summary(report: TraceReport): string[] {
   ];
 }
 
-export function registerGet(program: Command): void {
+export function defineGet(command: Command): void {
   addClusterOptions(
-    program
-      .command('get')
-      .description("List the cluster's traces and, per node, whether its agent runs each and how.")
+    command
       .argument('[name]', 'one trace: show every node')
       .option('-o, --output <format>', 'yaml or json: the whole report'),
   ).action(async (name: string | undefined, options: GetOptions) => {

@@ -75,13 +75,9 @@ function clientOptions(options: ClusterOptions, namespace: string): ClusterOptio
   return { ...options, namespace };
 }
 
-export function registerInstall(program: Command): void {
+export function defineInstall(command: Command): void {
   connectionOptions(
-    program
-      .command('install')
-      .description(
-        'Install the ktrace agent: a namespace admitting privileged pods, its ServiceAccount and RBAC, a PriorityClass, a Service and the DaemonSet (one agent per node); with --pod-monitor also a Prometheus Operator PodMonitor. Running it again updates in place.',
-      )
+    command
       .option('--image <image>', 'the agent image (default: the release image of this ktrace)')
       .option('--cluster-name <name>', 'k8s.cluster.name on every series the agents export')
       .option('--listen-port <port>', "the agents' /metrics and /healthz port (default 9464)")
@@ -114,14 +110,11 @@ export function registerInstall(program: Command): void {
     });
     if (format !== undefined) process.stdout.write(renderAll(applied, format));
   });
+}
 
+export function defineUninstall(command: Command): void {
   connectionOptions(
-    program
-      .command('uninstall')
-      .description(
-        'Remove the ktrace agent and everything ktrace created in its namespace (traces, one-shot Jobs, node status), then the namespace and the cluster-wide objects.',
-      )
-      .option('--dry-run', 'print what the install consists of, to be deleted; contact no server'),
+    command.option('--dry-run', 'print what the install consists of, to be deleted; contact no server'),
   ).action(async (options: InstallCommandOptions) => {
     const namespace = options.namespace ?? DEFAULT_NAMESPACE;
     if (options.dryRun === true) {

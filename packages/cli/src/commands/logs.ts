@@ -12,13 +12,9 @@ interface LogsOptions extends ClusterOptions {
   output?: string;
 }
 
-export function registerLogs(program: Command): void {
+export function defineLogs(command: Command): void {
   addClusterOptions(
-    program
-      .command('logs')
-      .description(
-        "Show a one-shot trace's output: its maps (the final dump once it ended), or NDJSON samples with -o json.",
-      )
+    command
       .argument('<name>', 'the trace (ktrace get lists them)')
       .option('-f, --follow', 'follow the output until the trace ends (Ctrl-C leaves; the trace keeps running)')
       .option('-o, --output <format>', 'json: one NDJSON sample per line, with its node'),

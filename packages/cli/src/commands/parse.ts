@@ -21,12 +21,8 @@ interface ParseOptions {
   maxLineBytes?: string;
 }
 
-export function registerParse(program: Command): void {
-  program
-    .command('parse')
-    .description(
-      'Read bpftrace output (text or -f json, any version 0.17-0.27) and write NDJSON: one object per map print, printf/time/cat line, attach count, lost-events report and runtime error. Lines that cannot be read are reported on stderr as "ktrace: line N: reason" and skipped (exit status stays 0).',
-    )
+export function defineParse(command: Command): void {
+  command
     .argument('[file]', 'bpftrace output to read (default: stdin)')
     .option(
       '--bpftrace-version <version>',

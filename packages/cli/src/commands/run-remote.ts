@@ -62,11 +62,10 @@ function programOf(options: RunRemoteOptions): string {
   return program;
 }
 
-/** The `run` command for cluster targets; main.ts registers it instead of the local one when TARGET is given. */
-export function registerRunRemote(program: Command): void {
+/** The `run` command for cluster targets; main.ts defines it instead of the local one when TARGET is given. */
+export function defineRunRemote(command: Command): void {
   addClusterOptions(
-    program
-      .command('run')
+    command
       .description(
         'Run a bpftrace program once in the cluster: a Job on the node (of the pod, of each pod of the deployment), stopped after --duration with its final map dump.',
       )

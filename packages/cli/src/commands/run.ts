@@ -75,11 +75,11 @@ function resolveSpec(options: RunOptions): TraceSpec {
   return spec;
 }
 
-export function registerRun(program: Command): void {
-  program
-    .command('run')
-    .description(
-      'Run a bpftrace program continuously and serve its maps at /metrics (and OTLP). With no program, runs the bundled example: syscall rates and latency by process.',
+export function defineRun(command: Command): void {
+  command
+    .addHelpText(
+      'after',
+      '\nWith a TARGET (node/NAME, pod/NAME[/CONTAINER], deploy/NAME) it runs once in the cluster: ktrace run TARGET --help.',
     )
     .option('-e, --program <text>', 'the bpftrace program text')
     .option('-f, --file <file.bt>', 'a bpftrace program file')
