@@ -2,7 +2,6 @@
 // optional OTLP push: otlp-target.ts), feeds parser events to the store and the self-metrics, and serves them over HTTP
 // (http-server.ts) when asked to listen.
 
-import { KtraceError } from '@ktrace/parser';
 import type { ParseEvent } from '@ktrace/parser';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { InstrumentType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
