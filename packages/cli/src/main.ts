@@ -29,6 +29,7 @@ const chosen = args[0] === 'help' ? args[1] : args[0];
 try {
   for (const entry of commands) {
     const command = program.command(entry.name).description(entry.description);
+    command.addHelpText('after', `\nExamples:\n${entry.examples.map((line) => `  $ ${line}`).join('\n')}\n`);
     if (entry.name === chosen) await entry.define(command, args);
   }
   await program.parseAsync(process.argv);
