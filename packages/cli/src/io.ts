@@ -44,6 +44,23 @@ export function sizeOption(value: string, flag: string): number {
   return bytes;
 }
 
+/** A series count flag (--max-series, --max-series-per-map, --max-series-per-trace): a whole number, 1 or more. */
+export function seriesCountOption(value: string, flag: string): number {
+  const count = /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(count) || count < 1) {
+    throw new KtraceError({
+      code: 'KTRACE_BAD_OPTION',
+      message: `${flag} must be a whole number of series (1 or more), not "${value}"`,
+    });
+  }
+  return count;
+}
+
+/** The help of --max-series-per-map and --max-series; the defaults are the exporter's. */
+export const MAX_SERIES_PER_MAP_HELP =
+  'at most this many series per map; keys past it fold into one overflow series, warned and counted (default 50000)';
+export const MAX_SERIES_HELP = 'at most this many series over all maps (default 200000)';
+
 export const MAX_LINE_BYTES_HELP =
   'the longest output line read (one map dump in -f json is one line); a longer line is dropped, warned and counted in ktrace_output_lines_dropped_total (e.g. 64MiB)';
 

@@ -8,6 +8,7 @@ import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
 import { addClusterOptions, kubeClientFor } from '../cluster-options.js';
 import type { ClusterOptions } from '../cluster-options.js';
+import { seriesCountOption } from '../io.js';
 
 interface AgentCommandOptions extends ClusterOptions {
   nodeName?: string;
@@ -59,13 +60,10 @@ export function defineAgent(command: Command): void {
       options.heartbeat === undefined
         ? undefined
         : Math.max(1, Math.round(parseDuration(options.heartbeat, '--heartbeat') / 1000));
-    const maxSeriesPerTrace = options.maxSeriesPerTrace === undefined ? undefined : Number(options.maxSeriesPerTrace);
-    if (maxSeriesPerTrace !== undefined && (!Number.isInteger(maxSeriesPerTrace) || maxSeriesPerTrace < 1)) {
-      throw new KtraceError({
-        code: 'KTRACE_BAD_OPTION',
-        message: `--max-series-per-trace must be a whole number of series (1 or more), not "${options.maxSeriesPerTrace ?? ''}"`,
-      });
-    }
+    const maxSeriesPerTrace =
+      options.maxSeriesPerTrace === undefined
+        ? undefined
+        : seriesCountOption(options.maxSeriesPerTrace, '--max-series-per-trace');
     const client = kubeClientFor(options);
     const writeLog = (record: LogRecord): void => {
       if (record.level === 'debug' && options.verbose !== true) return;

@@ -7,11 +7,14 @@ import { OutputParser } from '@ktrace/parser';
 import type { Command } from 'commander';
 import {
   MAX_LINE_BYTES_HELP,
+  MAX_SERIES_HELP,
+  MAX_SERIES_PER_MAP_HELP,
   feedParser,
   formatOption,
   loadProgram,
   openOutput,
   problemLine,
+  seriesCountOption,
   sizeOption,
   writeOut,
 } from '../io.js';
@@ -24,6 +27,8 @@ interface ExportOptions {
   otlpEndpoint?: string;
   prefix?: string;
   maxLineBytes?: string;
+  maxSeriesPerMap?: string;
+  maxSeries?: string;
 }
 
 /** Resolves on the first terminating signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR2). */
@@ -55,15 +60,24 @@ export function defineExport(command: Command): void {
     )
     .option('--prefix <prefix>', 'metric name prefix', 'bpftrace')
     .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 256MiB)`)
+    .option('--max-series-per-map <n>', MAX_SERIES_PER_MAP_HELP)
+    .option('--max-series <n>', MAX_SERIES_HELP)
     .action(async (file: string | undefined, options: ExportOptions) => {
       const format = formatOption(options.format);
       const maxLineLength =
         options.maxLineBytes === undefined ? undefined : sizeOption(options.maxLineBytes, '--max-line-bytes');
+      const limits = {
+        ...(options.maxSeriesPerMap === undefined
+          ? {}
+          : { maxSeriesPerMap: seriesCountOption(options.maxSeriesPerMap, '--max-series-per-map') }),
+        ...(options.maxSeries === undefined ? {} : { maxSeries: seriesCountOption(options.maxSeries, '--max-series') }),
+      };
       const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
       const handle = await openOutput(file === '-' ? undefined : file);
       const exporter: Exporter = createExporter({
         ...exporterOptionsFor({
           ...(programInfo === undefined ? {} : { program: programInfo }),
+          limits,
           metrics: {
             ...(options.listen === undefined ? {} : { listen: options.listen }),
             ...(options.otlpEndpoint === undefined ? {} : { otlpEndpoint: options.otlpEndpoint }),

@@ -16,7 +16,7 @@ import { parsePodCgroupTarget, podCgroupIds } from '@ktrace/core/kubernetes';
 import type { LogRecord, TraceSpec } from '@ktrace/core';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
-import { MAX_LINE_BYTES_HELP, sizeOption } from '../io.js';
+import { MAX_LINE_BYTES_HELP, MAX_SERIES_HELP, MAX_SERIES_PER_MAP_HELP, seriesCountOption, sizeOption } from '../io.js';
 import { visible } from '../live-view.js';
 import { startLiveView } from '../live-view-terminal.js';
 import type { LiveView } from '../live-view-terminal.js';
@@ -35,6 +35,8 @@ interface RunOptions {
   verbose?: boolean;
   view?: boolean;
   maxLineBytes?: string;
+  maxSeriesPerMap?: string;
+  maxSeries?: string;
   output?: string;
   targetPod: string[];
 }
@@ -69,6 +71,9 @@ function resolveSpec(options: RunOptions): TraceSpec {
   if (options.prefix !== undefined) spec.metrics.prefix = options.prefix;
   if (options.maxLineBytes !== undefined)
     spec.limits.maxLineBytes = sizeOption(options.maxLineBytes, '--max-line-bytes');
+  if (options.maxSeriesPerMap !== undefined)
+    spec.limits.maxSeriesPerMap = seriesCountOption(options.maxSeriesPerMap, '--max-series-per-map');
+  if (options.maxSeries !== undefined) spec.limits.maxSeries = seriesCountOption(options.maxSeries, '--max-series');
   // In a one-shot trace's pod (ktrace run TARGET): only the target pod's (container's) cgroups.
   if (options.targetPod.length > 0)
     spec.program = restrictToCgroups(spec.program, podCgroupIds(options.targetPod.map(parsePodCgroupTarget)));
@@ -96,6 +101,8 @@ export function defineRun(command: Command): void {
     .option('--bpftrace <path>', 'the bpftrace binary (default: bpftrace on PATH)')
     .option('--prefix <prefix>', 'metric name prefix (default bpftrace)')
     .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 64MiB, or the spec's limits.maxLineBytes)`)
+    .option('--max-series-per-map <n>', `${MAX_SERIES_PER_MAP_HELP}, or the spec's limits.maxSeriesPerMap`)
+    .option('--max-series <n>', `${MAX_SERIES_HELP}, or the spec's limits.maxSeries`)
     .option('--no-view', 'log lines instead of the live view, even on a terminal')
     .option('-v, --verbose', 'also log debug lines')
     .option(
