@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { KtraceError, readProgram } from '@ktrace/parser';
 import type { Readable } from 'node:stream';
-import type { OutputParser, ProblemEvent, ProgramInfo } from '@ktrace/parser';
+import type { OutputParser, ProgramInfo } from '@ktrace/parser';
 
 const FORMATS = ['auto', 'text', 'json'] as const;
 type Format = (typeof FORMATS)[number];
@@ -155,9 +155,4 @@ export async function feedParser(
     await handle?.close();
   }
   parser.end();
-}
-
-/** The stderr line for something the parser could not read: `ktrace: line N: reason: "text"`. */
-export function problemLine(event: ProblemEvent): string {
-  return `ktrace: line ${event.line}: ${event.reason}${event.text === '' ? '' : `: ${JSON.stringify(event.text)}`}\n`;
 }

@@ -2,15 +2,16 @@
 // its namespace meant for its node, serves one /metrics and /healthz, logs JSON lines on stderr; SIGINT/SIGTERM
 // stop every trace with its final dump exported, then exit 0.
 import { parseDuration } from '@ktrace/core';
-import type { LogRecord } from '@ktrace/core';
 import { Agent } from '@ktrace/core/kubernetes';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
 import { addClusterOptions, kubeClientFor } from '../cluster-options.js';
 import type { ClusterOptions } from '../cluster-options.js';
 import { seriesCountOption } from '../io.js';
+import { LOG_FORMAT_HELP, createLogWriter, logFormatOption } from '../log.js';
 
 interface AgentCommandOptions extends ClusterOptions {
+  logFormat?: string;
   nodeName?: string;
   listen: string;
   clusterName?: string;
@@ -34,7 +35,10 @@ export function defineAgent(command: Command): void {
       .option('--listen <host:port>', `serve /metrics and /healthz here (0.0.0.0:9464 in a pod)`, defaultAgentListen)
       .option('--cluster-name <name>', 'k8s.cluster.name on every metric')
       .option('--bpftrace <path>', 'the bpftrace binary (default: bpftrace on PATH)')
-      .option('--otlp-endpoint <url>', 'also push every trace over OTLP/HTTP to this collector')
+      .option(
+        '--otlp-endpoint <url>',
+        'also push every trace over OTLP to this collector (OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf, http/json or grpc)',
+      )
       .option('--heartbeat <duration>', 'refresh the node status this often even when nothing changes (default 30s)')
       .option('--no-pod-labels', 'no pod labels on maps keyed by cgroup or pid (and no pod watch)')
       .option(
@@ -47,7 +51,8 @@ export function defineAgent(command: Command): void {
         '--max-series-per-trace <n>',
         'at most this many series per trace from this node; more keys fold into an overflow series (default 20000)',
       )
-      .option('-v, --verbose', 'also log debug lines'),
+      .option('-v, --verbose', 'also log debug lines')
+      .option('--log-format <format>', LOG_FORMAT_HELP),
   ).action(async (options: AgentCommandOptions) => {
     const node = options.nodeName ?? process.env['NODE_NAME'];
     if (node === undefined || node.trim() === '') {
@@ -64,11 +69,11 @@ export function defineAgent(command: Command): void {
       options.maxSeriesPerTrace === undefined
         ? undefined
         : seriesCountOption(options.maxSeriesPerTrace, '--max-series-per-trace');
+    const writeLog = createLogWriter({
+      format: logFormatOption(options.logFormat),
+      ...(options.verbose === undefined ? {} : { verbose: options.verbose }),
+    });
     const client = kubeClientFor(options);
-    const writeLog = (record: LogRecord): void => {
-      if (record.level === 'debug' && options.verbose !== true) return;
-      process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
-    };
     const podName = process.env['POD_NAME'];
     const agent = new Agent({
       client,

@@ -36,7 +36,7 @@ export const commands: readonly CommandEntry[] = [
       'ktrace parse --program prog.bt bpftrace-output.txt > samples.ndjson',
     ],
     description:
-      'Read bpftrace output (text or -f json, any version 0.17-0.27) and write NDJSON: one object per map print, printf/time/cat line, attach count, lost-events report and runtime error. Lines that cannot be read are reported on stderr as "ktrace: line N: reason" and skipped (exit status stays 0).',
+      'Read bpftrace output (text or -f json, any version 0.17-0.27) and write NDJSON: one object per map print, printf/time/cat line, attach count, lost-events report and runtime error. Lines that cannot be read are logged on stderr as warnings ("line N: reason": JSON lines, or readable lines on a terminal) and skipped (exit status stays 0).',
     define: async (command) => (await import('./parse.js')).defineParse(command),
   },
   {

@@ -13,11 +13,11 @@ import {
   formatOption,
   loadProgram,
   openOutput,
-  problemLine,
   seriesCountOption,
   sizeOption,
   writeOut,
 } from '../io.js';
+import { LOG_FORMAT_HELP, createLogWriter, logFormatOption, problemRecord } from '../log.js';
 
 interface ExportOptions {
   program?: string;
@@ -29,6 +29,7 @@ interface ExportOptions {
   maxLineBytes?: string;
   maxSeriesPerMap?: string;
   maxSeries?: string;
+  logFormat?: string;
 }
 
 /** Resolves on the first terminating signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR2). */
@@ -56,14 +57,16 @@ export function defineExport(command: Command): void {
     .option('--listen <host:port>', 'serve GET /metrics and GET /healthz here (e.g. 127.0.0.1:9464)')
     .option(
       '--otlp-endpoint <url>',
-      'push OTLP/HTTP metrics to this collector (e.g. http://127.0.0.1:4318); OTEL_EXPORTER_OTLP_* also apply',
+      'push metrics over OTLP to this collector (e.g. http://127.0.0.1:4318); OTEL_EXPORTER_OTLP_PROTOCOL chooses http/protobuf (default), http/json or grpc',
     )
     .option('--prefix <prefix>', 'metric name prefix', 'bpftrace')
     .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 256MiB)`)
     .option('--max-series-per-map <n>', MAX_SERIES_PER_MAP_HELP)
     .option('--max-series <n>', MAX_SERIES_HELP)
+    .option('--log-format <format>', LOG_FORMAT_HELP)
     .action(async (file: string | undefined, options: ExportOptions) => {
       const format = formatOption(options.format);
+      const log = createLogWriter({ format: logFormatOption(options.logFormat) });
       const maxLineLength =
         options.maxLineBytes === undefined ? undefined : sizeOption(options.maxLineBytes, '--max-line-bytes');
       const limits = {
@@ -84,11 +87,11 @@ export function defineExport(command: Command): void {
             ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
           },
         }),
-        onWarning: (message) => process.stderr.write(`ktrace: warning: ${message}\n`),
+        onWarning: (message) => log({ level: 'warn', msg: message }),
       });
       try {
         const { url } = await exporter.start();
-        if (url !== undefined) process.stderr.write(`ktrace: serving ${url}/metrics\n`);
+        if (url !== undefined) log({ level: 'info', msg: 'serving', metrics: `${url}/metrics` });
         const parser = new OutputParser({
           ...(options.bpftraceVersion === undefined ? {} : { bpftraceVersion: options.bpftraceVersion }),
           format,
@@ -97,14 +100,14 @@ export function defineExport(command: Command): void {
           onEvent: (event) => {
             exporter.handle(event);
             // a line cut by the limit is warned by the exporter, with the option to raise it
-            if (event.type === 'problem' && event.cause === undefined) process.stderr.write(problemLine(event));
+            if (event.type === 'problem' && event.cause === undefined) log(problemRecord(event));
           },
         });
         exporter.setUp(true);
         await feedParser(parser, handle, file ?? 'stdin');
         exporter.setUp(false);
         if (options.listen !== undefined) {
-          process.stderr.write('ktrace: end of input; still serving the final state until SIGINT/SIGTERM\n');
+          log({ level: 'info', msg: 'end of input; still serving the final state until SIGINT/SIGTERM' });
           await untilSignal();
         } else if (options.otlpEndpoint === undefined) {
           await writeOut(await exporter.prometheusText());
@@ -112,10 +115,14 @@ export function defineExport(command: Command): void {
       } finally {
         const { otlp } = await exporter.shutdown();
         if (otlp !== undefined) {
-          process.stderr.write(
+          log(
             otlp.delivered
-              ? `ktrace: the final state reached the OTLP collector at ${otlp.url}\n`
-              : `ktrace: warning: the final state did not reach the OTLP collector at ${otlp.url}: ${otlp.error ?? 'unknown error'}\n`,
+              ? { level: 'info', msg: `the final state reached the OTLP collector at ${otlp.url}`, otlp: 'delivered' }
+              : {
+                  level: 'warn',
+                  msg: `the final state did not reach the OTLP collector at ${otlp.url}: ${otlp.error ?? 'unknown error'}`,
+                  otlp: 'not delivered',
+                },
           );
         }
       }

@@ -1,24 +1,17 @@
 // `ktrace parse`: bpftrace output (a file or stdin, text or -f json) in, NDJSON out, one object per event,
-// streamed. Lines it cannot read become warnings on stderr naming the line; they are not written to stdout.
+// streamed. Lines it cannot read become warnings in the log (stderr, log.ts) naming the line; they are not written to stdout.
 import { OutputParser } from '@ktrace/parser';
 import type { ParseEvent } from '@ktrace/parser';
 import type { Command } from 'commander';
-import {
-  MAX_LINE_BYTES_HELP,
-  feedParser,
-  formatOption,
-  loadProgram,
-  openOutput,
-  problemLine,
-  sizeOption,
-  writeOut,
-} from '../io.js';
+import { MAX_LINE_BYTES_HELP, feedParser, formatOption, loadProgram, openOutput, sizeOption, writeOut } from '../io.js';
+import { LOG_FORMAT_HELP, createLogWriter, logFormatOption, problemRecord } from '../log.js';
 
 interface ParseOptions {
   bpftraceVersion?: string;
   format: string;
   program?: string;
   maxLineBytes?: string;
+  logFormat?: string;
 }
 
 export function defineParse(command: Command): void {
@@ -38,8 +31,10 @@ export function defineParse(command: Command): void {
       'the program that produced the output: gives each map its real kind (count, sum…) and splits keys exactly',
     )
     .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 256MiB)`)
+    .option('--log-format <format>', LOG_FORMAT_HELP)
     .action(async (file: string | undefined, options: ParseOptions) => {
       const format = formatOption(options.format);
+      const log = createLogWriter({ format: logFormatOption(options.logFormat) });
       const maxLineLength =
         options.maxLineBytes === undefined ? undefined : sizeOption(options.maxLineBytes, '--max-line-bytes');
       const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
@@ -54,7 +49,7 @@ export function defineParse(command: Command): void {
       let out = '';
       const onEvent = (event: ParseEvent): void => {
         if (event.type === 'problem') {
-          process.stderr.write(problemLine(event));
+          log(problemRecord(event));
           return;
         }
         out += `${JSON.stringify(event)}\n`;

@@ -18,10 +18,12 @@ import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
 import { MAX_LINE_BYTES_HELP, MAX_SERIES_HELP, MAX_SERIES_PER_MAP_HELP, seriesCountOption, sizeOption } from '../io.js';
 import { visible } from '../live-view.js';
+import { LOG_FORMAT_HELP, createLogWriter, logFormatOption } from '../log.js';
 import { startLiveView } from '../live-view-terminal.js';
 import type { LiveView } from '../live-view-terminal.js';
 
 interface RunOptions {
+  logFormat?: string;
   program?: string;
   file?: string;
   spec?: string;
@@ -92,7 +94,10 @@ export function defineRun(command: Command): void {
     .option('--interval <duration>', 'how often maps are printed and exported (500ms, 1s, 10s…; default 1s)')
     .option('--listen <host:port>', `serve /metrics and /healthz here (default ${defaultListen})`)
     .option('--no-listen', 'do not serve /metrics')
-    .option('--otlp-endpoint <url>', 'also push metrics over OTLP/HTTP to this collector')
+    .option(
+      '--otlp-endpoint <url>',
+      'also push metrics over OTLP to this collector (OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf, http/json or grpc)',
+    )
     .option('--duration <duration>', 'stop after this long (final dump exported), e.g. 10m')
     .option(
       '--stop-timeout <duration>',
@@ -105,6 +110,7 @@ export function defineRun(command: Command): void {
     .option('--max-series <n>', `${MAX_SERIES_HELP}, or the spec's limits.maxSeries`)
     .option('--no-view', 'log lines instead of the live view, even on a terminal')
     .option('-v, --verbose', 'also log debug lines')
+    .option('--log-format <format>', LOG_FORMAT_HELP)
     .option(
       '--output <format>',
       'json: also write every map sample as one JSON line on stdout (what ktrace logs reads back)',
@@ -123,22 +129,18 @@ export function defineRun(command: Command): void {
       const stopTimeoutMillis =
         options.stopTimeout === undefined ? undefined : parseDuration(options.stopTimeout, '--stop-timeout');
       const live = process.stdout.isTTY === true && options.view !== false && options.output === undefined;
+      const logLine = createLogWriter({
+        format: logFormatOption(options.logFormat),
+        ...(options.verbose === undefined ? {} : { verbose: options.verbose }),
+      });
       const notes: string[] = [];
+      // Under the live view, warnings and errors are kept for after it (the screen is the view's).
       const writeLog = (record: LogRecord): void => {
-        if (record.level === 'debug' && options.verbose !== true) return;
-        if (live) {
-          if (record.level === 'warn' || record.level === 'error') {
-            notes.push(`${record.level}: ${record.msg}`);
-            if (notes.length > 20) notes.shift();
-          }
-          return;
+        if (!live) return logLine(record);
+        if (record.level === 'warn' || record.level === 'error') {
+          notes.push(`${record.level}: ${record.msg}`);
+          if (notes.length > 20) notes.shift();
         }
-        // JSON escapes C0 controls; C1 (a terminal's 8-bit CSI) and bidi overrides are escaped too, still valid JSON.
-        const line = JSON.stringify({ time: new Date().toISOString(), ...record }).replace(
-          /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
-          (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-        );
-        process.stderr.write(`${line}\n`);
       };
       const handle = await startTrace({
         spec,
