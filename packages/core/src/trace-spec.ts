@@ -61,7 +61,10 @@ const mapSpecSchema = z
       .optional(),
     kind: z.enum(MAP_KINDS).optional(),
     labels: z.array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a Prometheus label name')).optional(),
+    /** ns, us, ms, s → exported in seconds; By, bytes → bytes; anything else as given (default: from the name). */
     unit: z.string().optional(),
+    /** false: keep the map's name, unit and values as bpftrace prints them (no conversion to seconds or bytes). */
+    baseUnits: z.boolean().optional(),
     help: z.string().optional(),
     reset: z.enum(['cumulative', 'delta']).optional(),
     /** hist(): the values the map holds, [low, high]; its buckets are all served from the first scrape. */

@@ -72,7 +72,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   const prometheus = new PrometheusExporter({
     preventServerStart: true,
     withoutScopeInfo: true,
-    ...(renderer === 'otel' ? { metricProducers: [new BpftraceMetricProducer({ store })] } : {}),
+    ...(renderer === 'otel' ? { metricProducers: [new BpftraceMetricProducer({ store, units: 'prometheus' })] } : {}),
   });
   const serializer = new PrometheusSerializer(undefined, false, undefined, false, true);
   const readers: IMetricReader[] = [prometheus];

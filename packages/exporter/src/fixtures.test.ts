@@ -162,20 +162,20 @@ describe('27-real-syscall-latency-json (real workload, 0.17)', () => {
     }
   });
 
+  // @lat_us is exported in seconds (units.ts): bpftrace's microsecond bounds divided by 10^6
   it('keeps every hist count: _count and +Inf equal the sum of the printed buckets, per comm', () => {
     const lat = maps.find((m) => m.name === '@lat_us');
     for (const entry of lat?.entries ?? []) {
       const total = (entry.buckets ?? []).reduce((sum, bucket) => sum + bucket.count, 0);
       const comm = String(entry.key[0]);
-      expect(series.get(`bpftrace_lat_us_count{comm="${comm}"}`)).toBe(String(total));
-      expect(series.get(`bpftrace_lat_us_bucket{comm="${comm}",le="+Inf"}`)).toBe(String(total));
+      expect(series.get(`bpftrace_lat_seconds_count{comm="${comm}"}`)).toBe(String(total));
+      expect(series.get(`bpftrace_lat_seconds_bucket{comm="${comm}",le="+Inf"}`)).toBe(String(total));
       // each printed bucket's cumulative count sits at its inclusive upper bound
       let cumulative = 0;
       for (const bucket of entry.buckets ?? []) {
         cumulative += bucket.count;
-        expect(series.get(`bpftrace_lat_us_bucket{comm="${comm}",le="${String(bucket.max)}"}`)).toBe(
-          String(cumulative),
-        );
+        const le = bucket.max === null ? '+Inf' : String(bucket.max / 1e6);
+        expect(series.get(`bpftrace_lat_seconds_bucket{comm="${comm}",le="${le}"}`)).toBe(String(cumulative));
       }
     }
   });
@@ -183,7 +183,7 @@ describe('27-real-syscall-latency-json (real workload, 0.17)', () => {
   it('gives every comm the same bucket layout (missing buckets filled)', () => {
     const les = new Map<string, string[]>();
     for (const key of series.keys()) {
-      const match = /^bpftrace_lat_us_bucket\{comm="(.*)",le="([^"]+)"\}$/.exec(key);
+      const match = /^bpftrace_lat_seconds_bucket\{comm="(.*)",le="([^"]+)"\}$/.exec(key);
       if (match === null) continue;
       les.set(match[1] as string, [...(les.get(match[1] as string) ?? []), match[2] as string]);
     }

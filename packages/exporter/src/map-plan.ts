@@ -1,6 +1,7 @@
 // How a map is exported, decided once per map and asked by everyone else: whether it is exported at all, its kind,
 // shape and metric name (claimed in metric-names.ts), labels, help and unit, the metrics each key prints, whether
-// its dumps are totals or deltas, whether a key missing from a dump was deleted, and its exit-dump divisor.
+// its dumps are totals or deltas, whether a key missing from a dump was deleted, its exit-dump divisor, and the
+// base unit its values are printed in (units.ts).
 
 import { AGGREGATION_KINDS } from '@ktrace/parser';
 import type { MapEntry, MapInfo, MapKind, MapSample } from '@ktrace/parser';
@@ -9,11 +10,18 @@ import { MetricNamePlan, shapeMetrics, shownName } from './metric-names.js';
 import type { ExportShape, ShapeMetric } from './metric-names.js';
 import { sanitizeLabelNames, sanitizeMetricName } from './names.js';
 import type { MapExportOptions, SeriesStoreOptions } from './options.js';
+import { unitPlan } from './units.js';
+import type { UnitPlan } from './units.js';
 
 /** One metric every key of a map prints (stats: three), in the order both renderers print them. */
 export interface PlannedMetric extends ShapeMetric {
   readonly help: string;
+  /** OTel unit (UCUM: `s`, `By`, …). */
   readonly unit: string | undefined;
+  /** Prometheus's `# UNIT` (`seconds`, `bytes`, …). */
+  readonly prometheusUnit: string | undefined;
+  /** What the printed values are divided by (units.ts): 1, or the power of ten to the base unit; 1 for counts. */
+  readonly divisor: number;
 }
 
 export interface MapPlan {
@@ -31,7 +39,8 @@ export interface MapPlan {
   /** Label names of the key parts known at the first dump (a wider key adds `key<i>` later). */
   readonly labelNames: readonly string[];
   readonly help: string;
-  readonly unit: string | undefined;
+  /** The map's unit as exported (units.ts): a duration in seconds, a size in bytes, or as declared. */
+  readonly unit: UnitPlan;
   readonly metrics: readonly PlannedMetric[];
   /** Histograms: what their bucket layout starts from (histogram.ts createLayout). */
   readonly buckets: { kind: 'hist' | 'lhist'; args: readonly number[]; range?: readonly [number, number] } | undefined;
@@ -80,6 +89,7 @@ interface Claim {
   readonly kind: MapKind;
   readonly shape: ExportShape;
   readonly metric: string;
+  readonly unit: UnitPlan;
 }
 
 /** Says once per reason what the metrics path skipped or could not do. */
@@ -108,7 +118,7 @@ export class MapPlans {
   planFor(sample: MapSample): MapPlan | undefined {
     const claim = this.claim(sample.name, sample.kind);
     if (claim === undefined) return undefined;
-    const { kind, shape, metric } = claim;
+    const { kind, shape, metric, unit } = claim;
     const config = this.config(sample.name);
     const info = this.info(sample.name);
     const arity = Math.max(info?.keyArity ?? 0, sample.entries[0]?.key.length ?? 0);
@@ -122,7 +132,6 @@ export class MapPlans {
           ? `[${labelNames.join(', ')}]`
           : '';
     const help = config.help ?? `bpftrace map ${sample.name}${keyText}, ${aggregationText(info, kind)}`;
-    const unit = config.unit;
     return {
       map: sample.name,
       kind,
@@ -137,7 +146,9 @@ export class MapPlans {
       metrics: shapeMetrics(shape, metric).map((m) => ({
         ...m,
         help: m.part === undefined ? help : `${help} ${m.part}`,
-        unit: m.part === 'count' ? undefined : unit,
+        ...(m.part === 'count'
+          ? { unit: undefined, prometheusUnit: undefined, divisor: 1 }
+          : { unit: unit.otel, prometheusUnit: unit.prometheus, divisor: unit.divisor }),
       })),
       buckets:
         shape !== 'histogram'
@@ -182,8 +193,13 @@ export class MapPlans {
       return undefined;
     }
     const shape = shapeOf(kind);
-    const baseName = config.metric ?? (name === '@' ? 'map' : name.replace(/^@/, ''));
-    const wanted = sanitizeMetricName(this.prefix === '' ? baseName : `${this.prefix}_${baseName}`);
+    const unit = unitPlan(
+      config.metric ?? (name === '@' ? 'map' : name.replace(/^@/, '')),
+      kind,
+      config.unit,
+      config.baseUnits ?? this.options.baseUnits,
+    );
+    const wanted = sanitizeMetricName(this.prefix === '' ? unit.name : `${this.prefix}_${unit.name}`);
     const { metric, clash } = this.names.claim(name, shape, wanted);
     if (clash !== undefined) {
       const holder = clash.owner === 'ktrace' ? `ktrace's own ${clash.name}` : `map ${clash.owner} (${clash.name})`;
@@ -193,7 +209,7 @@ export class MapPlans {
           `Choose its name with maps['${name}'].metric (or another --prefix)`,
       );
     }
-    const claim: Claim = { kind, shape, metric };
+    const claim: Claim = { kind, shape, metric, unit };
     this.claims.set(name, claim);
     return claim;
   }

@@ -20,6 +20,8 @@ import { OVERFLOW_ATTRIBUTE } from './map-state.js';
 import type { MapState } from './map-state.js';
 import type { SeriesStore } from './series-store.js';
 import type { Series } from './series.js';
+import type { PlannedMetric } from './map-plan.js';
+import { inBaseUnit } from './units.js';
 
 /** The instrumentation scope of bpftrace's maps (self-metrics have their own: SELF_METRICS_SCOPE). */
 export const SCOPE = { name: 'ktrace.bpftrace', version: ktraceVersion } as const;
@@ -47,6 +49,9 @@ interface Reported {
   buckets: Map<number, number> | undefined;
 }
 
+/** Which names a reader gives units: OTel's UCUM (`s`, `By`) or Prometheus's (`seconds`, `bytes`). */
+export type UnitNames = 'otel' | 'prometheus';
+
 /** Which temporality a reader wants for sums (bpftrace counters are observed totals) and for histograms. */
 export interface ProducerTemporality {
   sum: AggregationTemporality;
@@ -65,8 +70,9 @@ const CUMULATIVE: ProducerTemporality = {
 function mapMetricData(
   state: MapState,
   endMs: number,
-  temporality: ProducerTemporality = CUMULATIVE,
-  reported: WeakMap<Series, Reported> = new WeakMap(),
+  temporality: ProducerTemporality,
+  reported: WeakMap<Series, Reported>,
+  units: UnitNames,
 ): MetricData[] {
   const endTime = hrTime(endMs);
   const deltaSums = temporality.sum === AggregationTemporality.DELTA;
@@ -79,43 +85,35 @@ function mapMetricData(
     attributes: attributesOf(state, series, overflow),
     value,
   });
-  const descriptor = (name: string, description: string, unit: string | undefined) => ({
-    name,
-    description,
-    unit: unit ?? '',
-    valueType: ValueType.INT,
+  // Values in a base unit (units.ts) are divided as they leave: the series keep bpftrace's integers.
+  const descriptor = (metric: PlannedMetric) => ({
+    name: metric.name,
+    description: metric.help,
+    unit: (units === 'prometheus' ? metric.prometheusUnit : metric.unit) ?? '',
+    valueType: metric.divisor === 1 ? ValueType.INT : ValueType.DOUBLE,
   });
-  const sum = (
-    name: string,
-    description: string,
-    unit: string | undefined,
-    which: 'total' | 'sumTotal',
-  ): MetricData => ({
-    descriptor: descriptor(name, description, unit),
+  const sum = (metric: PlannedMetric, which: 'total' | 'sumTotal'): MetricData => ({
+    descriptor: descriptor(metric),
     aggregationTemporality: temporality.sum,
     dataPointType: DataPointType.SUM,
     isMonotonic: true,
     dataPoints: all.map(([s, o]) =>
-      point(s, o, s[which] - (deltaSums ? (reported.get(s)?.[which] ?? 0) : 0), deltaSums),
+      point(s, o, inBaseUnit(s[which] - (deltaSums ? (reported.get(s)?.[which] ?? 0) : 0), metric.divisor), deltaSums),
     ),
   });
-  const gauge = (
-    name: string,
-    description: string,
-    unit: string | undefined,
-    pick: (s: Series) => number,
-  ): MetricData => ({
-    descriptor: descriptor(name, description, unit),
+  const gauge = (metric: PlannedMetric): MetricData => ({
+    descriptor: descriptor(metric),
     aggregationTemporality: AggregationTemporality.CUMULATIVE,
     dataPointType: DataPointType.GAUGE,
-    dataPoints: all.map(([s, o]) => point(s, o, pick(s))),
+    dataPoints: all.map(([s, o]) => point(s, o, inBaseUnit(s.gauge, metric.divisor))),
   });
   const bounds = state.layout?.bounds ?? [];
   const bucketsNow = new Map<Series, Map<number, number>>();
-  const histogram = (name: string, description: string, unit: string | undefined): MetricData => {
+  const histogram = (metric: PlannedMetric): MetricData => {
     const length = bounds.length + 1;
+    const boundaries = bounds.map((bound) => inBaseUnit(bound, metric.divisor));
     return {
-      descriptor: descriptor(name, description, unit),
+      descriptor: descriptor(metric),
       aggregationTemporality: temporality.histogram,
       dataPointType: DataPointType.HISTOGRAM,
       dataPoints: all.map(([s, o]) => {
@@ -127,7 +125,7 @@ function mapMetricData(
           counts = counts.map((count, i) => count - (before?.get(bounds[i] ?? Infinity) ?? 0));
         }
         const value: Histogram = {
-          buckets: { boundaries: [...bounds], counts },
+          buckets: { boundaries: [...boundaries], counts },
           count: counts.reduce((a, b) => a + b, 0),
         };
         return point(s, o, value, deltaHistograms);
@@ -135,12 +133,12 @@ function mapMetricData(
     };
   };
   // The metrics the map's plan says each key prints (map-plan.ts): one, or three for stats.
-  const metrics = state.metrics.map(({ name, type, reads, help, unit }) =>
-    type === 'counter'
-      ? sum(name, help, unit, reads === 'sumTotal' ? 'sumTotal' : 'total')
-      : type === 'gauge'
-        ? gauge(name, help, unit, (s) => s.gauge)
-        : histogram(name, help, unit),
+  const metrics = state.metrics.map((metric) =>
+    metric.type === 'counter'
+      ? sum(metric, metric.reads === 'sumTotal' ? 'sumTotal' : 'total')
+      : metric.type === 'gauge'
+        ? gauge(metric)
+        : histogram(metric),
   );
   if (deltaSums || deltaHistograms) {
     for (const [s] of all)
@@ -159,12 +157,23 @@ export class BpftraceMetricProducer implements MetricProducer {
   private readonly now: () => number;
   private readonly temporality: ProducerTemporality;
   private readonly reported = new WeakMap<Series, Reported>();
+  private readonly units: UnitNames;
 
-  /** `temporality`: what the reader's exporter selects (OTLP: `exporter.selectAggregationTemporality`). */
-  constructor(options: { store: SeriesStore; now?: () => number; temporality?: ProducerTemporality }) {
+  /**
+   * `temporality`: what the reader's exporter selects (OTLP: `exporter.selectAggregationTemporality`). `units`:
+   * 'otel' (default) names units in UCUM (`s`, `By`), as OTLP wants; 'prometheus' as Prometheus's `# UNIT` does
+   * (`seconds`, `bytes`), for a reader that serves Prometheus text.
+   */
+  constructor(options: {
+    store: SeriesStore;
+    now?: () => number;
+    temporality?: ProducerTemporality;
+    units?: UnitNames;
+  }) {
     this.store = options.store;
     this.now = options.now ?? Date.now;
     this.temporality = options.temporality ?? CUMULATIVE;
+    this.units = options.units ?? 'otel';
   }
 
   collect(_options?: MetricCollectOptions): Promise<CollectionResult> {
@@ -173,7 +182,7 @@ export class BpftraceMetricProducer implements MetricProducer {
     const endMs = this.now();
     for (const state of this.store.mapStates()) {
       try {
-        metrics.push(...mapMetricData(state, endMs, this.temporality, this.reported));
+        metrics.push(...mapMetricData(state, endMs, this.temporality, this.reported, this.units));
       } catch (error) {
         errors.push(error);
       }

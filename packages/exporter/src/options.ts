@@ -9,8 +9,15 @@ export interface MapExportOptions {
   metric?: string;
   /** Label name per key position (default: ProgramInfo keyNames, else key0, key1…). */
   labels?: string[];
-  /** OTel unit, e.g. 'ns', 'bytes' (Prometheus `# UNIT`). */
+  /**
+   * The unit of the map's values: a duration (`ns`, `us`, `ms`, `s`) or a size (`By`, `bytes`) is exported in
+   * seconds or bytes (`_seconds`/`_bytes` in the name, values and `le` bounds divided exactly); any other unit is
+   * passed on as given (OTel unit, Prometheus `# UNIT`). Default: the last word of the map's name when it names one
+   * (`@lat_ns`, `@io_us`, `@read_bytes`). count() maps are never converted.
+   */
   unit?: string;
+  /** false: keep this map's name, unit and values as bpftrace prints them (default: the store's `baseUnits`). */
+  baseUnits?: boolean;
   help?: string;
   /** Default: 'delta' when ProgramInfo says the program clear()s/zero()s the map, else 'cumulative'. */
   reset?: 'cumulative' | 'delta';
@@ -37,6 +44,8 @@ export interface SeriesStoreOptions {
   program?: ProgramInfo;
   /** Keyed by '@name'. */
   maps?: Record<string, MapExportOptions>;
+  /** Export durations in seconds and sizes in bytes (MapExportOptions.unit). Default true. */
+  baseUnits?: boolean;
   /**
    * '@name's to export. Default: every aggregation map (count, sum, min, max, avg, stats, hist, lhist);
    * plain-value maps are exported only when listed.

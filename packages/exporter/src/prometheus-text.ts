@@ -7,6 +7,7 @@ import { escapeHelp, escapeLabelValue, formatValue } from './names.js';
 import type { Series } from './series.js';
 import type { PlannedMetric } from './map-plan.js';
 import type { MapState } from './map-state.js';
+import { inBaseUnit } from './units.js';
 
 export function labelText(names: readonly string[], values: readonly string[]): string {
   let out = '';
@@ -39,25 +40,31 @@ function renderMetric(state: MapState, metric: PlannedMetric, all: readonly Seri
     case 'counter': {
       const name = counterName(metric.name);
       const sums = metric.reads === 'sumTotal';
-      let out = header(name, metric.help, metric.unit, 'counter');
-      for (const s of all)
-        out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(sums ? s.sumTotal : s.total)}\n`;
+      const { divisor } = metric;
+      let out = header(name, metric.help, metric.prometheusUnit, 'counter');
+      for (const s of all) {
+        const value = inBaseUnit(sums ? s.sumTotal : s.total, divisor);
+        out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(value)}\n`;
+      }
       return out;
     }
     case 'gauge': {
       const name = metric.name;
-      let out = header(name, metric.help, metric.unit, 'gauge');
-      for (const s of all) out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(s.gauge)}\n`;
+      const { divisor } = metric;
+      let out = header(name, metric.help, metric.prometheusUnit, 'gauge');
+      for (const s of all) {
+        out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(inBaseUnit(s.gauge, divisor))}\n`;
+      }
       return out;
     }
     case 'histogram': {
       const layout = state.layout as BucketLayout;
       const length = layout.bounds.length + 1;
-      const les = layout.bounds.map((bound) => `le="${formatValue(bound)}"`);
+      const les = layout.bounds.map((bound) => `le="${formatValue(inBaseUnit(bound, metric.divisor))}"`);
       les.push('le="+Inf"');
       const countName = `${metric.name}_count`;
       const bucketName = `${metric.name}_bucket`;
-      let out = header(metric.name, metric.help, metric.unit, 'histogram');
+      let out = header(metric.name, metric.help, metric.prometheusUnit, 'histogram');
       for (const s of all) {
         const counts = s.bucketCounts(length);
         let total = 0;
