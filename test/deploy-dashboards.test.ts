@@ -79,13 +79,13 @@ const GAUGE_RUN = 'gauges (ktrace run -e GAUGE_PROGRAM)';
 /** Choices a user makes in the generic dashboard, each one checked against the real series. */
 const GENERIC_CHOICES: Array<{ histogram: string; counter: string; gauge: string; key: string }> = [
   {
-    histogram: 'bpftrace_syscall_latency_ns',
+    histogram: 'bpftrace_syscall_latency_seconds',
     counter: 'bpftrace_syscalls_total',
     gauge: 'bpftrace_read_max_bytes',
     key: 'comm',
   },
   {
-    histogram: 'bpftrace_runq_latency_us',
+    histogram: 'bpftrace_runq_latency_seconds',
     counter: 'bpftrace_tcp_retransmits_total',
     gauge: 'bpftrace_retransmit_avg_sport',
     key: 'dport',
@@ -97,7 +97,7 @@ const GENERIC_CHOICES: Array<{ histogram: string; counter: string; gauge: string
     key: 'comm',
   },
   {
-    histogram: 'bpftrace_block_io_latency_us',
+    histogram: 'bpftrace_block_io_latency_seconds',
     counter: 'bpftrace_bash_readline_total',
     gauge: 'bpftrace_read_min_bytes',
     key: 'uid',

@@ -1,11 +1,13 @@
 // Every program in examples/ runs through `ktrace run --spec` with the real bpftrace here: it attaches, and where
 // this test can cause the activity it measures, its maps show up at /metrics. Also the bare `ktrace run` (the bundled
-// syscalls example) and `--duration`. Every example on every bpftrace release of support/versions.ts.
-import { readFileSync, readdirSync } from 'node:fs';
+// syscalls example) and `--duration`. Every example on every bpftrace release of support/versions.ts, and what each
+// serves passes `promtool check metrics` of every Prometheus release (base units, counter and histogram names).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
-import { bpftraceReleases } from './support/versions.js';
+import { bpftraceReleases, prometheusReleases } from './support/versions.js';
 import type { BpftraceRelease } from './support/versions.js';
 import {
   ROOT,
@@ -43,12 +45,41 @@ const workloads: Record<
     metric: 'bpftrace_open_errors_total',
     labels: (comm) => ({ comm }),
   },
+  'runqueue-latency': {
+    run: () => runToEnd('/bin/sh', ['-c', 'for i in 1 2 3 4 5; do sleep 0.01; done']),
+    metric: 'bpftrace_runq_latency_seconds_count',
+    labels: () => ({}),
+  },
+  'block-io-latency': {
+    // O_DIRECT writes reach the block layer (not on tmpfs, which /tmp may be)
+    run: async () => {
+      const dir = mkdtempSync('/var/tmp/ktrace-blk-');
+      try {
+        await runToEnd('/bin/dd', ['if=/dev/zero', `of=${dir}/direct`, 'bs=64k', 'count=8', 'oflag=direct,sync']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    metric: 'bpftrace_block_io_latency_seconds_count',
+    labels: () => ({}),
+  },
   'cpu-profile': {
     run: (name) => runToEnd(namedBinary('/bin/sh', name), ['-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done']),
     metric: 'bpftrace_cpu_samples_total',
     labels: (comm) => ({ comm }),
   },
 };
+
+/** What `promtool check metrics` (its lint: base units, suffixes, help) says of an exposition, and its exit code. */
+function checkMetrics(promtool: string, text: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(promtool, ['check', 'metrics'], { timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+    child.stdin?.end(text);
+  });
+}
 
 const examples = readdirSync(EXAMPLES)
   .filter((f) => f.endsWith('.bt'))
@@ -114,6 +145,11 @@ describe('examples/', () => {
           60_000,
           () => ktrace.output().slice(-3000),
         );
+      }
+      const served = await scrape(listen);
+      for (const prometheus of prometheusReleases()) {
+        const lint = await checkMetrics(prometheus.promtool, served);
+        expect(lint, `promtool ${prometheus.name} check metrics`).toEqual({ code: 0, output: '' });
       }
     } finally {
       ktrace.child.kill('SIGTERM');

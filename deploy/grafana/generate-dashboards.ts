@@ -590,14 +590,14 @@ const syscalls: DashboardSpec = {
     {
       type: 'stat',
       title: 'Syscall latency p99',
-      description: 'p99 of the time spent in system calls, all processes (@syscall_latency_ns).',
+      description: 'p99 of the time spent in system calls, all processes (@syscall_latency_ns, exported in seconds).',
       queries: [
         {
-          expr: `histogram_quantile(0.99, sum by (le) (rate(bpftrace_syscall_latency_ns_bucket{${SEL}}${RATE})))`,
+          expr: `histogram_quantile(0.99, sum by (le) (rate(bpftrace_syscall_latency_seconds_bucket{${SEL}}${RATE})))`,
           legend: 'p99',
         },
       ],
-      unit: 'ns',
+      unit: 's',
       width: 8,
       height: 5,
     },
@@ -612,7 +612,7 @@ const syscalls: DashboardSpec = {
     { row: 'Syscalls by process' },
     ...counterPanels({ metric: 'bpftrace_syscalls_total', what: 'Syscalls', by: 'comm', unit: 'ops' }),
     { row: 'Syscall latency' },
-    ...histogramPanels({ metric: 'bpftrace_syscall_latency_ns', what: 'Syscall latency', unit: 'ns', by: 'comm' }),
+    ...histogramPanels({ metric: 'bpftrace_syscall_latency_seconds', what: 'Syscall latency', unit: 's', by: 'comm' }),
   ],
 };
 
@@ -628,11 +628,11 @@ const runqueue: DashboardSpec = {
       description: 'p99 of the wait between wakeup and running, all CPUs.',
       queries: [
         {
-          expr: `histogram_quantile(0.99, sum by (le) (rate(bpftrace_runq_latency_us_bucket{${SEL}}${RATE})))`,
+          expr: `histogram_quantile(0.99, sum by (le) (rate(bpftrace_runq_latency_seconds_bucket{${SEL}}${RATE})))`,
           legend: 'p99',
         },
       ],
-      unit: 'µs',
+      unit: 's',
       width: 12,
       height: 5,
     },
@@ -640,24 +640,24 @@ const runqueue: DashboardSpec = {
       type: 'stat',
       title: 'Wakeups per second',
       description: 'Tasks woken and scheduled per second (the rate of @runq_latency_us samples).',
-      queries: [{ expr: `sum(rate(bpftrace_runq_latency_us_count{${SEL}}${RATE}))`, legend: 'wakeups/s' }],
+      queries: [{ expr: `sum(rate(bpftrace_runq_latency_seconds_count{${SEL}}${RATE}))`, legend: 'wakeups/s' }],
       unit: 'ops',
       width: 12,
       height: 5,
     },
     { row: 'Run-queue latency' },
-    ...histogramPanels({ metric: 'bpftrace_runq_latency_us', what: 'Run-queue latency', unit: 'µs' }),
+    ...histogramPanels({ metric: 'bpftrace_runq_latency_seconds', what: 'Run-queue latency', unit: 's' }),
     {
       type: 'timeseries',
       title: 'Run-queue latency p99 by host',
       description: 'p99 per host: the one to look at when the alert fires.',
       queries: [
         {
-          expr: `histogram_quantile(0.99, sum by (instance, le) (rate(bpftrace_runq_latency_us_bucket{${SEL}}${RATE})))`,
+          expr: `histogram_quantile(0.99, sum by (instance, le) (rate(bpftrace_runq_latency_seconds_bucket{${SEL}}${RATE})))`,
           legend: '{{instance}}',
         },
       ],
-      unit: 'µs',
+      unit: 's',
       width: 24,
       height: 8,
     },
@@ -730,7 +730,7 @@ const blockIo: DashboardSpec = {
     'examples/block-io-latency.bt: block device request latency and bytes by process (alert KtraceBlockIOLatencyHigh).',
   items: [
     { row: 'Latency' },
-    ...histogramPanels({ metric: 'bpftrace_block_io_latency_us', what: 'Block I/O latency', unit: 'µs' }),
+    ...histogramPanels({ metric: 'bpftrace_block_io_latency_seconds', what: 'Block I/O latency', unit: 's' }),
     { row: 'Bytes by process' },
     ...counterPanels({ metric: 'bpftrace_block_io_bytes_total', what: 'Block I/O bytes', by: 'comm', unit: 'Bps' }),
   ],
