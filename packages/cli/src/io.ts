@@ -59,6 +59,8 @@ export function seriesCountOption(value: string, flag: string): number {
 /** The help of --max-series-per-map and --max-series; the defaults are the exporter's. */
 export const MAX_SERIES_PER_MAP_HELP =
   'at most this many series per map; keys past it fold into one overflow series, warned and counted (default 50000)';
+export const BASE_UNITS_HELP =
+  "export every map as bpftrace prints it: no durations in seconds or sizes in bytes (_ns, _us stay; a spec's metrics.baseUnits: false)";
 export const MAX_SERIES_HELP = 'at most this many series over all maps (default 200000)';
 
 export const MAX_LINE_BYTES_HELP =

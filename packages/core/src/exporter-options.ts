@@ -21,6 +21,7 @@ export function exporterOptionsFor(declared: ExportDeclaration): ExporterOptions
   if (declared.include !== undefined) options.include = declared.include;
   const metrics = declared.metrics ?? {};
   if (metrics.prefix !== undefined) options.prefix = metrics.prefix;
+  if (metrics.baseUnits !== undefined) options.baseUnits = metrics.baseUnits;
   if (typeof metrics.listen === 'string') options.listen = metrics.listen;
   if (metrics.otlpEndpoint !== undefined) options.otlpEndpoint = metrics.otlpEndpoint;
   if (metrics.otlpIntervalMillis !== undefined) options.otlpIntervalMillis = metrics.otlpIntervalMillis;

@@ -125,6 +125,8 @@ const traceSpecSchema = z
           .string()
           .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a metric name prefix such as bpftrace')
           .optional(),
+        /** false: export every map's name, unit and values as bpftrace prints them (no seconds, no bytes). */
+        baseUnits: z.boolean().optional(),
         resourceAttributes: z.record(z.string(), z.string()).optional(),
       })
       .strict()
@@ -168,6 +170,8 @@ export interface TraceSpec {
     otlpEndpoint?: string;
     otlpIntervalMillis?: number;
     prefix?: string;
+    /** false: no conversion of durations to seconds and sizes to bytes (maps.@m.baseUnits for one map). */
+    baseUnits?: boolean;
     resourceAttributes?: Record<string, string>;
   };
 }
@@ -279,6 +283,7 @@ export function parseTraceSpec(input: unknown, options: ParseTraceSpecOptions = 
   if (metrics.otlpInterval !== undefined)
     spec.metrics.otlpIntervalMillis = parseDuration(metrics.otlpInterval, 'spec.metrics.otlpInterval');
   if (metrics.prefix !== undefined) spec.metrics.prefix = metrics.prefix;
+  if (metrics.baseUnits !== undefined) spec.metrics.baseUnits = metrics.baseUnits;
   if (metrics.resourceAttributes !== undefined) spec.metrics.resourceAttributes = metrics.resourceAttributes;
   return spec;
 }

@@ -7,6 +7,7 @@ import { OutputParser } from '@ktrace/parser';
 import type { Command } from 'commander';
 import {
   MAX_LINE_BYTES_HELP,
+  BASE_UNITS_HELP,
   MAX_SERIES_HELP,
   MAX_SERIES_PER_MAP_HELP,
   feedParser,
@@ -26,6 +27,7 @@ interface ExportOptions {
   listen?: string;
   otlpEndpoint?: string;
   prefix?: string;
+  baseUnits?: boolean;
   maxLineBytes?: string;
   maxSeriesPerMap?: string;
   maxSeries?: string;
@@ -60,6 +62,7 @@ export function defineExport(command: Command): void {
       'push metrics over OTLP to this collector (e.g. http://127.0.0.1:4318); OTEL_EXPORTER_OTLP_PROTOCOL chooses http/protobuf (default), http/json or grpc',
     )
     .option('--prefix <prefix>', 'metric name prefix', 'bpftrace')
+    .option('--no-base-units', BASE_UNITS_HELP)
     .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 256MiB)`)
     .option('--max-series-per-map <n>', MAX_SERIES_PER_MAP_HELP)
     .option('--max-series <n>', MAX_SERIES_HELP)
@@ -85,6 +88,7 @@ export function defineExport(command: Command): void {
             ...(options.listen === undefined ? {} : { listen: options.listen }),
             ...(options.otlpEndpoint === undefined ? {} : { otlpEndpoint: options.otlpEndpoint }),
             ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+            ...(options.baseUnits === false ? { baseUnits: false } : {}),
           },
         }),
         onWarning: (message) => log({ level: 'warn', msg: message }),

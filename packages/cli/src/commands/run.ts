@@ -16,7 +16,14 @@ import { parsePodCgroupTarget, podCgroupIds } from '@ktrace/core/kubernetes';
 import type { LogRecord, TraceSpec } from '@ktrace/core';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
-import { MAX_LINE_BYTES_HELP, MAX_SERIES_HELP, MAX_SERIES_PER_MAP_HELP, seriesCountOption, sizeOption } from '../io.js';
+import {
+  BASE_UNITS_HELP,
+  MAX_LINE_BYTES_HELP,
+  MAX_SERIES_HELP,
+  MAX_SERIES_PER_MAP_HELP,
+  seriesCountOption,
+  sizeOption,
+} from '../io.js';
 import { visible } from '../live-view.js';
 import { LOG_FORMAT_HELP, createLogWriter, logFormatOption } from '../log.js';
 import { startLiveView } from '../live-view-terminal.js';
@@ -34,6 +41,7 @@ interface RunOptions {
   stopTimeout?: string;
   bpftrace?: string;
   prefix?: string;
+  baseUnits?: boolean;
   verbose?: boolean;
   view?: boolean;
   maxLineBytes?: string;
@@ -71,6 +79,7 @@ function resolveSpec(options: RunOptions): TraceSpec {
   else spec.metrics.listen ??= defaultListen;
   if (options.otlpEndpoint !== undefined) spec.metrics.otlpEndpoint = options.otlpEndpoint;
   if (options.prefix !== undefined) spec.metrics.prefix = options.prefix;
+  if (options.baseUnits === false) spec.metrics.baseUnits = false;
   if (options.maxLineBytes !== undefined)
     spec.limits.maxLineBytes = sizeOption(options.maxLineBytes, '--max-line-bytes');
   if (options.maxSeriesPerMap !== undefined)
@@ -105,6 +114,7 @@ export function defineRun(command: Command): void {
     )
     .option('--bpftrace <path>', 'the bpftrace binary (default: bpftrace on PATH)')
     .option('--prefix <prefix>', 'metric name prefix (default bpftrace)')
+    .option('--no-base-units', BASE_UNITS_HELP)
     .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 64MiB, or the spec's limits.maxLineBytes)`)
     .option('--max-series-per-map <n>', `${MAX_SERIES_PER_MAP_HELP}, or the spec's limits.maxSeriesPerMap`)
     .option('--max-series <n>', `${MAX_SERIES_HELP}, or the spec's limits.maxSeries`)

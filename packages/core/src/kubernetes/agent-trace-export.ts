@@ -78,6 +78,7 @@ function exportSignature(spec: TraceSpec, program: ProgramInfo, selecting: boole
     options: spec.maps,
     include: spec.include ?? null,
     prefix: spec.metrics.prefix ?? null,
+    baseUnits: spec.metrics.baseUnits ?? null,
     limits: [
       spec.limits.maxSeries,
       spec.limits.maxSeriesPerMap,
