@@ -7,6 +7,7 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { InstrumentType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { BpftraceMetricProducer } from './metric-producer.js';
+import { prometheusUnitLines } from './units.js';
 import { ktraceResource } from './resource.js';
 import type { ExporterOptions } from './options.js';
 import { MetricsServer } from './http-server.js';
@@ -122,9 +123,9 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
     if (!resourceSettled) await resourceSettling;
     const { resourceMetrics, errors } = await prometheus.collect();
     for (const error of errors) warn(`collecting metrics: ${String(error)}`);
-    if (renderer === 'otel') return serializer.serialize(resourceMetrics);
+    if (renderer === 'otel') return prometheusUnitLines(serializer.serialize(resourceMetrics));
     // target_info and self-metrics through OTel, the bpftrace series from the store's cached text
-    const head = serializer.serialize(resourceMetrics);
+    const head = prometheusUnitLines(serializer.serialize(resourceMetrics));
     return head + store.prometheusText();
   };
 

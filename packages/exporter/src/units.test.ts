@@ -5,6 +5,7 @@ import type { MapSample } from '@ktrace/parser';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
 import type { HistogramMetricData, SumMetricData } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
+import { createExporter } from './exporter.js';
 import { BpftraceMetricProducer } from './metric-producer.js';
 import { SeriesStore } from './series-store.js';
 import type { SeriesStoreOptions } from './options.js';
@@ -98,5 +99,15 @@ describe('base units', () => {
     const bytes = metrics.find((m) => m.descriptor.name === 'bpftrace_read_bytes') as SumMetricData;
     expect(bytes.descriptor.unit).toBe('By');
     expect(bytes.dataPoints[0]?.value).toBe(10);
+  });
+
+  it("says seconds in the self-metrics' # UNIT too, as in the maps'", async () => {
+    const exporter = createExporter({ onWarning: () => {} });
+    exporter.handle(hist('@lat_ns', [[512, 1023, 3]]));
+    const out = await exporter.prometheusText();
+    expect(out).toContain('# UNIT ktrace_dump_age_seconds seconds\n');
+    expect(out).toContain('# UNIT bpftrace_lat_seconds seconds\n');
+    expect(out).not.toMatch(/^# UNIT \S+ s$/m);
+    await exporter.shutdown();
   });
 });

@@ -77,3 +77,14 @@ export function unitPlan(name: string, kind: MapKind, declared: string | undefin
 export function inBaseUnit(value: number, divisor: number): number {
   return divisor === 1 ? value : value / divisor;
 }
+
+/**
+ * OTel's serializer prints an instrument's UCUM unit in `# UNIT` (`s`, `By`); Prometheus names the base units
+ * `seconds` and `bytes`, as the bpftrace maps' `# UNIT` lines do, so ktrace's self-metrics say the same.
+ */
+export function prometheusUnitLines(text: string): string {
+  return text.replace(
+    /^(# UNIT \S+) (s|By)$/gm,
+    (_line, head: string, ucum: string) => `${head} ${ucum === 's' ? 'seconds' : 'bytes'}`,
+  );
+}
