@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { ktraceVersion } from '@ktrace/parser';
 import { describe, expect, it } from 'vitest';
 import { count, exporterHarness, seriesValue as value } from '../../../test/support/exporter-harness.js';
-import { createExporter } from './index.js';
+import { createExporter, parseListen } from './index.js';
 import { listenWarning } from './http-server.js';
 
 const { make } = exporterHarness();
@@ -108,6 +108,31 @@ describe('HTTP', () => {
     expect(reply.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
     expect(reply).toContain('ktrace_up 0');
   });
+});
+
+describe('parseListen', () => {
+  it.each([
+    ['127.0.0.1:9464', { host: '127.0.0.1', port: 9464 }],
+    ['localhost:0', { host: 'localhost', port: 0 }],
+    [':9464', { host: '0.0.0.0', port: 9464 }],
+    ['[::1]:9464', { host: '::1', port: 9464 }],
+    ['[::]:0', { host: '::', port: 0 }],
+    [' 0.0.0.0:9464 ', { host: '0.0.0.0', port: 9464 }],
+  ])('reads %j as host and port', (listen, address) => {
+    expect(parseListen(listen)).toEqual(address);
+  });
+
+  it.each(['localhost', '9464', '127.0.0.1:', '127.0.0.1:65536', '::1:9464', '127.0.0.1:-1'])(
+    'rejects %j with KTRACE_BAD_OPTION and an example',
+    (listen) => {
+      expect(() => parseListen(listen)).toThrow(
+        expect.objectContaining({
+          code: 'KTRACE_BAD_OPTION',
+          message: `--listen ${JSON.stringify(listen)} is not HOST:PORT; use e.g. 127.0.0.1:9464 (port 0 picks a free port)`,
+        }),
+      );
+    },
+  );
 });
 
 describe('listenWarning', () => {

@@ -12,6 +12,12 @@ export { OTLP_FINAL_FLUSH_MILLIS } from './exporter.js';
 export type { OtlpFinalPush } from './otlp-push.js';
 /** The Content-Type of the /metrics exposition, for hosts that serve it from their own server. */
 export { PROMETHEUS_CONTENT_TYPE } from './http-server.js';
+/**
+ * How a --listen value (`HOST:PORT`, `[V6]:PORT`, `:PORT`) becomes the host and port to bind, for hosts that serve
+ * their own /metrics (the Kubernetes agent); KtraceError KTRACE_BAD_OPTION for anything else.
+ */
+export { parseListen } from './http-server.js';
+export type { ListenAddress } from './http-server.js';
 /** Options of createExporter, of the series store, and of one exported map (a trace spec's `maps`). */
 export type { ExporterOptions, MapExportOptions, SeriesStoreOptions } from './options.js';
 /** Every exported map's series, fed by parser MapSamples; renders its own Prometheus text. */

@@ -3,7 +3,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PROMETHEUS_CONTENT_TYPE } from '@ktrace/exporter';
+import { PROMETHEUS_CONTENT_TYPE, parseListen } from '@ktrace/exporter';
 import { KtraceError } from '@ktrace/parser';
 import { mergeExpositions } from './exposition-merge.js';
 import type { ExpositionPart } from './exposition-merge.js';
@@ -26,19 +26,10 @@ export async function renderAgentMetrics(source: AgentMetricsSource): Promise<st
   return merged.text;
 }
 
-function parseListen(listen: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen.trim());
-  const port = match === null ? NaN : Number(match[3]);
-  if (match === null || !Number.isInteger(port) || port > 65535) {
-    throw new KtraceError({
-      code: 'KTRACE_BAD_OPTION',
-      message: `--listen ${JSON.stringify(listen)} is not HOST:PORT; use e.g. 127.0.0.1:9464 (0.0.0.0:9464 in a pod)`,
-    });
-  }
-  return { host: match[1] ?? (match[2] === '' ? '0.0.0.0' : (match[2] ?? '127.0.0.1')), port };
-}
-
-/** Serves /metrics and /healthz on `listen`; resolves with the URL once bound. KTRACE_LISTEN if it cannot bind. */
+/**
+ * Serves /metrics and /healthz on `listen` (read by the exporter's parseListen, so `ktrace run --listen` and the
+ * agent's take the same addresses); resolves with the URL once bound. KTRACE_LISTEN if it cannot bind.
+ */
 export async function serveAgentMetrics(
   listen: string,
   source: AgentMetricsSource,
