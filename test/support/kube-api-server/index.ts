@@ -1,7 +1,8 @@
 // A loopback Kubernetes API server for tests that kubectl 1.32 and client-node 1.4 cannot tell from kube-apiserver;
 // README.md here lists what it implements and what it does not.
 export { startKubeApiServer, KubeApiServer } from './server.js';
-export type { KubeApiServerOptions, ListFilter, RequestFilter } from './server.js';
+export type { KubeApiServerOptions, ListFilter } from './server.js';
+export type { RequestFilter } from './request-log.js';
 export type { PodStatusUpdate } from './pod-status.js';
 export type { DenyRule, RequestRecord, Verb } from './access.js';
 export type {

@@ -22,6 +22,8 @@ import type { HandlerContext } from './http-api.js';
 import { runKubectl, spawnKubectl, writeKubeconfig } from './kubeconfig.js';
 import type { KubeconfigOptions, KubectlResult } from './kubeconfig.js';
 import { LogStore } from './logs.js';
+import { countRequestKinds, filterRequests } from './request-log.js';
+import type { RequestFilter } from './request-log.js';
 import { ObjectWriter } from './objects.js';
 import type { Propagation } from './objects.js';
 import { ResourceCatalog, typeKey } from './resources.js';
@@ -60,15 +62,6 @@ export interface ListFilter {
   labelSelector?: string;
   fieldSelector?: string;
 }
-
-export type RequestFilter = Partial<
-  Pick<
-    RequestRecord,
-    'verb' | 'group' | 'resource' | 'subresource' | 'namespace' | 'name' | 'user' | 'userAgent' | 'method'
-  >
-> & {
-  since?: number;
-};
 
 export class KubeApiServer {
   readonly catalog: ResourceCatalog;
@@ -381,11 +374,7 @@ export class KubeApiServer {
   }
 
   requests(filter: RequestFilter = {}): RequestRecord[] {
-    return this.requests_.filter((r) =>
-      Object.entries(filter).every(([k, v]) =>
-        k === 'since' ? r.time >= (v as number) : r[k as keyof RequestRecord] === v,
-      ),
-    );
+    return filterRequests(this.requests_, filter);
   }
 
   countRequests(filter: RequestFilter = {}): number {
@@ -394,13 +383,7 @@ export class KubeApiServer {
 
   /** Requests grouped as `verb group/resource[/subresource]` (discovery and others by path) → count. */
   requestCounts(filter: RequestFilter = {}): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const r of this.requests(filter)) {
-      const res = `${r.group === '' ? '' : `${r.group}/`}${r.resource}${r.subresource === '' ? '' : `/${r.subresource}`}`;
-      const k = r.verb === 'discovery' || r.verb === 'other' ? `${r.verb} ${r.path}` : `${r.verb} ${res}`;
-      out[k] = (out[k] ?? 0) + 1;
-    }
-    return out;
+    return countRequestKinds(this.requests(filter));
   }
 
   resetRequests(): void {
