@@ -1,18 +1,8 @@
 // `ktrace run`: argument parsing and output over @ktrace/core's startTrace. On a terminal, a live view of the
 // maps; without one, one JSON log line per event of note on stderr. Exit 0 after a clean stop (final dump exported).
 import { resolve } from 'node:path';
-import {
-  checkProgramText,
-  defaultTraceSpec,
-  loadTraceSpec,
-  maxProgramBytes,
-  parseDuration,
-  parseTraceSpec,
-  readBoundedText,
-  restrictToCgroups,
-  startTrace,
-} from '@ktrace/core';
-import { parsePodCgroupTarget, podCgroupIds } from '@ktrace/core/kubernetes';
+// @ktrace/core (OTel, yaml, zod) and its Kubernetes layer load in the action, so `ktrace run --help` loads neither.
+import type * as CoreModule from '@ktrace/core';
 import type { LogRecord, TraceSpec } from '@ktrace/core';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
@@ -53,7 +43,19 @@ interface RunOptions {
 
 export const defaultListen = '127.0.0.1:9464';
 
-function resolveSpec(options: RunOptions): TraceSpec {
+type Core = typeof CoreModule;
+
+async function resolveSpec(options: RunOptions, core: Core): Promise<TraceSpec> {
+  const {
+    checkProgramText,
+    defaultTraceSpec,
+    loadTraceSpec,
+    maxProgramBytes,
+    parseDuration,
+    parseTraceSpec,
+    readBoundedText,
+    restrictToCgroups,
+  } = core;
   const sources = [options.program, options.file, options.spec].filter((s) => s !== undefined).length;
   if (sources > 1) {
     throw new KtraceError({
@@ -86,8 +88,10 @@ function resolveSpec(options: RunOptions): TraceSpec {
     spec.limits.maxSeriesPerMap = seriesCountOption(options.maxSeriesPerMap, '--max-series-per-map');
   if (options.maxSeries !== undefined) spec.limits.maxSeries = seriesCountOption(options.maxSeries, '--max-series');
   // In a one-shot trace's pod (ktrace run TARGET): only the target pod's (container's) cgroups.
-  if (options.targetPod.length > 0)
+  if (options.targetPod.length > 0) {
+    const { parsePodCgroupTarget, podCgroupIds } = await import('@ktrace/core/kubernetes');
     spec.program = restrictToCgroups(spec.program, podCgroupIds(options.targetPod.map(parsePodCgroupTarget)));
+  }
   return spec;
 }
 
@@ -134,7 +138,9 @@ export function defineRun(command: Command): void {
     .action(async (options: RunOptions) => {
       if (options.output !== undefined && options.output !== 'json')
         throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `--output must be json, not "${options.output}"` });
-      const spec = resolveSpec(options);
+      const core = await import('@ktrace/core');
+      const { parseDuration, startTrace } = core;
+      const spec = await resolveSpec(options, core);
       const durationMillis = options.duration === undefined ? undefined : parseDuration(options.duration, '--duration');
       const stopTimeoutMillis =
         options.stopTimeout === undefined ? undefined : parseDuration(options.stopTimeout, '--stop-timeout');
