@@ -24,8 +24,8 @@ export const commands: readonly CommandEntry[] = [
       'Run a bpftrace program continuously and serve its maps at /metrics (and OTLP). With no program, runs the bundled example: syscall rates and latency by process.',
     // `ktrace run TARGET` (node/…, pod/…, deploy/…) runs once in the cluster; without TARGET, locally.
     define: async (command, args) => {
-      const remote = await import('./run-remote.js');
-      if (remote.isRemoteRun(args)) remote.defineRunRemote(command);
+      const { isRemoteRun } = await import('./run-target.js');
+      if (isRemoteRun(args)) (await import('./run-remote.js')).defineRunRemote(command);
       else (await import('./run.js')).defineRun(command);
     },
   },

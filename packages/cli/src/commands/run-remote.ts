@@ -8,7 +8,6 @@ import {
   PRIVILEGES_PROFILES,
   checkTraceName,
   defaultOneShotName,
-  looksLikeOneShotTarget,
   oneShotManifests,
   parseOneShotTarget,
   removeQuietly,
@@ -158,26 +157,4 @@ export function defineRunRemote(command: Command): void {
     });
     process.exit(status);
   });
-}
-
-/** Options of either `run` that take a value: their values are not TARGETs. */
-const valueOptions = new Set(
-  '-e --program -f --file --spec --interval --listen --otlp-endpoint --duration --stop-timeout --bpftrace --prefix -o --output --name --image --target-namespace --start-timeout --keep --privileges -n --namespace --kubeconfig --context --request-timeout'.split(
-    ' ',
-  ),
-);
-
-/** Whether the command line is `ktrace run … TARGET …` (a cluster target), not a local run. */
-export function isRemoteRun(args: readonly string[]): boolean {
-  if (args[0] !== 'run') return false;
-  for (let i = 1; i < args.length; i++) {
-    const arg = args[i] ?? '';
-    if (arg === '--') return looksLikeOneShotTarget(args[i + 1] ?? '');
-    if (arg.startsWith('-')) {
-      if (valueOptions.has(arg)) i++;
-      continue;
-    }
-    return looksLikeOneShotTarget(arg);
-  }
-  return false;
 }
