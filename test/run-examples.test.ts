@@ -2,10 +2,10 @@
 // this test can cause the activity it measures, its maps show up at /metrics. Also the bare `ktrace run` (the bundled
 // syscalls example) and `--duration`. Every example on every bpftrace release of support/versions.ts, and what each
 // serves passes `promtool check metrics` of every Prometheus release (base units, counter and histogram names).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { promtool } from './support/exposition-text.js';
 import { freePort } from './support/prometheus.js';
 import { bpftraceReleases, prometheusReleases } from './support/versions.js';
 import type { BpftraceRelease } from './support/versions.js';
@@ -69,17 +69,6 @@ const workloads: Record<
     labels: (comm) => ({ comm }),
   },
 };
-
-/** What `promtool check metrics` (its lint: base units, suffixes, help) says of an exposition, and its exit code. */
-function checkMetrics(promtool: string, text: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(promtool, ['check', 'metrics'], { timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
-    child.stdin?.end(text);
-  });
-}
 
 const examples = readdirSync(EXAMPLES)
   .filter((f) => f.endsWith('.bt'))
@@ -148,7 +137,7 @@ describe('examples/', () => {
       }
       const served = await scrape(listen);
       for (const prometheus of prometheusReleases()) {
-        const lint = await checkMetrics(prometheus.promtool, served);
+        const lint = await promtool(prometheus.promtool, served);
         expect(lint, `promtool ${prometheus.name} check metrics`).toEqual({ code: 0, output: '' });
       }
     } finally {
