@@ -1,8 +1,7 @@
 // The kubectl-like options every cluster verb takes (--kubeconfig, --context, -n/--namespace, --request-timeout)
-// and the one way they become a KubeClient, or only a namespace when a --dry-run must contact no server.
-import { createKubeClient, loadKubeConfig } from '@ktrace/core/kubernetes';
+// and the one way they become a KubeClient, or only a namespace when a --dry-run must contact no server. The
+// Kubernetes client loads only then, in the action: defining the options for --help loads nothing of it.
 import type { KubeClient, KubeConnectionOptions } from '@ktrace/core/kubernetes';
-import { parseDuration } from '@ktrace/core';
 import { isKtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
 
@@ -24,7 +23,8 @@ export function addClusterOptions(command: Command): Command {
     .option('--request-timeout <duration>', 'give up on an API request after this long (default 15s)');
 }
 
-function connection(options: ClusterOptions): KubeConnectionOptions {
+async function connection(options: ClusterOptions): Promise<KubeConnectionOptions> {
+  const { parseDuration } = await import('@ktrace/core');
   return {
     ...(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig }),
     ...(options.context === undefined ? {} : { context: options.context }),
@@ -35,14 +35,16 @@ function connection(options: ClusterOptions): KubeConnectionOptions {
   };
 }
 
-export function kubeClientFor(options: ClusterOptions): KubeClient {
-  return createKubeClient(connection(options));
+export async function kubeClientFor(options: ClusterOptions): Promise<KubeClient> {
+  const { createKubeClient } = await import('@ktrace/core/kubernetes');
+  return createKubeClient(await connection(options));
 }
 
 /** The namespace a command would use, reading the kubeconfig if there is one, never contacting a server. */
-export function namespaceFor(options: ClusterOptions): string {
+export async function namespaceFor(options: ClusterOptions): Promise<string> {
+  const { loadKubeConfig } = await import('@ktrace/core/kubernetes');
   try {
-    return loadKubeConfig(connection(options)).namespace;
+    return loadKubeConfig(await connection(options)).namespace;
   } catch (error) {
     if (
       isKtraceError(error) &&

@@ -1,8 +1,6 @@
 // `ktrace agent`: the per-node agent (a DaemonSet pod in a cluster, a plain process in tests). Runs every trace of
 // its namespace meant for its node, serves one /metrics and /healthz, logs JSON lines on stderr; SIGINT/SIGTERM
 // stop every trace with its final dump exported, then exit 0.
-import { parseDuration } from '@ktrace/core';
-import { Agent } from '@ktrace/core/kubernetes';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
 import { addClusterOptions, kubeClientFor } from '../cluster-options.js';
@@ -54,6 +52,8 @@ export function defineAgent(command: Command): void {
       .option('-v, --verbose', 'also log debug lines')
       .option('--log-format <format>', LOG_FORMAT_HELP),
   ).action(async (options: AgentCommandOptions) => {
+    const { parseDuration } = await import('@ktrace/core');
+    const { Agent } = await import('@ktrace/core/kubernetes');
     const node = options.nodeName ?? process.env['NODE_NAME'];
     if (node === undefined || node.trim() === '') {
       throw new KtraceError({
@@ -73,7 +73,7 @@ export function defineAgent(command: Command): void {
       format: logFormatOption(options.logFormat),
       ...(options.verbose === undefined ? {} : { verbose: options.verbose }),
     });
-    const client = kubeClientFor(options);
+    const client = await kubeClientFor(options);
     const podName = process.env['POD_NAME'];
     const agent = new Agent({
       client,

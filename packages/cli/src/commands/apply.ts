@@ -1,9 +1,7 @@
 // `ktrace apply -f trace.yaml|prog.bt`: makes a Trace from the file and the flags, and creates or updates it in the
 // cluster by server-side apply; with --dry-run prints the ConfigMap it would apply and contacts no server.
-import { applyTrace, parseLabelSelector, traceConfigMap, traceFromFile } from '@ktrace/core/kubernetes';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
-import { stringify as stringifyYaml } from 'yaml';
 import { addClusterOptions, kubeClientFor, namespaceFor } from '../cluster-options.js';
 import type { ClusterOptions } from '../cluster-options.js';
 
@@ -26,8 +24,11 @@ export function outputFormat(value: string | undefined): 'yaml' | 'json' | undef
   return value;
 }
 
-export function render(object: unknown, format: 'yaml' | 'json'): string {
-  return format === 'json' ? `${JSON.stringify(object, null, 2)}\n` : stringifyYaml(object, { lineWidth: 0 });
+/** The object as -o asks; yaml loads here, not with the command's options. */
+export async function render(object: unknown, format: 'yaml' | 'json'): Promise<string> {
+  if (format === 'json') return `${JSON.stringify(object, null, 2)}\n`;
+  const { stringify } = await import('yaml');
+  return stringify(object, { lineWidth: 0 });
 }
 
 export function defineApply(command: Command): void {
@@ -51,6 +52,7 @@ export function defineApply(command: Command): void {
         message: 'ktrace apply needs -f FILE: a trace.yaml or a prog.bt',
       });
     const format = outputFormat(options.output);
+    const { applyTrace, parseLabelSelector, traceConfigMap, traceFromFile } = await import('@ktrace/core/kubernetes');
     const trace = traceFromFile(options.file, {
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.nodes === undefined ? {} : { nodeSelector: parseLabelSelector(options.nodes, '--nodes') }),
@@ -61,12 +63,12 @@ export function defineApply(command: Command): void {
       ...(options.interval === undefined ? {} : { interval: options.interval }),
     });
     if (options.dryRun === true) {
-      process.stdout.write(render(traceConfigMap(trace, namespaceFor(options)), format ?? 'yaml'));
+      process.stdout.write(await render(traceConfigMap(trace, await namespaceFor(options)), format ?? 'yaml'));
       return;
     }
-    const client = kubeClientFor(options);
+    const client = await kubeClientFor(options);
     const applied = await applyTrace(client, trace);
-    if (format !== undefined) process.stdout.write(render(applied, format));
+    if (format !== undefined) process.stdout.write(await render(applied, format));
     else
       process.stdout.write(
         `trace/${trace.name} applied (configmap ${client.namespace}/${applied.metadata?.name ?? '?'})\n`,

@@ -1,5 +1,4 @@
 // `ktrace delete NAME|--all`: removes traces from the cluster; every agent stops them (final dump exported).
-import { deleteAllTraces, deleteOneShotTraces, deleteTrace } from '@ktrace/core/kubernetes';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
 import { addClusterOptions, kubeClientFor } from '../cluster-options.js';
@@ -19,7 +18,8 @@ export function defineDelete(command: Command): void {
         message: 'ktrace delete needs a trace NAME or --all (not both)',
       });
     }
-    const client = kubeClientFor(options);
+    const { deleteAllTraces, deleteOneShotTraces, deleteTrace } = await import('@ktrace/core/kubernetes');
+    const client = await kubeClientFor(options);
     // One-shot traces (Jobs, pods, ConfigMaps) first: a NAME that is one of them needs no continuous trace.
     const oneShots = await deleteOneShotTraces(client, name);
     const names =

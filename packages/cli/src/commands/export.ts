@@ -1,7 +1,7 @@
 // `ktrace export`: bpftrace output (a pipe or a file, text or -f json) in, metrics out: served at /metrics
 // (--listen), pushed over OTLP (--otlp-endpoint), or, with neither, the final exposition printed to stdout.
-import { exporterOptionsFor, onTerminatingSignal } from '@ktrace/core';
-import { createExporter } from '@ktrace/exporter';
+// @ktrace/core and the exporter (OTel) load in the action, so `ktrace export --help` loads neither.
+import type { onTerminatingSignal as OnTerminatingSignal } from '@ktrace/core';
 import type { Exporter } from '@ktrace/exporter';
 import { OutputParser } from '@ktrace/parser';
 import type { Command } from 'commander';
@@ -35,7 +35,7 @@ interface ExportOptions {
 }
 
 /** Resolves on the first terminating signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR2). */
-function untilSignal(): Promise<NodeJS.Signals> {
+function untilSignal(onTerminatingSignal: typeof OnTerminatingSignal): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const remove = onTerminatingSignal((signal) => {
       remove();
@@ -80,6 +80,8 @@ export function defineExport(command: Command): void {
       };
       const programInfo = options.program === undefined ? undefined : await loadProgram(options.program);
       const handle = await openOutput(file === '-' ? undefined : file);
+      const { exporterOptionsFor, onTerminatingSignal } = await import('@ktrace/core');
+      const { createExporter } = await import('@ktrace/exporter');
       const exporter: Exporter = createExporter({
         ...exporterOptionsFor({
           ...(programInfo === undefined ? {} : { program: programInfo }),
@@ -112,7 +114,7 @@ export function defineExport(command: Command): void {
         exporter.setUp(false);
         if (options.listen !== undefined) {
           log({ level: 'info', msg: 'end of input; still serving the final state until SIGINT/SIGTERM' });
-          await untilSignal();
+          await untilSignal(onTerminatingSignal);
         } else if (options.otlpEndpoint === undefined) {
           await writeOut(await exporter.prometheusText());
         }

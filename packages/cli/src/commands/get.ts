@@ -1,7 +1,6 @@
 // `ktrace get [NAME]`: the cluster's traces and, per node, whether its agent runs each and how (state, attached
 // probes, last dump, restarts, error). A table by default; -o yaml|json for the whole report.
-import { formatLabelSelector, listOneShotReports, listTraceReports } from '@ktrace/core/kubernetes';
-import type { NodeTraceReport, TraceReport } from '@ktrace/core/kubernetes';
+import type { LabelSelector, NodeTraceReport, TraceReport } from '@ktrace/core/kubernetes';
 import type { Command } from 'commander';
 import { addClusterOptions, kubeClientFor } from '../cluster-options.js';
 import type { ClusterOptions } from '../cluster-options.js';
@@ -45,7 +44,7 @@ function nodeState(node: NodeTraceReport): string {
       : node.state;
 }
 
-function summary(report: TraceReport): string[] {
+function summary(report: TraceReport, formatLabelSelector: (selector: LabelSelector | undefined) => string): string[] {
   const running = report.nodes.filter((n) => n.state === 'running' && !n.stale).length;
   const failed = report.nodes.filter((n) => n.state === 'failed' || n.state === 'invalid').length;
   const selected = report.nodes.filter((n) => n.state !== 'skipped').length;
@@ -66,10 +65,11 @@ export function defineGet(command: Command): void {
       .option('-o, --output <format>', 'yaml or json: the whole report'),
   ).action(async (name: string | undefined, options: GetOptions) => {
     const format = outputFormat(options.output);
-    const client = kubeClientFor(options);
+    const { formatLabelSelector, listOneShotReports, listTraceReports } = await import('@ktrace/core/kubernetes');
+    const client = await kubeClientFor(options);
     const oneShots = await listOneShotReports(client, name);
     if (name !== undefined && oneShots[0] !== undefined) {
-      if (format !== undefined) process.stdout.write(render({ ...oneShots[0], kind: 'one-shot' }, format));
+      if (format !== undefined) process.stdout.write(await render({ ...oneShots[0], kind: 'one-shot' }, format));
       else
         process.stdout.write(
           `one-shot trace ${name} in namespace ${client.namespace}\n${table(oneShotDetail(oneShots[0], client.namespace))}`,
@@ -85,7 +85,7 @@ export function defineGet(command: Command): void {
         nodes: r.nodes,
       }));
       process.stdout.write(
-        render(
+        await render(
           name === undefined ? { namespace: client.namespace, traces: plain, oneShotTraces: oneShots } : plain[0],
           format,
         ),
@@ -98,7 +98,11 @@ export function defineGet(command: Command): void {
         return;
       }
       process.stdout.write(
-        table([['NAME', 'NODES', 'RUNNING', 'FAILED', 'ERROR'], ...reports.map(summary), ...oneShots.map(oneShotRow)]),
+        table([
+          ['NAME', 'NODES', 'RUNNING', 'FAILED', 'ERROR'],
+          ...reports.map((r) => summary(r, formatLabelSelector)),
+          ...oneShots.map(oneShotRow),
+        ]),
       );
       return;
     }

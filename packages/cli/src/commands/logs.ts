@@ -1,11 +1,9 @@
 // `ktrace logs NAME [-f]`: a one-shot trace's output read back from its pods' logs (followed with -f until the
 // trace ends), drawn as maps or NDJSON samples with -o json; once the pods are gone, the final dump saved then.
-import { listOneShotReports } from '@ktrace/core/kubernetes';
 import { KtraceError } from '@ktrace/parser';
 import type { Command } from 'commander';
 import { addClusterOptions, kubeClientFor } from '../cluster-options.js';
 import type { ClusterOptions } from '../cluster-options.js';
-import { showOneShotOutput } from '../one-shot-view.js';
 
 interface LogsOptions extends ClusterOptions {
   follow?: boolean;
@@ -21,7 +19,9 @@ export function defineLogs(command: Command): void {
   ).action(async (name: string, options: LogsOptions) => {
     if (options.output !== undefined && options.output !== 'json')
       throw new KtraceError({ code: 'KTRACE_BAD_OPTION', message: `-o must be json, not "${options.output}"` });
-    const client = kubeClientFor(options);
+    const { listOneShotReports } = await import('@ktrace/core/kubernetes');
+    const { showOneShotOutput } = await import('../one-shot-view.js');
+    const client = await kubeClientFor(options);
     const [report] = await listOneShotReports(client, name);
     if (report === undefined)
       throw new KtraceError({

@@ -3,9 +3,8 @@
 // the output; --dry-run prints the objects. The logic is @ktrace/core's one-shot modules; this file is the flags.
 import { resolve } from 'node:path';
 import { checkProgramText, maxProgramBytes, parseDuration, parseTraceSpec, readBoundedText } from '@ktrace/core';
+import { DEFAULT_IMAGE, PRIVILEGES_PROFILES } from '@ktrace/core/kubernetes-defaults';
 import {
-  DEFAULT_IMAGE,
-  PRIVILEGES_PROFILES,
   checkTraceName,
   defaultOneShotName,
   oneShotManifests,
@@ -112,16 +111,16 @@ export function defineRunRemote(command: Command): void {
     const startTimeoutMillis = parseDuration(options.startTimeout, '--start-timeout');
     if (options.dryRun === true) {
       // A node target needs nothing from the server; a pod or deployment is read (never written) for its nodes.
-      const namespace = namespaceFor(options);
+      const namespace = await namespaceFor(options);
       const placements: OneShotPlacement[] =
         ref.kind === 'node'
           ? [{ node: ref.name, target: { kind: 'node' } }]
-          : await resolveOneShotTarget(kubeClientFor(options), ref, options.targetNamespace ?? namespace);
+          : await resolveOneShotTarget(await kubeClientFor(options), ref, options.targetNamespace ?? namespace);
       const objects = oneShotManifests({ ...request, namespace }, placements);
-      process.stdout.write(render({ apiVersion: 'v1', kind: 'List', items: objects }, format ?? 'yaml'));
+      process.stdout.write(await render({ apiVersion: 'v1', kind: 'List', items: objects }, format ?? 'yaml'));
       return;
     }
-    const client = kubeClientFor(options);
+    const client = await kubeClientFor(options);
     const placements = await resolveOneShotTarget(client, ref, options.targetNamespace ?? client.namespace);
     const jobs = await startOneShot(client, { ...request, namespace: client.namespace }, placements);
     try {

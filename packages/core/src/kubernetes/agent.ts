@@ -4,6 +4,7 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { LogRecord } from '../runner.js';
 import { NodeReader } from './agent-node.js';
+import { KTRACE_VERSION } from './defaults.js';
 import { planTraces } from './agent-plan.js';
 import { AgentPods } from './agent-pods.js';
 import type { AgentPodsOptions } from './agent-pods.js';
@@ -155,7 +156,7 @@ export class Agent {
       client,
       node: this.node,
       heartbeatSeconds: options.heartbeatSeconds ?? 30,
-      version: options.version ?? '0.1.0',
+      version: options.version ?? KTRACE_VERSION,
       log: this.log,
       snapshot: () => ({ watching: this.watching, traces: this.traceStatuses() }),
     });

@@ -12,12 +12,7 @@ export const VERSION_LABEL = 'app.kubernetes.io/version';
  */
 export type Component = 'agent' | 'cli' | 'one-shot';
 
-/** The version written into `app.kubernetes.io/version` and the default image tag. */
-export const KTRACE_VERSION = '0.1.0';
-
-export const DEFAULT_NAMESPACE = 'ktrace';
-export const DEFAULT_IMAGE = `ghcr.io/ktrace/ktrace:${KTRACE_VERSION}`;
-export const DEFAULT_LISTEN_PORT = 9464;
+export { DEFAULT_IMAGE, DEFAULT_LISTEN_PORT, DEFAULT_NAMESPACE, KTRACE_VERSION } from '../defaults.js';
 
 /** Object names of the install. */
 export const AGENT_NAME = 'ktrace-agent';
