@@ -24,6 +24,7 @@ const cases: Case[] = [
   { name: 'ktrace --help', args: [ktrace, '--help'], goal: false },
   { name: 'ktrace run --help', args: [ktrace, 'run', '--help'], goal: false },
   { name: 'ktrace export </dev/null', args: [ktrace, 'export'], goal: false },
+  { name: 'ktrace export --help', args: [ktrace, 'export', '--help'], goal: false },
   { name: 'ktrace apply --help', args: [ktrace, 'apply', '--help'], goal: false },
 ];
 
