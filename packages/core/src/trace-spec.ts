@@ -2,7 +2,7 @@
 // bpftrace flags, target, metrics), from an object or a YAML file. Bad fields become KTRACE_BAD_SPEC naming the field.
 import { dirname, resolve } from 'node:path';
 import type { MapExportOptions } from '@ktrace/exporter';
-import { KtraceError, MAP_KINDS } from '@ktrace/parser';
+import { DEFAULT_MAX_LINE_LENGTH, KtraceError, MAP_KINDS } from '@ktrace/parser';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { checkProgramText, maxSpecBytes, readBoundedText, readSpecProgramFile } from './program-file.js';
@@ -179,8 +179,8 @@ export interface TraceSpec {
 export const defaultIntervalMillis = 1000;
 /** Sustained output above this (averaged over 5 s) means the program floods: ktrace stops it. */
 export const defaultMaxOutputBytesPerSecond = 32 * 1024 * 1024;
-/** The largest single output line (one map dump in JSON) ktrace holds in memory. */
-export const defaultMaxLineBytes = 64 * 1024 * 1024;
+/** The largest single output line (one map dump in JSON) ktrace holds in memory: the parser's, as for parse and export. */
+export const defaultMaxLineBytes = DEFAULT_MAX_LINE_LENGTH;
 
 function pathOf(path: readonly PropertyKey[]): string {
   let out = 'spec';

@@ -119,7 +119,7 @@ export function defineRun(command: Command): void {
     .option('--bpftrace <path>', 'the bpftrace binary (default: bpftrace on PATH)')
     .option('--prefix <prefix>', 'metric name prefix (default bpftrace)')
     .option('--no-base-units', BASE_UNITS_HELP)
-    .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 64MiB, or the spec's limits.maxLineBytes)`)
+    .option('--max-line-bytes <size>', `${MAX_LINE_BYTES_HELP} (default 256MiB, or the spec's limits.maxLineBytes)`)
     .option('--max-series-per-map <n>', `${MAX_SERIES_PER_MAP_HELP}, or the spec's limits.maxSeriesPerMap`)
     .option('--max-series <n>', `${MAX_SERIES_HELP}, or the spec's limits.maxSeries`)
     .option('--no-view', 'log lines instead of the live view, even on a terminal')
