@@ -33,6 +33,11 @@ export interface Exporter {
   start(): Promise<{ url?: string }>;
   /** The exposition as served at /metrics; after shutdown, the final one (the state at shutdown). */
   prometheusText(): Promise<string>;
+  /**
+   * The same exposition in chunks to write in turn (their concatenation is prometheusText()): what /metrics and
+   * `ktrace export` write, since the text of millions of series is longer than one string can be.
+   */
+  prometheusChunks(): Promise<string[]>;
   /** Flushes OTLP (bounded), closes the server; says whether the final push reached the collector. */
   shutdown(): Promise<ExporterShutdown>;
   /** The series store behind this exporter (for SDK users and tests). */
@@ -55,7 +60,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
     options.listen === undefined
       ? undefined
       : new MetricsServer(options.listen, {
-          metrics: () => prometheusText(),
+          metrics: () => prometheusChunks(),
           health: () => ({ up, reason: downReason }),
           warn,
         });
@@ -117,17 +122,18 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   countOtlpFailure = () => otlpFailures.add(1);
 
   // OTel's readers refuse to collect once shut down, so the exposition at shutdown is kept for later callers.
-  let finalText: string | undefined;
-  const prometheusText = async (): Promise<string> => {
-    if (finalText !== undefined) return finalText;
+  let finalChunks: string[] | undefined;
+  const prometheusChunks = async (): Promise<string[]> => {
+    if (finalChunks !== undefined) return finalChunks;
     if (!resourceSettled) await resourceSettling;
     const { resourceMetrics, errors } = await prometheus.collect();
     for (const error of errors) warn(`collecting metrics: ${String(error)}`);
-    if (renderer === 'otel') return prometheusUnitLines(serializer.serialize(resourceMetrics));
-    // target_info and self-metrics through OTel, the bpftrace series from the store's cached text
     const head = prometheusUnitLines(serializer.serialize(resourceMetrics));
-    return head + store.prometheusText();
+    if (renderer === 'otel') return [head];
+    // target_info and self-metrics through OTel, the bpftrace series from the store's cached text
+    return [head, ...store.prometheusChunks()];
   };
+  const prometheusText = async (): Promise<string> => (await prometheusChunks()).join('');
 
   const restart = (): void => {
     store.recordRestart();
@@ -186,6 +192,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
       return server === undefined ? {} : { url: await server.start() };
     },
     prometheusText,
+    prometheusChunks,
     async shutdown() {
       await server?.close();
       const result: ExporterShutdown = {};
@@ -213,7 +220,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
           };
         }
       }
-      finalText = await prometheusText();
+      finalChunks = await prometheusChunks();
       // The reader pushes once more as it shuts down: within what is left of the deadline, since the collector may be gone.
       const shut = await within(
         provider.shutdown().catch((error: unknown) => {

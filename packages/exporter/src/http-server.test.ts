@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { count, exporterHarness, seriesValue as value } from '../../../test/support/exporter-harness.js';
 import { createExporter, parseListen } from './index.js';
 import { listenWarning } from './http-server.js';
+import { CHUNK_LINES } from './prometheus-text.js';
 
 const { make } = exporterHarness();
 
@@ -36,6 +37,25 @@ describe('createExporter HTTP server', () => {
     exporter.setUp(false);
     expect((await fetch(`${url}/healthz`)).status).toBe(503);
     expect((await fetch(`${url}/nope`)).status).toBe(404);
+  });
+
+  it('serves a map of more lines than one chunk in full, in order, over several chunks', async () => {
+    const exporter = make({ listen: '127.0.0.1:0', maxSeriesPerMap: 100_000, maxSeries: 100_000 });
+    const { url } = await exporter.start();
+    const keys = Math.ceil(CHUNK_LINES * 2.5);
+    exporter.handle(
+      count(
+        '@calls',
+        Array.from({ length: keys }, (_, i) => [[`k${i}`], i + 1] as [string[], number]),
+      ),
+    );
+    const chunks = await exporter.prometheusChunks();
+    expect(chunks.length).toBeGreaterThan(3);
+    const served = await (await fetch(`${url}/metrics`)).text();
+    const lines = served.split('\n').filter((l) => l.startsWith('bpftrace_calls_total{'));
+    expect(lines).toHaveLength(keys);
+    expect(lines.map((l) => Number(l.split(' ')[1]))).toEqual(Array.from({ length: keys }, (_, i) => i + 1));
+    expect(served.match(/^# TYPE bpftrace_calls_total /gm)).toHaveLength(1);
   });
 
   it('serves a page at / naming ktrace and its version, whose links lead to /metrics and /healthz', async () => {

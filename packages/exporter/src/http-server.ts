@@ -10,8 +10,8 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 
 /** What the server serves, asked at each request. */
 export interface ServedState {
-  /** The exposition of /metrics. */
-  metrics(): Promise<string>;
+  /** The exposition of /metrics, in chunks written in turn. */
+  metrics(): Promise<readonly string[]>;
   /** /healthz: 200 while up, else 503 with the reason. */
   health(): { up: boolean; reason: string | undefined };
   warn(message: string): void;
@@ -70,6 +70,24 @@ function pathOf(target: string): string {
   return origin.split('?')[0] as string;
 }
 
+/** Writes the chunks in turn, waiting for the socket to drain, so a large exposition is never one string. */
+async function writeChunks(response: ServerResponse, chunks: readonly string[]): Promise<void> {
+  for (const chunk of chunks) {
+    if (response.destroyed) return;
+    if (!response.write(chunk))
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          response.off('drain', done);
+          response.off('close', done);
+          resolve();
+        };
+        response.on('drain', done);
+        response.on('close', done);
+      });
+  }
+  response.end();
+}
+
 function handle(state: ServedState, request: IncomingMessage, response: ServerResponse): void {
   const path = pathOf(request.url ?? '/');
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -79,8 +97,10 @@ function handle(state: ServedState, request: IncomingMessage, response: ServerRe
   const body = (text: string): string | undefined => (request.method === 'HEAD' ? undefined : text);
   if (path === '/metrics') {
     state.metrics().then(
-      (text) => {
-        response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(body(text));
+      (chunks) => {
+        response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
+        if (request.method === 'HEAD') response.end();
+        else void writeChunks(response, chunks);
       },
       (error: unknown) => {
         state.warn(`serving /metrics: ${String(error)}`);

@@ -29,8 +29,8 @@ export interface MapState extends MapPlan {
   readonly skipped: Map<SkipReason, number>;
   /** Printed buckets counted in the next served bucket because their bound would have passed a cap. */
   bucketsMerged: number;
-  /** Cached Prometheus text of this map; undefined when something changed since the last render. */
-  rendered: string | undefined;
+  /** Cached Prometheus text of this map, in chunks (prometheus-text.ts); undefined when something changed since. */
+  rendered: string[] | undefined;
 }
 
 export function createMapState(plan: MapPlan): MapState {

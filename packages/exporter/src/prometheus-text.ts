@@ -1,5 +1,7 @@
 // Prometheus text of one exported map, written the way OTel's PrometheusSerializer writes the producer's
-// MetricData (withoutScopeInfo), so both renderers serve the same text; the store caches it per map.
+// MetricData (withoutScopeInfo), so both renderers serve the same text; the store caches it per map. A map's text
+// is a list of chunks of about CHUNK_LINES sample lines each: a map of a million histogram keys is gigabytes of text,
+// past the longest string V8 can hold, and is served and written chunk by chunk, never joined.
 
 import type { BucketLayout } from './histogram.js';
 import { counterName } from './metric-names.js';
@@ -27,35 +29,53 @@ function seriesList(state: MapState): Series[] {
   return list;
 }
 
-/** Renders one map the way OTel's PrometheusSerializer renders the producer's MetricData (withoutScopeInfo). */
-export function renderMap(state: MapState): string {
+/** Sample lines per chunk of rendered text (a histogram's key is never split): about a megabyte. */
+export const CHUNK_LINES = 16_384;
+
+/**
+ * Renders one map the way OTel's PrometheusSerializer renders the producer's MetricData (withoutScopeInfo), as
+ * chunks whose concatenation is the text.
+ */
+export function renderMap(state: MapState): string[] {
   const all = seriesList(state);
-  let out = '';
-  for (const metric of state.metrics) out += renderMetric(state, metric, all);
-  return out;
+  const chunks: string[] = [];
+  for (const metric of state.metrics) renderMetric(state, metric, all, chunks);
+  return chunks;
 }
 
-function renderMetric(state: MapState, metric: PlannedMetric, all: readonly Series[]): string {
+/** Appends `metric`'s text to `chunks`, a chunk per CHUNK_LINES lines or so (the header starts the first). */
+function renderMetric(state: MapState, metric: PlannedMetric, all: readonly Series[], chunks: string[]): void {
+  let out = '';
+  let lines = 0;
+  const wrote = (count: number): void => {
+    lines += count;
+    if (lines < CHUNK_LINES) return;
+    chunks.push(out);
+    out = '';
+    lines = 0;
+  };
   switch (metric.type) {
     case 'counter': {
       const name = counterName(metric.name);
       const sums = metric.reads === 'sumTotal';
       const { divisor } = metric;
-      let out = header(name, metric.help, metric.prometheusUnit, 'counter');
+      out = header(name, metric.help, metric.prometheusUnit, 'counter');
       for (const s of all) {
         const value = inBaseUnit(sums ? s.sumTotal : s.total, divisor);
         out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(value)}\n`;
+        wrote(1);
       }
-      return out;
+      break;
     }
     case 'gauge': {
       const name = metric.name;
       const { divisor } = metric;
-      let out = header(name, metric.help, metric.prometheusUnit, 'gauge');
+      out = header(name, metric.help, metric.prometheusUnit, 'gauge');
       for (const s of all) {
         out += `${name}${s.labelText === '' ? '' : `{${s.labelText}}`} ${formatValue(inBaseUnit(s.gauge, divisor))}\n`;
+        wrote(1);
       }
-      return out;
+      break;
     }
     case 'histogram': {
       const layout = state.layout as BucketLayout;
@@ -64,7 +84,7 @@ function renderMetric(state: MapState, metric: PlannedMetric, all: readonly Seri
       les.push('le="+Inf"');
       const countName = `${metric.name}_count`;
       const bucketName = `${metric.name}_bucket`;
-      let out = header(metric.name, metric.help, metric.prometheusUnit, 'histogram');
+      out = header(metric.name, metric.help, metric.prometheusUnit, 'histogram');
       for (const s of all) {
         const counts = s.bucketCounts(length);
         let total = 0;
@@ -76,8 +96,10 @@ function renderMetric(state: MapState, metric: PlannedMetric, all: readonly Seri
           cumulative += counts[i] as number;
           out += `${bucketName}{${labels}${les[i] as string}} ${formatValue(cumulative)}\n`;
         }
+        wrote(length + 1);
       }
-      return out;
+      break;
     }
   }
+  if (out !== '') chunks.push(out);
 }

@@ -87,14 +87,22 @@ export class SeriesStore {
     }
   }
 
-  /** The Prometheus text of every exported map (no trailing target_info or self-metrics). */
-  prometheusText(): string {
-    let out = '';
+  /**
+   * The Prometheus text of every exported map (no trailing target_info or self-metrics), in chunks to be written in
+   * turn: the text of a map of millions of series is longer than a string can be.
+   */
+  prometheusChunks(): string[] {
+    const out: string[] = [];
     for (const state of this.maps.values()) {
       state.rendered ??= renderMap(state);
-      out += state.rendered;
+      for (const chunk of state.rendered) out.push(chunk);
     }
     return out;
+  }
+
+  /** prometheusChunks() joined: for maps small enough to be one string. */
+  prometheusText(): string {
+    return this.prometheusChunks().join('');
   }
 
   private warn(reason: string, message: string): void {

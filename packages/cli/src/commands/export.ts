@@ -116,7 +116,7 @@ export function defineExport(command: Command): void {
           log({ level: 'info', msg: 'end of input; still serving the final state until SIGINT/SIGTERM' });
           await untilSignal(onTerminatingSignal);
         } else if (options.otlpEndpoint === undefined) {
-          await writeOut(await exporter.prometheusText());
+          for (const chunk of await exporter.prometheusChunks()) await writeOut(chunk);
         }
       } finally {
         const { otlp } = await exporter.shutdown();
