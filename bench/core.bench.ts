@@ -55,7 +55,7 @@ async function measure(kind: 'count' | 'hist'): Promise<Result> {
       interval: INTERVAL,
       include: ['@m'],
       bpftrace: { env: { BPFTRACE_MAP_KEYS_MAX: 65_536 } },
-      limits: { maxSeriesPerMap: 100_000 },
+      limits: { maxSeriesPerMap: 1_000_000, maxSeries: 1_000_000 },
     },
     onLog: (r) => {
       if (r.level === 'error') console.error(r.msg);

@@ -110,6 +110,7 @@ function labelled(exporter: Exporter, labeler: PodLabeler): Exporter {
     setUp: (up) => exporter.setUp(up),
     start: () => exporter.start(),
     prometheusText: () => exporter.prometheusText(),
+    prometheusChunks: () => exporter.prometheusChunks(),
     shutdown: () => exporter.shutdown(),
   };
 }
