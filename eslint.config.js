@@ -20,5 +20,7 @@ export default tseslint.config(
   },
   // Tests read JSON that the CLI printed (JSON.parse is `any`) and assert on it: the assertion is the check.
   { files: ['**/*.test.ts', 'test/**/*.ts'], rules: { '@typescript-eslint/no-unsafe-assignment': 'off' } },
-  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  // The benchmarks' baselines are plain node scripts (bench/support/*.mjs), run without a TypeScript loader.
+  { files: ['bench/**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
 );
