@@ -81,22 +81,19 @@ function indexOf(bounds: readonly number[]): Map<number, number> {
 }
 
 /**
- * The inclusive upper bound of each printed bucket (`Infinity` for the open top; `undefined` when the bucket's
+ * The inclusive upper bound of a printed bucket (`Infinity` for the open top; `undefined` when the bucket's
  * position cannot be known: bounds that contradict each other). Buckets arrive as they really are: the parser
  * already put back those bpftrace printed wrong (0.17's wrapped [2^31, 2^32) bucket, in @ktrace/parser's
  * json-buckets.ts).
  */
-export function bucketBounds(kind: 'hist' | 'lhist', buckets: readonly HistogramBucket[]): Array<number | undefined> {
-  const out: Array<number | undefined> = [];
-  for (const bucket of buckets) {
-    if (bucket.max === null) out.push(Infinity);
-    else if (kind === 'hist') {
-      // hist(x, k) (0.20+) splits each power of 2 into 2^k buckets, so a bound need not be 2^n-1.
-      const consistent = bucket.min === null ? bucket.max === -1 : bucket.min >= 0 && bucket.min <= bucket.max;
-      out.push(consistent ? bucket.max : undefined);
-    } else out.push(bucket.min === null || bucket.min <= bucket.max ? bucket.max : undefined);
+export function bucketBound(kind: 'hist' | 'lhist', bucket: HistogramBucket): number | undefined {
+  if (bucket.max === null) return Infinity;
+  if (kind === 'hist') {
+    // hist(x, k) (0.20+) splits each power of 2 into 2^k buckets, so a bound need not be 2^n-1.
+    const consistent = bucket.min === null ? bucket.max === -1 : bucket.min >= 0 && bucket.min <= bucket.max;
+    return consistent ? bucket.max : undefined;
   }
-  return out;
+  return bucket.min === null || bucket.min <= bucket.max ? bucket.max : undefined;
 }
 
 /**

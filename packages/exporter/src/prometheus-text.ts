@@ -43,6 +43,15 @@ export function renderMap(state: MapState): string[] {
   return chunks;
 }
 
+/**
+ * `text` (built by `+=`, a tree of pieces in V8) flattened once: reading a character makes V8 flatten the string in
+ * place, so the cached chunk is copied to each scrape's socket (and joined) at memory speed, not re-walked each time.
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
+}
+
 /** Appends `metric`'s text to `chunks`, a chunk per CHUNK_LINES lines or so (the header starts the first). */
 function renderMetric(state: MapState, metric: PlannedMetric, all: readonly Series[], chunks: string[]): void {
   let out = '';
@@ -50,7 +59,7 @@ function renderMetric(state: MapState, metric: PlannedMetric, all: readonly Seri
   const wrote = (count: number): void => {
     lines += count;
     if (lines < CHUNK_LINES) return;
-    chunks.push(out);
+    chunks.push(flat(out));
     out = '';
     lines = 0;
   };
@@ -85,8 +94,9 @@ function renderMetric(state: MapState, metric: PlannedMetric, all: readonly Seri
       const countName = `${metric.name}_count`;
       const bucketName = `${metric.name}_bucket`;
       out = header(metric.name, metric.help, metric.prometheusUnit, 'histogram');
+      const counts = new Float64Array(length);
       for (const s of all) {
-        const counts = s.bucketCounts(length);
+        s.bucketCounts(length, counts);
         let total = 0;
         for (let i = 0; i < length; i++) total += counts[i] as number;
         const labels = s.labelText === '' ? '' : `${s.labelText},`;
@@ -101,5 +111,5 @@ function renderMetric(state: MapState, metric: PlannedMetric, all: readonly Seri
       break;
     }
   }
-  if (out !== '') chunks.push(out);
+  if (out !== '') chunks.push(flat(out));
 }

@@ -3,7 +3,7 @@
 // growing histogram layouts, caps with an overflow series and expiry, and caches each map's Prometheus text.
 
 import type { MapEntry, MapSample } from '@ktrace/parser';
-import { bucketBounds, growLayout, remapCounts } from './histogram.js';
+import { bucketBound, growLayout, remapCounts } from './histogram.js';
 import type { BucketLayout } from './histogram.js';
 import { entriesByKey, keyOf, unusable } from './map-entries.js';
 import type { SkipReason } from './map-entries.js';
@@ -307,16 +307,18 @@ export class SeriesStore {
    */
   private growFor(state: MapState, entries: readonly MapEntry[]): void {
     const layout = state.layout as BucketLayout;
+    // Only bounds the layout lacks: a dump of a stable map adds nothing and allocates nothing here.
     const seen: number[] = [];
+    const { index, kind } = layout;
     for (const entry of entries) {
       if (entry.buckets === undefined) continue;
-      let lowest: number | undefined;
+      let lowest = Infinity;
       for (const bucket of entry.buckets) {
-        if (bucket.min !== null && Number.isFinite(bucket.min) && bucket.count > 0)
-          lowest = Math.min(lowest ?? Infinity, bucket.min);
+        if (bucket.min !== null && bucket.count > 0 && bucket.min < lowest) lowest = bucket.min;
+        const bound = bucketBound(kind, bucket);
+        if (bound !== undefined && bound !== Infinity && !index.has(bound)) seen.push(bound);
       }
-      if (lowest !== undefined) seen.push(lowest - 1);
-      for (const bound of bucketBounds(layout.kind, entry.buckets)) if (bound !== undefined) seen.push(bound);
+      if (Number.isFinite(lowest) && !index.has(lowest - 1)) seen.push(lowest - 1);
     }
     // Keys already exported (new keys of this dump are created only if they fit the grown layout, else fold).
     const keys = Math.max(1, state.series.size + (state.overflow === undefined ? 0 : 1));

@@ -3,7 +3,7 @@
 // gained. Values the shape cannot show are reported back to the store, which counts and explains them.
 
 import type { HistogramBucket, MapEntry, StatsValue } from '@ktrace/parser';
-import { bucketBounds, slotOf } from './histogram.js';
+import { bucketBound, slotOf } from './histogram.js';
 import type { BucketLayout } from './histogram.js';
 import { toNumber } from './map-entries.js';
 import type { MapState } from './map-state.js';
@@ -81,27 +81,35 @@ function updateStats(state: MapState, series: Series, stats: StatsValue): Update
   return undefined;
 }
 
+/** Reused by every updateHistogram call: a dump moves its keys without allocating a bucket array each. */
+let scratch = new Float64Array(64);
+
 function updateHistogram(state: MapState, series: Series, buckets: HistogramBucket[], length: number): void {
   const layout = state.layout as BucketLayout;
-  const counts = new Float64Array(length);
-  const bounds = bucketBounds(layout.kind, buckets);
-  for (let i = 0; i < buckets.length; i++) {
-    const slot = slotOf(layout, bounds[i]);
-    counts[slot] = (counts[slot] as number) + (buckets[i] as HistogramBucket).count;
+  if (scratch.length < length) scratch = new Float64Array(length * 2);
+  const counts = scratch;
+  counts.fill(0, 0, length);
+  for (const bucket of buckets) {
+    const slot = slotOf(layout, bucketBound(layout.kind, bucket));
+    counts[slot] = (counts[slot] as number) + bucket.count;
+  }
+  if (state.mode === 'delta') {
+    if (series.carriedBuckets === undefined || series.carriedBuckets.length !== length)
+      series.carriedBuckets = new Float64Array(length);
+    for (let i = 0; i < length; i++)
+      series.carriedBuckets[i] = (series.carriedBuckets[i] as number) + (counts[i] as number);
+    return;
   }
   if (series.printedBuckets === undefined || series.printedBuckets.length !== length)
     series.printedBuckets = new Float64Array(length);
-  if (series.carriedBuckets === undefined || series.carriedBuckets.length !== length)
-    series.carriedBuckets = new Float64Array(length);
-  if (state.mode === 'delta') {
-    for (let i = 0; i < length; i++)
-      series.carriedBuckets[i] = (series.carriedBuckets[i] as number) + (counts[i] as number);
-  } else {
-    let down = false;
-    for (let i = 0; i < length; i++) if ((counts[i] as number) < (series.printedBuckets[i] as number)) down = true;
-    if (down) carryForward(series);
-    series.printedBuckets = counts;
+  const printed = series.printedBuckets;
+  for (let i = 0; i < length; i++) {
+    if ((counts[i] as number) < (printed[i] as number)) {
+      carryForward(series);
+      break;
+    }
   }
+  printed.set(counts.subarray(0, length));
 }
 
 /** A key past the cap: updates its own (never exported) series, and adds what its value gained to `overflow`. */

@@ -35,9 +35,8 @@ export class Series {
     return this.carriedSum + this.printedSum;
   }
 
-  /** Per-bucket (non-cumulative) exported counts, length = layout bounds + 1. */
-  bucketCounts(length: number): Float64Array {
-    const out = new Float64Array(length);
+  /** Per-bucket (non-cumulative) exported counts, length = layout bounds + 1; into `out` when given (a renderer's). */
+  bucketCounts(length: number, out = new Float64Array(length)): Float64Array {
     const raw = this.printedBuckets;
     const carry = this.carriedBuckets;
     for (let i = 0; i < length; i++) out[i] = (raw?.[i] ?? 0) + (carry?.[i] ?? 0);
