@@ -17,6 +17,7 @@ import type {
 } from '@opentelemetry/sdk-metrics';
 import { ktraceVersion } from '@ktrace/parser';
 import { OVERFLOW_ATTRIBUTE } from './map-state.js';
+import { labelValuesOf } from './prometheus-text.js';
 import type { MapState } from './map-state.js';
 import type { SeriesStore } from './series-store.js';
 import type { Series } from './series.js';
@@ -34,8 +35,9 @@ function hrTime(ms: number): HrTime {
 function attributesOf(state: MapState, series: Series, overflow: boolean): Attributes {
   if (overflow) return { [OVERFLOW_ATTRIBUTE]: true };
   const attributes: Attributes = {};
+  const values = labelValuesOf(series.labelText);
   state.labelNames.forEach((name, i) => {
-    attributes[name] = series.labelValues[i] ?? '';
+    attributes[name] = values[i] ?? '';
   });
   return attributes;
 }

@@ -12,6 +12,7 @@ import {
   seriesValue as value,
 } from '../../../test/support/exporter-harness.js';
 import type { ExporterOptions } from './index.js';
+import { labelText, labelValuesOf } from './prometheus-text.js';
 
 const { make, takeWarnings } = exporterHarness();
 
@@ -253,5 +254,14 @@ describe('keys that differ only in undecodable bytes or lone surrogates', () => 
     expect(takeWarnings()).toEqual([
       'map @x has keys that print identical labels; the last label of one gets a hash suffix',
     ]);
+  });
+});
+
+describe('label text read back as values (the OTel attributes)', () => {
+  it('gives back every value labelText wrote, whatever it holds', () => {
+    const values = ['plain', 'a"quote', 'back\\slash', 'new\nline', '="fake",x="y', '', '\\"', 'ünï…', '\\n'];
+    const names = values.map((_, i) => `l${i}`);
+    expect(labelValuesOf(labelText(names, values))).toEqual(values);
+    expect(labelValuesOf('')).toEqual([]);
   });
 });

@@ -19,6 +19,30 @@ export function labelText(names: readonly string[], values: readonly string[]): 
   return out;
 }
 
+/**
+ * The label values written into `text` by labelText, unescaped, in order: the series keep only their label text,
+ * and the OTel producer reads its attributes back from it (label names never hold `=` or `"`).
+ */
+export function labelValuesOf(text: string): string[] {
+  const values: string[] = [];
+  let at = text.indexOf('="');
+  while (at >= 0) {
+    let value = '';
+    let i = at + 2;
+    for (; i < text.length; i++) {
+      const c = text[i] as string;
+      if (c === '"') break;
+      if (c === '\\') {
+        const next = text[++i];
+        value += next === 'n' ? '\n' : (next ?? '');
+      } else value += c;
+    }
+    values.push(value);
+    at = text.indexOf('="', i + 1);
+  }
+  return values;
+}
+
 function header(name: string, help: string, unit: string | undefined, type: string): string {
   return `# HELP ${name} ${escapeHelp(help)}\n${unit ? `# UNIT ${name} ${escapeHelp(unit)}\n` : ''}# TYPE ${name} ${type}\n`;
 }

@@ -179,7 +179,7 @@ export class SeriesStore {
         }
         const stored = storedSeries(state);
         if (stored + perKey > this.maxSeriesPerMap || this.othersStored + stored + perKey > this.maxSeries) {
-          const own = new Series([], '', nowMs, dump);
+          const own = new Series('', nowMs, dump);
           state.folded.set(key, own);
           state.overflowedTotal += 1;
           this.fold(state, own, entry, dump, nowMs);
@@ -227,7 +227,7 @@ export class SeriesStore {
       );
     }
     state.labelTexts.add(text);
-    return new Series(values, text, nowMs, dump);
+    return new Series(text, nowMs, dump);
   }
 
   private sumDecreased(state: MapState, series: Series, printed: number, value: number): void {
@@ -264,7 +264,7 @@ export class SeriesStore {
   /** A key past the cap: its own series moves, and the overflow series by what it gained. */
   private fold(state: MapState, own: Series, entry: MapEntry, dump: number, nowMs: number): void {
     if (state.overflow === undefined) {
-      state.overflow = new Series([], `${OVERFLOW_LABEL}="true"`, nowMs, dump);
+      state.overflow = new Series(`${OVERFLOW_LABEL}="true"`, nowMs, dump);
       this.seriesCount += 1;
     }
     state.overflow.seenDump = dump;

@@ -2,7 +2,7 @@
 // deltas of a cleared map) carried forward. Counters are `carried + printed`, so they never lose an increment.
 
 export class Series {
-  readonly labelValues: string[];
+  /** The key's labels as Prometheus text (`comm="bash",pid="1"`); the values are read back with labelValuesOf. */
   readonly labelText: string;
   readonly startMs: number;
   seenDump: number;
@@ -19,8 +19,7 @@ export class Series {
   printedBuckets: Float64Array | undefined;
   carriedBuckets: Float64Array | undefined;
 
-  constructor(labelValues: string[], labelText: string, startMs: number, seenDump: number) {
-    this.labelValues = labelValues;
+  constructor(labelText: string, startMs: number, seenDump: number) {
     this.labelText = labelText;
     this.startMs = startMs;
     this.seenDump = seenDump;
