@@ -78,7 +78,7 @@ export function createExporter(options: ExporterOptions = {}): Exporter {
   const prometheus = new PrometheusExporter({
     preventServerStart: true,
     withoutScopeInfo: true,
-    ...(renderer === 'otel' ? { metricProducers: [new BpftraceMetricProducer({ store, units: 'prometheus' })] } : {}),
+    ...(renderer === 'otel' ? { metricProducers: [new BpftraceMetricProducer({ store })] } : {}),
   });
   const serializer = new PrometheusSerializer(undefined, false, undefined, false, true);
   const readers: IMetricReader[] = [prometheus];

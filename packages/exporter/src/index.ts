@@ -37,7 +37,7 @@ export type { SelfMetric } from './self-metrics.js';
 /** An OTel MetricProducer over a SeriesStore, to pass as `metricProducers` to your own MetricReader. */
 export { BpftraceMetricProducer } from './metric-producer.js';
 /** The temporality a reader wants from BpftraceMetricProducer, and the instrumentation scope it reports under. */
-export type { ProducerTemporality, UnitNames } from './metric-producer.js';
+export type { ProducerTemporality } from './metric-producer.js';
 export { SCOPE } from './metric-producer.js';
 /** How a map name or key name becomes a metric or label name (to predict the names a program exports). */
 export { sanitizeLabelNames, sanitizeMetricName } from './names.js';

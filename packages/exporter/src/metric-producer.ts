@@ -51,9 +51,6 @@ interface Reported {
   buckets: Map<number, number> | undefined;
 }
 
-/** Which names a reader gives units: OTel's UCUM (`s`, `By`) or Prometheus's (`seconds`, `bytes`). */
-export type UnitNames = 'otel' | 'prometheus';
-
 /** Which temporality a reader wants for sums (bpftrace counters are observed totals) and for histograms. */
 export interface ProducerTemporality {
   sum: AggregationTemporality;
@@ -74,7 +71,6 @@ function mapMetricData(
   endMs: number,
   temporality: ProducerTemporality,
   reported: WeakMap<Series, Reported>,
-  units: UnitNames,
 ): MetricData[] {
   const endTime = hrTime(endMs);
   const deltaSums = temporality.sum === AggregationTemporality.DELTA;
@@ -87,11 +83,12 @@ function mapMetricData(
     attributes: attributesOf(state, series, overflow),
     value,
   });
-  // Values in a base unit (units.ts) are divided as they leave: the series keep bpftrace's integers.
+  // Values in a base unit (units.ts) are divided as they leave: the series keep bpftrace's integers. The unit is
+  // UCUM (`s`, `By`); a reader serving Prometheus text renames it (units.ts's prometheusUnitLines).
   const descriptor = (metric: PlannedMetric) => ({
     name: metric.name,
     description: metric.help,
-    unit: (units === 'prometheus' ? metric.prometheusUnit : metric.unit) ?? '',
+    unit: metric.unit ?? '',
     valueType: metric.divisor === 1 ? ValueType.INT : ValueType.DOUBLE,
   });
   const sum = (metric: PlannedMetric, which: 'total' | 'sumTotal'): MetricData => ({
@@ -159,23 +156,14 @@ export class BpftraceMetricProducer implements MetricProducer {
   private readonly now: () => number;
   private readonly temporality: ProducerTemporality;
   private readonly reported = new WeakMap<Series, Reported>();
-  private readonly units: UnitNames;
 
   /**
-   * `temporality`: what the reader's exporter selects (OTLP: `exporter.selectAggregationTemporality`). `units`:
-   * 'otel' (default) names units in UCUM (`s`, `By`), as OTLP wants; 'prometheus' as Prometheus's `# UNIT` does
-   * (`seconds`, `bytes`), for a reader that serves Prometheus text.
+   * `temporality`: what the reader's exporter selects (OTLP: `exporter.selectAggregationTemporality`).
    */
-  constructor(options: {
-    store: SeriesStore;
-    now?: () => number;
-    temporality?: ProducerTemporality;
-    units?: UnitNames;
-  }) {
+  constructor(options: { store: SeriesStore; now?: () => number; temporality?: ProducerTemporality }) {
     this.store = options.store;
     this.now = options.now ?? Date.now;
     this.temporality = options.temporality ?? CUMULATIVE;
-    this.units = options.units ?? 'otel';
   }
 
   collect(_options?: MetricCollectOptions): Promise<CollectionResult> {
@@ -184,7 +172,7 @@ export class BpftraceMetricProducer implements MetricProducer {
     const endMs = this.now();
     for (const state of this.store.mapStates()) {
       try {
-        metrics.push(...mapMetricData(state, endMs, this.temporality, this.reported, this.units));
+        metrics.push(...mapMetricData(state, endMs, this.temporality, this.reported));
       } catch (error) {
         errors.push(error);
       }
