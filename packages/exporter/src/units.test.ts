@@ -110,4 +110,24 @@ describe('base units', () => {
     expect(out).not.toMatch(/^# UNIT \S+ s$/m);
     await exporter.shutdown();
   });
+
+  it('serves the same text, units and all, through the OTel renderer as through the store', async () => {
+    const texts: string[] = [];
+    for (const prometheusRenderer of ['store', 'otel'] as const) {
+      const exporter = createExporter({ onWarning: () => {}, prometheusRenderer });
+      exporter.handle(
+        hist('@lat_ns', [
+          [512, 1023, 3],
+          [1024, 2047, 5],
+        ]),
+      );
+      exporter.handle(sum('@bytes', 4096));
+      const served = await exporter.prometheusText();
+      texts.push(served.replace(/^ktrace_dump_age_seconds.*$/gm, '').replace(/service_instance_id="[^"]*"/, ''));
+      await exporter.shutdown();
+    }
+    expect(texts[1]).toContain('# UNIT bpftrace_lat_seconds seconds\n');
+    expect(texts[1]).toContain('bpftrace_lat_seconds_bucket{key0="sshd",le="0.000001023"} 3\n');
+    expect(texts[1]).toBe(texts[0]);
+  });
 });
