@@ -2,6 +2,7 @@
 // printed by the real bpftrace, and 10 then 110 pods of its node in the API. Measures the agent's CPU per second and
 // RSS beside its bpftrace processes' own (the baseline, from /proc in the same run), and the API requests the agent
 // makes per minute with 10 pods and with 110 (they must not grow with the pods). Needs root and the built CLI.
+// KTRACE_BENCH_AGENT_MAP=hist makes the maps hist() (a key's values spread over 5 log2 buckets) instead of count().
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,11 +50,15 @@ async function until(what: string, probe: () => Promise<boolean>, millis = 90_00
   }
 }
 
+const MAP_KIND = process.env['KTRACE_BENCH_AGENT_MAP'] === 'hist' ? 'hist' : 'count';
+const update = (key: string): string => (MAP_KIND === 'hist' ? `hist(${key} % 16)` : 'count()');
 /** Fills 10k keys 100 per millisecond tick (loops that large do not pass 0.17's verifier), then keeps counting some. */
 const program = [
-  `interval:ms:1 /@n < ${KEYS}/ { unroll(100) { @m[@n] = count(); @n = @n + 1; } }`,
-  `interval:ms:10 /@n >= ${KEYS}/ { @m[@k] = count(); @k = (@k + 7) % ${KEYS}; }`,
+  `interval:ms:1 /@n < ${KEYS}/ { unroll(100) { @m[@n] = ${update('@n')}; @n = @n + 1; } }`,
+  `interval:ms:10 /@n >= ${KEYS}/ { @m[@k] = ${update('@k')}; @k = (@k + 7) % ${KEYS}; }`,
 ].join('\n');
+/** hist(): about 8 series a key (buckets, +Inf, _count), past the default caps. */
+const SERIES_CAP = KEYS * 10;
 
 const api = await startKubeApiServer({ namespaces: ['ktrace', 'shop'], resources: [leaseType] });
 const dir = mkdtempSync(join(tmpdir(), 'ktrace-bench-agent-'));
@@ -83,6 +88,7 @@ for (let t = 0; t < TRACES; t++) {
       interval: INTERVAL,
       include: ['@m'],
       bpftrace: { env: { BPFTRACE_MAP_KEYS_MAX: 65_536 } },
+      limits: { maxSeriesPerMap: SERIES_CAP, maxSeries: SERIES_CAP },
     },
   });
   // as the API server would store it: plain JSON
@@ -102,6 +108,8 @@ const agent = startKtrace(
     listen,
     '--bpftrace',
     '/usr/bin/bpftrace',
+    '--max-series-per-trace',
+    String(SERIES_CAP),
   ],
   { env: { PATH: process.env['PATH'], HOME: dir } },
 );
@@ -175,7 +183,7 @@ try {
 
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 console.log(
-  `ktrace agent: ${TRACES} traces × ${KEYS.toLocaleString('en')} keys printed every ${INTERVAL} by the real bpftrace, /metrics scraped every ${SCRAPE_MILLIS / 1000} s, ${WINDOW_MILLIS / 1000} s windows`,
+  `ktrace agent: ${TRACES} traces × ${KEYS.toLocaleString('en')}-key ${MAP_KIND}() maps printed every ${INTERVAL} by the real bpftrace, /metrics scraped every ${SCRAPE_MILLIS / 1000} s, ${WINDOW_MILLIS / 1000} s windows`,
 );
 console.log(
   'pods | agent CPU/s | bpftrace CPU/s (baseline, all 10) | ratio | agent RSS (heap in use) | bpftrace RSS (all 10) | ratio | API requests/min | by kind',
