@@ -45,31 +45,53 @@ function labelNames(line: string, open: number): { names: Array<{ name: string; 
   return { names, end: i + 1 };
 }
 
-/** `name{a="b"} 1` + {trace: "t"} → `name{trace="t",a="b"} 1`. */
-export function labelSample(line: string, labels: Record<string, string>): string {
-  const match = namePattern.exec(line);
-  if (match === null) return line;
-  const name = match[0];
-  const added = Object.entries(labels)
-    .map(([k, v]) => `${k}="${escapeValue(v)}"`)
-    .join(',');
+/** A part's constant labels, written once: the text added to each sample, and their names. */
+interface ConstantLabels {
+  added: string;
+  names: string[];
+  /** `name="`, for each name: a sample that holds none of them cannot clash. */
+  probes: string[];
+}
+
+function constantLabels(labels: Record<string, string>): ConstantLabels {
+  const names = Object.keys(labels);
+  return {
+    added: names.map((k) => `${k}="${escapeValue(labels[k] as string)}"`).join(','),
+    names,
+    probes: names.map((k) => `${k}="`),
+  };
+}
+
+/** The sample line `line`, whose metric name is `name`, with the constant labels first in its label set. */
+function labelLine(line: string, name: string, constant: ConstantLabels): string {
+  const { added } = constant;
   if (added === '') return line;
   let rest = line.slice(name.length);
   if (rest.startsWith('{')) {
-    const { names } = labelNames(rest, 0);
-    // a sample's own label named like a constant one keeps its value as exported_<name>
-    for (const { name: own, at } of [...names].reverse()) {
-      if (own in labels) rest = `${rest.slice(0, at)}exported_${rest.slice(at)}`;
+    if (constant.probes.some((probe) => rest.includes(probe))) {
+      const { names } = labelNames(rest, 0);
+      // a sample's own label named like a constant one keeps its value as exported_<name>
+      for (const { name: own, at } of [...names].reverse()) {
+        if (constant.names.includes(own)) rest = `${rest.slice(0, at)}exported_${rest.slice(at)}`;
+      }
     }
     return rest.startsWith('{}') ? `${name}{${added}}${rest.slice(2)}` : `${name}{${added},${rest.slice(1)}`;
   }
   return `${name}{${added}}${rest}`;
 }
 
+/** `name{a="b"} 1` + {trace: "t"} → `name{trace="t",a="b"} 1`. */
+export function labelSample(line: string, labels: Record<string, string>): string {
+  const match = namePattern.exec(line);
+  if (match === null) return line;
+  return labelLine(line, match[0], constantLabels(labels));
+}
+
 export function mergeExpositions(parts: ExpositionPart[]): MergeResult {
   const families = new Map<string, Family>();
   const conflicts = new Set<string>();
   for (const part of parts) {
+    const constant = constantLabels(part.labels);
     let current: Family | undefined;
     let skip = false;
     const enter = (name: string): void => {
@@ -104,16 +126,17 @@ export function mergeExpositions(parts: ExpositionPart[]): MergeResult {
         current !== undefined && (sampleName === current.name || sampleName.startsWith(`${current.name}_`));
       if (!belongs) enter(sampleName);
       if (skip) continue;
-      (current as Family).samples.push(labelSample(line, part.labels));
+      (current as Family).samples.push(labelLine(line, sampleName, constant));
     }
   }
-  let text = '';
+  // Joined, not built by +=: a rope of a million pieces costs more in the garbage collector than the merge itself.
+  const lines: string[] = [];
   for (const family of families.values()) {
     if (family.samples.length === 0 && family.type === undefined) continue;
-    if (family.help !== undefined) text += `# HELP ${family.name} ${family.help}\n`;
-    if (family.type !== undefined) text += `# TYPE ${family.name} ${family.type}\n`;
-    if (family.unit !== undefined) text += `# UNIT ${family.name} ${family.unit}\n`;
-    for (const sample of family.samples) text += `${sample}\n`;
+    if (family.help !== undefined) lines.push(`# HELP ${family.name} ${family.help}`);
+    if (family.type !== undefined) lines.push(`# TYPE ${family.name} ${family.type}`);
+    if (family.unit !== undefined) lines.push(`# UNIT ${family.name} ${family.unit}`);
+    for (const sample of family.samples) lines.push(sample);
   }
-  return { text, conflicts: [...conflicts] };
+  return { text: lines.length === 0 ? '' : `${lines.join('\n')}\n`, conflicts: [...conflicts] };
 }
