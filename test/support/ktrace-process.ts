@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, descendants } from './proc-tree.js';
+import { freePort } from './prometheus.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'packages', 'cli', 'dist', 'main.js');
@@ -264,6 +265,34 @@ export function startKtrace(args: string[], options: StartOptions = {}): KtraceP
   const ktrace = new KtraceProcess(args, options);
   started.set(ktrace, scope);
   return ktrace;
+}
+
+export interface RunOptions extends StartOptions {
+  /** `--bpftrace PATH`: a release of support/versions.ts; the system bpftrace without it. */
+  bpftrace?: string;
+  /** `--interval`. */
+  interval?: string;
+  /** Serve /metrics on a free loopback port (`--listen`), or not (`--no-listen`, the default). */
+  listen?: boolean;
+  /** More arguments, after these. */
+  args?: string[];
+}
+
+/** `ktrace run -e PROGRAM` with `options` as its flags. */
+export async function startRun(program: string, options: RunOptions = {}): Promise<KtraceProcess> {
+  const { bpftrace, interval, listen = false, args = [], ...start } = options;
+  return startKtrace(
+    [
+      'run',
+      ...(bpftrace === undefined ? [] : ['--bpftrace', bpftrace]),
+      '-e',
+      program,
+      ...(interval === undefined ? [] : ['--interval', interval]),
+      ...(listen ? ['--listen', `127.0.0.1:${await freePort()}`] : ['--no-listen']),
+      ...args,
+    ],
+    start,
+  );
 }
 
 /** Scrapes `listen` until the sample is there and `accept`s it (KtraceProcess.waitForSample, at another address). */
