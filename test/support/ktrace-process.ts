@@ -229,14 +229,8 @@ export class KtraceProcess {
     what: string,
     timeoutMs = 30_000,
   ): Promise<number> {
-    return this.waitFor(
-      async () => {
-        const value = await this.sample(sample.name, sample.labels);
-        return value !== undefined && accept(value) ? value : undefined;
-      },
-      what,
-      timeoutMs,
-    );
+    if (this.listen === undefined) throw new Error(`${this.#command} was started without --listen`);
+    return waitForSample(this, this.listen, sample, accept, what, timeoutMs);
   }
 
   /**
