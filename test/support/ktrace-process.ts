@@ -235,7 +235,7 @@ export class KtraceProcess {
 
   /**
    * Sends `signal` (unless it has exited already) and awaits the exit. One that does not exit within `timeoutMs` is
-   * killed, and the stop fails with its output.
+   * killed with its bpftrace processes, and the stop fails with its output.
    */
   async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<Exit> {
     if (this.running()) this.child.kill(signal);
@@ -244,8 +244,10 @@ export class KtraceProcess {
     const exit = await Promise.race([this.exited, late]);
     clearTimeout(timer);
     if (exit !== undefined) return exit;
+    const bpftrace = descendants(this.child.pid ?? 0);
     this.child.kill('SIGKILL');
     await this.exited;
+    for (const pid of bpftrace.filter(alive)) process.kill(pid, 'SIGKILL');
     throw new Error(`${this.#command} did not exit within ${timeoutMs / 1000} s of ${signal}\n${this.tail()}`);
   }
 }
@@ -315,7 +317,7 @@ export function testStarted(): void {
 
 /**
  * Stops what is still running of the processes started in the test that ended (`test`) or in the whole file
- * (`file`): SIGTERM, so bpftrace detaches; SIGKILL after 10 s, and any bpftrace of theirs still there.
+ * (`file`): SIGTERM, so bpftrace detaches; SIGKILL after 10 s, with their bpftrace processes.
  */
 export async function stopLeftRunning(which: Scope): Promise<void> {
   const left = [...started].filter(([, s]) => which === 'file' || s === 'test').map(([k]) => k);
@@ -323,10 +325,7 @@ export async function stopLeftRunning(which: Scope): Promise<void> {
   scope = 'file';
   await Promise.all(
     left.map(async (ktrace) => {
-      if (!ktrace.running()) return;
-      const bpftrace = descendants(ktrace.child.pid ?? 0);
-      await ktrace.stop('SIGTERM', 10_000).catch(() => undefined);
-      for (const pid of bpftrace.filter(alive)) process.kill(pid, 'SIGKILL');
+      if (ktrace.running()) await ktrace.stop('SIGTERM', 10_000).catch(() => undefined);
     }),
   );
 }
