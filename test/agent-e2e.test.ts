@@ -6,29 +6,29 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApiServer } from './support/kube-api-server/index.js';
-import type { KubeApiServer } from './support/kube-api-server/index.js';
-import { leaseType, runCli } from './support/cluster.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { leaseType, runCli, startAgent } from './support/cluster.js';
 import type { CliResult } from './support/cluster.js';
-import { freePort } from './support/prometheus.js';
-import {
-  eventually,
-  namedBinary,
-  readsFromStdin,
-  requireBuiltCli,
-  sampleValue,
-  scrape,
-  startKtrace,
-  uniqueName,
-} from './support/workload.js';
-import type { KtraceProcess } from './support/workload.js';
+import { requireBuiltCli, sampleValue } from './support/ktrace-process.js';
+import { kubeApiServerPerFile } from './support/kube-api-server-per-file.js';
+import { namedBinary, readsFromStdin, uniqueName } from './support/workload.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ktrace-cluster-agent-'));
-let api: KubeApiServer;
 let kubeconfig: string;
-let agent: KtraceProcess | undefined;
-let listen: string;
+const api = kubeApiServerPerFile({
+  namespaces: ['ktrace'],
+  resources: [leaseType],
+  setup: (server) => {
+    requireBuiltCli();
+    kubeconfig = server.kubeconfigPath({ namespace: 'ktrace' });
+    server.seed({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'n1', labels: { 'kubernetes.io/os': 'linux', pool: 'a' } },
+    });
+  },
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[]): Promise<CliResult> {
   return runCli([...args, '--kubeconfig', kubeconfig], { HOME: dir });
@@ -45,27 +45,6 @@ function program(file: string, text: string): string {
   return path;
 }
 
-beforeAll(async () => {
-  requireBuiltCli();
-  api = await startKubeApiServer({ namespaces: ['ktrace'], resources: [leaseType] });
-  kubeconfig = api.kubeconfigPath({ namespace: 'ktrace' });
-  api.seed({
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name: 'n1', labels: { 'kubernetes.io/os': 'linux', pool: 'a' } },
-  });
-  listen = `127.0.0.1:${await freePort()}`;
-});
-
-afterAll(async () => {
-  if (agent !== undefined && agent.child.exitCode === null && agent.child.signalCode === null) {
-    agent.child.kill('SIGKILL');
-    await agent.exited;
-  }
-  await api?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
 describe('ktrace agent with the real bpftrace and the loopback API server', () => {
   it('runs, reports, survives and stops traces as their documents come and go', async () => {
     const work = uniqueName('kaw');
@@ -76,35 +55,14 @@ describe('ktrace agent with the real bpftrace and the loopback API server', () =
       'reads.bt',
       'tracepoint:syscalls:sys_enter_read /args->fd == 0/ { @reads[comm] = count(); }\n',
     );
-    const current = startKtrace(
-      [
-        'agent',
-        '--node-name',
-        'n1',
-        '--kubeconfig',
-        kubeconfig,
-        '--listen',
-        listen,
-        '--cluster-name',
-        'test-cluster',
-        '--bpftrace',
-        '/usr/bin/bpftrace',
-        '--heartbeat',
-        '2s',
-      ],
-      {
-        env: { PATH: process.env['PATH'], HOME: dir },
-      },
-    );
-    agent = current;
-    const tail = (): string => current.output().slice(-4000);
-    const metrics = (): Promise<string> => scrape(listen);
-    const value = async (name: string, labels: Record<string, string>): Promise<number | undefined> =>
-      sampleValue(await metrics(), name, labels);
+    const agent = await startAgent(kubeconfig, dir, ['--cluster-name', 'test-cluster', '--heartbeat', '2s']);
+    const listen = agent.listen as string;
+    const metrics = (): Promise<string> => agent.metrics();
+    const value = (name: string, labels: Record<string, string>): Promise<number | undefined> =>
+      agent.sample(name, labels);
     const reads = (comm: string): Promise<number | undefined> =>
       value('bpftrace_reads_total', { trace: 'reads', comm });
-    const waitFor = <T>(probe: () => Promise<T | undefined>, what: string): Promise<T> =>
-      eventually(probe, what, 60_000, tail);
+    const waitFor = <T>(probe: () => Promise<T | undefined>, what: string): Promise<T> => agent.waitFor(probe, what);
     /** Reads by the ping process until the trace counts them: bpftrace's probe is attached now. */
     const attached = async (): Promise<void> => {
       const before = (await reads(ping).catch(() => undefined)) ?? 0;
@@ -176,7 +134,7 @@ describe('ktrace agent with the real bpftrace and the loopback API server', () =
     expect(listed.stdout).toMatch(/^broken\s+-\s+0\/1\s+1\s+trace broken: invalid trace spec:/m);
     expect(listed.stdout).toMatch(/^gpu-only\s+pool=gpu\s+0\/0\s+0/m);
     expect(
-      current
+      agent
         .logs()
         .some((l) => l['level'] === 'error' && l['trace'] === 'broken' && String(l['msg']).includes('spec.interval')),
     ).toBe(true);
@@ -222,8 +180,7 @@ describe('ktrace agent with the real bpftrace and the loopback API server', () =
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('ktrace: no trace reads in namespace ktrace (ktrace get lists them)\n');
 
-    current.child.kill('SIGTERM');
-    expect((await current.exited).code).toBe(0);
-    expect(current.logs().some((l) => l['msg'] === 'ktrace agent stopped')).toBe(true);
+    expect((await agent.stop()).code).toBe(0);
+    expect(agent.logs().some((l) => l['msg'] === 'ktrace agent stopped')).toBe(true);
   }, 300_000);
 });

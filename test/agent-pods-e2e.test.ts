@@ -5,42 +5,26 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CgroupSandbox } from './support/cgroup-sandbox.js';
-import { leaseType, runCli } from './support/cluster.js';
-import { startKubeApiServer } from './support/kube-api-server/index.js';
-import type { KubeApiServer } from './support/kube-api-server/index.js';
-import { freePort } from './support/prometheus.js';
-import {
-  eventually,
-  namedBinary,
-  readsFromStdin,
-  requireBuiltCli,
-  sampleValue,
-  scrape,
-  startKtrace,
-  uniqueName,
-} from './support/workload.js';
-import type { KtraceProcess } from './support/workload.js';
+import { leaseType, runCli, startAgent } from './support/cluster.js';
+import { requireBuiltCli } from './support/ktrace-process.js';
+import { kubeApiServerPerFile } from './support/kube-api-server-per-file.js';
+import { namedBinary, readsFromStdin, uniqueName } from './support/workload.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ktrace-cluster-pods-'));
-let api: KubeApiServer;
 let sandbox: CgroupSandbox | undefined;
-let agent: KtraceProcess | undefined;
-
-beforeAll(async () => {
-  requireBuiltCli();
-  api = await startKubeApiServer({ namespaces: ['ktrace', 'shop'], resources: [leaseType] });
-  api.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { 'kubernetes.io/os': 'linux' } } });
+const api = kubeApiServerPerFile({
+  namespaces: ['ktrace', 'shop'],
+  resources: [leaseType],
+  setup: (server) => {
+    requireBuiltCli();
+    server.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { 'kubernetes.io/os': 'linux' } } });
+  },
 });
 
-afterAll(async () => {
-  if (agent !== undefined && agent.child.exitCode === null && agent.child.signalCode === null) {
-    agent.child.kill('SIGKILL');
-    await agent.exited;
-  }
+afterAll(() => {
   sandbox?.cleanup();
-  await api?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -78,27 +62,7 @@ describe('pod labels from the agent', () => {
       ].join('\n'),
     );
     const kubeconfig = api.kubeconfigPath({ namespace: 'ktrace' });
-    const listen = `127.0.0.1:${await freePort()}`;
-    const current = startKtrace(
-      [
-        'agent',
-        '--node-name',
-        'n1',
-        '--kubeconfig',
-        kubeconfig,
-        '--listen',
-        listen,
-        '--bpftrace',
-        '/usr/bin/bpftrace',
-        '--deleted-pod-grace',
-        '1s',
-      ],
-      {
-        env: { PATH: process.env['PATH'], HOME: dir },
-      },
-    );
-    agent = current;
-    const tail = (): string => current.output().slice(-4000);
+    const agent = await startAgent(kubeconfig, dir, ['--deleted-pod-grace', '1s']);
     const noPod = { k8s_namespace_name: '', k8s_pod_name: '', k8s_container_name: '', container_id: '' };
     const inPod = {
       k8s_namespace_name: 'shop',
@@ -106,37 +70,32 @@ describe('pod labels from the agent', () => {
       k8s_container_name: 'app',
       container_id: containerId,
     };
-    const reads = async (comm: string, labels: Record<string, string>): Promise<number | undefined> =>
-      sampleValue(await scrape(listen), 'bpftrace_reads_total', { trace: 'reads', comm, ...labels });
+    const reads = (comm: string, labels: Record<string, string>): Promise<number | undefined> =>
+      agent.sample('bpftrace_reads_total', { trace: 'reads', comm, ...labels });
 
     const applied = await runCli(['apply', '-f', traceFile, '--kubeconfig', kubeconfig], { HOME: dir });
     expect(applied.code).toBe(0);
     // a process outside any pod is counted too, with empty pod labels: proof that bpftrace is attached
-    await eventually(
+    await agent.waitFor(
       async () => {
         await readsFromStdin(pingDd, 1);
         return ((await reads(ping, noPod)) ?? 0) > 0 ? true : undefined;
       },
       'the ping reads, outside any pod',
       90_000,
-      tail,
     );
     const child = sandbox.spawnIn(web.dir, dd, ['if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=321', 'status=none']);
     await new Promise((resolve) => child.on('close', resolve));
-    await eventually(
+    await agent.waitFor(
       async () => ((await reads(work, inPod)) === 321 ? true : undefined),
       '321 reads labelled with pod web-1',
-      60_000,
-      tail,
     );
     expect(await reads(work, noPod)).toBeUndefined();
 
     api.delete('pods', 'shop', 'web-1');
-    await eventually(
+    await agent.waitFor(
       async () => ((await reads(work, inPod)) === undefined ? true : undefined),
       "the deleted pod's series to go",
-      60_000,
-      tail,
     );
     expect(((await reads(ping, noPod)) ?? 0) > 0).toBe(true);
   }, 240_000);

@@ -6,45 +6,29 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CgroupSandbox } from './support/cgroup-sandbox.js';
-import { leaseType, runCli } from './support/cluster.js';
-import { startKubeApiServer } from './support/kube-api-server/index.js';
-import type { KubeApiServer } from './support/kube-api-server/index.js';
-import { freePort } from './support/prometheus.js';
-import {
-  descendants,
-  eventually,
-  namedBinary,
-  readsFromStdin,
-  requireBuiltCli,
-  sampleValue,
-  scrape,
-  startKtrace,
-  uniqueName,
-} from './support/workload.js';
-import type { KtraceProcess } from './support/workload.js';
+import { leaseType, runCli, startAgent } from './support/cluster.js';
+import { requireBuiltCli, sampleValue } from './support/ktrace-process.js';
+import { kubeApiServerPerFile } from './support/kube-api-server-per-file.js';
+import { descendants } from './support/proc-tree.js';
+import { namedBinary, readsFromStdin, uniqueName } from './support/workload.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ktrace-cluster-select-'));
-let api: KubeApiServer;
 let sandbox: CgroupSandbox | undefined;
-let agent: KtraceProcess | undefined;
-
-beforeAll(async () => {
-  requireBuiltCli();
-  api = await startKubeApiServer({ namespaces: ['ktrace'], resources: [leaseType] });
-  api.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { 'kubernetes.io/os': 'linux' } } });
-  api.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'shop' } } });
-  api.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lab', labels: { team: 'lab' } } });
+const api = kubeApiServerPerFile({
+  namespaces: ['ktrace'],
+  resources: [leaseType],
+  setup: (server) => {
+    requireBuiltCli();
+    server.seed({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1', labels: { 'kubernetes.io/os': 'linux' } } });
+    server.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop', labels: { team: 'shop' } } });
+    server.seed({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'lab', labels: { team: 'lab' } } });
+  },
 });
 
-afterAll(async () => {
-  if (agent !== undefined && agent.child.exitCode === null && agent.child.signalCode === null) {
-    agent.child.kill('SIGKILL');
-    await agent.exited;
-  }
+afterAll(() => {
   sandbox?.cleanup();
-  await api?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -86,35 +70,15 @@ describe('pod selection by the agent', () => {
     const traceFile = join(dir, 'reads.bt');
     writeFileSync(traceFile, 'tracepoint:syscalls:sys_enter_read /args->fd == 0/ { @reads[comm] = count(); }\n');
     const kubeconfig = api.kubeconfigPath({ namespace: 'ktrace' });
-    const listen = `127.0.0.1:${await freePort()}`;
-    const current = startKtrace(
-      [
-        'agent',
-        '--node-name',
-        'n1',
-        '--kubeconfig',
-        kubeconfig,
-        '--listen',
-        listen,
-        '--bpftrace',
-        '/usr/bin/bpftrace',
-        '--deleted-pod-grace',
-        '1s',
-      ],
-      { env: { PATH: process.env['PATH'], HOME: dir } },
-    );
-    agent = current;
-    const tail = (): string => current.output().slice(-4000);
+    const agent = await startAgent(kubeconfig, dir, ['--deleted-pod-grace', '1s']);
     const waitFor = <T>(probe: () => Promise<T | undefined>, what: string): Promise<T> =>
-      eventually(probe, what, 90_000, tail);
+      agent.waitFor(probe, what, 90_000);
     const state = async (wanted: string): Promise<true | undefined> =>
-      sampleValue(await scrape(listen), 'ktrace_agent_trace_state', { trace: 'web', state: wanted }) === 1
-        ? true
-        : undefined;
+      (await agent.sample('ktrace_agent_trace_state', { trace: 'web', state: wanted })) === 1 ? true : undefined;
     /** Every exported count of `comm`, by pod name ('' outside any pod). */
     const readsByPod = async (comm: string): Promise<Record<string, number>> => {
       const out: Record<string, number> = {};
-      for (const line of (await scrape(listen)).split('\n')) {
+      for (const line of (await agent.metrics()).split('\n')) {
         if (!line.startsWith('bpftrace_reads_total{') || !line.includes(`comm="${comm}"`)) continue;
         const pod = /k8s_pod_name="([^"]*)"/.exec(line)?.[1] ?? '?';
         out[pod] = Number(line.slice(line.lastIndexOf(' ') + 1));
@@ -155,7 +119,7 @@ describe('pod selection by the agent', () => {
         : undefined;
     }, 'ktrace get to show web skipped on n1: no pod is selected');
     expect(await state('skipped')).toBe(true);
-    expect(descendants(current.child.pid ?? 0)).toEqual([]);
+    expect(descendants(agent.child.pid ?? 0)).toEqual([]);
 
     // a selected pod appears: bpftrace starts
     const web1 = runningPod('shop', 'web-1', { app: 'web' }, ids.web1);
@@ -179,7 +143,7 @@ describe('pod selection by the agent', () => {
       readsFromStdin(dd, 77),
     ]);
     await reads({ 'web-1': 321 }, 'only web-1, exactly');
-    const text = await scrape(listen);
+    const text = await agent.metrics();
     expect(
       sampleValue(text, 'bpftrace_reads_total', {
         trace: 'web',
@@ -212,12 +176,11 @@ describe('pod selection by the agent', () => {
     expect((await api.kubectl(['label', 'namespace', 'lab', 'team=lab', '--overwrite'])).code).toBe(0);
     await waitFor(() => state('skipped'), 'the trace to be skipped again');
     await waitFor(
-      () => Promise.resolve(descendants(current.child.pid ?? 0).length === 0 ? true : undefined),
+      () => Promise.resolve(descendants(agent.child.pid ?? 0).length === 0 ? true : undefined),
       'bpftrace to stop',
     );
     expect(await readsByPod(work)).toEqual({});
-    current.child.kill('SIGTERM');
-    expect((await current.exited).code).toBe(0);
+    expect((await agent.stop()).code).toBe(0);
   }, 300_000);
 
   it('refuses a series cap that is not a whole number of series, before contacting anything', async () => {

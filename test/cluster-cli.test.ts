@@ -5,29 +5,26 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { leaseType, runCli } from './support/cluster.js';
 import type { CliResult } from './support/cluster.js';
-import { startKubeApiServer } from './support/kube-api-server/index.js';
-import type { KubeApiServer } from './support/kube-api-server/index.js';
+import { kubeApiServerPerFile } from './support/kube-api-server-per-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ktrace-cluster-verbs-'));
-let api: KubeApiServer;
 let kubeconfig: string;
+const api = kubeApiServerPerFile({
+  namespaces: ['ktrace'],
+  resources: [leaseType],
+  setup: (server) => {
+    kubeconfig = server.kubeconfigPath({ namespace: 'ktrace' });
+    writeFileSync(join(dir, 'opens.bt'), 'tracepoint:syscalls:sys_enter_openat { @opens[comm] = count(); }\n');
+  },
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function ktrace(args: string[]): Promise<CliResult> {
   return runCli([...args, '--kubeconfig', kubeconfig], { HOME: dir });
 }
-
-beforeAll(async () => {
-  api = await startKubeApiServer({ namespaces: ['ktrace'], resources: [leaseType] });
-  kubeconfig = api.kubeconfigPath({ namespace: 'ktrace' });
-  writeFileSync(join(dir, 'opens.bt'), 'tracepoint:syscalls:sys_enter_openat { @opens[comm] = count(); }\n');
-});
-afterAll(async () => {
-  await api?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
 
 describe('ktrace apply, get, delete against the API server', () => {
   it('applies by server-side apply as ktrace, updates in place, lists, deletes', async () => {

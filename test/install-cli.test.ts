@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { installManifests, oneShotConfigMap, oneShotJob } from '@ktrace/core/kubernetes';
 import type { OneShotTraceOptions } from '@ktrace/core/kubernetes';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { kubeApiServerPerFile } from './support/kube-api-server-per-file.js';
 import { BUILTIN_RESOURCES, startKubeApiServer } from './support/kube-api-server/index.js';
 import type { KubeApiServer, KubeObject } from './support/kube-api-server/index.js';
 import { leaseType, runCli } from './support/cluster.js';
@@ -54,18 +55,13 @@ function content(object: KubeObject | undefined): unknown {
   return rest;
 }
 
-let api: KubeApiServer;
 let kubeconfig: string;
-
-beforeAll(async () => {
-  api = await startKubeApiServer({ resources: [leaseType] });
-  kubeconfig = api.kubeconfigPath({ namespace: 'default' });
-});
-afterAll(async () => {
-  await api.close();
-});
-afterEach(() => {
-  api.allowAll();
+const api = kubeApiServerPerFile({
+  resources: [leaseType],
+  allowAll: true,
+  setup: (server) => {
+    kubeconfig = server.kubeconfigPath({ namespace: 'default' });
+  },
 });
 
 describe('ktrace install against the test API server', () => {

@@ -3,22 +3,13 @@
 // node-scoped ListWatch, bookmarks, request counts, pod logs.
 import { PassThrough } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { kubeApiServerPerFile } from './support/kube-api-server-per-file.js';
 import { startKubeApiServer, testPod } from './support/kube-api-server/index.js';
-import type { KubeApiServer, KubeObject } from './support/kube-api-server/index.js';
+import type { KubeObject } from './support/kube-api-server/index.js';
 import { eventually } from './support/workload.js';
 
-let api: KubeApiServer;
-
-beforeAll(async () => {
-  api = await startKubeApiServer({ namespaces: ['team-a'] });
-});
-afterAll(async () => {
-  await api.close();
-});
-afterEach(() => {
-  api.allowAll();
-});
+const api = kubeApiServerPerFile({ namespaces: ['team-a'], allowAll: true });
 
 const pod = testPod;
 

@@ -3,19 +3,11 @@
 // request, and kubectl's protobuf-bodied `create` commands.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApiServer } from './support/kube-api-server/index.js';
-import type { KubeApiServer } from './support/kube-api-server/index.js';
+import { describe, expect, it } from 'vitest';
+import { kubeApiServerPerFile } from './support/kube-api-server-per-file.js';
 
-let api: KubeApiServer;
+const api = kubeApiServerPerFile({ rbac: true });
 const SA = 'system:serviceaccount:ktrace:ktrace-agent';
-
-beforeAll(async () => {
-  api = await startKubeApiServer({ rbac: true });
-});
-afterAll(async () => {
-  await api.close();
-});
 
 describe('RBAC through kubectl', () => {
   it('creates with kubectl create, then answers auth can-i --as and impersonated requests from the applied roles', async () => {

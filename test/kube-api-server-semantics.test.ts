@@ -1,18 +1,11 @@
 // The loopback Kubernetes API server's HTTP semantics that clients rely on but kubectl and client-node tests do not
 // reach: Status shapes and codes, patch types, optimistic concurrency, dry run, generateName, deletion propagation,
 // several apply conflicts at once, watch timeouts and initial events.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApiServer } from './support/kube-api-server/index.js';
-import type { KubeApiServer, KubeObject } from './support/kube-api-server/index.js';
+import { describe, expect, it } from 'vitest';
+import { kubeApiServerPerFile } from './support/kube-api-server-per-file.js';
+import type { KubeObject } from './support/kube-api-server/index.js';
 
-let api: KubeApiServer;
-
-beforeAll(async () => {
-  api = await startKubeApiServer({ namespaces: ['sem'] });
-});
-afterAll(async () => {
-  await api.close();
-});
+const api = kubeApiServerPerFile({ namespaces: ['sem'] });
 
 interface Reply {
   code: number;

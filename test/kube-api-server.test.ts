@@ -3,22 +3,13 @@
 // through the stand-in controller, logs and logs -f. The client-node half is kube-api-server-client-node.test.ts.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApiServer, testPod } from './support/kube-api-server/index.js';
-import type { KubeApiServer, KubeObject } from './support/kube-api-server/index.js';
+import { describe, expect, it } from 'vitest';
+import { kubeApiServerPerFile } from './support/kube-api-server-per-file.js';
+import { testPod } from './support/kube-api-server/index.js';
+import type { KubeObject } from './support/kube-api-server/index.js';
 import { eventually } from './support/workload.js';
 
-let api: KubeApiServer;
-
-beforeAll(async () => {
-  api = await startKubeApiServer({ namespaces: ['team-a'] });
-});
-afterAll(async () => {
-  await api.close();
-});
-afterEach(() => {
-  api.allowAll();
-});
+const api = kubeApiServerPerFile({ namespaces: ['team-a'], allowAll: true });
 
 const pod = testPod;
 

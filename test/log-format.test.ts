@@ -5,17 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from './support/cluster.js';
-import { eventually, scrape, startKtrace } from './support/workload.js';
-import type { KtraceProcess } from './support/workload.js';
+import { scrape, startKtrace } from './support/ktrace-process.js';
+import type { KtraceProcess } from './support/ktrace-process.js';
 
-const started: KtraceProcess[] = [];
 const dirs: string[] = [];
 
-afterEach(async () => {
-  for (const ktrace of started.splice(0)) {
-    ktrace.child.kill('SIGTERM');
-    await ktrace.exited;
-  }
+afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -28,26 +23,19 @@ function dumpFile(): string {
 }
 
 function exportServing(extra: string[]): KtraceProcess {
-  const ktrace = startKtrace(['export', '--listen', '127.0.0.1:0', ...extra, dumpFile()]);
-  started.push(ktrace);
-  return ktrace;
+  return startKtrace(['export', '--listen', '127.0.0.1:0', ...extra, dumpFile()]);
 }
 
 describe('ktrace export logs', () => {
   it('writes JSON lines when stderr is not a terminal: time, level, msg and fields a collector can query', async () => {
     const ktrace = exportServing([]);
-    const serving = await eventually(
-      () => ktrace.logs().find((l) => l['msg'] === 'serving'),
-      'the serving record',
-      30_000,
-      () => ktrace.output(),
-    );
+    const serving = await ktrace.waitForLog('serving', 30_000);
     expect(serving).toMatchObject({
       level: 'info',
       metrics: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/),
     });
     expect(Number.isNaN(Date.parse(String(serving['time'])))).toBe(false);
-    await eventually(() => ktrace.logs().find((l) => String(l['msg']).startsWith('end of input')), 'end of input');
+    await ktrace.waitForLog(/^end of input/);
     expect(ktrace.logs().find((l) => l['level'] === 'warn')?.['msg']).toMatch(/^map @x is not exported/);
     // every line of stderr is such a record
     expect(
@@ -62,12 +50,7 @@ describe('ktrace export logs', () => {
 
   it('writes readable lines with --log-format text', async () => {
     const ktrace = exportServing(['--log-format', 'text']);
-    await eventually(
-      () => (ktrace.output().includes('end of input') ? true : undefined),
-      'end of input',
-      30_000,
-      () => ktrace.output(),
-    );
+    await ktrace.waitFor(() => (ktrace.output().includes('end of input') ? true : undefined), 'end of input', 30_000);
     const lines = ktrace.output().trim().split('\n');
     expect(lines[0]).toMatch(/^ktrace: serving metrics=http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     expect(lines).toContain('ktrace: end of input; still serving the final state until SIGINT/SIGTERM');

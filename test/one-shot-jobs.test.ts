@@ -4,12 +4,17 @@
 // unsuspended, so where the pod lands is not asserted here.)
 import { createKubeClient, createOneShotJob, deleteOneShotJob, oneShotJobName } from '@ktrace/core/kubernetes';
 import type { KubeClient, OneShotTraceOptions } from '@ktrace/core/kubernetes';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKubeApiServer } from './support/kube-api-server/index.js';
-import type { KubeApiServer, KubeObject } from './support/kube-api-server/index.js';
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from './support/kube-api-server/index.js';
+import { kubeApiServerPerFile } from './support/kube-api-server-per-file.js';
 
-let api: KubeApiServer;
 let client: KubeClient;
+const api = kubeApiServerPerFile({
+  namespaces: ['ktrace'],
+  setup: (server) => {
+    client = createKubeClient({ kubeconfig: server.kubeconfigPath({ namespace: 'ktrace' }) });
+  },
+});
 
 function options(nodeName: string, overrides: Partial<OneShotTraceOptions> = {}): OneShotTraceOptions {
   return {
@@ -34,14 +39,6 @@ function options(nodeName: string, overrides: Partial<OneShotTraceOptions> = {})
     ...overrides,
   };
 }
-
-beforeAll(async () => {
-  api = await startKubeApiServer({ namespaces: ['ktrace'] });
-  client = createKubeClient({ kubeconfig: api.kubeconfigPath({ namespace: 'ktrace' }) });
-});
-afterAll(async () => {
-  await api.close();
-});
 
 describe('one-shot trace Jobs', () => {
   it('are resumed with the program in a ConfigMap owned by each Job; deleting a Job removes its program', async () => {

@@ -4,30 +4,16 @@
 // /metrics serves. The protocol comes from OTEL_EXPORTER_OTLP_PROTOCOL / _METRICS_PROTOCOL (http/protobuf by default).
 import { ktraceVersion } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from './support/prometheus.js';
 import { latestValue, metricsNamed, startOtlpGrpcReceiver, startOtlpHttpReceiver } from './support/otlp-receiver.js';
 import type { OtlpReceiver, ReceivedExport } from './support/otlp-receiver.js';
-import {
-  eventually,
-  namedBinary,
-  readsFromStdin,
-  requireBuiltCli,
-  sampleValue,
-  scrape,
-  startKtrace,
-  uniqueName,
-} from './support/workload.js';
-import type { KtraceProcess } from './support/workload.js';
+import { requireBuiltCli, sampleValue, startKtrace, startRun } from './support/ktrace-process.js';
+import type { KtraceProcess } from './support/ktrace-process.js';
+import { namedBinary, ping, readsFromStdin, uniqueName, waitAttached } from './support/workload.js';
+import type { Ping } from './support/workload.js';
 
-let ktrace: KtraceProcess | undefined;
 let receiver: OtlpReceiver | undefined;
 
 afterEach(async () => {
-  if (ktrace !== undefined && ktrace.child.exitCode === null && ktrace.child.signalCode === null) {
-    ktrace.child.kill('SIGKILL');
-    await ktrace.exited;
-  }
-  ktrace = undefined;
   await receiver?.close();
   receiver = undefined;
 });
@@ -39,11 +25,11 @@ function otelEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Reads of fd 0 by process name, their sizes for `name`, and a printf when `ping` reads (the probes are attached). */
-function program(name: string, ping: string): string {
+function program(name: string, pinger: Ping): string {
   return [
     'tracepoint:syscalls:sys_enter_read /args->fd == 0/ { @reads[comm] = count(); }',
     `tracepoint:syscalls:sys_enter_read /args->fd == 0 && comm == "${name}"/ { @spread[comm] = hist(args->count); }`,
-    `tracepoint:syscalls:sys_enter_read /args->fd == 0 && comm == "${ping}"/ { printf("ktrace-ping\\n"); }`,
+    pinger.probe,
   ].join('\n');
 }
 
@@ -66,37 +52,26 @@ async function runPushing(
 ): Promise<PushedRun> {
   requireBuiltCli();
   const name = uniqueName('kto');
-  const ping = uniqueName('ktp');
+  const pinger = ping();
   const dd = namedBinary('/bin/dd', name);
-  const pingBinary = namedBinary('/bin/dd', ping);
-  const listen = `127.0.0.1:${await freePort()}`;
-  const current = startKtrace(
-    ['run', '-e', program(name, ping), '--interval', '500ms', '--listen', listen, '--otlp-endpoint', endpoint],
-    { env },
-  );
-  ktrace = current;
-  await eventually(
-    async () => {
-      await readsFromStdin(pingBinary, 1);
-      return current.logs().some((l) => l['msg'] === 'ktrace-ping') ? true : undefined;
-    },
-    'bpftrace to attach (a ping read logged by ktrace)',
-    60_000,
-    () => current.output().slice(-3000),
-  );
+  const ktrace = await startRun(program(name, pinger), {
+    interval: '500ms',
+    listen: true,
+    args: ['--otlp-endpoint', endpoint],
+    env,
+  });
+  await waitAttached(ktrace, pinger);
   await readsFromStdin(dd, 777);
-  const metrics = await eventually(
+  const metrics = await ktrace.waitFor(
     async () => {
-      const text = await scrape(listen);
+      const text = await ktrace.metrics();
       return sampleValue(text, 'bpftrace_reads_total', { comm: name }) === 777 ? text : undefined;
     },
     '/metrics to show the 777 reads',
     30_000,
-    () => current.output().slice(-3000),
   );
-  current.child.kill('SIGTERM');
-  expect(await current.exited, current.output().slice(-3000)).toEqual({ code: 0, signal: null });
-  return { name, metrics, exports: exports(), ktrace: current };
+  expect(await ktrace.stop(), ktrace.tail()).toEqual({ code: 0, signal: null });
+  return { name, metrics, exports: exports(), ktrace };
 }
 
 /** What a user checks in the collector: the count, the histogram as /metrics has it, the final push delivered. */
@@ -168,7 +143,6 @@ describe('ktrace run pushes OTLP over each protocol, decoded by the receiver', (
       ['run', '-e', 'profile:hz:99 { @samples = count(); }', '--otlp-endpoint', 'http://127.0.0.1:4318'],
       { env: otelEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'http' }) },
     );
-    ktrace = current;
     expect((await current.exited).code).toBe(2);
     const lines = current
       .output()

@@ -4,21 +4,13 @@
 // instrumentation scopes of their own.
 import { ktraceVersion } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from './support/prometheus.js';
 import { startOtlpHttpReceiver } from './support/otlp-receiver.js';
 import type { OtlpReceiver } from './support/otlp-receiver.js';
-import { eventually, requireBuiltCli, scrape, startKtrace, waitForSample } from './support/workload.js';
-import type { KtraceProcess } from './support/workload.js';
+import { requireBuiltCli, startRun } from './support/ktrace-process.js';
 
-let ktrace: KtraceProcess | undefined;
 let receiver: OtlpReceiver | undefined;
 
 afterEach(async () => {
-  if (ktrace !== undefined && ktrace.child.exitCode === null && ktrace.child.signalCode === null) {
-    ktrace.child.kill('SIGKILL');
-    await ktrace.exited;
-  }
-  ktrace = undefined;
   await receiver?.close();
   receiver = undefined;
 });
@@ -40,24 +32,22 @@ function targetInfo(text: string): { line: string; labels: Record<string, string
 /** `ktrace run` of a ticking program until /metrics has a tick (and, with `otlp`, a push arrived); then SIGTERM. */
 async function run(otlp: OtlpReceiver | undefined): Promise<string> {
   requireBuiltCli();
-  const listen = `127.0.0.1:${await freePort()}`;
-  const args = ['run', '-e', 'interval:ms:100 { @ticks = count(); }', '--interval', '500ms', '--listen', listen];
-  const current = startKtrace(otlp === undefined ? args : [...args, '--otlp-endpoint', otlp.endpoint], {
+  const ktrace = await startRun('interval:ms:100 { @ticks = count(); }', {
+    interval: '500ms',
+    listen: true,
+    args: otlp === undefined ? [] : ['--otlp-endpoint', otlp.endpoint],
     env: env({ OTEL_RESOURCE_ATTRIBUTES: RESOURCE_ATTRIBUTES, OTEL_METRIC_EXPORT_INTERVAL: '500' }),
   });
-  ktrace = current;
-  await waitForSample(current, listen, { name: 'bpftrace_ticks_total' }, (v) => v > 0, 'a first dump', 60_000);
+  await ktrace.waitForSample({ name: 'bpftrace_ticks_total' }, (v) => v > 0, 'a first dump', 60_000);
   if (otlp !== undefined) {
-    await eventually(
+    await ktrace.waitFor(
       () => (otlp.exports().some((e) => e.metrics.some((m) => m.name === 'bpftrace_ticks')) ? true : undefined),
       'a push with the ticks',
       30_000,
-      () => current.output().slice(-3000),
     );
   }
-  const text = await scrape(listen);
-  current.child.kill('SIGTERM');
-  expect((await current.exited).code).toBe(0);
+  const text = await ktrace.metrics();
+  expect((await ktrace.stop()).code).toBe(0);
   return text;
 }
 

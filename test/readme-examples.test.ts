@@ -143,8 +143,7 @@ describe('README.md', () => {
         );
       }
     } finally {
-      ktrace.child.kill('SIGINT');
-      await ktrace.exited;
+      await ktrace.stop('SIGINT');
     }
   });
 });

@@ -4,19 +4,9 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort } from './support/prometheus.js';
-import {
-  ROOT,
-  alive,
-  descendants,
-  eventually,
-  requireBuiltCli,
-  sampleValue,
-  scrape,
-  startKtrace,
-  waitForSample,
-} from './support/workload.js';
-import type { KtraceProcess } from './support/workload.js';
+import { ROOT, requireBuiltCli, sampleValue, startKtrace, startRun } from './support/ktrace-process.js';
+import type { KtraceProcess, LogLine } from './support/ktrace-process.js';
+import { alive, descendants } from './support/proc-tree.js';
 
 async function runToExit(
   args: string[],
@@ -29,18 +19,8 @@ async function runToExit(
 }
 
 /** The first warning log line of a running ktrace that starts with `prefix`. */
-function warningFrom(
-  ktrace: KtraceProcess,
-  prefix: string,
-  what: string,
-  timeoutMs: number,
-): Promise<Record<string, unknown>> {
-  return eventually(
-    () => ktrace.logs().find((l) => l['level'] === 'warn' && String(l['msg']).startsWith(prefix)),
-    what,
-    timeoutMs,
-    () => ktrace.output(),
-  );
+function warningFrom(ktrace: KtraceProcess, prefix: string, timeoutMs: number): Promise<LogLine> {
+  return ktrace.waitForLog((l) => l['level'] === 'warn' && String(l['msg']).startsWith(prefix), timeoutMs);
 }
 
 function lastLine(output: string): string {
@@ -133,68 +113,53 @@ describe('ktrace run rejects bad input clearly', () => {
 
   it('a program that prints nothing (its probe never fires): keeps running, says so, exports no series', async () => {
     requireBuiltCli();
-    const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = startKtrace([
-      'run',
-      '-e',
-      'tracepoint:syscalls:sys_enter_reboot { @reboots[comm] = count(); }',
-      '--interval',
-      '1s',
-      '--listen',
-      listen,
-    ]);
+    const ktrace = await startRun('tracepoint:syscalls:sys_enter_reboot { @reboots[comm] = count(); }', {
+      interval: '1s',
+      listen: true,
+    });
     try {
-      const warning = await warningFrom(ktrace, 'bpftrace has printed no map for', 'the no-output warning', 60_000);
+      const warning = await warningFrom(ktrace, 'bpftrace has printed no map for', 60_000);
       expect(String(warning['msg'])).toContain(
         'the exported maps (@reboots) are still empty, so their probes have not fired',
       );
-      const text = await scrape(listen);
+      const text = await ktrace.metrics();
       expect(sampleValue(text, 'ktrace_up')).toBe(1);
       expect(text).not.toMatch(/^bpftrace_reboots/m);
     } finally {
-      ktrace.child.kill('SIGTERM');
-      expect((await ktrace.exited).code).toBe(0);
+      expect((await ktrace.stop()).code).toBe(0);
     }
   });
 
   it('a program that clear()s an exported map: exported as deltas, with a warning that print-then-clear loses updates', async () => {
     requireBuiltCli();
-    const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = startKtrace([
-      'run',
-      '-e',
+    const ktrace = await startRun(
       'interval:ms:100 { @ticks = count(); } interval:s:1 { print(@ticks); clear(@ticks); }',
-      '--interval',
-      '1s',
-      '--listen',
-      listen,
-    ]);
+      { interval: '1s', listen: true },
+    );
     try {
-      const warning = await warningFrom(ktrace, 'the program clears', 'the clear() warning', 30_000);
+      const warning = await warningFrom(ktrace, 'the program clears', 30_000);
       expect(String(warning['msg'])).toContain('the program clears @ticks: exported as deltas');
       // Deltas are added up: after a few prints the counter is well past what one 1 s window holds (10).
-      await waitForSample(ktrace, listen, { name: 'bpftrace_ticks_total' }, (v) => v > 15, 'accumulated deltas');
+      await ktrace.waitForSample({ name: 'bpftrace_ticks_total' }, (v) => v > 15, 'accumulated deltas');
     } finally {
-      ktrace.child.kill('SIGTERM');
-      expect((await ktrace.exited).code).toBe(0);
+      expect((await ktrace.stop()).code).toBe(0);
     }
   });
 
   it('a program that prints a map every second and clears it apart every 3 s: totals with resets, not deltas, and a warning', async () => {
     requireBuiltCli();
-    const listen = `127.0.0.1:${await freePort()}`;
     // @ticks and @all count the same events; the program clears only @ticks, in a probe that does not print it.
     const program =
       'interval:ms:100 { @ticks = count(); @all = count(); } interval:s:1 { print(@ticks); } interval:s:3 { clear(@ticks); }';
-    const ktrace = startKtrace(['run', '-e', program, '--interval', '1s', '--listen', listen]);
+    const ktrace = await startRun(program, { interval: '1s', listen: true });
     try {
-      const warning = await warningFrom(ktrace, 'the program clears', 'the clear() warning', 30_000);
+      const warning = await warningFrom(ktrace, 'the program clears', 30_000);
       expect(String(warning['msg'])).toContain(
         'the program clears @ticks apart from printing it: exported as totals that restart at each clear()',
       );
       // After three clears: taken as deltas, @ticks would add up totals since each clear (about twice @all).
-      await waitForSample(ktrace, listen, { name: 'bpftrace_all_total' }, (v) => v >= 100, '@all to reach 100');
-      const text = await scrape(listen);
+      await ktrace.waitForSample({ name: 'bpftrace_all_total' }, (v) => v >= 100, '@all to reach 100');
+      const text = await ktrace.metrics();
       const all = sampleValue(text, 'bpftrace_all_total') ?? 0;
       const ticks = sampleValue(text, 'bpftrace_ticks_total') ?? 0;
       // Up to one print apart (the two maps are printed by different probes), and only the updates between a print
@@ -202,8 +167,7 @@ describe('ktrace run rejects bad input clearly', () => {
       expect(ticks).toBeLessThanOrEqual(all + 10);
       expect(ticks).toBeGreaterThan(all / 2);
     } finally {
-      ktrace.child.kill('SIGTERM');
-      expect((await ktrace.exited).code).toBe(0);
+      expect((await ktrace.stop()).code).toBe(0);
     }
   });
 
@@ -247,34 +211,17 @@ describe('ktrace run rejects bad input clearly', () => {
       { mode: 0o755 },
     );
     const map = `@deaf_${process.pid}`;
-    const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = startKtrace([
-      'run',
-      '-e',
-      `profile:hz:99 { ${map} = count(); }`,
-      '--interval',
-      '1s',
-      '--listen',
-      listen,
-      '--bpftrace',
-      wrapper,
-      '--stop-timeout',
-      '2s',
-    ]);
-    await waitForSample(
-      ktrace,
-      listen,
-      { name: `bpftrace_${map.slice(1)}_total` },
-      () => true,
-      'a first periodic dump',
-      60_000,
-    );
+    const ktrace = await startRun(`profile:hz:99 { ${map} = count(); }`, {
+      bpftrace: wrapper,
+      interval: '1s',
+      listen: true,
+      args: ['--stop-timeout', '2s'],
+    });
+    await ktrace.waitForSample({ name: `bpftrace_${map.slice(1)}_total` }, () => true, 'a first periodic dump', 60_000);
     // The wrapper's bpftrace is a grandchild of ktrace (the program is on its stdin, not in its command line).
     const started = descendants(ktrace.child.pid ?? 0);
     expect(started).toHaveLength(1);
-    ktrace.child.kill('SIGTERM');
-    const { code } = await ktrace.exited;
-    expect(code).toBe(1);
+    expect((await ktrace.stop()).code).toBe(1);
     expect(lastLine(ktrace.output())).toMatch(
       /^ktrace: bpftrace did not exit within 2 s of SIGINT, so ktrace killed it: its final dump is lost/,
     );

@@ -8,25 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
-import {
-  CLI,
-  alive,
-  descendants,
-  eventually,
-  namedBinary,
-  readsFromStdin,
-  requireBuiltCli,
-  sampleValue,
-  scrape,
-  startKtrace,
-  uniqueName,
-  waitForSample,
-} from './support/workload.js';
-import type { KtraceProcess } from './support/workload.js';
+import { CLI, requireBuiltCli, startKtrace, startRun } from './support/ktrace-process.js';
+import type { KtraceProcess } from './support/ktrace-process.js';
+import { alive, descendants } from './support/proc-tree.js';
+import { namedBinary, ping, readsFromStdin, uniqueName, waitAttached } from './support/workload.js';
 import { latestValue, startOtlpHttpReceiver } from './support/otlp-receiver.js';
 import type { OtlpReceiver } from './support/otlp-receiver.js';
 
-let running: KtraceProcess[] = [];
 let receivers: OtlpReceiver[] = [];
 let dirs: string[] = [];
 
@@ -38,25 +26,11 @@ function tempDir(prefix: string): string {
 }
 
 afterEach(async () => {
-  for (const ktrace of running) {
-    if (ktrace.child.exitCode === null && ktrace.child.signalCode === null) {
-      ktrace.child.kill('SIGKILL');
-      await ktrace.exited;
-    }
-  }
-  running = [];
   for (const receiver of receivers) await receiver.close();
   receivers = [];
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   dirs = [];
 });
-
-function start(args: string[], options: Parameters<typeof startKtrace>[1] = {}): KtraceProcess {
-  requireBuiltCli();
-  const ktrace = startKtrace(args, options);
-  running.push(ktrace);
-  return ktrace;
-}
 
 function errorLine(output: string): string {
   return output
@@ -69,53 +43,29 @@ function lastLog(ktrace: KtraceProcess): Record<string, unknown> | undefined {
   return ktrace.logs().at(-1);
 }
 
-/** Reads of fd 0 by process name, and a printf when the ping binary reads: proof that the probes are attached. */
-function readsProgram(ping: string): string {
-  return [
-    'tracepoint:syscalls:sys_enter_read /args->fd == 0/ { @reads[comm] = count(); }',
-    `tracepoint:syscalls:sys_enter_read /args->fd == 0 && comm == "${ping}"/ { printf("ktrace-ping\\n"); }`,
-  ].join('\n');
-}
+const SAMPLES = 'profile:hz:99 { @samples = count(); }';
 
-async function waitAttached(ktrace: KtraceProcess, pingBinary: string): Promise<void> {
-  const pings = (): number => ktrace.logs().filter((l) => l['msg'] === 'ktrace-ping').length;
-  const before = pings();
-  await eventually(
-    async () => {
-      await readsFromStdin(pingBinary, 1);
-      return pings() > before ? true : undefined;
-    },
-    'bpftrace to attach (a ping read logged by ktrace)',
-    60_000,
-    () => ktrace.output().slice(-3000),
-  );
+/** `text` as a RegExp source that matches it literally. */
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 describe('ktrace run hides no failure', () => {
   it('SIGHUP, SIGQUIT and SIGUSR2 take the SIGINT path: the final dump is exported, bpftrace is not left attached, exit 0', async () => {
     for (const signal of ['SIGHUP', 'SIGQUIT', 'SIGUSR2'] as const) {
       const name = uniqueName('kts');
-      const ping = uniqueName('ktp');
+      const pinger = ping();
       const dd = namedBinary('/bin/dd', name);
       const receiver = await startOtlpHttpReceiver();
       receivers.push(receiver);
       // An interval of an hour: only the exit-time dump can carry the count.
-      const ktrace = start([
-        'run',
-        '-e',
-        readsProgram(ping),
-        '--interval',
-        '1h',
-        '--no-listen',
-        '--otlp-endpoint',
-        receiver.endpoint,
-      ]);
-      await waitAttached(ktrace, namedBinary('/bin/dd', ping));
+      const program = `tracepoint:syscalls:sys_enter_read /args->fd == 0/ { @reads[comm] = count(); }\n${pinger.probe}`;
+      const ktrace = await startRun(program, { interval: '1h', args: ['--otlp-endpoint', receiver.endpoint] });
+      await waitAttached(ktrace, pinger);
       await readsFromStdin(dd, 321);
       const bpftrace = descendants(ktrace.child.pid ?? 0);
       expect(bpftrace, signal).toHaveLength(1);
-      ktrace.child.kill(signal);
-      expect(await ktrace.exited, signal).toEqual({ code: 0, signal: null });
+      expect(await ktrace.stop(signal), signal).toEqual({ code: 0, signal: null });
       expect(
         ktrace
           .logs()
@@ -140,18 +90,13 @@ describe('ktrace run hides no failure', () => {
       ),
       { mode: 0o755 },
     );
-    const ktrace = start(['run', '-e', 'profile:hz:99 { @samples = count(); }', '--no-listen', '--bpftrace', wrapper], {
-      env: { ...process.env, TMPDIR: privateTmp },
-    });
-    await eventually(
+    const ktrace = await startRun(SAMPLES, { bpftrace: wrapper, env: { ...process.env, TMPDIR: privateTmp } });
+    await ktrace.waitFor(
       () => (readdirSync(dir).includes('checking') ? true : undefined),
       'the program check to begin',
-      60_000,
-      () => ktrace.output(),
     );
     const checking = descendants(ktrace.child.pid ?? 0, 'sleep');
-    ktrace.child.kill('SIGHUP');
-    expect(await ktrace.exited).toEqual({ code: 0, signal: null });
+    expect(await ktrace.stop('SIGHUP')).toEqual({ code: 0, signal: null });
     expect(ktrace.logs().some((l) => l['msg'] === 'received SIGHUP while starting; bpftrace will not be started')).toBe(
       true,
     );
@@ -164,24 +109,16 @@ describe('ktrace run hides no failure', () => {
   it('an unreachable OTLP collector: warned once with the URL and error, counted, said again when it recovers, and the last line says the final dump arrived', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/v1/metrics`;
-    const listen = `127.0.0.1:${await freePort()}`;
     const dir = tempDir('ktrace-runner-otlp-');
     const spec = join(dir, 'trace.yaml');
     writeFileSync(
       spec,
       `program: "profile:hz:99 { @samples = count(); }"\nmetrics:\n  otlpEndpoint: ${url}\n  otlpInterval: 500ms\n`,
     );
-    const ktrace = start(['run', '--spec', spec, '--listen', listen]);
-    const failed = await eventually(
-      () => ktrace.logs().find((l) => String(l['msg']).startsWith(`OTLP export to ${url} failed: `)),
-      'the OTLP failure warning',
-      60_000,
-      () => ktrace.output(),
-    );
+    const ktrace = startKtrace(['run', '--spec', spec, '--listen', `127.0.0.1:${await freePort()}`]);
+    const failed = await ktrace.waitForLog(new RegExp(`^OTLP export to ${escaped(url)} failed: `));
     expect(String(failed['msg'])).toContain('ECONNREFUSED');
-    await waitForSample(
-      ktrace,
-      listen,
+    await ktrace.waitForSample(
       { name: 'ktrace_otlp_export_failures_total' },
       (v) => v >= 2,
       'two failed pushes counted',
@@ -190,44 +127,28 @@ describe('ktrace run hides no failure', () => {
 
     const receiver = await startOtlpHttpReceiver(port);
     receivers.push(receiver);
-    await eventually(
-      () => ktrace.logs().find((l) => l['msg'] === `OTLP export to ${url} works again`),
-      'the recovery line',
-      60_000,
-      () => ktrace.output(),
-    );
-    ktrace.child.kill('SIGTERM');
-    expect((await ktrace.exited).code).toBe(0);
+    await ktrace.waitForLog(`OTLP export to ${url} works again`);
+    expect((await ktrace.stop()).code).toBe(0);
     expect(lastLog(ktrace)?.['msg']).toBe(`trace stopped; the final dump reached the OTLP collector at ${url}`);
     expect(receiver.exports().length).toBeGreaterThan(0);
   });
 
   it('a collector that is gone at stop: the final flush is bounded and the last line says the final dump did not arrive', async () => {
     const url = `http://127.0.0.1:${await freePort()}/v1/metrics`;
-    const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = start([
-      'run',
-      '-e',
-      'profile:hz:99 { @samples = count(); }',
-      '--listen',
-      listen,
-      '--otlp-endpoint',
-      url,
-    ]);
-    await waitForSample(ktrace, listen, { name: 'bpftrace_samples_total' }, () => true, 'a first dump', 60_000);
+    const ktrace = await startRun(SAMPLES, { listen: true, args: ['--otlp-endpoint', url] });
+    await ktrace.waitForSample({ name: 'bpftrace_samples_total' }, () => true, 'a first dump', 60_000);
     const stopAt = Date.now();
-    ktrace.child.kill('SIGTERM');
-    expect((await ktrace.exited).code).toBe(0);
+    expect((await ktrace.stop()).code).toBe(0);
     // Bounded: before, an unreachable collector stalled the stop for 18 s; now the flush has 5 s in all.
     expect(Date.now() - stopAt).toBeLessThan(12_000);
     expect(String(lastLog(ktrace)?.['msg'])).toMatch(
-      new RegExp(`^trace stopped; the final dump did not reach the OTLP collector at ${url.replace(/[.]/g, '\\.')}: `),
+      new RegExp(`^trace stopped; the final dump did not reach the OTLP collector at ${escaped(url)}: `),
     );
     expect(lastLog(ktrace)?.['otlp']).toBe('not delivered');
   });
 
   it('a probe that attaches nothing fails as bpftrace alone does, naming the probe, exit 2', async () => {
-    const ktrace = start(['run', '-e', 'uprobe:/bin/bash:no_such_fn { @calls = count(); }', '--no-listen']);
+    const ktrace = await startRun('uprobe:/bin/bash:no_such_fn { @calls = count(); }');
     const { code } = await ktrace.exited;
     expect(code).toBe(2);
     expect(errorLine(ktrace.output())).toMatch(
@@ -237,65 +158,45 @@ describe('ktrace run hides no failure', () => {
   });
 
   it('a stopped bpftrace (SIGSTOP) shows in /healthz, in ktrace_up and in a true message; SIGCONT brings it back', async () => {
-    const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = start([
-      'run',
-      '-e',
-      'profile:hz:99 { @samples = count(); }',
-      '--interval',
-      '200ms',
-      '--listen',
-      listen,
-    ]);
-    await waitForSample(ktrace, listen, { name: 'bpftrace_samples_total' }, () => true, 'a first dump', 60_000);
+    const ktrace = await startRun(SAMPLES, { interval: '200ms', listen: true });
+    const listen = ktrace.listen as string;
+    await ktrace.waitForSample({ name: 'bpftrace_samples_total' }, () => true, 'a first dump', 60_000);
     const [pid] = descendants(ktrace.child.pid ?? 0);
     expect(pid).toBeDefined();
     process.kill(pid ?? 0, 'SIGSTOP');
     try {
-      const healthz = await eventually(
+      const healthz = await ktrace.waitFor(
         async () => {
           const response = await fetch(`http://${listen}/healthz`);
           return response.status === 503 ? response.text() : undefined;
         },
         '/healthz to say 503',
         30_000,
-        () => ktrace.output(),
       );
       expect(healthz).toMatch(
         new RegExp(
           `^stalled: bpftrace \\(pid ${pid}\\) is stopped \\(SIGSTOP or a debugger\\) and has printed no map for \\d+ s`,
         ),
       );
-      expect(sampleValue(await scrape(listen), 'ktrace_up')).toBe(0);
+      expect(await ktrace.sample('ktrace_up')).toBe(0);
       const warning = ktrace.logs().find((l) => String(l['msg']).startsWith(`bpftrace (pid ${pid}) is stopped`));
       expect(warning?.['level']).toBe('warn');
       expect(ktrace.logs().some((l) => String(l['msg']).includes('are still empty'))).toBe(false);
     } finally {
       process.kill(pid ?? 0, 'SIGCONT');
     }
-    await eventually(
+    await ktrace.waitFor(
       async () => ((await fetch(`http://${listen}/healthz`)).status === 200 ? true : undefined),
       '/healthz 200 again',
       30_000,
-      () => ktrace.output(),
     );
-    expect(sampleValue(await scrape(listen), 'ktrace_up')).toBe(1);
-    ktrace.child.kill('SIGTERM');
-    expect((await ktrace.exited).code).toBe(0);
+    expect(await ktrace.sample('ktrace_up')).toBe(1);
+    expect((await ktrace.stop()).code).toBe(0);
   });
 
   it('a transient spawn failure (EMFILE) is retried, not reported as "bpftrace not found"', async () => {
-    const listen = `127.0.0.1:${await freePort()}`;
-    const ktrace = start([
-      'run',
-      '-e',
-      'profile:hz:99 { @samples = count(); }',
-      '--interval',
-      '200ms',
-      '--listen',
-      listen,
-    ]);
-    await waitForSample(ktrace, listen, { name: 'bpftrace_samples_total' }, () => true, 'a first dump', 60_000);
+    const ktrace = await startRun(SAMPLES, { interval: '200ms', listen: true });
+    await ktrace.waitForSample({ name: 'bpftrace_samples_total' }, () => true, 'a first dump', 60_000);
     const pid = ktrace.child.pid ?? 0;
     const [first] = descendants(pid);
     // No new file descriptor for ktrace: the restart cannot create bpftrace's pipes.
@@ -305,25 +206,17 @@ describe('ktrace run hides no failure', () => {
     expect(spawnSync('prlimit', ['--pid', String(pid), `--nofile=${open}:`]).status).toBe(0);
     try {
       process.kill(first ?? 0, 'SIGKILL');
-      await eventually(
-        () => ktrace.logs().find((l) => String(l['msg']).includes('EMFILE') && String(l['msg']).endsWith('; retrying')),
-        'an EMFILE retry',
-        60_000,
-        () => ktrace.output(),
-      );
+      await ktrace.waitForLog(/EMFILE[\s\S]*; retrying$/);
     } finally {
       expect(spawnSync('prlimit', ['--pid', String(pid), `--nofile=${hard}:`]).status).toBe(0);
     }
-    await eventually(
+    await ktrace.waitFor(
       () => (descendants(pid).length === 1 && descendants(pid)[0] !== first ? true : undefined),
       'a new bpftrace',
-      60_000,
-      () => ktrace.output(),
     );
-    await waitForSample(ktrace, listen, { name: 'ktrace_up' }, (v) => v === 1, 'ktrace_up 1 after the retry', 60_000);
+    await ktrace.waitForSample({ name: 'ktrace_up' }, (v) => v === 1, 'ktrace_up 1 after the retry', 60_000);
     expect(ktrace.output()).not.toContain('not found');
-    ktrace.child.kill('SIGTERM');
-    expect((await ktrace.exited).code).toBe(0);
+    expect((await ktrace.stop()).code).toBe(0);
   });
 
   it('runs a program over 128 KiB (the argv limit), and refuses a NUL byte and -f /dev/zero in one line, exit 2', async () => {
@@ -334,19 +227,19 @@ describe('ktrace run hides no failure', () => {
       big,
       `${'// padding padding padding padding padding padding padding padding\n'.repeat(3100)}profile:hz:99 { @samples = count(); }\n`,
     );
-    const ran = start(['run', '-f', big, '--no-listen', '--duration', '3s']);
+    const ran = startKtrace(['run', '-f', big, '--no-listen', '--duration', '3s']);
     expect((await ran.exited).code).toBe(0);
     expect(ran.logs().some((l) => String(l['msg']).startsWith('trace stopped') && Number(l['samples']) > 0)).toBe(true);
 
     const nul = join(dir, 'nul.bt');
     writeFileSync(nul, 'profile:hz:99 { @samples = count(); }\n// \0\n');
-    const refused = start(['run', '-f', nul, '--no-listen']);
+    const refused = startKtrace(['run', '-f', nul, '--no-listen']);
     expect((await refused.exited).code).toBe(2);
     expect(errorLine(refused.output())).toBe(
       `ktrace: -f ${nul}: the program contains a NUL byte (line 2, column 4); a bpftrace program is text`,
     );
 
-    const zero = start(['run', '-f', '/dev/zero', '--no-listen']);
+    const zero = startKtrace(['run', '-f', '/dev/zero', '--no-listen']);
     expect((await zero.exited).code).toBe(2);
     expect(errorLine(zero.output())).toBe(
       'ktrace: -f /dev/zero: cannot read /dev/zero (larger than 1 MiB, the most ktrace reads)',
@@ -360,7 +253,7 @@ describe('ktrace run hides no failure', () => {
     writeFileSync(evil, `#!/bin/sh\n: > ${ran}\nexec bpftrace "$@"\n`, { mode: 0o755 });
     const spec = join(dir, 'trace.yaml');
     writeFileSync(spec, `program: "profile:hz:99 { @samples = count(); }"\nbpftrace:\n  path: ${evil}\n`);
-    const ktrace = start(['run', '--spec', spec, '--no-listen']);
+    const ktrace = startKtrace(['run', '--spec', spec, '--no-listen']);
     expect((await ktrace.exited).code).toBe(2);
     expect(errorLine(ktrace.output())).toContain('spec.bpftrace.path: a spec cannot choose the bpftrace binary');
     expect(readdirSync(dir)).not.toContain('ran');

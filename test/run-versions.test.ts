@@ -6,33 +6,24 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/prometheus.js';
 import { bpftraceReleases } from './support/versions.js';
 import type { BpftraceRelease } from './support/versions.js';
-import {
-  CLI,
-  eventually,
-  namedBinary,
-  readsFromStdin,
-  requireBuiltCli,
-  runToEnd,
-  scrape,
-  startKtrace,
-  uniqueName,
-} from './support/workload.js';
+import { CLI, eventually, requireBuiltCli, startRun } from './support/ktrace-process.js';
+import { namedBinary, ping, readsFromStdin, runToEnd, uniqueName, waitAttached } from './support/workload.js';
+import type { Ping } from './support/workload.js';
 
 const SMALL = 700;
 const LARGE = 20;
 const LARGE_SIZE = 3000;
 
 /** Reads of fd 0 by the workload: counted under a key with a quote, summed by size, and in a hist and an lhist. */
-function programFor(name: string, ping: string): string {
+function programFor(name: string, pinger: Ping): string {
   return [
     `tracepoint:syscalls:sys_enter_read /args->fd == 0 && comm == "${name}"/ {`,
     '  @reads[comm, "q\\"uote"] = count(); @bytes[comm] = sum(args->count);',
     '  @sizes = hist(args->count); @linear = lhist(args->count, 0, 4096, 512);',
     '}',
-    `tracepoint:syscalls:sys_enter_read /args->fd == 0 && comm == "${ping}"/ { printf("ktrace-ping\\n"); }`,
+    pinger.probe,
   ].join('\n');
 }
 
@@ -146,60 +137,35 @@ describe.each(bpftraceReleases().map((r) => [r.name, r] as [string, BpftraceRele
     it('gives the exact counters and histograms through ktrace run, ktrace parse (text) and ktrace export (-f json)', async () => {
       requireBuiltCli();
       const name = uniqueName('ktv');
-      const ping = uniqueName('ktvp');
-      const pingBinary = namedBinary('/bin/dd', ping);
-      const program = programFor(name, ping);
+      const pinger = ping('ktvp');
+      const program = programFor(name, pinger);
       const programFile = join(dir, `${release.name}.bt`);
       writeFileSync(programFile, `${program}\n`);
 
       // ktrace run: the exported series once the workload is complete.
-      const listen = `127.0.0.1:${await freePort()}`;
-      const ktrace = startKtrace([
-        'run',
-        '--bpftrace',
-        release.path,
-        '-e',
-        program,
-        '--interval',
-        '1s',
-        '--listen',
-        listen,
-      ]);
-      let run: string[];
-      try {
-        await eventually(
-          async () => {
-            await readsFromStdin(pingBinary, 1);
-            return ktrace.logs().some((l) => l['msg'] === 'ktrace-ping') ? true : undefined;
-          },
-          'ktrace run to attach',
-          60_000,
-          () => ktrace.output().slice(-3000),
-        );
-        await workload(name);
-        run = await eventually(
-          async () => {
-            const series = workloadSeries(await scrape(listen), name);
-            return series.includes('bpftrace_sizes_count 720') && series.includes(expectedSeries[1] as string)
-              ? series
-              : undefined;
-          },
-          'all 720 reads at /metrics',
-          30_000,
-          () => ktrace.output().slice(-3000),
-        );
-      } finally {
-        ktrace.child.kill('SIGTERM');
-      }
-      expect((await ktrace.exited).code, ktrace.output().slice(-2000)).toBe(0);
+      const ktrace = await startRun(program, { bpftrace: release.path, interval: '1s', listen: true });
+      // Left running by a failure, it is stopped by support/ktrace-cleanup.ts.
+      await waitAttached(ktrace, pinger);
+      await workload(name);
+      const run = await ktrace.waitFor(
+        async () => {
+          const series = workloadSeries(await ktrace.metrics(), name);
+          return series.includes('bpftrace_sizes_count 720') && series.includes(expectedSeries[1] as string)
+            ? series
+            : undefined;
+        },
+        'all 720 reads at /metrics',
+        30_000,
+      );
+      expect((await ktrace.stop()).code, ktrace.tail(2000)).toBe(0);
 
       // bpftrace alone, its text through `ktrace parse` and its JSON through `ktrace export`.
-      const text = await bpftraceOutput(release, program, pingBinary, name, false);
+      const text = await bpftraceOutput(release, program, pinger.binary, name, false);
       const parse = parsedMaps(
         await cli(['parse', '--program', programFile, '--bpftrace-version', release.version], text),
         name,
       );
-      const json = await bpftraceOutput(release, program, pingBinary, name, true);
+      const json = await bpftraceOutput(release, program, pinger.binary, name, true);
       const exported = workloadSeries(
         await cli(['export', '--program', programFile, '--bpftrace-version', release.version], json),
         name,

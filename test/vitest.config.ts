@@ -7,5 +7,7 @@ export default mergeConfig(shared, {
     testTimeout: 180_000,
     hookTimeout: 120_000,
     fileParallelism: false,
+    // Stops the ktrace processes a test left running (support/ktrace-process.ts).
+    setupFiles: ['./support/ktrace-cleanup.ts'],
   },
 });
