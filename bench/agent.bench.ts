@@ -11,7 +11,8 @@ import { leaseType } from '../test/support/cluster.js';
 import { startKubeApiServer } from '../test/support/kube-api-server/index.js';
 import type { KubeObject } from '../test/support/kube-api-server/index.js';
 import { freePort } from '../test/support/prometheus.js';
-import { descendants, sampleValue, scrape, startKtrace } from '../test/support/workload.js';
+import { sampleValue, scrape, startKtrace } from '../test/support/ktrace-process.js';
+import { descendants } from '../test/support/proc-tree.js';
 
 const TRACES = 10;
 const KEYS = 10_000;

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ROOT, requireBuiltCli } from './support/workload.js';
+import { ROOT, requireBuiltCli } from './support/ktrace-process.js';
 
 const cli = requireBuiltCli();
 const testdata = join(ROOT, 'packages', 'exporter', 'testdata');

@@ -11,7 +11,7 @@ import { ConfigMap } from 'kubernetes-models/v1';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
-import { ROOT, requireBuiltCli } from './support/workload.js';
+import { ROOT, requireBuiltCli } from './support/ktrace-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ktrace-cluster-cli-'));
 let counter: Server;

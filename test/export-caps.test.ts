@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, requireBuiltCli } from './support/workload.js';
+import { ROOT, requireBuiltCli } from './support/ktrace-process.js';
 
 const cli = requireBuiltCli();
 const KEYS = 100_000;

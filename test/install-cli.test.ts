@@ -12,7 +12,7 @@ import { BUILTIN_RESOURCES, startKubeApiServer } from './support/kube-api-server
 import type { KubeApiServer, KubeObject } from './support/kube-api-server/index.js';
 import { leaseType, runCli } from './support/cluster.js';
 import type { CliResult } from './support/cluster.js';
-import { ROOT } from './support/workload.js';
+import { ROOT } from './support/ktrace-process.js';
 
 const BASE = join(ROOT, 'deploy', 'kubernetes');
 const KTRACE = 'app.kubernetes.io/managed-by=ktrace';

@@ -9,7 +9,8 @@ import { ktraceVersion } from '@ktrace/parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLockfileRegistry } from './support/npm-registry.js';
 import type { LockfileRegistry } from './support/npm-registry.js';
-import { ROOT, eventually, namedBinary, readsFromStdin, requireBuiltCli, uniqueName } from './support/workload.js';
+import { ROOT, eventually, requireBuiltCli } from './support/ktrace-process.js';
+import { namedBinary, readsFromStdin, uniqueName } from './support/workload.js';
 
 const PACKAGES = ['parser', 'exporter', 'core', 'cli'] as const;
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { kubeApiServerPerFile } from './support/kube-api-server-per-file.js';
 import { startKubeApiServer, testPod } from './support/kube-api-server/index.js';
 import type { KubeObject } from './support/kube-api-server/index.js';
-import { eventually } from './support/workload.js';
+import { eventually } from './support/ktrace-process.js';
 
 const api = kubeApiServerPerFile({ namespaces: ['team-a'], allowAll: true });
 

@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { ROOT, namedBinary, requireBuiltCli } from './support/workload.js';
+import { ROOT, requireBuiltCli } from './support/ktrace-process.js';
+import { namedBinary } from './support/workload.js';
 
 const UNIFIED = '/sys/fs/cgroup/unified';
 const uid = randomUUID();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { freePort } from './support/prometheus.js';
-import { ROOT, eventually, requireBuiltCli, startKtrace } from './support/workload.js';
+import { ROOT, eventually, requireBuiltCli, startKtrace } from './support/ktrace-process.js';
 
 /** The first ```ts block of a package README. */
 function readmeExample(pkg: string): string {

@@ -9,18 +9,8 @@ import { promtool } from './support/exposition-text.js';
 import { freePort } from './support/prometheus.js';
 import { bpftraceReleases, prometheusReleases } from './support/versions.js';
 import type { BpftraceRelease } from './support/versions.js';
-import {
-  ROOT,
-  eventually,
-  namedBinary,
-  readsFromStdin,
-  requireBuiltCli,
-  runToEnd,
-  sampleValue,
-  scrape,
-  startKtrace,
-  uniqueName,
-} from './support/workload.js';
+import { ROOT, eventually, requireBuiltCli, sampleValue, scrape, startKtrace } from './support/ktrace-process.js';
+import { namedBinary, readsFromStdin, runToEnd, uniqueName } from './support/workload.js';
 
 const EXAMPLES = join(ROOT, 'examples');
 
@@ -141,9 +131,9 @@ describe('examples/', () => {
         expect(lint, `promtool ${prometheus.name} check metrics`).toEqual({ code: 0, output: '' });
       }
     } finally {
-      ktrace.child.kill('SIGTERM');
+      const exit = await ktrace.stop();
+      expect(exit.code, ktrace.output().slice(-2000)).toBe(0);
     }
-    expect((await ktrace.exited).code, ktrace.output().slice(-2000)).toBe(0);
   });
 
   it('bare `ktrace run` runs the bundled syscalls example, and --duration stops it cleanly with exit 0', async () => {

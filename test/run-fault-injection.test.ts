@@ -15,7 +15,9 @@ import type { Exporter } from '@ktrace/exporter';
 import { readProgram } from '@ktrace/parser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prng } from './support/prng.js';
-import { descendants, eventually, namedBinary, sampleValue, uniqueName } from './support/workload.js';
+import { eventually, sampleValue } from './support/ktrace-process.js';
+import { descendants } from './support/proc-tree.js';
+import { namedBinary, uniqueName } from './support/workload.js';
 
 const FAULTS = 30;
 const faultKinds = ['SIGKILL', 'SIGSTOP', 'SIGHUP', 'SIGTERM'] as const;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TmuxTerminal } from './support/tmux.js';
-import { ROOT, eventually, requireBuiltCli } from './support/workload.js';
+import { ROOT, eventually, requireBuiltCli } from './support/ktrace-process.js';
 
 // "early" counts 100/s for its first 1.5 s and then stops: it ends with the largest total and no rate, below
 // "steady" (10/s) and "half" (2/s) when rows are sorted by rate. @many has a new key every 100 ms, 40 in all.

@@ -9,7 +9,7 @@ import type { LogRecord } from '@ktrace/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bpftraceReleases } from './support/versions.js';
 import type { BpftraceRelease } from './support/versions.js';
-import { requireBuiltCli, startKtrace } from './support/workload.js';
+import { requireBuiltCli, startKtrace } from './support/ktrace-process.js';
 
 const CONTINUOUS = 'interval:ms:200 { @ticks = count(); } tracepoint:syscalls:sys_enter_getppid { @calls = count(); }';
 const STEPS = ['find bpftrace', 'bpftrace version', 'privileges', 'kernel features', 'check program'];

@@ -3,7 +3,7 @@
 import { startTrace } from '@ktrace/core';
 import type { TraceHandle } from '@ktrace/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, sampleValue } from './support/workload.js';
+import { eventually, sampleValue } from './support/ktrace-process.js';
 
 let traces: TraceHandle[] = [];
 

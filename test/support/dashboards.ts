@@ -3,7 +3,7 @@
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ROOT } from './workload.js';
+import { ROOT } from './ktrace-process.js';
 
 export const GRAFANA_DIR = join(ROOT, 'deploy', 'grafana');
 

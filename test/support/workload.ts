@@ -1,24 +1,11 @@
 // Workloads with known counts for end-to-end tests: a binary copied under a name the test chooses (so its comm is
 // unique), dd runs that read fd 0 a known number of times, and the ping that shows bpftrace's probes attached. The
-// running ktrace itself is ktrace-process.ts (re-exported here, with proc-tree.ts, for the files that import it from here).
+// running ktrace itself is ktrace-process.ts; the /proc walks are proc-tree.ts.
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KtraceProcess } from './ktrace-process.js';
-
-export {
-  CLI,
-  KtraceProcess,
-  ROOT,
-  eventually,
-  requireBuiltCli,
-  sampleValue,
-  scrape,
-  startKtrace,
-  waitForSample,
-} from './ktrace-process.js';
-export { alive, bpftraceChildren, descendants } from './proc-tree.js';
 
 const binaryDirs: string[] = [];
 process.on('exit', () => {
