@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The ktrace command line: argument parsing, rendering and exit codes over the SDK. No logic the SDK lacks.
 // Start-up loads only commander and the command catalog; the command that runs is imported once it is known, so
-// `ktrace --version`, `--help` and `parse` never load OpenTelemetry, zod, yaml or the Kubernetes client.
-import { ktraceVersion } from '@ktrace/parser';
+// `ktrace --version`, `--help` and `parse` never load OpenTelemetry, zod, yaml or the Kubernetes client, and
+// `--version` and `--help` not even the parser (the version has its own export; exit.ts loads on an error).
+import { ktraceVersion } from '@ktrace/parser/version';
 import { Command } from 'commander';
 import { commands } from './commands/catalog.js';
-import { exitWith } from './exit.js';
 
 const program = new Command('ktrace')
   .description('Run bpftrace programs continuously and serve their maps as Prometheus and OpenTelemetry metrics.')
@@ -34,5 +34,5 @@ try {
   }
   await program.parseAsync(process.argv);
 } catch (error) {
-  exitWith(error);
+  (await import('./exit.js')).exitWith(error);
 }
