@@ -1,7 +1,7 @@
 // Prometheus text of one exported map, written the way OTel's PrometheusSerializer writes the producer's
 // MetricData (withoutScopeInfo), so both renderers serve the same text; the store caches it per map. A map's text
-// is a list of chunks of about CHUNK_LINES sample lines each: a map of a million histogram keys is gigabytes of text,
-// past the longest string V8 can hold, and is served and written chunk by chunk, never joined.
+// is a list of chunks of about CHUNK_LINES sample lines each: a map of a million histogram keys is hundreds of
+// megabytes of text, near or past the longest string V8 can hold (512 MiB), and is served chunk by chunk, never joined.
 
 import type { BucketLayout } from './histogram.js';
 import { counterName } from './metric-names.js';

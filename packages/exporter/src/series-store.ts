@@ -314,7 +314,8 @@ export class SeriesStore {
       if (entry.buckets === undefined) continue;
       let lowest = Infinity;
       for (const bucket of entry.buckets) {
-        if (bucket.min !== null && bucket.count > 0 && bucket.min < lowest) lowest = bucket.min;
+        if (bucket.min !== null && bucket.count > 0 && bucket.min < lowest && Number.isFinite(bucket.min))
+          lowest = bucket.min;
         const bound = bucketBound(kind, bucket);
         if (bound !== undefined && bound !== Infinity && !index.has(bound)) seen.push(bound);
       }
