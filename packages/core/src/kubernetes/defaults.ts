@@ -1,7 +1,7 @@
 // The cluster layer's defaults that a command shows in its --help: the version and image, the namespace, the
 // listen port, the privilege and seccomp profiles. Exported alone as @ktrace/core/kubernetes-defaults and free of
-// dependencies but the parser, so that defining a cluster verb's options never loads the Kubernetes client.
-import { ktraceVersion } from '@ktrace/parser';
+// dependencies (the version is @ktrace/parser/version's), so defining a cluster verb's options loads no client.
+import { ktraceVersion } from '@ktrace/parser/version';
 
 export { PRIVILEGES_PROFILES, SECCOMP_PROFILES } from './manifests/privileges.js';
 
