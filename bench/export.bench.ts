@@ -13,7 +13,7 @@ const KEYS = 100_000;
 const DUMPS = 5;
 const RUNS = 5;
 const here = dirname(fileURLToPath(import.meta.url));
-const ktrace = join(here, '..', 'packages', 'cli', 'dist', 'main.js');
+const ktrace = join(here, '..', 'packages', 'cli', 'bin', 'ktrace.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'ktrace-bench-export-'));
 try {

@@ -15,7 +15,7 @@ import { median, runNode } from './support/whole-process.js';
 
 const SIZES = [1_000, 10_000, 100_000, 1_000_000];
 const here = dirname(fileURLToPath(import.meta.url));
-const ktrace = join(here, '..', 'packages', 'cli', 'dist', 'main.js');
+const ktrace = join(here, '..', 'packages', 'cli', 'bin', 'ktrace.js');
 const chartPath = join(here, '..', 'docs', 'benchmarks-growth.svg');
 
 interface Point {

@@ -1,13 +1,13 @@
 // `ktrace parse` as a user runs it: the built CLI as a process, fixtures in, NDJSON out, warnings and exit codes.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { builtCli } from './support/ktrace-process.js';
 
 const repo = join(import.meta.dirname, '..');
-const main = join(repo, 'packages', 'cli', 'dist', 'main.js');
 const json017 = join(repo, 'packages', 'parser', 'testdata', 'json', '0.17');
 const text017 = join(repo, 'packages', 'parser', 'testdata', 'text', '0.17');
 
@@ -37,9 +37,9 @@ function records(stdout: string): Array<Record<string, unknown>> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+let main: string;
 beforeAll(() => {
-  if (!existsSync(main))
-    throw new Error(`${main} is missing: build the CLI first (npm test does; or: npx nx run @ktrace/cli:build)`);
+  main = builtCli();
 });
 
 describe('ktrace parse', () => {

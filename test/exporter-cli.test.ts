@@ -3,21 +3,21 @@
 // (npm test builds first).
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { builtCli, CLI as cli } from './support/ktrace-process.js';
 import { freePort } from './support/prometheus.js';
 import { bpftraceReleases } from './support/versions.js';
 import type { BpftraceRelease } from './support/versions.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'packages', 'cli', 'dist', 'main.js');
 const testdata = join(root, 'packages', 'exporter', 'testdata');
 
 function requireTools(): void {
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npx nx run @ktrace/cli:build)`);
+  builtCli();
 }
 
 function value(text: string, series: string): number | undefined {

@@ -10,16 +10,24 @@ import { alive, descendants } from './proc-tree.js';
 import { freePort } from './prometheus.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(ROOT, 'packages', 'cli', 'dist', 'main.js');
+/** What users run: the committed entry, which loads the build's bundle (packages/cli/scripts/bundle.mjs). */
+export const CLI = join(ROOT, 'packages', 'cli', 'bin', 'ktrace.js');
+const BUILT = join(ROOT, 'packages', 'cli', 'dist', 'bundle', 'main.js');
 
 /** The built CLI, or a failure saying how to build it. */
-export function requireBuiltCli(): string {
-  if (!existsSync(CLI)) {
+export function builtCli(): string {
+  if (!existsSync(BUILT)) {
     throw new Error(
-      `${CLI} is missing: these tests run the built ktrace CLI. Build it first: ` +
+      `${BUILT} is missing: these tests run the built ktrace CLI. Build it first: ` +
         'NX_DAEMON=false npx nx run @ktrace/cli:build --outputStyle=static',
     );
   }
+  return CLI;
+}
+
+/** The built CLI and bpftrace, or a failure saying what is missing. */
+export function requireBuiltCli(): string {
+  builtCli();
   if (
     !existsSync('/usr/bin/bpftrace') &&
     process.env['PATH']?.split(':').every((d) => !existsSync(join(d, 'bpftrace')))
