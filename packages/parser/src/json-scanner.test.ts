@@ -36,6 +36,9 @@ describe('JsonScanner', () => {
     ]);
     sc.reset('[{"min": 0, "max": 1}]');
     expect(sc.buckets()).toBeUndefined();
+    // names matched in place must still be whole names; escaped names, other members and 0.24+'s integer strings
+    sc.reset('[{"min": 1, "maxi": 7, "max": 1, "co\\u0075nt": "9007199254740993", "count_": 5}]');
+    expect(sc.buckets()).toEqual([{ min: 1, max: 1, count: 9007199254740992 }]);
   });
 
   it('fails with a JsonSyntaxError naming the column, for cut and unquoted values', () => {

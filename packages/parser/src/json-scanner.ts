@@ -18,6 +18,10 @@ export type JsonValue = number | string | boolean | null | JsonValue[] | JsonObj
 
 export class JsonSyntaxError extends Error {}
 
+const BUCKET_MIN = 0;
+const BUCKET_MAX = 1;
+const BUCKET_COUNT = 2;
+
 /** Scans one line of JSON. Numbers beyond 2^53 come out rounded, as every double does. */
 export class JsonScanner {
   private text = '';
@@ -97,18 +101,46 @@ export class JsonScanner {
       let count: number | undefined;
       if (!this.open(123)) {
         do {
-          const key = this.key();
-          const v = this.value();
-          const n = typeof v === 'number' ? v : toNumber(v);
-          if (key === 'min') min = n ?? null;
-          else if (key === 'max') max = n ?? null;
-          else if (key === 'count') count = n;
+          const field = this.bucketField();
+          const c = this.peek();
+          // A plain number is read in place; anything else (0.24+'s integer strings) by the general path.
+          const n = c === 45 || (c >= 48 && c <= 57) ? this.number() : toNumber(this.value());
+          if (field === BUCKET_MIN) min = n ?? null;
+          else if (field === BUCKET_MAX) max = n ?? null;
+          else if (field === BUCKET_COUNT) count = n;
         } while (this.more(125));
       }
       if (count === undefined) ok = false;
       else list.push({ min, max, count });
     } while (this.more(93));
     return ok ? list : undefined;
+  }
+
+  /**
+   * A bucket's member name and its `:`, as BUCKET_MIN/MAX/COUNT (or -1 for another name). The three names
+   * bpftrace prints are matched in place, without making a string of each: a hist dump has millions of them.
+   */
+  private bucketField(): number {
+    if (this.peek() !== 34) this.fail('expected a quoted key');
+    const t = this.text;
+    const at = this.pos + 1;
+    let field: number;
+    if (t.startsWith('min"', at)) {
+      field = BUCKET_MIN;
+      this.pos = at + 4;
+    } else if (t.startsWith('max"', at)) {
+      field = BUCKET_MAX;
+      this.pos = at + 4;
+    } else if (t.startsWith('count"', at)) {
+      field = BUCKET_COUNT;
+      this.pos = at + 6;
+    } else {
+      // escapes or another name: read it as any key
+      const name = this.string();
+      field = name === 'min' ? BUCKET_MIN : name === 'max' ? BUCKET_MAX : name === 'count' ? BUCKET_COUNT : -1;
+    }
+    this.expect(58);
+    return field;
   }
 
   private fail(what: string): never {
