@@ -109,7 +109,8 @@ function updateHistogram(state: MapState, series: Series, buckets: HistogramBuck
       break;
     }
   }
-  printed.set(counts.subarray(0, length));
+  // a loop, not set(subarray()): no typed-array view allocated per key and dump
+  for (let i = 0; i < length; i++) printed[i] = counts[i] as number;
 }
 
 /** A key past the cap: updates its own (never exported) series, and adds what its value gained to `overflow`. */
