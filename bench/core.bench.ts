@@ -1,6 +1,8 @@
 // @ktrace/core: ktrace's CPU time per exported dump of a 10k-key map, as a fraction of bpftrace's own CPU time for
 // printing that dump (the baseline, measured in the same run from /proc/PID/stat), and the memory held per series.
-// Real bpftrace, real startTrace (parser + exporter in this process); needs root.
+// Real bpftrace, real startTrace (parser + exporter in this process); needs root. In-process, the CPU counted
+// includes tsx's loader thread and this bench's own sample reader: the whole process users run is
+// run-process.bench.ts, which holds the goal.
 import { readFileSync } from 'node:fs';
 import { startTrace } from '@ktrace/core';
 import type { TraceHandle } from '@ktrace/core';
