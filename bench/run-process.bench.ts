@@ -3,7 +3,8 @@
 // same dumps (the baseline), both from /proc in the same window; median of RUNS windows. No scrapes in the window:
 // this is the cost of reading and exporting a dump (core.bench.ts measures a /metrics render). Needs root and the
 // built CLI. core.bench.ts measures the same in-process, where tsx's loader thread and the bench's own sample
-// reader count too.
+// reader count too. KTRACE_BENCH_KINDS=hist (or count) runs one kind; KTRACE_BENCH_WINDOW_MS and KTRACE_BENCH_RUNS
+// set the windows.
 import { readFileSync } from 'node:fs';
 import { startKtrace } from '../test/support/ktrace-process.js';
 import { descendants } from '../test/support/proc-tree.js';
