@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { startTrace } from '@ktrace/core';
 import type { TraceHandle } from '@ktrace/core';
+import { fillProgram } from './support/fill-program.js';
 
 const KEYS = 10_000;
 const DUMPS = 40;
@@ -32,12 +33,6 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/** Fills a 10k-key map 100 keys per millisecond tick (loops that large do not pass 0.17's verifier), then stays still. */
-function program(kind: 'count' | 'hist'): string {
-  const update = kind === 'count' ? '@m[@n] = count();' : '@m[@n] = hist(@n);';
-  return `interval:ms:1 /@n < ${KEYS}/ { unroll(100) { ${update} @n = @n + 1; } }\n`;
-}
-
 interface Result {
   kind: string;
   dumps: number;
@@ -53,7 +48,7 @@ async function measure(kind: 'count' | 'hist'): Promise<Result> {
   let handle: TraceHandle | undefined;
   handle = await startTrace({
     spec: {
-      program: program(kind),
+      program: fillProgram(kind, KEYS),
       interval: INTERVAL,
       include: ['@m'],
       bpftrace: { env: { BPFTRACE_MAP_KEYS_MAX: 65_536 } },

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { startKtrace } from '../test/support/ktrace-process.js';
 import { descendants } from '../test/support/proc-tree.js';
+import { fillProgram } from './support/fill-program.js';
 
 const KEYS = 10_000;
 const INTERVAL_MILLIS = 250;
@@ -23,12 +24,6 @@ function cpuMillis(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
 }
 
-/** Fills a 10k-key map 100 keys per millisecond tick (as core.bench.ts), then stays still. */
-function program(kind: 'count' | 'hist'): string {
-  const update = kind === 'count' ? '@m[@n] = count();' : '@m[@n] = hist(@n);';
-  return `interval:ms:1 /@n < ${KEYS}/ { unroll(100) { ${update} @n = @n + 1; } }`;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function measure(kind: 'count' | 'hist'): Promise<{ ours: number; theirs: number }> {
@@ -36,7 +31,7 @@ async function measure(kind: 'count' | 'hist'): Promise<{ ours: number; theirs: 
     [
       'run',
       '-e',
-      program(kind),
+      fillProgram(kind, KEYS),
       '--interval',
       `${INTERVAL_MILLIS}ms`,
       '--no-view',
