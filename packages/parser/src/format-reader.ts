@@ -15,6 +15,11 @@ export interface FormatReaderOptions {
 export interface FormatReader {
   /** One line of output, without its `\n` (a trailing `\r` is already removed). `lineNumber` is 1-based. */
   line(text: string, lineNumber: number): void;
+  /**
+   * The same for a line that arrived in more than one chunk, given as its pieces (a trailing `\r` removed), for a
+   * reader that can read it without joining them; the stream joins them for one that cannot.
+   */
+  pieces?(pieces: readonly string[], lineNumber: number): void;
   /** End of input: flush what is pending; a block cut short becomes a `problem` event, never a throw. */
   end(): void;
 }

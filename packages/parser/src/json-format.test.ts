@@ -219,4 +219,23 @@ describe('JSON reader', () => {
       { type: 'map', name: '@h', kind: 'hist', entries: [] },
     ]);
   });
+
+  it.each([
+    ['no program', undefined],
+    ['an int key', 'tracepoint:a:b { @h[pid] = hist(1); }'],
+    ['a key of unknown type', 'tracepoint:a:b { @h[@n] = hist(1); }'],
+    ['a string key', 'tracepoint:a:b { @h[comm] = hist(1); }'],
+  ] as const)('reads keys on the fast path as the general path does (%s)', (_what, source) => {
+    const program = source === undefined ? undefined : readProgram(source);
+    const keys = ['4010', '-0', '-12', '007', '123456789012345', '12345678901234567', '12a', '', '1,2', '+3', '٣'];
+    const entries = keys.map((k, i) => `"${k}": [{"min": 1, "max": 1, "count": ${i + 1}}]`);
+    const fast = maps(json([`{"type": "hist", "data": {"@h": {${entries.join(', ')}}}}`], program));
+    // a bucket without a count sends the whole line down the general path, which skips just that entry
+    const general = maps(
+      json([`{"type": "hist", "data": {"@h": {${entries.join(', ')}, "bad": [{"min": 1}]}}}`], program),
+    );
+    expect(fast[0]?.entries.map((e) => e.key)).toEqual(general[0]?.entries.map((e) => e.key));
+    expect(fast[0]?.entries.length).toBe(keys.length);
+    if (source === undefined) expect(fast[0]?.entries[1]?.key).toEqual([-0]);
+  });
 });

@@ -74,7 +74,8 @@ export class JsonFormatReader implements FormatReader {
     }
     this.lineNumber = lineNumber;
     this.text = text;
-    if (this.fastMapLine(text)) return;
+    this.scanner.reset(text);
+    if (this.fastMapLine()) return;
     let parsed: JsonValue;
     try {
       parsed = this.scanner.parse(text);
@@ -92,18 +93,29 @@ export class JsonFormatReader implements FormatReader {
     this.envelope(parsed);
   }
 
+  /**
+   * A long line in the pieces it arrived in: a map is read from them a window at a time (JsonScanner.resetPieces),
+   * never made one string; any other line is joined and read as one.
+   */
+  pieces(pieces: readonly string[], lineNumber: number): void {
+    this.lineNumber = lineNumber;
+    this.scanner.resetPieces(pieces);
+    this.text = this.scanner.window;
+    if (!this.fastMapLine()) this.line(pieces.join(''), lineNumber);
+  }
+
   end(): void {
     // Every JSON line is complete in itself: nothing can be pending.
   }
 
   /**
    * The hot path: `{"type": "map"|"hist", "data": {"@name": …}}` read straight into entries. False (nothing
-   * emitted) for any other line, or one it cannot read, which then takes the general path.
+   * emitted) for any other line, or one it cannot read, which then takes the general path. The scanner holds the
+   * line (reset or resetPieces); each map entry is a unit (unitStart, resume), so a line in pieces reads right.
    */
-  private fastMapLine(text: string): boolean {
+  private fastMapLine(): boolean {
     const sc = this.scanner;
     try {
-      sc.reset(text);
       if (sc.open(123) || sc.key() !== 'type') return false;
       const type = sc.value();
       if ((type !== 'map' && type !== 'hist') || !sc.more(125) || sc.key() !== 'data') return false;
@@ -112,6 +124,7 @@ export class JsonFormatReader implements FormatReader {
         do {
           const name = sc.key();
           samples.push(type === 'map' ? this.fastMap(name) : this.fastHist(name));
+          sc.takeRest(); // the closing brackets: bpftrace prints one map per line
         } while (sc.more(125));
       }
       if (sc.more(125)) return false;
@@ -130,12 +143,16 @@ export class JsonFormatReader implements FormatReader {
     const entries: MapEntry[] = [];
     if (sc.peek() === 123 && !(info !== undefined && info.keyArity === 0)) {
       const plan = this.planFor(name);
-      if (!sc.open(123)) {
-        do {
-          const key = this.key(sc.key(), plan, name);
+      for (let more = !sc.open(123); more; ) {
+        const start = sc.unitStart();
+        try {
+          const key = this.entryKey(plan, name);
           const v = sc.value();
+          more = sc.more(125);
           entries.push({ key, value: typeof v === 'number' ? v : plainOf(v) });
-        } while (sc.more(125));
+        } catch (error) {
+          sc.resume(start, error);
+        }
       }
     } else {
       entries.push({ key: [], value: plainOf(sc.value()) });
@@ -153,13 +170,17 @@ export class JsonFormatReader implements FormatReader {
       entries.push({ key: [], buckets: repairBuckets(buckets) });
     } else {
       const plan = this.planFor(name);
-      if (!sc.open(123)) {
-        do {
-          const key = this.key(sc.key(), plan, name);
+      for (let more = !sc.open(123); more; ) {
+        const start = sc.unitStart();
+        try {
+          const key = this.entryKey(plan, name);
           const buckets = sc.buckets();
           if (buckets === undefined) throw new NotFast();
+          more = sc.more(125);
           entries.push({ key, buckets: repairBuckets(buckets) });
-        } while (sc.more(125));
+        } catch (error) {
+          sc.resume(start, error);
+        }
       }
     }
     return this.sample(name, histTypeKind(info, entries), entries);
@@ -328,6 +349,19 @@ export class JsonFormatReader implements FormatReader {
     if (bad > 0)
       this.problem(`map ${name}: ${bad} value(s) are not what a "${type}" map holds; those entries are skipped`);
     this.emit(this.sample(name, kind, entries));
+  }
+
+  /**
+   * The fast path's entry key: an integer where splitJsonKey would make one of the whole key (no program, or
+   * one position that is not a string or stack) is read in place (JsonScanner.intKey); any other by key().
+   */
+  private entryKey(plan: KeyPlan | undefined, name: string): KeyPart[] {
+    const type = plan?.types[0];
+    if (plan === undefined || plan.arity === 0 || (plan.arity === 1 && type !== 'string' && type !== 'stack')) {
+      const n = this.scanner.intKey();
+      if (!Number.isNaN(n)) return [n];
+    }
+    return this.key(this.scanner.key(), plan, name);
   }
 
   private key(escaped: string, plan: KeyPlan | undefined, name: string): KeyPart[] {

@@ -1,6 +1,7 @@
 // A JSON scanner for one line of bpftrace's -f json output. It keeps what JSON.parse loses: object members in
 // source order with duplicates (keys bpftrace's lossy key encoding makes equal), numbers past 2^53 as doubles,
-// 0.17's `\uffffffXX` byte escapes as bytes, and it reads bucket lists without intermediate objects.
+// 0.17's `\uffffffXX` byte escapes as bytes, and it reads bucket lists without intermediate objects. A long line can
+// be read from the pieces it arrived in (resetPieces), a window at a time, so it is never one string.
 import { decodeKeepingBytes } from './utf8.js';
 import type { HistogramBucket } from './types.js';
 
@@ -22,11 +23,25 @@ const BUCKET_MIN = 0;
 const BUCKET_MAX = 1;
 const BUCKET_COUNT = 2;
 
+/**
+ * A line read in pieces is held as a window of at least this many characters while pieces remain, grown by the
+ * next piece when less is left. With 64 KiB pipe chunks the window stays under V8's largest regular object
+ * (128 KiB): a string larger than that gets pages of its own, and on this project's machines a fresh 500 KB
+ * line costs 2.4 ms in page faults alone, a fifth of the CPU of reading a 10k-key hist() dump.
+ */
+const WINDOW_LOW = 16 * 1024;
+const NO_PIECES: readonly string[] = [];
+const EMPTY_BUCKET: HistogramBucket = { min: null, max: null, count: 0 };
+
 /** Scans one line of JSON. Numbers beyond 2^53 come out rounded, as every double does. */
 export class JsonScanner {
   private text = '';
   private pos = 0;
   private backslash = -1;
+  /** A line read in pieces: the pieces not yet in `text`. */
+  private pieces = NO_PIECES;
+  private nextPiece = 0;
+  private readonly bucketScratch: HistogramBucket[] = [];
 
   parse(text: string): JsonValue {
     this.reset(text);
@@ -39,9 +54,68 @@ export class JsonScanner {
     this.text = text;
     this.pos = 0;
     this.backslash = -1;
+    this.pieces = NO_PIECES;
+    this.nextPiece = 0;
+  }
+
+  /**
+   * Starts a line given in pieces (joined, they are the line). Callers read it a unit at a time (unitStart,
+   * resume); anything read outside units must fall within the first WINDOW_LOW characters, or fail.
+   */
+  resetPieces(pieces: readonly string[]): void {
+    this.reset(pieces[0] ?? '');
+    this.pieces = pieces;
+    this.nextPiece = 1;
+    if (this.text.length < WINDOW_LOW) this.grow(0);
+  }
+
+  /** The text held now: the line, or the first window of a line in pieces. */
+  get window(): string {
+    return this.text;
+  }
+
+  /**
+   * The start of a unit: a part of the line (a map entry and the separator after it) read whole or not at
+   * all. The window moves on here when little of it is left.
+   */
+  unitStart(): number {
+    if (this.nextPiece < this.pieces.length && this.text.length - this.pos < WINDOW_LOW) this.grow(this.pos);
+    return this.pos;
+  }
+
+  /**
+   * A unit started at `start` failed with `error`. When the window ended inside it and pieces remain, the
+   * window grows and reading goes back to the unit's start; anything else is rethrown. A unit cut by the
+   * window's end always fails: each ends by consuming a "," or a closing bracket that is not there.
+   */
+  resume(start: number, error: unknown): void {
+    if (!(error instanceof JsonSyntaxError) || this.nextPiece >= this.pieces.length) throw error;
+    this.pos = start;
+    this.grow(start);
+  }
+
+  /** Everything left of a line in pieces, in the window: for the closing brackets after the last unit. */
+  takeRest(): void {
+    while (this.nextPiece < this.pieces.length) this.grow(this.pos);
+  }
+
+  /** Drops the window before `from` and adds pieces, at least as many characters as are kept. */
+  private grow(from: number): void {
+    let text = this.text.slice(from);
+    const keep = text.length;
+    let added = 0;
+    while (this.nextPiece < this.pieces.length && (added === 0 || added < keep || text.length < WINDOW_LOW)) {
+      const piece = this.pieces[this.nextPiece++] as string;
+      text += piece;
+      added += piece.length;
+    }
+    this.text = text;
+    this.pos -= from;
+    this.backslash = -1;
   }
 
   atEnd(): void {
+    this.takeRest();
     this.skipSpace();
     if (this.pos !== this.text.length) this.fail('unexpected text after the JSON value');
   }
@@ -64,6 +138,30 @@ export class JsonScanner {
     const key = this.string();
     this.expect(58);
     return key;
+  }
+
+  /**
+   * A member name that is a plain integer (`"4010":`) as that number, read in place with no string made; NaN
+   * (nothing consumed) for any other name, to be read with key(). Maps keyed by pid, cpu or syscall id are common.
+   */
+  intKey(): number {
+    if (this.peek() !== 34) return Number.NaN;
+    const t = this.text;
+    let p = this.pos + 1;
+    const negative = t.charCodeAt(p) === 45;
+    if (negative) p++;
+    const digits = p;
+    let n = 0;
+    let c = t.charCodeAt(p);
+    while (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      c = t.charCodeAt(++p);
+    }
+    // 16 digits and more may pass 2^53: the general path rounds them as keys.ts does
+    if (c !== 34 || p === digits || p - digits > 15) return Number.NaN;
+    this.pos = p + 1;
+    this.expect(58);
+    return negative ? -n : n;
   }
 
   /** After a member or element: true on `,`, false on the closing `close`. */
@@ -92,9 +190,12 @@ export class JsonScanner {
    * numeric count.
    */
   buckets(): HistogramBucket[] | undefined {
-    const list: HistogramBucket[] = [];
+    // Read into a reused list, then copied at its size: a list grown by push holds room for 17 buckets, and
+    // a dump of a big map keeps every list alive until the store has read it (young-generation GC copies them).
+    const list = this.bucketScratch;
+    let n = 0;
     let ok = true;
-    if (this.open(91)) return list;
+    if (this.open(91)) return [];
     do {
       let min: number | null = null;
       let max: number | null = null;
@@ -111,9 +212,12 @@ export class JsonScanner {
         } while (this.more(125));
       }
       if (count === undefined) ok = false;
-      else list.push({ min, max, count });
+      else list[n++] = { min, max, count };
     } while (this.more(93));
-    return ok ? list : undefined;
+    if (!ok) return undefined;
+    const buckets = list.slice(0, n);
+    list.fill(EMPTY_BUCKET, 0, n);
+    return buckets;
   }
 
   /**

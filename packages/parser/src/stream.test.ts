@@ -90,6 +90,60 @@ describe('chunk splitting (property)', () => {
   );
 });
 
+/**
+ * Lines much longer than one chunk, as a big map prints them: the JSON reader reads them from their pieces a
+ * window at a time (JsonScanner.resetPieces). Keys of every kind, one longer than a window, a bucket list to end.
+ */
+function longJsonLines(): string {
+  const keys: string[] = [];
+  for (let k = 0; k < 3000; k++) keys.push(String(k * 7919));
+  keys.push('-0', '007', '12345678901234567', '12a', '', 'a,b', 'q\\"uote', 'caf\u00e9', `long-${'x'.repeat(40_000)}`);
+  const hist = keys.map(
+    (k, i) => `"${k}": [{"min": ${2 ** (i % 20)}, "max": ${2 ** ((i % 20) + 1) - 1}, "count": ${i + 1}}]`,
+  );
+  const counts = keys.map((k, i) => `"${k}": ${i * 3}`);
+  return (
+    `{"type": "hist", "data": {"@h": {${hist.join(', ')}}}}\n` +
+    `{"type": "map", "data": {"@c": {${counts.join(', ')}}}}\r\n` +
+    `{"type": "stats", "data": {"@s": {${keys
+      .slice(0, 2000)
+      .map((k, i) => `"${k}": {"count": ${i}, "average": 1, "total": ${i}}`)
+      .join(', ')}}}}\n`
+  );
+}
+
+describe('long lines in many chunks', () => {
+  it.each([
+    ['no program', undefined],
+    ['a program', readProgram('tracepoint:a:b { @h[arg0] = hist(arg1); @c[arg0] = count(); @s[arg0] = stats(1); }')],
+  ] as const)('reads them as the whole line (%s), wherever the chunks are cut', (_what, program) => {
+    const bytes = new TextEncoder().encode(longJsonLines());
+    const options = program === undefined ? {} : { program };
+    const whole = run([bytes], options);
+    // with the program, the keys that are not integers are reported once per map (and kept)
+    expect(whole.filter((e) => e.type === 'problem').length).toBe(program === undefined ? 0 : 2);
+    expect(whole.flatMap((e) => (e.type === 'map' ? [`${e.name}:${e.entries.length}`] : []))).toEqual([
+      '@h:3009',
+      '@c:3009',
+      '@s:2000',
+    ]);
+    const expected = JSON.stringify(whole);
+    const random = prng(bytes.length);
+    for (const max of [64, 4096, 65_536, 200_000]) {
+      for (let round = 0; round < 4; round++) {
+        const chunks: Uint8Array[] = [];
+        for (let at = 0; at < bytes.length; ) {
+          const size = 1 + Math.floor(random() * max);
+          chunks.push(bytes.subarray(at, at + size));
+          at += size;
+        }
+        const events = run(chunks, options);
+        if (JSON.stringify(events) !== expected) expect(events, `chunks up to ${max}, round ${round}`).toEqual(whole);
+      }
+    }
+  });
+});
+
 describe('OutputParser', () => {
   it('detects JSON from the first non-blank line and text otherwise', () => {
     expect(parseOutput('\n{"type": "map", "data": {"@a": 1}}\n')).toEqual([
