@@ -283,8 +283,9 @@ export class SeriesStore {
   private sweep(state: MapState, dump: number): void {
     const deletedMeansZero = missingKeyDeleted(state);
     const expire = this.expireAfterDumps;
-    for (const [key, series] of state.series) {
-      if (series.seenDump === dump) continue;
+    // forEach, not for-of: destructured [key, series] pairs are an allocation per series and dump
+    state.series.forEach((series, key) => {
+      if (series.seenDump === dump) return;
       if (deletedMeansZero) carryForward(series);
       if (expire > 0 && dump - series.seenDump >= expire) {
         state.series.delete(key);
@@ -292,12 +293,12 @@ export class SeriesStore {
         state.expiredTotal += 1;
         this.seriesCount -= 1;
       }
-    }
-    for (const [key, own] of state.folded) {
-      if (own.seenDump === dump) continue;
+    });
+    state.folded.forEach((own, key) => {
+      if (own.seenDump === dump) return;
       if (deletedMeansZero) carryForward(own);
       if (expire > 0 && dump - own.seenDump >= expire) state.folded.delete(key);
-    }
+    });
   }
 
   /**
