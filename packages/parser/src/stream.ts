@@ -131,8 +131,9 @@ export class OutputParser {
   }
 
   /**
-   * A line that came in several chunks. A reader that takes pieces gets them as they are: joining a long line
-   * makes a string too large for V8's young generation, whose fresh pages cost more than reading the line.
+   * A line that came in several chunks. A reader that takes pieces gets them as they are: a long line joined is
+   * a string too large for V8's young generation, given fresh pages of its own, and on a VM their page faults
+   * can cost more than reading the line (docs/benchmarks.md, session 10).
    */
   private linePieces(pieces: string[]): void {
     if (this.reader?.pieces === undefined) {
