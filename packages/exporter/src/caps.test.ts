@@ -50,6 +50,38 @@ describe('limits', () => {
     expect(value(later, 'ktrace_series_folded{map="@c"}')).toBe(3);
   });
 
+  it('counts exported series as the caps do: every bucket line of a histogram key', async () => {
+    const exporter = make();
+    exporter.handle(
+      count('@c', [
+        [['a'], 1],
+        [['b'], 2],
+      ]),
+    );
+    exporter.handle({
+      type: 'map',
+      name: '@h',
+      kind: 'hist',
+      entries: [
+        {
+          key: ['x'],
+          buckets: [
+            { min: 1, max: 1, count: 1 },
+            { min: 2, max: 3, count: 2 },
+          ],
+        },
+        { key: ['y'], buckets: [{ min: 4, max: 7, count: 3 }] },
+      ],
+    });
+    const text = await exporter.prometheusText();
+    const lines = text.split('\n').filter((l) => /^bpftrace_(c|h)_/.test(l));
+    expect(exporter.store.exportedSeries).toBe(lines.length);
+    expect(exporter.store.exportedSeries).toBe(
+      (value(text, 'ktrace_series{map="@c"}') ?? 0) + (value(text, 'ktrace_series{map="@h"}') ?? 0),
+    );
+    expect(exporter.store.size).toBe(4); // keys
+  });
+
   it('applies the total cap across maps', async () => {
     const exporter = make({ maxSeries: 3 });
     exporter.handle(

@@ -62,6 +62,13 @@ export class SeriesStore {
     return this.seriesCount;
   }
 
+  /** Prometheus series over all maps (a histogram key is several), as maxSeries counts them. */
+  get exportedSeries(): number {
+    let n = 0;
+    for (const state of this.maps.values()) n += storedSeries(state);
+    return n;
+  }
+
   /** Ingests one printed map. Never throws: what it cannot use is reported through onWarning. */
   ingest(sample: MapSample): void {
     try {

@@ -106,7 +106,7 @@ export class AgentTrace {
       out.restarts = s.restarts;
       out.samples = s.samples;
     }
-    if (this.exporter !== undefined) out.series = this.exporter.store.size;
+    if (this.exporter !== undefined) out.series = this.exporter.store.exportedSeries;
     if (this.error !== undefined) out.error = this.error;
     return out;
   }
@@ -142,9 +142,9 @@ export class AgentTrace {
     }
   }
 
-  /** Series this trace exports now. */
+  /** Prometheus series this trace exports now, as --max-series-per-trace counts them. */
   seriesCount(): number {
-    return this.exporter?.store.size ?? 0;
+    return this.exporter?.store.exportedSeries ?? 0;
   }
 
   /** This trace's exposition (series and self-metrics), or undefined when nothing is exported. */

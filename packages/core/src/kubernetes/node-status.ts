@@ -34,7 +34,7 @@ export interface NodeTraceStatus {
   lastDumpAt?: string;
   restarts?: number;
   samples?: number;
-  /** Series exported now. */
+  /** Prometheus series exported now, as --max-series-per-trace counts them (a histogram key is several). */
   series?: number;
   error?: string;
   /** Why it is skipped. */
