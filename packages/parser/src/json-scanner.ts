@@ -106,9 +106,11 @@ export class JsonScanner {
   private grow(from: number): void {
     const kept = this.text.slice(from);
     const parts = [kept];
-    const keep = kept.length;
     let added = 0;
-    while (this.nextPiece < this.pieces.length && (added === 0 || added < keep || keep + added < WINDOW_LOW)) {
+    while (
+      this.nextPiece < this.pieces.length &&
+      (added === 0 || added < kept.length || kept.length + added < WINDOW_LOW)
+    ) {
       const piece = this.pieces[this.nextPiece++] as string;
       parts.push(piece);
       added += piece.length;
